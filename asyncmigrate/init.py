@@ -1,0 +1,149 @@
+"""``asyncmigrate init``: a first plan from a scan, with phases assigned by path rules."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from asyncmigrate.errors import AsyncMigrateError
+from asyncmigrate.plan import PLAN_VERSION, dump_document
+from asyncmigrate.types import FileReport
+
+
+@dataclass(frozen=True)
+class PhaseRule:
+    """``--phase "API endpoints=server/api/*,server/auth/*"``: a name and path patterns."""
+
+    name: str
+    patterns: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> PhaseRule:
+        name, sep, patterns = text.partition("=")
+        items = tuple(p.strip() for p in patterns.split(",") if p.strip())
+        if not sep or not name.strip() or not items:
+            raise AsyncMigrateError(f"--phase {text!r}: expected NAME=PATTERN[,PATTERN...]")
+        return cls(name.strip(), items)
+
+    def matches(self, path: str) -> bool:
+        return any(fnmatch.fnmatchcase(path, p) or path.startswith(p.rstrip("/") + "/") for p in self.patterns)
+
+
+def estimate(report: FileReport) -> tuple[str, int, str]:
+    """(complexity, effort in minutes, risk) from the call count and the async reach.
+
+    Each call site is a small edit; each function that turns async is an edit plus a caller to
+    check, so reach weighs more. Calls in lambdas, references and blocking calls raise the risk.
+    """
+    calls = len(report.calls)
+    score = calls + 2 * report.async_reach
+    complexity = "low" if score <= 8 else "medium" if score <= 24 else "high"
+    effort = min(120, max(5, 5 * round((5 + 2 * calls + 3 * report.async_reach) / 5)))
+    awkward = any(c.in_lambda or c.is_reference for c in report.calls)
+    risk = "high" if awkward and report.async_reach > 10 else "medium" if awkward or report.async_reach > 10 else "low"
+    return complexity, effort, risk
+
+
+def _is_test(path: str, tests: Sequence[str]) -> bool:
+    name = Path(path).name
+    return (
+        name.startswith("test_")
+        or name.endswith("_test.py")
+        or any(path.startswith(t.rstrip("/") + "/") for t in tests)
+    )
+
+
+def build_plan_document(
+    reports: Sequence[FileReport],
+    *,
+    factories: Sequence[str],
+    classes: Sequence[str],
+    receiver_names: Sequence[str],
+    source: Sequence[str],
+    tests: Sequence[str],
+    exclude: Sequence[str],
+    rules: Sequence[PhaseRule],
+    first_phase: int = 1,
+) -> str:
+    """The YAML text of a new plan: every file with facade calls, in the first phase whose rule
+    matches (source files no rule matches go to "Remaining code", test files to "Tests")."""
+    buckets: dict[str, list[FileReport]] = {rule.name: [] for rule in rules}
+    buckets.setdefault("Remaining code", [])
+    buckets.setdefault("Tests", [])
+    for report in sorted(reports, key=lambda r: r.path):
+        if not report.calls:
+            continue
+        rule = next((r for r in rules if r.matches(report.path)), None)
+        if rule is not None:
+            buckets[rule.name].append(report)
+        elif _is_test(report.path, tests):
+            buckets["Tests"].append(report)
+        else:
+            buckets["Remaining code"].append(report)
+
+    doc = CommentedMap()
+    doc["version"] = PLAN_VERSION
+    doc["source"] = source[0] if len(source) == 1 else CommentedSeq(source)
+    if tests:
+        doc["tests"] = tests[0] if len(tests) == 1 else CommentedSeq(tests)
+    doc["test_command"] = _flow(["python", "-m", "pytest", "-q"])
+    if exclude:
+        doc["exclude"] = CommentedSeq(exclude)
+    facade = CommentedMap()
+    facade["factories"] = _flow(factories)
+    facade["classes"] = _flow(classes)
+    facade["receiver_names"] = _flow(receiver_names)
+    doc["facade"] = facade
+    doc["repositories"] = CommentedMap()
+    doc["mappings"] = CommentedMap()
+    doc.yaml_set_comment_before_after_key(
+        "repositories",
+        before="Fill in the async repositories and map each facade method to one, e.g.\n"
+        "repositories:\n"
+        "  user: {class: app.repos.UserRepo, provider: app.repos.get_user_repo, "
+        "attribute: user_repo, awaitable: true}\n"
+        "mappings:\n"
+        "  fetch_user: user.get_user_by_id",
+    )
+    phases = CommentedSeq()
+    phase_id = first_phase
+    for name, members in buckets.items():
+        if not members:
+            continue
+        phase = CommentedMap()
+        phase["id"] = phase_id
+        phase["name"] = name
+        phase["priority"] = phase_id - first_phase + 1
+        phase["rationale"] = (
+            "assigned by path rule"
+            if name not in ("Remaining code", "Tests")
+            else ("matched no rule" if name == "Remaining code" else "tests migrate after the code they test")
+        )
+        files = CommentedSeq()
+        for report in members:
+            complexity, effort, risk = estimate(report)
+            entry = CommentedMap()
+            entry["path"] = report.path
+            entry["complexity"] = complexity
+            entry["effort_minutes"] = effort
+            entry["risk"] = risk
+            entry["repositories"] = _flow(list(report.repositories))
+            entry["status"] = "pending"
+            entry["history"] = _flow([])
+            entry.fa.set_flow_style()
+            files.append(entry)
+        phase["files"] = files
+        phases.append(phase)
+        phase_id += 1
+    doc["phases"] = phases
+    return dump_document(doc)
+
+
+def _flow(items: Sequence[str]) -> CommentedSeq:
+    seq = CommentedSeq(items)
+    seq.fa.set_flow_style()
+    return seq

@@ -1,0 +1,33 @@
+"""Fixtures for the tool's own tests: copies of the fixture projects under tests/assets/."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ASSETS = Path(__file__).parent / "assets"
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    """A fresh copy of the second codebase (``db = get_db()`` facade, ``UserRepo``)."""
+    target = tmp_path / "shop"
+    shutil.copytree(ASSETS / "shop", target)
+    return target
+
+
+@pytest.fixture
+def edit_plan(shop: Path) -> Callable[[str, str], Path]:
+    """Replace one piece of the shop plan's text, returning the plan path."""
+
+    def edit(old: str, new: str) -> Path:
+        plan = shop / "migration_plan.yaml"
+        text = plan.read_text()
+        assert old in text, old
+        plan.write_text(text.replace(old, new, 1))
+        return plan
+
+    return edit

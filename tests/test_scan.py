@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from asyncmigrate.facade import FacadeSpec
+from asyncmigrate.plan import load_plan
+from asyncmigrate.scan import check_encoding, scan
+from asyncmigrate.types import Resolution
+
+SCHEMAS = Path(__file__).parents[1] / "asyncmigrate" / "schemas"
+
+
+def _scan(shop: Path, **kwargs: object):  # type: ignore[no-untyped-def]
+    plan = load_plan(shop / "migration_plan.yaml")
+    return scan(shop, FacadeSpec.from_plan(plan), plan=plan, **kwargs)  # type: ignore[arg-type]
+
+
+def test_finds_every_call_through_every_alias(shop: Path) -> None:
+    result = _scan(shop)
+    found = {(c.path, c.line, c.method, c.resolution) for c in result.calls}
+    assert found == {
+        ("shop/handlers.py", 8, "fetch_user", Resolution.FACTORY_ASSIGNMENT),  # aliased factory import
+        ("shop/handlers.py", 17, "vacuum", Resolution.FACTORY_CALL),  # module attribute factory
+        ("shop/service.py", 9, "fetch_user", Resolution.SELF_ATTRIBUTE),
+        ("shop/service.py", 13, "store_user", Resolution.SELF_ATTRIBUTE),
+        ("shop/service.py", 18, "all_users", Resolution.ANNOTATION),
+        ("tests/test_service.py", 7, "store_user", Resolution.FACTORY_ASSIGNMENT),
+        ("tests/test_service.py", 9, "fetch_user", Resolution.FACTORY_ASSIGNMENT),
+    }
+
+
+def test_flags_sync_calls_inside_async_def_as_blocking(shop: Path) -> None:
+    result = _scan(shop)
+    blocking = [(c.path, c.line, c.function) for c in result.calls if c.blocks_event_loop]
+    assert blocking == [("shop/handlers.py", 8, "show_user")]
+
+
+def test_reports_targets_unmapped_methods_and_plan_state(shop: Path) -> None:
+    files = {f.path: f for f in _scan(shop).files}
+    handlers = files["shop/handlers.py"]
+    assert handlers.unmapped == ("vacuum",)
+    assert handlers.repositories == ("user",)
+    assert handlers.phase == 1 and handlers.status is not None and handlers.status.value == "pending"
+    service = files["shop/service.py"]
+    # rename and count_users turn async, then their callers rename_user and test_rename
+    assert service.async_reach == 4
+    assert {c.target for c in service.calls} == {"user.find", "user.put", "user.everyone"}
+
+
+def test_receiver_names_are_only_a_last_resort(shop: Path) -> None:
+    (shop / "shop" / "late.py").write_text(
+        "def touch(holder):\n    return holder.db.fetch_user(3)\n\ndef other(cache):\n    return cache.fetch_user(3)\n"
+    )
+    calls = [c for c in _scan(shop).calls if c.path == "shop/late.py"]
+    assert [(c.line, c.resolution) for c in calls] == [(2, Resolution.RECEIVER_NAME)]
+
+
+def test_files_without_hints_are_not_parsed(shop: Path) -> None:
+    result = _scan(shop, use_cache=False)
+    assert result.stats.files_seen == 5  # db.py and repos.py are excluded by the plan
+    assert result.stats.files_prefiltered_out == 2  # shop/__init__.py and shop/noise.py
+    assert result.stats.files_parsed == 3
+
+
+def test_warm_rescan_parses_nothing_and_edits_invalidate(shop: Path) -> None:
+    cold = _scan(shop)
+    warm = _scan(shop)
+    assert cold.stats.files_parsed == 3 and warm.stats.files_parsed == 0 and warm.stats.cache_hits == 3
+    assert warm.calls == cold.calls
+    service = shop / "shop" / "service.py"
+    service.write_text(service.read_text() + "\n\ndef again(db: Database) -> None:\n    db.vacuum()\n")
+    edited = _scan(shop)
+    assert edited.stats.files_parsed == 1
+    assert any(c.method == "vacuum" and c.path == "shop/service.py" for c in edited.calls)
+    assert (shop / ".asyncmigrate" / ".gitignore").read_text() == "*\n"
+
+
+def test_unreadable_files_are_reported_and_the_scan_goes_on(shop: Path) -> None:
+    (shop / "shop" / "latin.py").write_bytes(b"from shop.db import get_db\nname = '\xe9t\xe9'\n")
+    (shop / "shop" / "cookie.py").write_bytes(
+        b"# -*- coding: latin-1 -*-\nfrom shop.db import get_db\nname = '\xe9t\xe9'\nget_db().vacuum()\n"
+    )
+    (shop / "shop" / "broken.py").write_text("from shop.db import get_db\ndef f(:\n    pass\n")
+    result = _scan(shop)
+    errors = {f.path: f.error for f in result.errors}
+    assert "not UTF-8" in (errors["shop/latin.py"] or "")
+    assert "syntax error at line 2" in (errors["shop/broken.py"] or "")
+    assert "shop/cookie.py" not in errors  # a coding cookie makes latin-1 legitimate
+    assert any(c.path == "shop/cookie.py" and c.method == "vacuum" for c in result.calls)
+    assert any(c.path == "shop/service.py" for c in result.calls)
+
+
+def test_python_312_syntax_parses_on_older_interpreters(shop: Path) -> None:
+    (shop / "shop" / "modern.py").write_text(
+        "from shop.db import get_db\n\ntype UserId = int\n\n"
+        "def first[T](items: list[T]) -> T:\n    return items[0]\n\n"
+        'def load(uid: UserId):\n    db = get_db()\n    return f"{db.fetch_user(uid)!r:>{10}}"\n'
+    )
+    result = _scan(shop)
+    assert not result.errors
+    assert [(c.line, c.method) for c in result.calls if c.path == "shop/modern.py"] == [(10, "fetch_user")]
+
+
+def test_parallel_and_inline_parsing_agree(shop: Path) -> None:
+    service = (shop / "shop" / "service.py").read_text()
+    padding = "\n".join(f"LIMIT_{i} = {i}  # {'x' * 60}" for i in range(300))
+    for index in range(16):  # enough bytes to cross the inline threshold, few calls to parse
+        (shop / "shop" / f"copy_{index}.py").write_text(service + padding)
+    parallel = _scan(shop, use_cache=False, jobs=2)
+    inline = _scan(shop, use_cache=False, jobs=1)
+    assert parallel.stats.files_parsed == inline.stats.files_parsed == 3 + 16
+    assert parallel.calls == inline.calls
+    assert len(parallel.calls) == 7 + 16 * 3
+
+
+def test_check_encoding() -> None:
+    assert check_encoding(b"x = 1\n") is None
+    assert check_encoding("x = 'é'\n".encode()) is None
+    assert "not UTF-8" in (check_encoding(b"x = '\xff'\n") or "")
+    assert "coding cookie" in (check_encoding(b"# coding: klingon\nx = 1\n") or "")
+
+
+def test_json_document_matches_the_schema(shop: Path) -> None:
+    from asyncmigrate.render import scan_json
+
+    document = json.loads(json.dumps(scan_json(_scan(shop))))
+    schema = json.loads((SCHEMAS / "scan.schema.json").read_text())
+    jsonschema.validate(document, schema)
+    assert document["summary"]["call_sites"] == 7
+
+
+@pytest.mark.parametrize("bad", ["shop/missing.py", "nowhere"])
+def test_missing_paths_are_input_errors(shop: Path, bad: str) -> None:
+    from asyncmigrate.errors import AsyncMigrateError
+
+    plan = load_plan(shop / "migration_plan.yaml")
+    with pytest.raises(AsyncMigrateError, match="no such file"):
+        scan(shop, FacadeSpec.from_plan(plan), paths=[bad], plan=plan)
