@@ -1,0 +1,6 @@
+"""python -m asyncmigrate"""
+
+from asyncmigrate.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""HTTP API routers (players, rooms, containers, monitoring, real-time)."""

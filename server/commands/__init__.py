@@ -1,0 +1,1 @@
+"""Player commands typed in the game client."""

@@ -1,0 +1,1 @@
+"""Game rules: movement, starting stats, combat mechanics."""

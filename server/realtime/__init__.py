@@ -1,0 +1,1 @@
+"""Real-time play over websockets."""

@@ -1,0 +1,1 @@
+"""Glue between the websocket layer and the game state."""

@@ -1,0 +1,165 @@
+"""Fixtures for the whole server test suite.
+
+The suite runs on SQLite by default (a throwaway file in a fresh temporary directory, never
+``./server-data.db``) and on PostgreSQL when ``DATABASE_URL`` names one. The schema is built once
+per session; before every test the autouse ``_clean_database`` fixture deletes all rows, re-seeds
+the 12 rooms and 4 professions and resets the process-wide singletons (facade, repositories, room
+cache, event bus), so tests never see each other's data or subscribers.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+# Must happen before any server module reads the configuration.
+if not os.environ.get("DATABASE_URL", "").strip():
+    _TEMP_DIR = tempfile.mkdtemp(prefix="server-tests-")
+    atexit.register(shutil.rmtree, _TEMP_DIR, ignore_errors=True)
+    os.environ["DATABASE_URL"] = f"sqlite:///{Path(_TEMP_DIR) / 'server-tests.db'}"
+
+from collections.abc import Callable, Iterator  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from server import db  # noqa: E402
+from server.config import get_database_settings  # noqa: E402
+from server.events import EventBus, get_event_bus, reset_event_bus  # noqa: E402
+from server.models import DEFAULT_ROOM_ID, DEFAULT_STATS, Player, User  # noqa: E402
+from server.persistence import reset_persistence  # noqa: E402
+from server.persistence.repositories import reset_repositories  # noqa: E402
+from server.world import reset_room_cache, seed_world  # noqa: E402
+
+_SERVER_TESTS_DIR = Path(__file__).parent
+
+
+def _database_problem() -> str | None:
+    """Why the configured database cannot be used, or None when it can."""
+    settings = get_database_settings()
+    if not settings.is_postgresql:
+        return None
+    try:
+        with db.get_sync_engine().connect():
+            return None
+    except Exception as error:
+        db.dispose_engines()
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        return f"PostgreSQL at {settings.url} is not reachable ({first_line})"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    server_items = [item for item in items if _SERVER_TESTS_DIR in Path(item.path).parents]
+    if not server_items:
+        return
+    problem = _database_problem()
+    if problem is None:
+        return
+    if os.environ.get("CI"):
+        pytest.exit(f"server tests need their database: {problem}", returncode=1)
+    marker = pytest.mark.skip(reason=problem)
+    for item in server_items:
+        item.add_marker(marker)
+
+
+@pytest.fixture(scope="session")
+def _database_schema() -> Iterator[None]:
+    # Drop first: a schema left by an older checkout (on PostgreSQL, or a reused SQLite file)
+    # must never break a run.
+    db.drop_schema()
+    db.create_schema()
+    yield
+    db.dispose_engines()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(_database_schema: None) -> Iterator[None]:
+    reset_event_bus()
+    reset_persistence()
+    reset_repositories()
+    reset_room_cache()
+    db.clear_data()
+    seed_world()
+    yield
+
+
+@pytest.fixture
+def event_bus() -> EventBus:
+    """The process-wide event bus (fresh for every test)."""
+    return get_event_bus()
+
+
+@pytest.fixture
+def make_user() -> Callable[..., User]:
+    """Insert a user through a plain ORM session: ``make_user("alice", password="secret")``."""
+    counter = iter(range(1, 1_000_000))
+
+    def factory(
+        username: str | None = None, email: str | None = None, password: str = "secret"
+    ) -> User:
+        username = username or f"user{next(counter)}"
+        user = User(username=username, email=email or f"{username}@example.com", password=password)
+        with db.sync_session() as session, session.begin():
+            session.add(user)
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def make_player() -> Callable[..., Player]:
+    """Insert a player through a plain ORM session (not the facade) and return it.
+
+    ``make_player("Armitage", room_id="arkham_library", health=40)``: keyword stats override the
+    defaults; the name defaults to a unique one.
+    """
+    counter = iter(range(1, 1_000_000))
+
+    def factory(
+        name: str | None = None,
+        room_id: str = DEFAULT_ROOM_ID,
+        user_id: str | None = None,
+        profession_id: int | None = None,
+        is_npc: bool = False,
+        **stats: Any,
+    ) -> Player:
+        unknown = sorted(set(stats) - set(DEFAULT_STATS))
+        if unknown:
+            raise TypeError(f"make_player got unknown stats: {unknown}")
+        player = Player(
+            name=name or f"investigator{next(counter)}",
+            current_room_id=room_id,
+            user_id=user_id,
+            profession_id=profession_id,
+            is_npc=is_npc,
+            stats=stats,
+        )
+        with db.sync_session() as session, session.begin():
+            session.add(player)
+        return player
+
+    return factory
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    """A TestClient on ``server.main.app``, entered so the lifespan runs."""
+    from server.main import app
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def sync_session() -> Iterator[Session]:
+    """A plain sync session for direct checks, closed after the test."""
+    session = db.sync_session()
+    try:
+        yield session
+    finally:
+        session.close()
