@@ -9,7 +9,8 @@ from typing import cast
 import libcst as cst
 from libcst.metadata import CodeRange, PositionProvider, Scope, ScopeProvider
 
-from asyncmigrate.facade import FacadeResolver, FacadeSpec, module_name_for
+from asyncmigrate.facade import FacadeSpec, module_name_for
+from asyncmigrate.resolver import FacadeResolver
 from asyncmigrate.types import CallSite, Resolution
 
 

@@ -219,15 +219,16 @@ class ScanCache:
         self.path = root / CACHE_DIR / "cache" / f"scan-{spec.fingerprint()}.pickle"
         self.salt = f"{__version__}:{spec.fingerprint()}".encode()
         self.entries: dict[str, ParsedFile] = {}
+        self.reach: tuple[str, dict[str, int]] | None = None  # (tree key, reach per file)
         self.used: set[str] = set()
         self.dirty = False
         try:
             with self.path.open("rb") as handle:
                 loaded = pickle.load(handle)
-            if isinstance(loaded, dict):
-                self.entries = loaded
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-            self.entries = {}  # a missing or stale cache only costs a re-parse
+            self.entries = loaded["files"]
+            self.reach = loaded["reach"]
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, KeyError):
+            self.entries, self.reach = {}, None  # a missing or stale cache only costs a re-parse
 
     def key(self, path: str, data: bytes) -> str:
         digest = hashlib.blake2b(data, digest_size=16, key=self.salt[:64])
@@ -241,6 +242,15 @@ class ScanCache:
     def put(self, key: str, parsed: ParsedFile) -> None:
         self.used.add(key)
         self.entries[key] = parsed
+        self.dirty = True
+
+    def reach_for(self, tree_key: str) -> dict[str, int] | None:
+        if self.reach is not None and self.reach[0] == tree_key:
+            return dict(self.reach[1])
+        return None
+
+    def store_reach(self, tree_key: str, reach: dict[str, int]) -> None:
+        self.reach = (tree_key, dict(reach))
         self.dirty = True
 
     def prune(self) -> None:
@@ -257,7 +267,8 @@ class ScanCache:
         gitignore = self.path.parent.parent / ".gitignore"
         if not gitignore.exists():
             gitignore.write_text("*\n")  # caches and backups never belong in version control
-        atomic_write_bytes(self.path, pickle.dumps(self.entries, protocol=pickle.HIGHEST_PROTOCOL))
+        payload = {"files": self.entries, "reach": self.reach}
+        atomic_write_bytes(self.path, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 # --- the scan --------------------------------------------------------------------------------------
@@ -315,14 +326,21 @@ def scan(
         for relative, result in fresh.items():
             cache.put(keys[relative], result)
 
-    summaries = {path: p.summary for path, p in parsed.items() if p.summary is not None}
-    reach = estimate_reach(
-        {path: p.calls for path, p in parsed.items() if p.calls},
-        summaries,
-        contents,
-        spec,
-        summarize_missing=lambda path: _cached_summary(cache, path, contents[path], spec),
-    )
+    # Callers can live in any file, so the reach depends on the whole tree: reuse the last result
+    # when no file changed (a warm re-scan then touches no call graph at all).
+    tree_key = _tree_key(contents)
+    reach = cache.reach_for(tree_key) if cache is not None else None
+    if reach is None:
+        summaries = {path: p.summary for path, p in parsed.items() if p.summary is not None}
+        reach = estimate_reach(
+            {path: p.calls for path, p in parsed.items() if p.calls},
+            summaries,
+            contents,
+            spec,
+            summarize_missing=lambda path: _cached_summary(cache, path, contents[path], spec),
+        )
+        if cache is not None:
+            cache.store_reach(tree_key, reach)
     if cache is not None:
         cache.prune()
         cache.save()
@@ -353,6 +371,14 @@ def scan(
         seconds=time.perf_counter() - started,
     )
     return ScanResult(root=str(root), files=tuple(reports), errors=tuple(errors), stats=stats)
+
+
+def _tree_key(contents: dict[str, bytes]) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(contents):
+        digest.update(path.encode())
+        digest.update(hashlib.blake2b(contents[path], digest_size=16).digest())
+    return digest.hexdigest()
 
 
 def _cached_summary(cache: ScanCache | None, path: str, data: bytes, spec: FacadeSpec) -> FileSummary | None:

@@ -71,6 +71,7 @@ def test_warm_rescan_parses_nothing_and_edits_invalidate(shop: Path) -> None:
     warm = _scan(shop)
     assert cold.stats.files_parsed == 3 and warm.stats.files_parsed == 0 and warm.stats.cache_hits == 3
     assert warm.calls == cold.calls
+    assert [f.async_reach for f in warm.files] == [f.async_reach for f in cold.files]
     service = shop / "shop" / "service.py"
     service.write_text(service.read_text() + "\n\ndef again(db: Database) -> None:\n    db.vacuum()\n")
     edited = _scan(shop)
