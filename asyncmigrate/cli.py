@@ -176,8 +176,8 @@ def init(
     test_dirs = tests or []
     excluded = exclude or []
     with render.progress_bar("Scanning") as progress:
-        result = run_scan(root, spec, paths=[*source_dirs, *test_dirs], plan=None, progress=progress)
-    reports = [r for r in result.files if not any(_match(r.path, p) for p in excluded)]
+        result = run_scan(root, spec, paths=[*source_dirs, *test_dirs], exclude=excluded, progress=progress)
+    reports = list(result.files)
     text = build_plan_document(
         reports,
         factories=factory,
@@ -192,12 +192,6 @@ def init(
     atomic_write_text(output_path, text)
     files = sum(1 for r in reports if r.calls)
     render.note(f"wrote {output_path}: {files} files with facade calls; fill in repositories and mappings")
-
-
-def _match(path: str, pattern: str) -> bool:
-    import fnmatch
-
-    return fnmatch.fnmatchcase(path, pattern) or path.startswith(pattern.rstrip("/") + "/")
 
 
 @app.command()

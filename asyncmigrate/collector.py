@@ -48,8 +48,6 @@ class FacadeCallCollector(cst.CSTVisitor):
         self.module_name, self.is_package = module_name_for(path)
         self.calls: list[CallSite] = []
         self._resolver: FacadeResolver | None = None
-        self._functions: list[_Function] = []
-        self._classes: list[str] = []
         self._frames: list[str | _Function] = []  # class qualnames and functions, innermost last
         self._lambda_depth = 0
         self._awaited: set[int] = set()
@@ -67,6 +65,11 @@ class FacadeCallCollector(cst.CSTVisitor):
         assert self._resolver is not None
         return self._resolver
 
+    @property
+    def _function(self) -> _Function | None:
+        """The innermost enclosing function, if any."""
+        return next((f for f in reversed(self._frames) if isinstance(f, _Function)), None)
+
     def _qualname(self, name: str) -> str:
         if not self._frames:
             return name
@@ -78,11 +81,9 @@ class FacadeCallCollector(cst.CSTVisitor):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         qualname = self._qualname(node.name.value)
         self.resolver.class_bases[qualname] = [arg.value.value for arg in node.bases if isinstance(arg.value, cst.Name)]
-        self._classes.append(qualname)
         self._frames.append(qualname)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._classes.pop()
         self._frames.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -97,11 +98,9 @@ class FacadeCallCollector(cst.CSTVisitor):
         elif isinstance(top, _Function):  # a closure sees the enclosing method's self
             class_name, self_name = top.class_name, top.self_name
         function = _Function(self._qualname(node.name.value), node.asynchronous is not None, class_name, self_name)
-        self._functions.append(function)
         self._frames.append(function)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._functions.pop()
         self._frames.pop()
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
@@ -120,12 +119,13 @@ class FacadeCallCollector(cst.CSTVisitor):
                 resolver.assigned[target] = value
             if annotation is not None:
                 resolver.annotated[target] = annotation
-                if self._frames and isinstance(self._frames[-1], str):  # class-level annotation
-                    resolver.class_annotations.setdefault(self._classes[-1], {})[target.value] = annotation
+                top = self._frames[-1] if self._frames else None
+                if isinstance(top, str):  # a class-level annotation
+                    resolver.class_annotations.setdefault(top, {})[target.value] = annotation
             return
         if isinstance(target, cst.Attribute):
             self._stores.add(id(target))
-            function = self._functions[-1] if self._functions else None
+            function = self._function
             owner = target.value
             if (
                 function is not None
@@ -182,7 +182,7 @@ class FacadeCallCollector(cst.CSTVisitor):
                 attribute=node,
                 is_call=is_call,
                 awaited=id(node) in self._awaited,
-                function=self._functions[-1] if self._functions else None,
+                function=self._function,
                 in_lambda=self._lambda_depth > 0,
             )
         )

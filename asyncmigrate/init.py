@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.plan import PLAN_VERSION, dump_document
+from asyncmigrate.scan import matches_any
 from asyncmigrate.types import FileReport
 
 
@@ -30,7 +30,7 @@ class PhaseRule:
         return cls(name.strip(), items)
 
     def matches(self, path: str) -> bool:
-        return any(fnmatch.fnmatchcase(path, p) or path.startswith(p.rstrip("/") + "/") for p in self.patterns)
+        return matches_any(path, self.patterns)
 
 
 def estimate(report: FileReport) -> tuple[str, int, str]:

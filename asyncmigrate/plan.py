@@ -467,10 +467,9 @@ def dump_document(document: Any) -> str:
     return buffer.getvalue()
 
 
-def atomic_write_text(path: Path, text: str, *, newline: str | None = None) -> None:
+def atomic_write_text(path: Path, text: str) -> None:
     """Write via a temporary file in the same directory, fsync, then rename over ``path``."""
-    data = text.encode("utf-8") if newline is None else text.replace("\n", newline).encode("utf-8")
-    atomic_write_bytes(path, data)
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

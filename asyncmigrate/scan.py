@@ -22,7 +22,7 @@ import re
 import time
 import tokenize
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from asyncmigrate import __version__
@@ -30,7 +30,7 @@ from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.facade import FacadeSpec
 from asyncmigrate.plan import Plan, atomic_write_bytes
 from asyncmigrate.reach import FileSummary, estimate_reach, summarize
-from asyncmigrate.types import CallSite, FileReport, FileStatus, ScanResult, ScanStats
+from asyncmigrate.types import CallSite, FileReport, ScanResult, ScanStats
 
 CACHE_DIR = ".asyncmigrate"
 SKIP_DIRS = {
@@ -68,7 +68,8 @@ class ParsedFile:
 # --- discovery -----------------------------------------------------------------------------------
 
 
-def _excluded(relative: str, patterns: Sequence[str]) -> bool:
+def matches_any(relative: str, patterns: Sequence[str]) -> bool:
+    """fnmatch patterns over root-relative POSIX paths; a directory pattern also matches below it."""
     return any(
         fnmatch.fnmatchcase(relative, pattern) or relative.startswith(pattern.rstrip("/") + "/") for pattern in patterns
     )
@@ -89,7 +90,7 @@ def discover(root: Path, paths: Iterable[str], exclude: Sequence[str]) -> list[s
             for filename in filenames:
                 if filename.endswith(".py"):
                     found.add(_relative(root, Path(directory, filename)))
-    return sorted(p for p in found if not _excluded(p, exclude))
+    return sorted(p for p in found if not matches_any(p, exclude))
 
 
 def _relative(root: Path, path: Path) -> str:
@@ -230,10 +231,9 @@ class ScanCache:
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, KeyError):
             self.entries, self.reach = {}, None  # a missing or stale cache only costs a re-parse
 
-    def key(self, path: str, data: bytes) -> str:
-        digest = hashlib.blake2b(data, digest_size=16, key=self.salt[:64])
-        digest.update(path.encode())
-        return digest.hexdigest()
+    def key(self, path: str, content_digest: bytes) -> str:
+        """The entry for this path with this content, under this facade and tool version."""
+        return hashlib.blake2b(path.encode() + b"\0" + content_digest, digest_size=16, key=self.salt[:64]).hexdigest()
 
     def get(self, key: str) -> ParsedFile | None:
         self.used.add(key)
@@ -286,13 +286,15 @@ def scan(
     *,
     paths: Sequence[str] | None = None,
     plan: Plan | None = None,
+    exclude: Sequence[str] = (),
     use_cache: bool = True,
     progress: ProgressCallback | None = None,
     jobs: int | None = None,
 ) -> ScanResult:
     started = time.perf_counter()
-    exclude = list(plan.exclude) if plan else []
-    files = discover(root, paths or default_paths(plan), exclude)
+    """Scan ``paths`` (default: the plan's source and tests), leaving out the plan's ``exclude``
+    patterns, or ``exclude`` when there is no plan."""
+    files = discover(root, paths or default_paths(plan), plan.exclude if plan else exclude)
     tokens = spec.hint_tokens()
     cache = ScanCache(root, spec) if use_cache else None
 
@@ -300,6 +302,7 @@ def scan(
     parsed: dict[str, ParsedFile] = {}
     to_parse: list[tuple[str, bytes]] = []
     keys: dict[str, str] = {}
+    digests: dict[str, bytes] = {}  # each file is hashed once, for its cache entry and the tree key
     prefiltered_out = 0
     for relative in files:
         try:
@@ -308,11 +311,13 @@ def scan(
             parsed[relative] = ParsedFile((), f"cannot read: {exc.strerror}", None)
             continue
         contents[relative] = data
+        if cache is not None:
+            digests[relative] = hashlib.blake2b(data, digest_size=16).digest()
         if not any(token in data for token in tokens):
             prefiltered_out += 1
             continue
         if cache is not None:
-            key = keys[relative] = cache.key(relative, data)
+            key = keys[relative] = cache.key(relative, digests[relative])
             hit = cache.get(key)
             if hit is not None:
                 parsed[relative] = hit
@@ -328,7 +333,7 @@ def scan(
 
     # Callers can live in any file, so the reach depends on the whole tree: reuse the last result
     # when no file changed (a warm re-scan then touches no call graph at all).
-    tree_key = _tree_key(contents)
+    tree_key = _tree_key(digests)
     reach = cache.reach_for(tree_key) if cache is not None else None
     if reach is None:
         summaries = {path: p.summary for path, p in parsed.items() if p.summary is not None}
@@ -337,7 +342,7 @@ def scan(
             summaries,
             contents,
             spec,
-            summarize_missing=lambda path: _cached_summary(cache, path, contents[path], spec),
+            summarize_missing=lambda path: _cached_summary(cache, path, contents[path], digests.get(path), spec),
         )
         if cache is not None:
             cache.store_reach(tree_key, reach)
@@ -373,25 +378,22 @@ def scan(
     return ScanResult(root=str(root), files=tuple(reports), errors=tuple(errors), stats=stats)
 
 
-def _tree_key(contents: dict[str, bytes]) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    for path in sorted(contents):
-        digest.update(path.encode())
-        digest.update(hashlib.blake2b(contents[path], digest_size=16).digest())
-    return digest.hexdigest()
+def _tree_key(digests: dict[str, bytes]) -> str:
+    tree = hashlib.blake2b(digest_size=16)
+    for path in sorted(digests):
+        tree.update(path.encode() + b"\0" + digests[path])
+    return tree.hexdigest()
 
 
-def _cached_summary(cache: ScanCache | None, path: str, data: bytes, spec: FacadeSpec) -> FileSummary | None:
-    if cache is None:
+def _cached_summary(
+    cache: ScanCache | None, path: str, data: bytes, digest: bytes | None, spec: FacadeSpec
+) -> FileSummary | None:
+    if cache is None or digest is None:
         return summarize(path, data, spec)
-    key = "summary:" + cache.key(path, data)
+    key = "summary:" + cache.key(path, digest)
     hit = cache.get(key)
     if hit is not None:
         return hit.summary
     summary = summarize(path, data, spec)
     cache.put(key, ParsedFile((), None, summary))
     return summary
-
-
-def with_plan_status(report: FileReport, status: FileStatus) -> FileReport:
-    return replace(report, status=status)

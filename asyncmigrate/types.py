@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -115,7 +115,6 @@ class ScanResult:
     files: tuple[FileReport, ...]  # files with calls, plus planned files without any
     errors: tuple[FileReport, ...]  # files that could not be read or parsed
     stats: ScanStats
-    planned_missing: tuple[str, ...] = field(default=())  # planned paths the scan did not find calls in
 
     @property
     def calls(self) -> tuple[CallSite, ...]:
