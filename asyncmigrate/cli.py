@@ -234,5 +234,246 @@ def mark(
     render.note(f"{path}: {status_value.value}")
 
 
+@app.command()
+@handles_errors
+def rollback(
+    file: Annotated[str | None, typer.Argument(help="A file in the plan whose applies to undo.")] = None,
+    phase: Annotated[int | None, typer.Option("--phase", help="Undo the applies of every file of this phase.")] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Restore over uncommitted edits made after the apply (kept under .asyncmigrate/backups/)."
+        ),
+    ] = False,
+    plan_path: PlanOption = None,
+) -> None:
+    """Restore the files an apply wrote, newest apply first, and set the plan entries back to pending.
+
+    All the files of an apply are restored, so every entry it migrated goes back to pending.
+
+    Exit 0, also when there is nothing to roll back; 2 on bad input or when restoring would lose work:
+
+    uncommitted edits made after the apply (use --force), or a later apply of the same files (roll it back first).
+    """
+    from asyncmigrate.transaction import phase_entries
+    from asyncmigrate.transaction import rollback as run_rollback
+
+    if (file is None) == (phase is None):
+        raise AsyncMigrateError("rollback takes either FILE or --phase N")
+    plan = _load(plan_path)
+    if file is not None:
+        path = _relative_to_root(plan, file)
+        if plan.entry(path) is None:
+            raise AsyncMigrateError(f"{file}: not in {plan.path.name}")
+        entries = [path]
+    else:
+        assert phase is not None
+        entries = phase_entries(plan, phase)
+    result = run_rollback(plan, entries, force=force, on_note=render.note)
+    render.rollback_result(result)
+
+
+@app.command("test")
+@handles_errors
+def run_tests_command(
+    files: Annotated[list[str], typer.Argument(help="Files whose tests to run.")],
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds before the test command is stopped.")] = 1800,
+    plan_path: PlanOption = None,
+) -> None:
+    """Run the tests that cover FILE...: the plan entry's tests, else the test modules named after or importing it.
+
+    Exit 0 when they pass or no test covers the files; 1 when they fail; 2 on bad input.
+    """
+    from asyncmigrate.testrun import run_tests, select_tests
+
+    if timeout <= 0:
+        raise AsyncMigrateError("--timeout must be a positive number of seconds")
+    plan = _load(plan_path)
+    paths = [_relative_to_root(plan, f) for f in files]
+    missing = [p for p in paths if not (plan.root / p).is_file()]
+    if missing:
+        raise AsyncMigrateError(f"no such file: {', '.join(missing)}")
+    run = run_tests(plan, select_tests(plan, paths), timeout=timeout)
+    render.show_test_run(run)
+    if not run.passed:
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
+class ReportFormat(StrEnum):
+    markdown = "markdown"
+    json = "json"
+    junit = "junit"
+    sarif = "sarif"
+
+
+class CheckFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Ignore and do not update the scan cache.")]
+
+
+def _load_unchecked(plan_path: Path | None) -> Plan:
+    """The plan without the file-existence check: a planned file that disappeared is a finding
+    for `check` and an entry with no call sites for `report`, not a reason to stop."""
+    return load_plan(plan_path if plan_path is not None else find_plan(Path.cwd()), check_files=False)
+
+
+@app.command()
+@handles_errors
+def report(
+    plan_path: PlanOption = None,
+    output_format: Annotated[ReportFormat, typer.Option("--format", help="Output format.")] = ReportFormat.markdown,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file (atomically), not stdout.")
+    ] = None,
+    no_cache: NoCacheOption = False,
+) -> None:
+    """Migration progress for CI: files by status, call sites and blocking calls left, blockers, effort, trend.
+
+    markdown fits $GITHUB_STEP_SUMMARY; json follows asyncmigrate/schemas/report.schema.json.
+    junit: one test case per planned file (failure when failed or blocked, skipped when not done yet).
+    sarif (2.1.0): each facade call site and blocker, with the rewrite as a fix where it is known.
+    Exit 0; 2 on bad input.
+    """
+    from asyncmigrate.check import scan_plan
+    from asyncmigrate.report import build_report, render_report, write_report
+
+    plan = _load_unchecked(plan_path)
+    with render.progress_bar("Scanning") as progress:
+        result = scan_plan(plan, use_cache=not no_cache, progress=progress)
+    text = render_report(build_report(plan, result), output_format.value)
+    if output is None:
+        render.document(text)
+        return
+    write_report(output, text)
+    render.note(f"wrote {output}")
+
+
+@app.command()
+@handles_errors
+def check(
+    plan_path: PlanOption = None,
+    output_format: Annotated[CheckFormat, typer.Option("--format", help="Output format.")] = CheckFormat.text,
+    no_cache: NoCacheOption = False,
+) -> None:
+    """The migration gate: each finding as file:line: kind: message.
+
+    Findings: a file marked migrated or verified calls the facade again (migrated-file-calls-facade);
+    a file the plan does not list calls the facade (unplanned-facade-call);
+    the plan names a file that no longer exists (planned-file-missing).
+    Exit 0 when there are none; 1 when there are findings; 2 on bad input.
+    """
+    from asyncmigrate.check import check as run_check
+    from asyncmigrate.check import check_json
+
+    plan = _load_unchecked(plan_path)
+    with render.progress_bar("Scanning") as progress:
+        result = run_check(plan, use_cache=not no_cache, progress=progress)
+    if output_format is CheckFormat.json:
+        render.print_json(check_json(result))
+    else:
+        render.check_findings(result)
+    if not result.ok:
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
+@app.command()
+@handles_errors
+def apply(
+    files: Annotated[list[str] | None, typer.Argument(help="Planned files to migrate.")] = None,
+    phase: Annotated[
+        int | None, typer.Option("--phase", help="Migrate the pending/failed files of this phase.")
+    ] = None,
+    all_files: Annotated[bool, typer.Option("--all", help="Migrate every pending/failed file of the plan.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the change and its diff; write nothing.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Write over files with uncommitted edits.")] = False,
+    no_test: Annotated[bool, typer.Option("--no-test", help="Do not run the touched files' tests.")] = False,
+    show_diff: Annotated[bool, typer.Option("--diff/--no-diff", help="Show the unified diff.")] = True,
+    output_format: FormatOption = OutputFormat.table,
+    plan_path: PlanOption = None,
+) -> None:
+    """Rewrite facade calls to repository calls, propagate async def up the callers, test, record.
+
+    Each file is one transaction: every file it touches is written together (backups under
+    .asyncmigrate/), its tests run, and on failure every file is restored and the entry marked failed.
+    With blockers, or with --dry-run, nothing is written: the change and its diff are shown.
+
+    Exit 0 when everything applied was verified (or migrated with --no-test); 1 with blockers, failed
+    tests, or --dry-run changes to show; 2 on bad input.
+    """
+    from asyncmigrate.apply import apply_files, planned_targets
+
+    plan = _load(plan_path)
+    targets = planned_targets(plan, [_relative_to_root(plan, f) for f in files or []], phase, all_files)
+    if not targets:
+        render.note("nothing to apply: every selected file is done, skipped or blocked")
+        raise typer.Exit(ExitCode.OK)
+    plan, results = apply_files(
+        plan, targets, dry_run=dry_run, force=force, run_tests=not no_test, on_status=render.note
+    )
+    if output_format is OutputFormat.json:
+        render.print_json(
+            {"results": [{**r.change.to_json(), "status": r.status.value if r.status else None,
+                          "written": r.written, "transaction": r.transaction,
+                          "tests": {"modules": list(r.test_paths), "passed": r.test_passed}} for r in results]}
+        )
+    else:
+        for result in results:
+            render.change_summary(result.change)
+            if show_diff and (dry_run or result.change.blockers):
+                render.unified_diff(result.change)
+            if not dry_run:
+                render.apply_outcome(result)
+    ok = all(
+        not r.change.blockers and (r.status in (FileStatus.VERIFIED, FileStatus.MIGRATED) or not r.change.changed)
+        for r in results
+    )
+    if dry_run:
+        ok = not any(r.change.changed or r.change.blockers for r in results)
+    raise typer.Exit(ExitCode.OK if ok else ExitCode.FINDINGS)
+
+
+@app.command()
+@handles_errors
+def graph(
+    target: Annotated[str, typer.Argument(help="A planned file, or a function as module.Class.method.")],
+    output_format: FormatOption = OutputFormat.table,
+    plan_path: PlanOption = None,
+) -> None:
+    """The propagation tree: every function that turns async, and what reaches each, with blockers."""
+    from asyncmigrate.apply import compute_change, load_project, pytest_asyncio_auto_mode
+    from asyncmigrate.propagate import Seed, propagate
+
+    plan = _load(plan_path)
+    candidate = Path(target)
+    if target.endswith(".py") or candidate.exists():
+        path = _relative_to_root(plan, target)
+        if not (plan.root / path).is_file():
+            raise AsyncMigrateError(f"{target}: no such file")
+        change = compute_change(plan, [path])
+        async_functions, blockers = change.propagation.async_functions, change.blockers
+        sites = change.propagation.function_sites
+    else:
+        project = load_project(plan)
+        function = project.functions.get(target)
+        if function is None:
+            raise AsyncMigrateError(f"{target}: no such function in the project (use module.Class.method)")
+        propagation = propagate(
+            project,
+            [Seed(function, "asked")],
+            async_callbacks=plan.async_callbacks,
+            pytest_auto_mode=pytest_asyncio_auto_mode(plan.root),
+            async_variants=plan.async_variants,
+        )
+        async_functions, blockers = propagation.async_functions, propagation.blockers
+        sites = propagation.function_sites
+    if output_format is OutputFormat.json:
+        render.print_json(render.propagation_json(target, async_functions, blockers))
+    else:
+        render.propagation_tree(target, async_functions, blockers, sites)
+
+
 def main() -> None:
     app()

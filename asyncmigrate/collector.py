@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
 import libcst as cst
-from libcst.metadata import CodeRange, PositionProvider, Scope, ScopeProvider
+from libcst.metadata import (
+    CodeRange,
+    ExpressionContextProvider,
+    MetadataWrapper,
+    PositionProvider,
+    Scope,
+    ScopeProvider,
+)
+from libcst.metadata.expression_context_provider import ExpressionContext, ExpressionContextVisitor
+from libcst.metadata.scope_provider import ScopeVisitor
 
 from asyncmigrate.facade import FacadeSpec, module_name_for
 from asyncmigrate.resolver import FacadeResolver
+from asyncmigrate.slicing import Anchor
 from asyncmigrate.types import CallSite, Resolution
 
 
@@ -29,20 +39,70 @@ class _Candidate:
     awaited: bool
     function: _Function | None
     in_lambda: bool
+    index: int  # among the module's facade-method attributes, in visiting order
+
+
+_Hook = Callable[[cst.CSTVisitor, cst.CSTNode], object] | None
+_HOOKS: dict[tuple[type[cst.CSTVisitor], type[cst.CSTNode], str], _Hook] = {}
+
+
+def _hook(visitor: cst.CSTVisitor, node: cst.CSTNode, name: str) -> _Hook:
+    key = (type(visitor), type(node), name)
+    try:
+        return _HOOKS[key]
+    except KeyError:
+        hook = getattr(type(visitor), name.format(type(node).__name__), None)
+        if getattr(hook, "_is_no_op", False):  # CSTVisitor's typed stubs for every node and field
+            hook = None
+        _HOOKS[key] = hook
+        return hook
+
+
+class _CachedDispatch(cst.CSTVisitor):
+    """``CSTVisitor`` looks up ``visit_<Type>`` and, for every field of every node,
+    ``visit_<Type>_<field>`` with an f-string and ``getattr`` on each call: half the cost of a walk.
+    Here each lookup is made once per visitor class and node type."""
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        hook = _hook(self, node, "visit_{}")
+        return hook is None or hook(self, node) is not False
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        hook = _hook(self, original_node, "leave_{}")
+        if hook is not None:
+            hook(self, original_node)
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        hook = _hook(self, node, "visit_{}_" + attribute)
+        if hook is not None:
+            hook(self, node)
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        hook = _hook(self, original_node, "leave_{}_" + attribute)
+        if hook is not None:
+            hook(self, original_node)
 
 
 def _is_staticmethod(node: cst.FunctionDef) -> bool:
     return any(isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in node.decorators)
 
 
-class FacadeCallCollector(cst.CSTVisitor):
+class FacadeCallCollector(_CachedDispatch):
     """Collects facade call sites; resolution runs once the whole module (and every assignment in
-    it) has been seen, so a use before its assignment in source order still resolves."""
+    it) has been seen, so a use before its assignment in source order still resolves.
+
+    Positions come from ``PositionProvider``, or, when ``anchors`` are given (the module is a slice,
+    see ``slicing.py``), from the anchor of the same index; each anchor is checked against the node
+    it is matched to, and any disagreement sets ``anchor_mismatch`` and yields no call sites.
+    """
 
     METADATA_DEPENDENCIES = (ScopeProvider, PositionProvider)
 
-    def __init__(self, spec: FacadeSpec, path: str) -> None:
+    def __init__(self, spec: FacadeSpec, path: str, anchors: Sequence[Anchor] | None = None) -> None:
         super().__init__()
+        self.anchors = anchors
+        self.anchor_mismatch = False
+        self._facade_attributes = 0
         self.spec = spec
         self.path = path
         self.module_name, self.is_package = module_name_for(path)
@@ -172,7 +232,19 @@ class FacadeCallCollector(cst.CSTVisitor):
             self._awaited.add(id(node.func))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if id(node) in self._stores or not self.spec.is_facade_method(node.attr.value):
+        if not self.spec.is_facade_method(node.attr.value):
+            return
+        index = self._facade_attributes
+        self._facade_attributes += 1
+        if self.anchors is not None:
+            function = self._function
+            if (
+                index >= len(self.anchors)
+                or self.anchors[index].attr != node.attr.value
+                or self.anchors[index].function != (function.name if function else "<module>")
+            ):
+                self.anchor_mismatch = True
+        if id(node) in self._stores:
             return
         is_call = id(node) in self._call_funcs
         if not is_call and not self.spec.methods:
@@ -184,11 +256,23 @@ class FacadeCallCollector(cst.CSTVisitor):
                 awaited=id(node) in self._awaited,
                 function=self._function,
                 in_lambda=self._lambda_depth > 0,
+                index=index,
             )
         )
 
-    def leave_Module(self, original_node: cst.Module) -> None:
+    def _position(self, candidate: _Candidate) -> tuple[int, int]:
+        if self.anchors is not None:
+            anchor = self.anchors[candidate.index]
+            return anchor.line, anchor.column
         positions = cast(Mapping[cst.CSTNode, CodeRange], self.metadata[PositionProvider])
+        start = positions[candidate.attribute].start
+        return start.line, start.column
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        if self.anchors is not None and self._facade_attributes != len(self.anchors):
+            self.anchor_mismatch = True
+        if self.anchor_mismatch:
+            return
         module = original_node
         for candidate in self._candidates:
             function = candidate.function
@@ -200,12 +284,12 @@ class FacadeCallCollector(cst.CSTVisitor):
             if resolution is None:
                 continue
             method = candidate.attribute.attr.value
-            start = positions[candidate.attribute].start
+            line, column = self._position(candidate)
             self.calls.append(
                 CallSite(
                     path=self.path,
-                    line=start.line,
-                    column=start.column,
+                    line=line,
+                    column=column,
                     method=method,
                     receiver=module.code_for_node(candidate.attribute.value),
                     function=function.name if function else "<module>",
@@ -217,3 +301,47 @@ class FacadeCallCollector(cst.CSTVisitor):
                     in_lambda=candidate.in_lambda,
                 )
             )
+
+
+class _ContextVisitor(ExpressionContextVisitor, _CachedDispatch):
+    """LibCST's expression-context walk, with the cached dispatch."""
+
+
+class _ScopeVisitor(ScopeVisitor, _CachedDispatch):
+    """LibCST's scope walk, with the cached dispatch."""
+
+
+def scope_metadata(module: cst.Module) -> Mapping[cst.CSTNode, Scope | None]:
+    """``ScopeProvider``'s answer for ``module``, computed without ``MetadataWrapper``.
+
+    The wrapper resolves batchable providers through ``visit_batched``, which looks up every visitor
+    method with ``inspect.getmembers`` on each run (about 3 ms a file) and walks the whole tree once
+    more per provider only to call ``visit_Module``, where both providers do all their work: run
+    their walks as their ``visit_Module`` does, with the cached dispatch. The tests hold the answer
+    to the wrapper's; should LibCST's internals ever move, the wrapper is used instead.
+    """
+    try:
+        contexts = ExpressionContextProvider()
+        module.visit(_ContextVisitor(contexts, ExpressionContext.LOAD))
+        scopes = ScopeProvider()
+        scopes.metadata = {ExpressionContextProvider: contexts._computed}
+        visitor = _ScopeVisitor(scopes)
+        module.visit(visitor)
+        visitor.infer_accesses()
+        return cast(Mapping[cst.CSTNode, Scope | None], scopes._computed)
+    except (AttributeError, TypeError, KeyError):
+        return MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
+
+
+def collect_calls(
+    module: cst.Module, spec: FacadeSpec, path: str, anchors: Sequence[Anchor] | None = None
+) -> list[CallSite] | None:
+    """The facade call sites of a freshly parsed ``module`` (its nodes must be unique, as the
+    parser makes them); None when ``anchors`` were given and do not match the module."""
+    collector = FacadeCallCollector(spec, path, anchors)
+    metadata: dict[type[object], Mapping[cst.CSTNode, object]] = {ScopeProvider: scope_metadata(module)}
+    if anchors is None:
+        metadata[PositionProvider] = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    collector.metadata = metadata  # type: ignore[assignment]
+    module.visit(collector)
+    return None if collector.anchor_mismatch else collector.calls

@@ -94,6 +94,9 @@ class Plan:
     unmapped: tuple[str, ...]  # facade methods the plan says have no async counterpart
     async_callbacks: tuple[str, ...]
     phases: tuple[Phase, ...]
+    # sync callables with an async counterpart, used once the caller is async: "EventBus.publish" ->
+    # "publish_async" (a method of the same object) or "time.sleep" -> "asyncio.sleep" (a function)
+    async_variants: dict[str, str] = field(default_factory=dict)
     document: Any = field(default=None, compare=False, repr=False)
 
     def entries(self) -> Iterator[PlanEntry]:
@@ -371,6 +374,7 @@ _TOP_KEYS = {
     "repositories",
     "mappings",
     "async_callbacks",
+    "async_variants",
     "phases",
 }
 
@@ -415,9 +419,22 @@ def parse_plan(document: Any, path: Path, *, check_files: bool = True) -> Plan:
         mappings=mappings,
         unmapped=unmapped,
         async_callbacks=_str_list(where, document, "async_callbacks", "async_callbacks"),
+        async_variants=_parse_async_variants(where, document),
         phases=_parse_phases(where, document, root, repositories, check_files),
         document=document,
     )
+
+
+def _parse_async_variants(where: _Where, document: Any) -> dict[str, str]:
+    node = _get(where, document, "async_variants", "async_variants", dict, {})
+    variants: dict[str, str] = {}
+    for key, value in node.items():
+        keypath = f"async_variants.{key}"
+        _check_type(where, node, key, keypath, value, str)
+        if not isinstance(key, str) or "." not in key:
+            raise where.error(node, key, keypath, "must be a dotted name (module.Class.method or module.function)")
+        variants[key] = value
+    return variants
 
 
 def _yaml() -> YAML:
@@ -525,6 +542,7 @@ def record_status(
 
     def change(document: Any) -> None:
         spec = _entry_node(document, path)
+        spec.fa.set_block_style()  # an entry with a history reads best one key per line
         spec["status"] = status.value
         if reason is not None:
             spec["reason"] = reason
@@ -532,7 +550,10 @@ def record_status(
         if not isinstance(history, list):
             history = CommentedSeq()
             spec["history"] = history
+        if isinstance(history, CommentedSeq):
+            history.fa.set_block_style()
         record = CommentedMap()
+        record.fa.set_flow_style()  # one event per line
         record["when"] = now_iso()
         record["status"] = status.value
         for key, value in event.items():

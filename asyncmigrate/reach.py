@@ -8,7 +8,8 @@ method named ``attack``), so it over-approximates; ``apply`` builds the precise 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterable, Mapping
+import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from asyncmigrate.facade import FacadeSpec, module_name_for
@@ -93,90 +94,76 @@ class _Summarizer(ast.NodeVisitor):
         return False
 
 
-def summarize(path: str, data: bytes, spec: FacadeSpec) -> FileSummary | None:
+def parse_python(data: bytes) -> ast.Module | None:
+    """CPython's tree for ``data``, or None: newer syntax than this interpreter, or broken."""
     try:
-        tree = ast.parse(data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences are the user's business
+            return ast.parse(data)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None  # newer syntax than this interpreter, or broken: no reach estimate for it
+        return None
+
+
+def summarize(path: str, data: bytes, spec: FacadeSpec) -> FileSummary | None:
+    tree = parse_python(data)
+    return None if tree is None else summarize_tree(path, tree, spec)
+
+
+def summarize_tree(path: str, tree: ast.Module, spec: FacadeSpec) -> FileSummary:
     summarizer = _Summarizer(spec.receiver_names)
     summarizer.visit(tree)
     return FileSummary(module_name_for(path)[0], tuple(summarizer.functions))
 
 
-class _CallerIndex:
-    def __init__(
-        self,
-        summaries: dict[str, FileSummary],
-        contents: Mapping[str, bytes],
-        summarize_missing: Callable[[str], FileSummary | None],
-    ) -> None:
-        self.summaries = summaries
-        self.contents = contents
-        self.summarize_missing = summarize_missing
-        self.by_name: dict[str, list[tuple[str, FunctionSummary]]] = {}
-        self.by_attr: dict[str, list[tuple[str, FunctionSummary]]] = {}
-        self._indexed: set[str] = set()
-        self._searched: set[str] = set()
-        for path in list(summaries):
-            self._index(path)
-
-    def _index(self, path: str) -> None:
-        if path in self._indexed:
-            return
-        self._indexed.add(path)
-        for function in self.summaries[path].functions:
-            for name in function.name_calls:
-                self.by_name.setdefault(name, []).append((path, function))
-            for name in function.attr_calls:
-                self.by_attr.setdefault(name, []).append((path, function))
-
-    def _load_files_mentioning(self, name: str) -> None:
-        if name in self._searched:
-            return
-        self._searched.add(name)
-        token = name.encode()
-        for path, data in self.contents.items():
-            if path not in self.summaries and token in data:
-                summary = self.summarize_missing(path)
-                if summary is not None:
-                    self.summaries[path] = summary
-                    self._index(path)
-
-    def callers(self, function: FunctionSummary) -> Iterable[tuple[str, FunctionSummary]]:
-        self._load_files_mentioning(function.name)
-        yield from self.by_attr.get(function.name, ())
-        if not function.is_method:
-            yield from self.by_name.get(function.name, ())
-
-
 def estimate_reach(
     calls_by_file: Mapping[str, tuple[CallSite, ...]],
-    summaries: dict[str, FileSummary],
-    contents: Mapping[str, bytes],
+    summaries: Mapping[str, FileSummary],
     spec: FacadeSpec,
-    summarize_missing: Callable[[str], FileSummary | None],
 ) -> dict[str, int]:
-    index = _CallerIndex(dict(summaries), contents, summarize_missing)
+    """Per file with calls: how many functions (capped at ``_MAX_REACH``) turn async, walking
+    callers by name from the functions whose facade calls become awaited."""
+    by_name: dict[str, list[tuple[str, FunctionSummary]]] = {}
+    by_attr: dict[str, list[tuple[str, FunctionSummary]]] = {}
+    for path, summary in summaries.items():
+        for function in summary.functions:
+            for name in function.name_calls:
+                by_name.setdefault(name, []).append((path, function))
+            for name in function.attr_calls:
+                by_attr.setdefault(name, []).append((path, function))
+
+    def callers(function: FunctionSummary) -> Iterable[tuple[str, FunctionSummary]]:
+        yield from by_attr.get(function.name, ())
+        if not function.is_method:
+            yield from by_name.get(function.name, ())
+
     reach: dict[str, int] = {}
     for path, calls in calls_by_file.items():
-        summary = index.summaries.get(path)
-        if summary is None:
+        file_summary = summaries.get(path)
+        if file_summary is None:
             continue
-        by_qualname = {f.qualname: f for f in summary.functions}
+        by_qualname = {f.qualname: f for f in file_summary.functions}
         roots = {
             by_qualname[c.function]
             for c in calls
             if c.function in by_qualname and spec.is_async_target(c.method) and not c.awaited
         }
-        seen: set[tuple[str, str]] = set()
-        pending = [(path, f) for f in roots if not f.is_async]
+        seen = {(path, f.qualname) for f in roots if not f.is_async}
+        pending = [f for f in roots if not f.is_async]
+        # Callers depend only on a function's name and kind, so each (name, kind) is expanded once;
+        # on a tree of look-alike packages that is what keeps the walk linear.
+        expanded: set[tuple[str, bool]] = set()
         while pending and len(seen) < _MAX_REACH:
-            current_path, function = pending.pop()
-            if (current_path, function.qualname) in seen:
+            function = pending.pop()
+            kind = (function.name, function.is_method)
+            if kind in expanded:
                 continue
-            seen.add((current_path, function.qualname))
-            for caller_path, caller in index.callers(function):
-                if not caller.is_async and (caller_path, caller.qualname) not in seen:
-                    pending.append((caller_path, caller))
-        reach[path] = len(seen)
+            expanded.add(kind)
+            for caller_path, caller in callers(function):
+                node = (caller_path, caller.qualname)
+                if not caller.is_async and node not in seen:
+                    seen.add(node)
+                    pending.append(caller)
+                    if len(seen) >= _MAX_REACH:
+                        break
+        reach[path] = min(len(seen), _MAX_REACH)
     return reach

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,9 +15,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from asyncmigrate.apply import ApplyResult, ComputedChange
+from asyncmigrate.check import CheckResult
 from asyncmigrate.plan import Plan
+from asyncmigrate.propagate import Blocker
 from asyncmigrate.scan import ProgressCallback
 from asyncmigrate.status import Progress as MigrationProgress
+from asyncmigrate.testrun import TestRun
+from asyncmigrate.transaction import RollbackResult
 from asyncmigrate.types import FileStatus, ScanResult
 
 stdout = Console(highlight=False)
@@ -192,3 +198,186 @@ def status_view(plan: Plan, progress: MigrationProgress) -> None:
         f"[bold]{progress.migrated}/{progress.total}[/] files migrated, "
         f"{progress.effort_remaining_minutes / 60:.1f} h of estimated effort remaining"
     )
+
+
+# --- rollback and test -------------------------------------------------------------------------------
+
+
+def rollback_result(result: RollbackResult) -> None:
+    for record in result.recovered:
+        stdout.print(
+            f"[yellow]recovered[/] {record.id} ({escape(record.label)}): an interrupted apply, "
+            f"{len(record.files)} files put back"
+        )
+    if not result.restored:
+        note("nothing to roll back: no apply of these files is recorded, or it was rolled back already")
+        return
+    for record in result.restored:
+        stdout.print(f"[bold]restored[/] {record.id} ({escape(record.label)})")
+        for path in record.files:
+            how = "deleted (created by the apply)" if path in record.new_files else "restored"
+            if path in record.displaced:
+                how += f" [yellow](its later edits kept in .asyncmigrate/backups/{record.id}/displaced/)[/]"
+            stdout.print(f"  {escape(path)}: {how}", soft_wrap=True)
+    entries = ", ".join(result.entries) or "none"
+    stdout.print(f"{len(result.files_restored)} files restored; back to pending: {escape(entries)}", soft_wrap=True)
+
+
+def show_test_run(run: TestRun) -> None:
+    if not run.ran:
+        note("no tests cover these files; nothing was run")
+        return
+    stdout.print(f"[bold]tests:[/] {escape(' '.join(run.test_paths))}", soft_wrap=True)
+    stdout.print(f"[bold]command:[/] {escape(shlex.join([*run.command, *run.test_paths]))}", soft_wrap=True)
+    if run.passed:
+        stdout.print(f"[green]passed[/] in {run.duration:.1f} s")
+        return
+    stdout.print(Text(run.output_tail), soft_wrap=True)
+    stdout.print(f"[bold red]failed[/] (exit code {run.returncode}) in {run.duration:.1f} s")
+
+
+# --- report and check -----------------------------------------------------------------------------
+
+
+def document(text: str) -> None:
+    """A whole report (markdown, JSON, JUnit, SARIF) on stdout, exactly as built."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def check_findings(result: CheckResult) -> None:
+    """``file:line: kind: message`` per finding (what CI logs and editors parse), the fix indented below."""
+    for finding in result.findings:
+        # Text, not markup: paths and messages are printed verbatim (no markup, no :emoji: codes).
+        stdout.print(Text(str(finding)), soft_wrap=True)
+        if finding.fix:
+            stdout.print(Text(f"    fix: {finding.fix}", style="dim"), soft_wrap=True)
+    if result.ok:
+        stderr.print("[green]check passed[/]: no findings", soft_wrap=True)
+        return
+    kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(result.counts().items()))
+    stderr.print(f"[bold red]check failed[/]: {len(result.findings)} findings ({kinds})", soft_wrap=True)
+
+
+# --- apply and graph ----------------------------------------------------------------------------------
+
+
+def change_summary(change: ComputedChange) -> None:
+    """What an apply does (or would do): files, functions made async, resolutions, blockers."""
+    changed = change.changed
+    stdout.print(
+        f"[bold]{escape(', '.join(change.targets))}[/]: {len(change.rewritten)} call site(s) rewritten, "
+        f"{len(change.propagation.async_functions)} function(s) made async, {len(changed)} file(s) touched",
+        soft_wrap=True,
+    )
+    for edit in changed:
+        stdout.print(f"  [cyan]{escape(edit.path)}[/]", soft_wrap=True)
+    for call in change.unmapped:
+        where = f"{escape(call.path)}:{call.line}"
+        stdout.print(f"  [yellow]unmapped[/] {where}: {escape(call.method)} stays on the facade")
+    for resolution in change.propagation.resolutions:
+        stdout.print(f"  [green]resolved[/] {escape(resolution)}", soft_wrap=True)
+    for ambiguity in change.propagation.ambiguities:
+        stdout.print(
+            f"  [yellow]ambiguous[/] {escape(ambiguity.path)}:{ambiguity.line}: {escape(ambiguity.call)}() "
+            f"may call {escape(', '.join(ambiguity.candidates))}; review it",
+            soft_wrap=True,
+        )
+    if change.blockers:
+        stdout.print(f"[magenta bold]{len(change.blockers)} blocker(s): nothing is written[/]")
+        for blocker in change.blockers:
+            blocker_lines(blocker)
+
+
+def blocker_lines(blocker: Blocker) -> None:
+    """One blocker as a short block: where and what, the chain that reaches it, the suggested fix."""
+    stdout.print(
+        f"[magenta]blocked[/] {escape(blocker.path)}:{blocker.line} [dim]{escape(blocker.kind)}[/]: "
+        f"{escape(blocker.message)}",
+        soft_wrap=True,
+    )
+    stdout.print(f"  [dim]chain:[/] {escape(' → '.join(blocker.chain))}", soft_wrap=True)
+    stdout.print(f"  [green]fix:[/] {escape(blocker.fix)}", soft_wrap=True)
+
+
+def unified_diff(change: ComputedChange) -> None:
+    """A syntax-highlighted unified diff of every file the change touches."""
+    import difflib
+
+    from rich.syntax import Syntax
+
+    for edit in change.changed:
+        before = edit.before.decode("utf-8", errors="replace").splitlines(keepends=True)
+        after = edit.after.decode("utf-8", errors="replace").splitlines(keepends=True)
+        text = "".join(difflib.unified_diff(before, after, f"a/{edit.path}", f"b/{edit.path}"))
+        if stdout.is_terminal:
+            stdout.print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
+        else:  # piped into a file or `patch`: the plain diff, never re-wrapped
+            stdout.out(text, end="", highlight=False)
+
+
+def apply_outcome(result: ApplyResult) -> None:
+    target = ", ".join(result.change.targets)
+    status = result.status
+    if status is None:
+        stdout.print(f"{escape(target)}: nothing written")
+        return
+    style = _STATUS_STYLE.get(status, "")
+    detail = ""
+    if result.test_paths:
+        detail = f" ({len(result.test_paths)} test module(s) {'passed' if result.test_passed else 'failed'})"
+    stdout.print(f"{escape(target)}: [{style}]{status.value}[/]{detail}")
+    if status is FileStatus.FAILED and result.test_output:
+        stderr.print(Text(result.test_output))
+        stdout.print("  every file of the apply was restored")
+
+
+def propagation_tree(
+    title: str,
+    async_functions: dict[str, tuple[str, ...]],
+    blockers: list[Blocker],
+    sites: dict[str, tuple[str, int, str]] | None = None,
+) -> None:
+    from rich.tree import Tree
+
+    sites = sites or {}
+
+    def label(function: str) -> str:
+        if function in sites:
+            path, line, qualname = sites[function]
+            return f"async def [cyan]{escape(qualname)}[/]  [dim]{escape(path)}:{line}[/]"
+        return f"async def [cyan]{escape(function)}[/]"
+
+    root = Tree(f"[bold]{escape(title)}[/]")
+    nodes: dict[str, Any] = {}
+    for function, chain in sorted(async_functions.items(), key=lambda item: len(item[1])):
+        parent = nodes.get(chain[-2]) if len(chain) > 1 else None
+        nodes[function] = (parent or root).add(label(function))
+    for blocker in blockers:
+        parent = next((nodes[f] for f in reversed(blocker.chain) if f in nodes), root)
+        parent.add(
+            f"[magenta]blocked[/] {escape(blocker.describe())}\n[green]fix:[/] {escape(blocker.fix)}"
+        )
+    stdout.print(root, soft_wrap=True)
+    stdout.print(f"{len(async_functions)} function(s) turn async; {len(blockers)} blocker(s)")
+
+
+def propagation_json(
+    title: str, async_functions: dict[str, tuple[str, ...]], blockers: list[Blocker]
+) -> dict[str, Any]:
+    children: dict[str, list[str]] = {}
+    roots: list[str] = []
+    for function, chain in async_functions.items():
+        if len(chain) > 1 and chain[-2] in async_functions:
+            children.setdefault(chain[-2], []).append(function)
+        else:
+            roots.append(function)
+
+    def node(function: str) -> dict[str, Any]:
+        return {"function": function, "callers": [node(c) for c in sorted(children.get(function, []))]}
+
+    return {
+        "root": title,
+        "tree": [node(r) for r in sorted(roots)],
+        "functions_made_async": sorted(async_functions),
+        "blockers": [b.to_json() for b in blockers],
+    }

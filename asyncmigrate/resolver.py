@@ -16,6 +16,7 @@ from asyncmigrate.facade import FacadeSpec, absolute_module
 from asyncmigrate.types import Resolution
 
 _MAX_DEPTH = 6  # alias chains longer than this (p = q = r = ...) are not followed
+_STRENGTH = list(Resolution)  # declared strongest first
 
 
 class FacadeResolver:
@@ -138,10 +139,15 @@ class FacadeResolver:
     ) -> Resolution | None:
         scope = self.scopes.get(expr)
         if scope is not None:
-            for assignment in scope[expr.value]:
-                found = self._resolve_assignment(assignment, class_name, self_name, depth)
-                if found is not None:
-                    return found
+            # A scope's assignments come as a set, in no stable order: of the bindings that reach
+            # the facade, report the strongest evidence, so every run (and every slice) agrees.
+            found = [
+                resolution
+                for assignment in scope[expr.value]
+                if (resolution := self._resolve_assignment(assignment, class_name, self_name, depth)) is not None
+            ]
+            if found:
+                return min(found, key=_STRENGTH.index)
         if expr.value in self.spec.receiver_names:
             return Resolution.RECEIVER_NAME
         return None

@@ -1,16 +1,20 @@
 """Find every call that reaches the facade, fast.
 
 The pipeline, cheapest step first:
-1. walk the tree and read each file's bytes once;
+1. walk the tree; a file whose stat signature matches the cache's record is known by its recorded
+   content digest without being read, any other is read once and hashed;
 2. skip files whose bytes contain none of the facade's hint tokens (a file that reaches the facade
    must name its factory, its class, or a receiver name);
 3. look each remaining file up in the content-hash cache under ``.asyncmigrate/``;
-4. parse what is left with LibCST in a process pool, one chunk of files per task;
-5. estimate each file's async reach from a name-level call graph (``reach.py``).
+4. on a process pool, parse what is left with ``ast``, cut it down to what the collector can see
+   (``slicing.py``) and run LibCST over that slice alone;
+5. estimate each file's async reach from a name-level call graph (``reach.py``), from every file's
+   summary (cached, or made on the same pool), unless no file changed since the last estimate.
 """
 
 from __future__ import annotations
 
+import ast
 import concurrent.futures
 import fnmatch
 import hashlib
@@ -29,7 +33,7 @@ from asyncmigrate import __version__
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.facade import FacadeSpec
 from asyncmigrate.plan import Plan, atomic_write_bytes
-from asyncmigrate.reach import FileSummary, estimate_reach, summarize
+from asyncmigrate.reach import FileSummary, estimate_reach, parse_python, summarize, summarize_tree
 from asyncmigrate.types import CallSite, FileReport, ScanResult, ScanStats
 
 CACHE_DIR = ".asyncmigrate"
@@ -50,8 +54,9 @@ SKIP_DIRS = {
     "build",
     "dist",
 }
-_INLINE_BYTES = 256 * 1024  # below this, a process pool costs more than it saves
-_CHUNK_BYTES = 192 * 1024
+_INLINE_WEIGHT = 1024 * 1024  # below this (see _weight), a process pool costs more than it saves
+_CHUNK_WEIGHT = 768 * 1024  # at most; small trees get smaller chunks, so no worker idles at the end
+_CHUNKS_PER_WORKER = 16
 
 ProgressCallback = Callable[[int, int], None]  # (files done, files total)
 
@@ -76,28 +81,44 @@ def matches_any(relative: str, patterns: Sequence[str]) -> bool:
 
 
 def discover(root: Path, paths: Iterable[str], exclude: Sequence[str]) -> list[str]:
-    """Python files under ``paths`` (relative to ``root``), as sorted POSIX paths relative to root."""
+    """Python files under ``paths`` (relative to ``root``), as sorted POSIX paths relative to root.
+
+    Symbolic links to directories are not followed; a linked file is named by its target's path.
+    """
+    base = root.resolve()
     found: set[str] = set()
     for given in paths:
         start = (root / given).resolve() if not Path(given).is_absolute() else Path(given).resolve()
         if not start.exists():
             raise AsyncMigrateError(f"{given}: no such file or directory")
         if start.is_file():
-            found.add(_relative(root, start))
+            found.add(_relative(base, start))
             continue
-        for directory, dirnames, filenames in os.walk(start):
-            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
-            for filename in filenames:
-                if filename.endswith(".py"):
-                    found.add(_relative(root, Path(directory, filename)))
+        prefix = _relative(base, start)
+        pending = [(str(start), "" if prefix == "." else prefix + "/")]
+        while pending:
+            directory, relative = pending.pop()
+            try:
+                entries = list(os.scandir(directory))
+            except OSError:
+                continue  # as os.walk does: an unreadable directory is skipped
+            for entry in entries:
+                name = entry.name
+                if entry.is_dir():
+                    if not entry.is_symlink() and name not in SKIP_DIRS and not name.startswith("."):
+                        pending.append((entry.path, relative + name + "/"))
+                elif name.endswith(".py"):
+                    found.add(_relative(base, Path(entry.path)) if entry.is_symlink() else relative + name)
     return sorted(p for p in found if not matches_any(p, exclude))
 
 
-def _relative(root: Path, path: Path) -> str:
+def _relative(base: Path, path: Path) -> str:
+    """``path`` relative to the resolved ``base``, or absolute when it lies outside."""
+    resolved = path.resolve()
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return resolved.relative_to(base).as_posix()
     except ValueError:
-        return path.resolve().as_posix()
+        return resolved.as_posix()
 
 
 # --- per-file work (runs in worker processes) ----------------------------------------------------
@@ -126,25 +147,70 @@ def check_encoding(data: bytes) -> str | None:
     return None
 
 
-def parse_file(path: str, data: bytes, spec: FacadeSpec) -> ParsedFile:
-    """Find the facade call sites of one file; never raises for a problem in the user's code."""
-    import libcst as cst
-    from libcst.metadata import MetadataWrapper
+def parse_file(path: str, data: bytes, spec: FacadeSpec, *, use_slice: bool = True) -> ParsedFile:
+    """Find the facade call sites of one file; never raises for a problem in the user's code.
 
-    from asyncmigrate.collector import FacadeCallCollector
-
+    CPython's ``ast`` parses first (the reach summary needs it anyway); LibCST then runs over the
+    slice of the file the collector can see (``slicing.py``), or not at all when the file holds no
+    facade-method attribute. The whole file goes to LibCST when ``ast`` cannot parse it (newer
+    syntax than this interpreter), when the slice cannot be made safely, or when the slice's nodes
+    disagree with the anchors.
+    """
     problem = check_encoding(data)
     if problem is not None:
         return ParsedFile((), problem, None)
+    tree = parse_python(data)
+    summary = summarize_tree(path, tree, spec) if tree is not None else None
+    if tree is not None and use_slice:
+        calls = scan_sliced(path, data, tree, spec)
+        if calls is not None:
+            return ParsedFile(calls, None, summary)
+    return _scan_whole(path, data, spec, summary)
+
+
+def scan_sliced(path: str, data: bytes, tree: ast.Module, spec: FacadeSpec) -> tuple[CallSite, ...] | None:
+    """The call sites found by LibCST on the slice of ``data`` (``tree`` is its ``ast``), or None
+    when the slice cannot be used and the whole file must go to LibCST."""
+    from asyncmigrate.slicing import slice_module
+
+    sliced = slice_module(data, tree, spec, _declared_encoding(data))
+    if sliced is None:
+        return None
+    if not sliced.anchors:
+        return ()
+    import libcst as cst
+
+    from asyncmigrate.collector import collect_calls
+
+    try:
+        module = cst.parse_module(sliced.source)
+    except (cst.ParserSyntaxError, RecursionError, MemoryError):
+        return None
+    calls = collect_calls(module, spec, path, sliced.anchors)
+    return None if calls is None else tuple(calls)
+
+
+def _scan_whole(path: str, data: bytes, spec: FacadeSpec, summary: FileSummary | None) -> ParsedFile:
+    import libcst as cst
+
+    from asyncmigrate.collector import collect_calls
+
     try:
         module = cst.parse_module(data)
     except cst.ParserSyntaxError as exc:
         return ParsedFile((), _syntax_error(data, exc), None)
     except (RecursionError, MemoryError) as exc:  # pathological nesting; report, do not crash
         return ParsedFile((), f"cannot parse: {type(exc).__name__}", None)
-    collector = FacadeCallCollector(spec, path)
-    MetadataWrapper(module, unsafe_skip_copy=True).visit(collector)
-    return ParsedFile(tuple(collector.calls), None, summarize(path, data, spec))
+    return ParsedFile(tuple(collect_calls(module, spec, path) or ()), None, summary)
+
+
+def _declared_encoding(data: bytes) -> str:
+    if data.isascii() or not _COOKIE.search(b"\n".join(data.splitlines()[:2])):
+        return "utf-8"
+    try:
+        return tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+    except SyntaxError:
+        return "utf-8"
 
 
 def _syntax_error(data: bytes, exc: Exception) -> str:
@@ -162,18 +228,34 @@ def _syntax_error(data: bytes, exc: Exception) -> str:
     return f"syntax error at line {line}: {message}"
 
 
-def _parse_chunk(chunk: list[tuple[str, bytes]], spec: FacadeSpec) -> list[tuple[str, ParsedFile]]:
-    return [(path, parse_file(path, data, spec)) for path, data in chunk]
+def run_task(path: str, data: bytes, spec: FacadeSpec, find_calls: bool) -> ParsedFile:
+    """One file's work: its call sites and summary, or (``find_calls`` false) the summary alone."""
+    if find_calls:
+        return parse_file(path, data, spec)
+    return ParsedFile((), None, summarize(path, data, spec))
 
 
-def _chunks(items: list[tuple[str, bytes]]) -> list[list[tuple[str, bytes]]]:
-    chunks: list[list[tuple[str, bytes]]] = []
-    current: list[tuple[str, bytes]] = []
+Task = tuple[str, bytes, bool]  # (path, content, find_calls)
+
+
+def _run_chunk(chunk: list[Task], spec: FacadeSpec) -> list[tuple[str, ParsedFile]]:
+    return [(path, run_task(path, data, spec, find_calls)) for path, data, find_calls in chunk]
+
+
+def _weight(task: Task) -> int:
+    # Finding calls (LibCST on the slice) costs about five times a summary (ast only) per byte.
+    return len(task[1]) * (5 if task[2] else 1)
+
+
+def _chunks(tasks: list[Task], workers: int) -> list[list[Task]]:
+    limit = min(_CHUNK_WEIGHT, sum(_weight(t) for t in tasks) // (workers * _CHUNKS_PER_WORKER) + 1)
+    chunks: list[list[Task]] = []
+    current: list[Task] = []
     size = 0
-    for item in items:
-        current.append(item)
-        size += len(item[1])
-        if size >= _CHUNK_BYTES:
+    for task in tasks:
+        current.append(task)
+        size += _weight(task)
+        if size >= limit:
             chunks.append(current)
             current, size = [], 0
     if current:
@@ -181,27 +263,30 @@ def _chunks(items: list[tuple[str, bytes]]) -> list[list[tuple[str, bytes]]]:
     return chunks
 
 
-def parse_many(
-    items: list[tuple[str, bytes]],
+def run_tasks(
+    tasks: list[Task],
     spec: FacadeSpec,
     progress: ProgressCallback | None = None,
     jobs: int | None = None,
 ) -> dict[str, ParsedFile]:
-    """Parse files on every core; small batches run inline."""
+    """Run the per-file work on every core; small batches run inline."""
     results: dict[str, ParsedFile] = {}
-    total = len(items)
+    total = len(tasks)
     workers = jobs or os.cpu_count() or 1
-    if workers <= 1 or sum(len(d) for _, d in items) < _INLINE_BYTES:
-        for index, (path, data) in enumerate(items, 1):
-            results[path] = parse_file(path, data, spec)
+    if workers <= 1 or sum(_weight(t) for t in tasks) < _INLINE_WEIGHT:
+        for index, (path, data, find_calls) in enumerate(tasks, 1):
+            results[path] = run_task(path, data, spec, find_calls)
             if progress:
                 progress(index, total)
         return results
-    # Largest first so one big file does not finish last on an otherwise idle pool.
-    ordered = sorted(items, key=lambda item: len(item[1]), reverse=True)
+    # Heaviest first so one big file does not finish last on an otherwise idle pool.
+    ordered = sorted(tasks, key=_weight, reverse=True)
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    if context.get_start_method() == "fork" and any(find_calls for _, _, find_calls in tasks):
+        import asyncmigrate.collector  # noqa: F401  (LibCST, imported once here, not in every worker)
+
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_parse_chunk, chunk, spec) for chunk in _chunks(ordered)]
+        futures = [pool.submit(_run_chunk, chunk, spec) for chunk in _chunks(ordered, workers)]
         for future in concurrent.futures.as_completed(futures):
             for path, parsed in future.result():
                 results[path] = parsed
@@ -212,28 +297,61 @@ def parse_many(
 
 # --- cache ------------------------------------------------------------------------------------------
 
+_SETTLED_NS = 2_000_000_000
+_CACHE_ERRORS = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, KeyError)
+
 
 class ScanCache:
-    """Per-file results keyed by (path, content hash, facade fingerprint, tool version)."""
+    """Per-file results keyed by (path, content hash, facade fingerprint, tool version).
+
+    Two files: the call sites and the last reach estimate, which every scan reads, and the reach
+    summaries, which only a scan that must redo the estimate (some file changed) reads.
+    """
 
     def __init__(self, root: Path, spec: FacadeSpec) -> None:
-        self.path = root / CACHE_DIR / "cache" / f"scan-{spec.fingerprint()}.pickle"
+        directory = root / CACHE_DIR / "cache"
+        self.path = directory / f"scan-{spec.fingerprint()}.pickle"
+        self.summary_path = directory / f"summaries-{spec.fingerprint()}.pickle"
         self.salt = f"{__version__}:{spec.fingerprint()}".encode()
         self.entries: dict[str, ParsedFile] = {}
         self.reach: tuple[str, dict[str, int]] | None = None  # (tree key, reach per file)
+        self.files: dict[str, tuple[Signature, bytes, bool]] = {}  # path -> (stat, digest, hinted)
+        self.files_seen: set[str] = set()
         self.used: set[str] = set()
         self.dirty = False
+        self._summaries: dict[str, FileSummary | None] | None = None  # loaded on first use
+        self.summaries_used: set[str] = set()
+        self.summaries_dirty = False
         try:
             with self.path.open("rb") as handle:
                 loaded = pickle.load(handle)
-            self.entries = loaded["files"]
+            self.entries = loaded["entries"]
             self.reach = loaded["reach"]
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, KeyError):
-            self.entries, self.reach = {}, None  # a missing or stale cache only costs a re-parse
+            self.files = loaded["files"]
+        except _CACHE_ERRORS:
+            self.entries, self.reach, self.files = {}, None, {}  # a missing or stale cache costs a re-parse
 
     def key(self, path: str, content_digest: bytes) -> str:
         """The entry for this path with this content, under this facade and tool version."""
         return hashlib.blake2b(path.encode() + b"\0" + content_digest, digest_size=16, key=self.salt[:64]).hexdigest()
+
+    def known_file(self, path: str, signature: Signature) -> tuple[bytes, bool] | None:
+        """(digest, hinted) recorded for this path when its stat signature was the same."""
+        self.files_seen.add(path)
+        record = self.files.get(path)
+        if record is None or record[0] != signature:
+            return None
+        return record[1], record[2]
+
+    def remember_file(self, path: str, signature: Signature, digest: bytes, hinted: bool, read_at: int) -> None:
+        self.files_seen.add(path)
+        # A file changed within the file system's timestamp granularity of this read could change
+        # again without its signature changing: remember only files that had settled.
+        if max(signature[1], signature[2]) < read_at - _SETTLED_NS:
+            self.files[path] = (signature, digest, hinted)
+            self.dirty = True
+        elif self.files.pop(path, None) is not None:
+            self.dirty = True
 
     def get(self, key: str) -> ParsedFile | None:
         self.used.add(key)
@@ -241,8 +359,31 @@ class ScanCache:
 
     def put(self, key: str, parsed: ParsedFile) -> None:
         self.used.add(key)
-        self.entries[key] = parsed
+        self.entries[key] = ParsedFile(parsed.calls, parsed.error, None)
         self.dirty = True
+
+    def summaries(self) -> dict[str, FileSummary | None]:
+        if self._summaries is None:
+            try:
+                with self.summary_path.open("rb") as handle:
+                    self._summaries = pickle.load(handle)
+            except _CACHE_ERRORS:
+                self._summaries = {}
+        assert self._summaries is not None
+        return self._summaries
+
+    def summary(self, key: str) -> tuple[bool, FileSummary | None]:
+        """(found, summary); a summary of None means the file does not parse with ``ast``."""
+        summaries = self.summaries()
+        if key not in summaries:
+            return False, None
+        self.summaries_used.add(key)
+        return True, summaries[key]
+
+    def put_summary(self, key: str, summary: FileSummary | None) -> None:
+        self.summaries()[key] = summary
+        self.summaries_used.add(key)
+        self.summaries_dirty = True
 
     def reach_for(self, tree_key: str) -> dict[str, int] | None:
         if self.reach is not None and self.reach[0] == tree_key:
@@ -258,17 +399,28 @@ class ScanCache:
         stale = set(self.entries) - self.used
         for key in stale:
             del self.entries[key]
-        self.dirty = self.dirty or bool(stale)
+        gone = set(self.files) - self.files_seen
+        for path in gone:
+            del self.files[path]
+        self.dirty = self.dirty or bool(stale) or bool(gone)
+        if self._summaries is not None:
+            stale = set(self._summaries) - self.summaries_used
+            for key in stale:
+                del self._summaries[key]
+            self.summaries_dirty = self.summaries_dirty or bool(stale)
 
     def save(self) -> None:
-        if not self.dirty:
+        if not (self.dirty or self.summaries_dirty):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         gitignore = self.path.parent.parent / ".gitignore"
         if not gitignore.exists():
             gitignore.write_text("*\n")  # caches and backups never belong in version control
-        payload = {"files": self.entries, "reach": self.reach}
-        atomic_write_bytes(self.path, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        if self.dirty:
+            payload = {"entries": self.entries, "reach": self.reach, "files": self.files}
+            atomic_write_bytes(self.path, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        if self.summaries_dirty and self._summaries is not None:
+            atomic_write_bytes(self.summary_path, pickle.dumps(self._summaries, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 # --- the scan --------------------------------------------------------------------------------------
@@ -291,59 +443,67 @@ def scan(
     progress: ProgressCallback | None = None,
     jobs: int | None = None,
 ) -> ScanResult:
-    started = time.perf_counter()
     """Scan ``paths`` (default: the plan's source and tests), leaving out the plan's ``exclude``
     patterns, or ``exclude`` when there is no plan."""
+    started = time.perf_counter()
     files = discover(root, paths or default_paths(plan), plan.exclude if plan else exclude)
-    tokens = spec.hint_tokens()
     cache = ScanCache(root, spec) if use_cache else None
-
-    contents: dict[str, bytes] = {}
-    parsed: dict[str, ParsedFile] = {}
-    to_parse: list[tuple[str, bytes]] = []
-    keys: dict[str, str] = {}
-    digests: dict[str, bytes] = {}  # each file is hashed once, for its cache entry and the tree key
-    prefiltered_out = 0
+    tree = _Tree(root, spec.hint_tokens(), cache)
     for relative in files:
-        try:
-            data = (root / relative).read_bytes()
-        except OSError as exc:
-            parsed[relative] = ParsedFile((), f"cannot read: {exc.strerror}", None)
-            continue
-        contents[relative] = data
-        if cache is not None:
-            digests[relative] = hashlib.blake2b(data, digest_size=16).digest()
-        if not any(token in data for token in tokens):
-            prefiltered_out += 1
-            continue
-        if cache is not None:
-            key = keys[relative] = cache.key(relative, digests[relative])
-            hit = cache.get(key)
-            if hit is not None:
-                parsed[relative] = hit
-                continue
-        to_parse.append((relative, data))
+        tree.classify(relative)
 
-    cache_hits = len(parsed)
-    fresh = parse_many(to_parse, spec, progress, jobs)
-    parsed.update(fresh)
-    if cache is not None:
-        for relative, result in fresh.items():
-            cache.put(keys[relative], result)
+    parsed: dict[str, ParsedFile] = dict(tree.unreadable)
+    to_parse: list[str] = []
+    for relative in tree.hinted:
+        hit = cache.get(tree.keys[relative]) if cache is not None else None
+        if hit is not None:
+            parsed[relative] = hit
+        else:
+            to_parse.append(relative)
+    cache_hits = len(parsed) - len(tree.unreadable)
 
     # Callers can live in any file, so the reach depends on the whole tree: reuse the last result
-    # when no file changed (a warm re-scan then touches no call graph at all).
-    tree_key = _tree_key(digests)
+    # when no file changed (a warm re-scan then touches no call graph at all). Otherwise every
+    # file needs its summary: from the cache, from its parse, or computed on the pool.
+    tree_key = _tree_key(tree.digests)
     reach = cache.reach_for(tree_key) if cache is not None else None
+    tasks: list[Task] = []
+    for relative in to_parse:
+        data = tree.read(relative)
+        if data is not None:
+            tasks.append((relative, data, True))
+    summaries: dict[str, FileSummary] = {}
     if reach is None:
-        summaries = {path: p.summary for path, p in parsed.items() if p.summary is not None}
-        reach = estimate_reach(
-            {path: p.calls for path, p in parsed.items() if p.calls},
-            summaries,
-            contents,
-            spec,
-            summarize_missing=lambda path: _cached_summary(cache, path, contents[path], digests.get(path), spec),
-        )
+        parsing = set(to_parse)
+        for relative in tree.readable():
+            if relative in parsing:
+                continue
+            if cache is not None:
+                known, summary = cache.summary(tree.keys[relative])
+                if known:
+                    if summary is not None:
+                        summaries[relative] = summary
+                    continue
+            data = tree.read(relative)
+            if data is not None:
+                tasks.append((relative, data, False))
+
+    fresh = run_tasks(tasks, spec, progress, jobs)
+    if reach is None:
+        for relative, result in fresh.items():
+            if result.summary is not None:
+                summaries[relative] = result.summary
+            if cache is not None:
+                cache.put_summary(tree.keys[relative], result.summary)
+    parsed.update(tree.unreadable)  # files that vanished between the two looks at them
+    for relative in to_parse:
+        if relative in fresh:
+            parsed[relative] = fresh[relative]
+            if cache is not None:
+                cache.put(tree.keys[relative], fresh[relative])
+
+    if reach is None:
+        reach = estimate_reach({path: p.calls for path, p in parsed.items() if p.calls}, summaries, spec)
         if cache is not None:
             cache.store_reach(tree_key, reach)
     if cache is not None:
@@ -370,12 +530,87 @@ def scan(
             reports.append(report)
     stats = ScanStats(
         files_seen=len(files),
-        files_prefiltered_out=prefiltered_out,
-        files_parsed=len(fresh),
+        files_prefiltered_out=tree.prefiltered_out,
+        files_parsed=len(to_parse),
         cache_hits=cache_hits,
         seconds=time.perf_counter() - started,
     )
     return ScanResult(root=str(root), files=tuple(reports), errors=tuple(errors), stats=stats)
+
+
+class _Tree:
+    """Each file's content digest and hint-token verdict, read from disk only when needed.
+
+    A file whose size, times and inode match what the cache recorded, and which had not been
+    touched for a while when it was recorded, is known by its recorded digest without being read
+    (git's index does the same); its bytes are read only if some work needs them.
+    """
+
+    def __init__(self, root: Path, tokens: tuple[bytes, ...], cache: ScanCache | None) -> None:
+        self.root = root
+        self.tokens = tokens
+        self.cache = cache
+        self.digests: dict[str, bytes] = {}  # each file is hashed once, for its entry and the tree key
+        self.keys: dict[str, str] = {}
+        self.classified: list[str] = []
+        self.hinted: list[str] = []
+        self.prefiltered_out = 0
+        self.unreadable: dict[str, ParsedFile] = {}
+        self._contents: dict[str, bytes] = {}
+
+    def classify(self, relative: str) -> None:
+        cache = self.cache
+        if cache is None:
+            data = self.read(relative)
+            if data is not None:
+                self._record(relative, b"", any(token in data for token in self.tokens))
+            return
+        try:
+            signature = _signature(os.stat(self.root / relative))
+        except OSError as exc:
+            self.unreadable[relative] = ParsedFile((), f"cannot read: {exc.strerror}", None)
+            return
+        known = cache.known_file(relative, signature)
+        if known is not None:
+            self._record(relative, *known)
+            return
+        read_at = time.time_ns()
+        data = self.read(relative)
+        if data is None:
+            return
+        digest = hashlib.blake2b(data, digest_size=16).digest()
+        hinted = any(token in data for token in self.tokens)
+        self._record(relative, digest, hinted)
+        cache.remember_file(relative, signature, digest, hinted, read_at)
+
+    def _record(self, relative: str, digest: bytes, hinted: bool) -> None:
+        self.classified.append(relative)
+        if self.cache is not None:
+            self.digests[relative] = digest
+            self.keys[relative] = self.cache.key(relative, digest)
+        if hinted:
+            self.hinted.append(relative)
+        else:
+            self.prefiltered_out += 1
+
+    def read(self, relative: str) -> bytes | None:
+        data = self._contents.get(relative)
+        if data is None and relative not in self.unreadable:
+            try:
+                data = self._contents[relative] = (self.root / relative).read_bytes()
+            except OSError as exc:
+                self.unreadable[relative] = ParsedFile((), f"cannot read: {exc.strerror}", None)
+        return data
+
+    def readable(self) -> list[str]:
+        return [path for path in self.classified if path not in self.unreadable]
+
+
+Signature = tuple[int, int, int, int]
+
+
+def _signature(status: os.stat_result) -> Signature:
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
 
 
 def _tree_key(digests: dict[str, bytes]) -> str:
@@ -383,17 +618,3 @@ def _tree_key(digests: dict[str, bytes]) -> str:
     for path in sorted(digests):
         tree.update(path.encode() + b"\0" + digests[path])
     return tree.hexdigest()
-
-
-def _cached_summary(
-    cache: ScanCache | None, path: str, data: bytes, digest: bytes | None, spec: FacadeSpec
-) -> FileSummary | None:
-    if cache is None or digest is None:
-        return summarize(path, data, spec)
-    key = "summary:" + cache.key(path, digest)
-    hit = cache.get(key)
-    if hit is not None:
-        return hit.summary
-    summary = summarize(path, data, spec)
-    cache.put(key, ParsedFile((), None, summary))
-    return summary

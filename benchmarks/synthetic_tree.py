@@ -8,6 +8,8 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from asyncmigrate.facade import discover_methods
+
 REPO = Path(__file__).resolve().parents[1]
 _SERVER_WORD = re.compile(rb"\bserver\b")
 
@@ -43,6 +45,9 @@ def build_tree(root: Path, min_lines: int) -> tuple[int, list[str]]:
     plan.pop("exclude", None)  # both tools read every file, the facade's own modules included
     plan["facade"]["factories"] = [f"{p}.persistence.get_persistence" for p in packages]
     plan["facade"]["classes"] = [f"{p}.persistence.PersistenceLayer" for p in packages]
+    # Every copy's facade class has the same methods: list them once, as a plan may, rather than
+    # have each run parse all the copies' facade modules to discover them.
+    plan["facade"]["methods"] = sorted(discover_methods(REPO, ["server.persistence.PersistenceLayer"]))
     plan["phases"] = []
     with (root / "migration_plan.yaml").open("w") as handle:
         yaml.dump(plan, handle)

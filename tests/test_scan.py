@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import jsonschema
@@ -9,7 +10,7 @@ import pytest
 from asyncmigrate.facade import FacadeSpec
 from asyncmigrate.plan import load_plan
 from asyncmigrate.scan import check_encoding, scan
-from asyncmigrate.types import Resolution
+from asyncmigrate.types import CallSite, Resolution
 
 SCHEMAS = Path(__file__).parents[1] / "asyncmigrate" / "schemas"
 
@@ -141,3 +142,105 @@ def test_missing_paths_are_input_errors(shop: Path, bad: str) -> None:
     plan = load_plan(shop / "migration_plan.yaml")
     with pytest.raises(AsyncMigrateError, match="no such file"):
         scan(shop, FacadeSpec.from_plan(plan), paths=[bad], plan=plan)
+
+
+def test_settled_files_are_known_by_their_stat_and_not_read(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncmigrate.scan as scan_module
+
+    monkeypatch.setattr(scan_module, "_SETTLED_NS", 0)  # the files were written before the scan
+    plan = load_plan(shop / "migration_plan.yaml")
+    spec = FacadeSpec.from_plan(plan)  # reads the facade's module to learn its methods
+    cold = scan(shop, spec, plan=plan)
+
+    def no_reading(self: Path) -> bytes:
+        raise AssertionError(f"read {self}")
+
+    monkeypatch.setattr(Path, "read_bytes", no_reading)
+    warm = scan(shop, spec, plan=plan)
+    assert warm.calls == cold.calls and warm.stats.files_prefiltered_out == cold.stats.files_prefiltered_out
+    assert [f.async_reach for f in warm.files] == [f.async_reach for f in cold.files]
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_still_seen(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncmigrate.scan as scan_module
+
+    monkeypatch.setattr(scan_module, "_SETTLED_NS", 0)
+    service = shop / "shop" / "service.py"
+    before = _scan(shop)
+    assert ("shop/service.py", 9, "fetch_user") in {(c.path, c.line, c.method) for c in before.calls}
+    status = service.stat()
+    service.write_text(service.read_text().replace("self.db.fetch_user(", "self.db.store_user(", 1))
+    os.utime(service, ns=(status.st_atime_ns, status.st_mtime_ns))  # as `cp -p` or a checkout might
+    assert service.stat().st_size == status.st_size
+    after = _scan(shop)
+    assert ("shop/service.py", 9, "store_user") in {(c.path, c.line, c.method) for c in after.calls}
+    assert after.stats.files_parsed == 1
+
+
+def test_files_still_settling_are_not_known_by_their_stat(shop: Path) -> None:
+    from asyncmigrate.scan import ScanCache
+
+    plan = load_plan(shop / "migration_plan.yaml")
+    spec = FacadeSpec.from_plan(plan)
+    scan(shop, spec, plan=plan)  # every file was written moments ago, as a checkout or an editor would
+    assert ScanCache(shop, spec).files == {}
+
+
+def test_reach_matches_a_plain_walk_of_the_callers() -> None:
+    """The estimate's walk expands each (name, kind) once; a plain walk must count the same."""
+    from asyncmigrate.reach import FileSummary, FunctionSummary, summarize
+    from asyncmigrate.scan import default_paths, discover
+
+    repo = Path(__file__).parents[1]
+    plan = load_plan(repo / "migration_plan.yaml")
+    spec = FacadeSpec.from_plan(plan)
+    result = scan(repo, spec, plan=plan, use_cache=False)
+    summaries: dict[str, FileSummary] = {}
+    for path in discover(repo, default_paths(plan), plan.exclude):
+        summary = summarize(path, (repo / path).read_bytes(), spec)
+        if summary is not None:
+            summaries[path] = summary
+
+    def plain(path: str, calls: tuple[CallSite, ...]) -> int:
+        functions = {f.qualname: f for f in summaries[path].functions}
+        roots = {functions[c.function] for c in calls if c.function in functions}
+        roots = {
+            f
+            for f in roots
+            if any(spec.is_async_target(c.method) and not c.awaited for c in calls if c.function == f.qualname)
+        }
+        seen: set[tuple[str, str]] = set()
+        pending: list[tuple[str, FunctionSummary]] = [(path, f) for f in roots if not f.is_async]
+        while pending and len(seen) < 1000:
+            where, function = pending.pop()
+            if (where, function.qualname) in seen:
+                continue
+            seen.add((where, function.qualname))
+            for other, summary in summaries.items():
+                for caller in summary.functions:
+                    called = function.name in caller.attr_calls or (
+                        not function.is_method and function.name in caller.name_calls
+                    )
+                    if called and not caller.is_async and (other, caller.qualname) not in seen:
+                        pending.append((other, caller))
+        return len(seen)
+
+    reaches = {f.path: f.async_reach for f in result.files if f.calls}
+    assert sum(reaches.values()) > 0
+    assert reaches == {path: plain(path, calls) for path, calls in ((f.path, f.calls) for f in result.files if f.calls)}
+
+
+def test_discovery_skips_tool_directories_and_linked_directories(tmp_path: Path) -> None:
+    from asyncmigrate.scan import discover
+
+    (tmp_path / "pkg" / "sub").mkdir(parents=True)
+    for relative in ("pkg/a.py", "pkg/sub/b.py", "pkg/notes.txt", "outside.py"):
+        (tmp_path / relative).write_text("x = 1\n")
+    for skipped in (".venv", "__pycache__", "node_modules", ".hidden"):
+        (tmp_path / "pkg" / skipped).mkdir()
+        (tmp_path / "pkg" / skipped / "c.py").write_text("x = 1\n")
+    (tmp_path / "pkg" / "linked_dir").symlink_to(tmp_path / "pkg" / "sub")
+    (tmp_path / "pkg" / "linked.py").symlink_to(tmp_path / "outside.py")
+    assert discover(tmp_path, ["pkg"], []) == ["outside.py", "pkg/a.py", "pkg/sub/b.py"]
+    assert discover(tmp_path, ["."], ["pkg/sub"]) == ["outside.py", "pkg/a.py"]
+    assert discover(tmp_path / "pkg", ["sub"], []) == ["sub/b.py"]

@@ -1,0 +1,298 @@
+"""The migration gate: what must not regress while a migration runs over many pull requests.
+
+Each finding kind is one small function taking a ``CheckContext`` and yielding ``Finding``s; ``CHECKS``
+lists them in the order they run. A new kind is one more function and one more entry there. The scan
+every kind shares is made lazily, once, so a kind that needs none (a missing planned file) costs none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from asyncmigrate.facade import FacadeSpec
+from asyncmigrate.plan import Plan
+from asyncmigrate.scan import ProgressCallback, default_paths
+from asyncmigrate.scan import scan as run_scan
+from asyncmigrate.types import CallSite, ScanResult, ScanStats
+
+# The kinds, as printed in ``file:line: kind: message``; stable, since CI logs and tools match on them.
+MIGRATED_FILE_CALLS_FACADE = "migrated-file-calls-facade"
+UNPLANNED_FACADE_CALL = "unplanned-facade-call"
+PLANNED_FILE_MISSING = "planned-file-missing"
+UNAWAITED_ASYNC_CALL = "unawaited-async-call"
+
+# Callables that take a coroutine object and run it: handing one to them is not forgetting to await it.
+_COROUTINE_CONSUMERS = frozenset(
+    {
+        "asyncio.run",
+        "asyncio.create_task",
+        "asyncio.ensure_future",
+        "asyncio.gather",
+        "asyncio.wait_for",
+        "asyncio.wait",
+        "asyncio.shield",
+        "asyncio.as_completed",
+        "asyncio.run_coroutine_threadsafe",
+    }
+)
+# Methods of loops, task groups and nurseries that do the same, whatever object they are called on.
+_CONSUMER_METHODS = frozenset({"create_task", "run_until_complete", "start_soon", "spawn", "run_coroutine_threadsafe"})
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One thing the gate rejects: ``line`` is 1-based, ``column`` 0-based (as in ``scan --format json``)."""
+
+    path: str
+    line: int
+    column: int
+    kind: str
+    message: str
+    fix: str | None = field(default=None, compare=False)
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.kind}: {self.message}"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "kind": self.kind,
+            "message": self.message,
+            "fix": self.fix,
+        }
+
+
+def scan_paths(plan: Plan) -> tuple[list[str], list[str]]:
+    """The plan's source and tests directories split into (existing, missing)."""
+    existing: list[str] = []
+    missing: list[str] = []
+    for relative in default_paths(plan):
+        (existing if (plan.root / relative).exists() else missing).append(relative)
+    return existing, missing
+
+
+def scan_plan(plan: Plan, *, use_cache: bool = True, progress: ProgressCallback | None = None) -> ScanResult:
+    """Scan the plan's source and tests; a missing directory is left out here and reported by ``check``."""
+    existing, _ = scan_paths(plan)
+    if not existing:  # nothing to scan; never fall back to scanning the whole root
+        return ScanResult(str(plan.root), (), (), ScanStats(0, 0, 0, 0, 0.0))
+    spec = FacadeSpec.from_plan(plan)
+    return run_scan(plan.root, spec, paths=existing, plan=plan, use_cache=use_cache, progress=progress)
+
+
+@dataclass
+class CheckContext:
+    """What a finding kind may look at: the plan (loaded without file checks) and a lazy scan."""
+
+    plan: Plan
+    use_cache: bool = True
+    progress: ProgressCallback | None = None
+
+    @cached_property
+    def scan(self) -> ScanResult:
+        return scan_plan(self.plan, use_cache=self.use_cache, progress=self.progress)
+
+    @property
+    def plan_file(self) -> str:
+        """The plan's path as findings name it: relative to the plan's root, like every other path."""
+        return self.plan.path.name
+
+    def repository_hint(self, call: CallSite) -> str | None:
+        """How a call would read once migrated, from the plan's mapping (None when unmapped)."""
+        mapping = self.plan.mappings.get(call.method)
+        if mapping is None:
+            return None
+        repository = self.plan.repositories[mapping.repository]
+        prefix = "await " if repository.awaitable else ""
+        return f"{prefix}{repository.attribute}.{mapping.method}(...) from {repository.provider}()"
+
+
+Check = Callable[[CheckContext], Iterable[Finding]]
+
+
+def _call_finding(context: CheckContext, call: CallSite, kind: str, message: str, fallback_fix: str) -> Finding:
+    hint = context.repository_hint(call)
+    fix = f"use {hint}" if hint else fallback_fix
+    return Finding(call.path, call.line, call.column, kind, message, fix)
+
+
+def migrated_file_calls_facade(context: CheckContext) -> Iterator[Finding]:
+    """A file marked migrated or verified makes a mapped facade call again: the migration regressed."""
+    for report in context.scan.files:
+        if report.status is None or not report.status.is_done:
+            continue
+        for call in report.calls:
+            if not call.mapped:
+                continue  # the plan says this method has no async counterpart yet: it stays, by design
+            yield _call_finding(
+                context,
+                call,
+                MIGRATED_FILE_CALLS_FACADE,
+                f"{call.receiver}.{call.method}() calls the sync facade in a file marked {report.status.value}",
+                "the plan has no async counterpart for this method; remove the call or map the method",
+            )
+
+
+def unplanned_facade_call(context: CheckContext) -> Iterator[Finding]:
+    """The ratchet: a file the plan does not list (and does not exclude) starts calling the facade."""
+    for report in context.scan.files:
+        if report.phase is not None:
+            continue
+        for call in report.calls:
+            yield _call_finding(
+                context,
+                call,
+                UNPLANNED_FACADE_CALL,
+                f"{call.receiver}.{call.method}() calls the sync facade in a file the plan does not list",
+                f"add {report.path} to a phase of {context.plan_file}, or exclude it there",
+            )
+
+
+def planned_file_missing(context: CheckContext) -> Iterator[Finding]:
+    """The plan names a file (or a source/tests directory) that no longer exists."""
+    plan = context.plan
+    lines = _entry_lines(plan.document)
+    for entry in plan.entries():
+        if not (plan.root / entry.path).is_file():
+            yield Finding(
+                context.plan_file,
+                lines.get(entry.path, 1),
+                0,
+                PLANNED_FILE_MISSING,
+                f"phase {entry.phase} lists {entry.path}, which does not exist",
+                "remove the entry, or point it at the file's new path",
+            )
+    _, missing = scan_paths(plan)
+    for directory in missing:
+        yield Finding(
+            context.plan_file,
+            _top_key_line(plan.document, "tests" if directory in plan.tests else "source"),
+            0,
+            PLANNED_FILE_MISSING,
+            f"the plan's directory {directory} does not exist",
+            "fix the plan's source or tests",
+        )
+
+
+def _entry_lines(document: Any) -> dict[str, int]:
+    """Each file entry's 1-based line in the plan, so a finding points at what to edit."""
+    lines: dict[str, int] = {}
+    for phase in _items(document, "phases"):
+        for spec in _items(phase, "files"):
+            path = spec.get("path") if isinstance(spec, dict) else None
+            line = getattr(getattr(spec, "lc", None), "line", None)
+            if isinstance(path, str) and isinstance(line, int):
+                lines[path] = line + 1
+    return lines
+
+
+def _items(node: Any, key: str) -> list[Any]:
+    value = node.get(key) if isinstance(node, dict) else None
+    return value if isinstance(value, list) else []
+
+
+def _top_key_line(document: Any, key: str) -> int:
+    try:
+        return int(document.lc.key(key)[0]) + 1
+    except (AttributeError, KeyError, TypeError):
+        return 1
+
+
+# The kinds in the order they run. One more kind: write its function and add it here.
+def unawaited_async_calls(context: CheckContext) -> Iterator[Finding]:
+    """A call to an ``async def`` function of the project whose coroutine is neither awaited nor handed to
+    something that runs it (``asyncio.run``, ``create_task``, ``gather``, an ``async_callbacks`` API)."""
+    from asyncmigrate.callgraph import build_project
+    from asyncmigrate.scan import discover
+
+    existing, _ = scan_paths(context.plan)  # a missing directory is planned-file-missing's to report
+    project = build_project(context.plan.root, discover(context.plan.root, existing, []), use_cache=context.use_cache)
+    accepting = set(context.plan.async_callbacks)
+    for function in project.functions.values():
+        if not function.is_async or function.is_generator or _returns_context_manager(function):
+            continue
+        for module, caller, call, resolved in project.callers(function):
+            if resolved is None or resolved.function is not function or not call.is_call or call.awaited:
+                continue
+            if call.arg_of is not None and _runs_coroutines(project, module, caller, call.arg_of, accepting):
+                continue
+            if (
+                call.in_lambda
+                and call.lambda_arg_of is not None
+                and _runs_coroutines(project, module, caller, call.lambda_arg_of, accepting)
+            ):
+                continue
+            where = f"in {caller.qualname}" if caller else "at module level"
+            yield Finding(
+                module.path,
+                call.line,
+                call.col,
+                UNAWAITED_ASYNC_CALL,
+                f"{'.'.join(call.chain)}() {where} creates a coroutine of async {function.qualname} "
+                "that is never awaited",
+                "await it (the enclosing function must be async), or hand it to asyncio.create_task / asyncio.run",
+            )
+
+
+def _returns_context_manager(function: Any) -> bool:
+    return any(d[-1] == "asynccontextmanager" for d in function.decorators)
+
+
+def _runs_coroutines(project: Any, module: Any, caller: Any, callee: tuple[str, ...], accepting: set[str]) -> bool:
+    if callee[-1] in _CONSUMER_METHODS:
+        return True
+    value = project.value_of_chain(callee, module, caller)
+    return value is not None and (value[1] in _COROUTINE_CONSUMERS or value[1] in accepting)
+
+
+CHECKS: tuple[Check, ...] = (
+    planned_file_missing,
+    migrated_file_calls_facade,
+    unplanned_facade_call,
+    unawaited_async_calls,
+)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    plan: Path
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for finding in self.findings:
+            counts[finding.kind] = counts.get(finding.kind, 0) + 1
+        return counts
+
+
+def check(
+    plan: Plan,
+    *,
+    checks: Sequence[Check] = CHECKS,
+    use_cache: bool = True,
+    progress: ProgressCallback | None = None,
+) -> CheckResult:
+    """Run every finding kind over the plan's codebase; findings come sorted by file, line and kind."""
+    context = CheckContext(plan, use_cache=use_cache, progress=progress)
+    findings = sorted({finding for kind in checks for finding in kind(context)})
+    return CheckResult(plan.path, tuple(findings))
+
+
+def check_json(result: CheckResult) -> dict[str, object]:
+    return {
+        "schema": "asyncmigrate.check/v1",
+        "plan": str(result.plan),
+        "ok": result.ok,
+        "counts": result.counts(),
+        "findings": [finding.to_json() for finding in result.findings],
+    }

@@ -1,0 +1,665 @@
+"""Propagation: from the functions that gain an ``await``, walk up the callers and decide every edit.
+
+The result, a ``PropagationPlan``, says which functions turn ``async def``, which call sites gain
+``await`` (or ``async with`` / ``async for`` / ``asyncio.run``), which ``threading`` locks become
+``asyncio.Lock``, and — for every place where a sync-only context would silently break — a ``Blocker``
+with file:line, the chain that reaches it and a suggested fix. Nothing here edits code; the codemods
+apply the plan.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from asyncmigrate.callgraph import (
+    ARGUMENT,
+    COMP_FOR,
+    FOR,
+    GENEXP,
+    PLAIN,
+    WITH,
+    CallRef,
+    Chain,
+    FunctionSummary,
+    ModuleSummary,
+    Project,
+)
+
+# Call-site edits
+AWAIT = "await"
+ASYNC_WITH = "async_with"
+ASYNC_FOR = "async_for"
+ASYNC_COMP = "async_comprehension"
+ASYNCIO_RUN = "asyncio_run"
+ASYNC_VARIANT = "async_variant"  # a sync call replaced by its awaited async counterpart
+
+# Special methods Python calls synchronously: they can never be coroutines.
+SYNC_ONLY_METHODS = frozenset(
+    {
+        "__init__",
+        "__new__",
+        "__del__",
+        "__enter__",
+        "__exit__",
+        "__iter__",
+        "__next__",
+        "__len__",
+        "__bool__",
+        "__hash__",
+        "__eq__",
+        "__ne__",
+        "__lt__",
+        "__le__",
+        "__gt__",
+        "__ge__",
+        "__str__",
+        "__repr__",
+        "__format__",
+        "__getattr__",
+        "__getattribute__",
+        "__setattr__",
+        "__delattr__",
+        "__getitem__",
+        "__setitem__",
+        "__delitem__",
+        "__contains__",
+        "__call__",
+        "__post_init__",
+        "__init_subclass__",
+        "__set_name__",
+        "__get__",
+        "__set__",
+        "__reduce__",
+        "__copy__",
+        "__deepcopy__",
+    }
+)
+PROPERTY_DECORATORS = frozenset({"property", "functools.cached_property", "cached_property"})
+CACHE_DECORATORS = frozenset({"functools.lru_cache", "functools.cache", "lru_cache", "cache"})
+CONTEXT_MANAGER_DECORATORS = frozenset({"contextlib.contextmanager", "contextmanager"})
+# Library callables that accept coroutine functions as well as plain ones.
+BUILTIN_ASYNC_CALLBACKS = frozenset({"fastapi.Depends", "fastapi.params.Depends", "fastapi.Security"})
+THREADING_LOCKS = frozenset({"threading.Lock", "threading.RLock"})
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """A place where turning a function async would break code that must stay synchronous."""
+
+    path: str
+    line: int
+    kind: str
+    message: str
+    chain: tuple[str, ...]  # function ids, from the one gaining an await up to the blocked caller
+    fix: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "kind": self.kind,
+            "message": self.message,
+            "chain": list(self.chain),
+            "fix": self.fix,
+        }
+
+    def describe(self) -> str:
+        return f"{self.path}:{self.line}: {self.kind}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Ambiguity:
+    """A call that cannot be resolved but is spelled like a function that turns async."""
+
+    path: str
+    line: int
+    call: str
+    candidates: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {"path": self.path, "line": self.line, "call": self.call, "candidates": list(self.candidates)}
+
+
+@dataclass(frozen=True)
+class CallEdit:
+    path: str
+    line: int  # the callee's name token (or a lock's with-item), as LibCST reports it
+    col: int
+    kind: str  # AWAIT | ASYNC_WITH | ASYNC_FOR | ASYNC_COMP | ASYNCIO_RUN | ASYNC_VARIANT
+    callee: str  # function id (or lock id)
+    replacement: str | None = None  # ASYNC_VARIANT: a method name, or a dotted function
+
+
+@dataclass(frozen=True)
+class FunctionEdit:
+    path: str
+    function: str
+    name_line: int
+    name_col: int
+    to_async_context_manager: bool = False
+    to_async_generator: bool = False
+    add_asyncio_mark: bool = False
+
+
+@dataclass(frozen=True)
+class LockEdit:
+    """``threading.Lock()`` at this constructor becomes ``asyncio.Lock()``."""
+
+    path: str
+    line: int
+    col: int
+    lock: str
+
+
+@dataclass
+class PropagationPlan:
+    async_functions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # id -> chain from a seed
+    function_edits: list[FunctionEdit] = field(default_factory=list)
+    call_edits: list[CallEdit] = field(default_factory=list)
+    lock_edits: list[LockEdit] = field(default_factory=list)
+    blockers: list[Blocker] = field(default_factory=list)
+    ambiguities: list[Ambiguity] = field(default_factory=list)
+    resolutions: list[str] = field(default_factory=list)  # automatic resolutions applied, for the report
+    # function id -> (path, line, qualname), to show a function where people look for it
+    function_sites: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+
+    def touched_paths(self) -> set[str]:
+        paths = {e.path for e in self.function_edits} | {e.path for e in self.call_edits}
+        return paths | {e.path for e in self.lock_edits}
+
+    def edits_for(self, path: str) -> tuple[list[FunctionEdit], list[CallEdit], list[LockEdit]]:
+        return (
+            [e for e in self.function_edits if e.path == path],
+            [e for e in self.call_edits if e.path == path],
+            [e for e in self.lock_edits if e.path == path],
+        )
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A function that gains an ``await`` because one of its facade calls now awaits a repository."""
+
+    function: FunctionSummary
+    reason: str
+    # the facade calls in it that now await: (line, method) as the scan reports them
+    awaits: tuple[tuple[int, str], ...] = ()
+
+
+@dataclass
+class _LockUse:
+    lock: str
+    constructor: tuple[str, int, int, Chain] | None  # path, line, col, constructor chain
+    uses: list[tuple[ModuleSummary, FunctionSummary, int, int]] = field(default_factory=list)
+    other_uses: list[tuple[str, int]] = field(default_factory=list)
+    awaited_in: list[tuple[str, int, tuple[str, ...]]] = field(default_factory=list)
+
+
+class _Propagator:
+    def __init__(
+        self,
+        project: Project,
+        async_callbacks: Iterable[str],
+        pytest_auto_mode: bool,
+        async_variants: dict[str, str] | None = None,
+    ) -> None:
+        self.project = project
+        self.async_variants = dict(async_variants or {})
+        self.accepting = frozenset(async_callbacks) | BUILTIN_ASYNC_CALLBACKS
+        self.pytest_auto_mode = pytest_auto_mode
+        self.plan = PropagationPlan()
+        self.queue: deque[tuple[FunctionSummary, tuple[str, ...]]] = deque()
+        self.locks: dict[str, _LockUse] = {}
+        self._edited: set[tuple[str, int, int]] = set()
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _module(self, function: FunctionSummary) -> ModuleSummary:
+        return self.project.by_module[function.module]
+
+    def _decorators(self, function: FunctionSummary) -> set[str]:
+        module = self._module(function)
+        names = set()
+        for decorator in function.decorators:
+            names.add(".".join(decorator))
+            value = self.project.value_of_chain(decorator, module, None)
+            if value is not None:
+                names.add(value[1])
+        return names
+
+    def _accepts_coroutines(
+        self, callee: Chain | None, module: ModuleSummary, function: FunctionSummary | None
+    ) -> bool:
+        if callee is None:
+            return False
+        value = self.project.value_of_chain(callee, module, function)
+        if value is None:
+            return False
+        return value[1] in self.accepting
+
+    def _block(self, path: str, line: int, kind: str, message: str, chain: tuple[str, ...], fix: str) -> None:
+        blocker = Blocker(path, line, kind, message, chain, fix)
+        if blocker not in self.plan.blockers:
+            self.plan.blockers.append(blocker)
+
+    def _edit_call(self, module: ModuleSummary, call: CallRef, kind: str, callee: str) -> None:
+        key = (module.path, call.line, call.col)
+        if key not in self._edited:
+            self._edited.add(key)
+            self.plan.call_edits.append(CallEdit(module.path, call.line, call.col, kind, callee))
+
+    def is_test_function(self, function: FunctionSummary) -> bool:
+        module = self._module(function)
+        return module.is_test and function.name.startswith("test") and function.parent_id is None
+
+    # -- the walk -------------------------------------------------------------------------------
+    def seed(self, seeds: Iterable[Seed]) -> None:
+        for seed in seeds:
+            self._note_seed_locks(seed)
+            if seed.function.is_async:
+                continue
+            self.queue.append((seed.function, (seed.function.id,)))
+
+    def _note_seed_locks(self, seed: Seed) -> None:
+        """A rewritten facade call that now awaits inside ``with lock:`` holds that lock across the await."""
+        function = seed.function
+        module = self._module(function)
+        for call in function.calls:
+            if not call.withs or not call.is_call:
+                continue
+            if any(call.chain[-1] == method and line <= call.line <= line + 3 for line, method in seed.awaits):
+                self._note_locks(module, function, call, (function.id,))
+
+    def run(self) -> PropagationPlan:
+        while self.queue:
+            function, chain = self.queue.popleft()
+            if function.id in self.plan.async_functions or function.is_async:
+                continue
+            if not self._can_turn_async(function, chain):
+                continue
+            self._turn_async(function, chain)
+        self._settle_locks()
+        self._use_async_variants()
+        return self.plan
+
+    def _use_async_variants(self) -> None:
+        """In each function now async, a sync call with a known async counterpart becomes that, awaited."""
+        if not self.async_variants:
+            return
+        for function_id in self.plan.async_functions:
+            function = self.project.functions[function_id]
+            module = self._module(function)
+            for call in function.calls:
+                if not call.is_call or call.awaited or call.in_lambda or call.context == GENEXP:
+                    continue
+                if call.chain[-1] not in {name.rsplit(".", 1)[-1] for name in self.async_variants}:
+                    continue
+                resolved = self.project.resolve_call(call, function, module)
+                if resolved is None:
+                    continue
+                callee = resolved.function.id if resolved.function else resolved.external
+                if callee not in self.async_variants:
+                    continue
+                key = (module.path, call.line, call.col)
+                if key in self._edited:
+                    continue
+                self._edited.add(key)
+                replacement = self.async_variants[callee]
+                self.plan.call_edits.append(
+                    CallEdit(module.path, call.line, call.col, ASYNC_VARIANT, callee, replacement)
+                )
+                self.plan.resolutions.append(
+                    f"{module.path}:{call.line}: {'.'.join(call.chain)}() -> await its async variant {replacement}"
+                )
+
+    def _can_turn_async(self, function: FunctionSummary, chain: tuple[str, ...]) -> bool:
+        path, line = function.path, function.line
+        decorators = self._decorators(function)
+        if function.is_method and function.name in SYNC_ONLY_METHODS:
+            self._block(
+                path,
+                line,
+                "sync_only_method",
+                f"{function.qualname} would need to await, but Python calls {function.name} synchronously",
+                chain,
+                "move the awaited work out of it: an async factory (`async def create(cls, ...)`) or an "
+                "explicit `async def start()` that callers await",
+            )
+            return False
+        if decorators & PROPERTY_DECORATORS or any(d.endswith((".setter", ".getter", ".deleter")) for d in decorators):
+            self._block(
+                path,
+                line,
+                "property",
+                f"property {function.qualname} would need to await; a property cannot be awaited",
+                chain,
+                f"replace the property with `async def get_{function.name}(self)` and await it at each use",
+            )
+            return False
+        if decorators & CACHE_DECORATORS:
+            self._block(
+                path,
+                line,
+                "cache",
+                f"{function.qualname} is cached with lru_cache/cache; cached coroutines can only be awaited once",
+                chain,
+                "cache the awaited value instead (for example with async-lru's alru_cache) or cache a sync helper",
+            )
+            return False
+        return True
+
+    def _turn_async(self, function: FunctionSummary, chain: tuple[str, ...]) -> None:
+        decorators = self._decorators(function)
+        is_context_manager = bool(decorators & CONTEXT_MANAGER_DECORATORS)
+        is_test = self.is_test_function(function)
+        is_fixture = self.project.is_fixture(function)
+        if is_fixture and not self.pytest_auto_mode:
+            self._block(
+                function.path,
+                function.line,
+                "fixture",
+                f"fixture {function.qualname} would turn async, and pytest-asyncio runs in strict mode",
+                chain,
+                "set `asyncio_mode = auto` in the pytest configuration, or use @pytest_asyncio.fixture",
+            )
+            return
+        self.plan.async_functions[function.id] = chain
+        self.plan.function_sites[function.id] = (function.path, function.line, function.qualname)
+        self.plan.function_edits.append(
+            FunctionEdit(
+                function.path,
+                function.id,
+                function.name_line,
+                function.name_col,
+                to_async_context_manager=is_context_manager,
+                to_async_generator=function.is_generator and not is_context_manager,
+                add_asyncio_mark=is_test and not self.pytest_auto_mode,
+            )
+        )
+        if is_context_manager:
+            self.plan.resolutions.append(f"{function.path}:{function.line}: @contextmanager -> @asynccontextmanager")
+        elif function.is_generator:
+            self.plan.resolutions.append(f"{function.path}:{function.line}: generator -> async generator")
+        if is_test or is_fixture:
+            return  # pytest calls these; a fixture's dependents receive its awaited value
+        self._family(function, chain)
+        self._visit_callers(function, chain, is_context_manager)
+
+    def _family(self, function: FunctionSummary, chain: tuple[str, ...]) -> None:
+        """A method turning async takes its overrides and overridden methods with it (dispatch is dynamic)."""
+        if function.class_id is None:
+            return
+        related = set(self.project.mro(function.class_id)) | set(self.project.subclasses(function.class_id))
+        for class_id in related:
+            other = self.project.classes[class_id].methods.get(function.name)
+            if other and other != function.id:
+                target = self.project.functions[other]
+                if not target.is_async:
+                    self.queue.append((target, (*chain, target.id)))
+
+    def _visit_callers(self, function: FunctionSummary, chain: tuple[str, ...], is_context_manager: bool) -> None:
+        pending_names: list[str] = []
+        for module, caller, call, resolved in self.project.callers(function):
+            if resolved is None:
+                if call.is_call and not call.awaited:
+                    self._ambiguous(module, call, function)
+                continue
+            if resolved.function is None or resolved.function.id != function.id or resolved.constructs:
+                continue
+            if not call.is_call:
+                fixture_name = self._reference(module, caller, call, function, chain)
+                if fixture_name:
+                    pending_names.append(fixture_name)
+                continue
+            self._call_site(module, caller, call, function, chain, is_context_manager)
+        # a fixture returning this function: test code calls it through the fixture's name
+        for name in pending_names:
+            for module, caller, call, _ in self._calls_through_fixture(name, function):
+                self._call_site(module, caller, call, function, chain, is_context_manager)
+
+    def _calls_through_fixture(
+        self, name: str, function: FunctionSummary
+    ) -> Iterable[tuple[ModuleSummary, FunctionSummary | None, CallRef, None]]:
+        for module, caller, call in self.project.calls_named(name):
+            if not call.is_call or len(call.chain) != 1 or caller is None:
+                continue
+            if name in caller.params and self.project.fixture(name, module) is not None:
+                fixture = self.project.fixture(name, module)
+                assert fixture is not None
+                evidence = (*fixture.returns, *fixture.returned_values)
+                values = self.project.evaluate(evidence, self.project.by_module[fixture.module], fixture)
+                if ("function", function.id) in values:
+                    yield module, caller, call, None
+
+    def _ambiguous(self, module: ModuleSummary, call: CallRef, function: FunctionSummary) -> None:
+        if len(call.chain) == 1 and call.receiver_call is None:
+            return  # an unresolved bare name is a different function (a builtin or a local value)
+        text = ".".join(call.chain)
+        for existing in self.plan.ambiguities:
+            if (existing.path, existing.line, existing.call) == (module.path, call.line, text):
+                return
+        self.plan.ambiguities.append(Ambiguity(module.path, call.line, text, (function.id,)))
+
+    def _reference(
+        self,
+        module: ModuleSummary,
+        caller: FunctionSummary | None,
+        call: CallRef,
+        function: FunctionSummary,
+        chain: tuple[str, ...],
+    ) -> str | None:
+        """A function used as a value. Returns a fixture name when test code calls it through a fixture."""
+        if self._accepts_coroutines(call.arg_of, module, caller):
+            self.plan.resolutions.append(
+                f"{module.path}:{call.line}: {'.'.join(call.chain)} handed to {'.'.join(call.arg_of or ())}, "
+                "which accepts coroutine functions (async_callbacks)"
+            )
+            return None
+        if call.returned and caller is not None and self.project.is_fixture(caller):
+            return caller.name
+        where = ".".join(call.arg_of) if call.arg_of else "a variable or container"
+        self._block(
+            module.path,
+            call.line,
+            "callback",
+            f"{function.qualname} is passed as a value to {where}; its caller would get a coroutine and not await it",
+            (*chain, caller.id if caller else "<module>"),
+            "pass a sync wrapper that schedules the coroutine (`lambda *a: asyncio.create_task(f(*a))`), or, if "
+            f"{where} awaits what its callbacks return, list it under `async_callbacks` in the plan",
+        )
+        return None
+
+    def _call_site(
+        self,
+        module: ModuleSummary,
+        caller: FunctionSummary | None,
+        call: CallRef,
+        function: FunctionSummary,
+        chain: tuple[str, ...],
+        is_context_manager: bool,
+    ) -> None:
+        caller_id = caller.id if caller else "<module>"
+        here = (*chain, caller_id)
+        if call.awaited:
+            return
+        if call.in_lambda:
+            if self._accepts_coroutines(call.lambda_arg_of, module, caller):
+                self.plan.resolutions.append(
+                    f"{module.path}:{call.line}: lambda handed to {'.'.join(call.lambda_arg_of or ())} returns the "
+                    "coroutine, which it awaits"
+                )
+                return
+            self._block(
+                module.path,
+                call.line,
+                "lambda",
+                f"{'.'.join(call.chain)}() is called in a lambda, which cannot await",
+                here,
+                "replace the lambda with an `async def` function (and make its caller await it)",
+            )
+            return
+        if call.context == GENEXP:
+            self._block(
+                module.path,
+                call.line,
+                "generator_expression",
+                f"{'.'.join(call.chain)}() is called in a generator expression; awaiting there would make it an "
+                "async generator and change what its consumer receives",
+                here,
+                "build a list first: `[await f(x) for x in xs]`, then pass the list on",
+            )
+            return
+        if function.is_generator and not is_context_manager:
+            if call.context in (FOR, COMP_FOR):
+                kind = ASYNC_FOR if call.context == FOR else ASYNC_COMP
+            else:
+                self._block(
+                    module.path,
+                    call.line,
+                    "generator",
+                    f"generator {function.qualname} turns into an async generator, but this call does not iterate "
+                    "it with a for loop",
+                    here,
+                    "iterate with `async for` (or `[x async for x in gen()]`) at this call",
+                )
+                return
+        elif is_context_manager:
+            if call.context != WITH:
+                self._block(
+                    module.path,
+                    call.line,
+                    "context_manager",
+                    f"{function.qualname} becomes an async context manager, but this call is not a `with` item",
+                    here,
+                    "use it as `async with` at this call",
+                )
+                return
+            kind = ASYNC_WITH
+        elif call.context in (PLAIN, ARGUMENT, WITH, FOR, COMP_FOR):
+            kind = AWAIT
+        else:
+            return
+        if caller is None:
+            if call.main_guard and kind == AWAIT:
+                self._edit_call(module, call, ASYNCIO_RUN, function.id)
+                self.plan.resolutions.append(
+                    f"{module.path}:{call.line}: sync entry point runs {function.qualname} with asyncio.run"
+                )
+                return
+            self._block(
+                module.path,
+                call.line,
+                "module_level",
+                f"{function.qualname} is called at module level (import time), where nothing can await",
+                here,
+                "call it from an async start-up hook (FastAPI lifespan) or wrap it in `asyncio.run(...)` "
+                "under `if __name__ == '__main__':`",
+            )
+            return
+        self._edit_call(module, call, kind, function.id)
+        self._note_locks(module, caller, call, here)
+        if caller.is_async or caller.id in self.plan.async_functions:
+            return
+        self.queue.append((caller, here))
+
+    # -- threading locks held across a new await ------------------------------------------------
+    def _lock_identity(
+        self, module: ModuleSummary, function: FunctionSummary, lock_chain: Chain
+    ) -> tuple[str, tuple[str, int, int, Chain] | None] | None:
+        value = self.project.value_of_chain(lock_chain, module, function)
+        if value is None or value[0] != "external_instance" or value[1] not in THREADING_LOCKS:
+            return None
+        if function.class_id and function.params and lock_chain[0] == function.params[0] and len(lock_chain) == 2:
+            for class_id in self.project.mro(function.class_id):
+                cls = self.project.classes[class_id]
+                if lock_chain[1] in cls.attr_constructors:
+                    line, col, ctor = cls.attr_constructors[lock_chain[1]]
+                    return f"{class_id}.{lock_chain[1]}", (cls.path, line, col, ctor)
+            return None
+        if len(lock_chain) == 1 and lock_chain[0] in module.global_constructors:
+            line, col, ctor = module.global_constructors[lock_chain[0]]
+            return f"{module.module}.{lock_chain[0]}", (module.path, line, col, ctor)
+        return None
+
+    def _note_locks(self, module: ModuleSummary, caller: FunctionSummary, call: CallRef, here: tuple[str, ...]) -> None:
+        for lock_chain in call.withs:
+            identity = self._lock_identity(module, caller, lock_chain)
+            if identity is None:
+                continue
+            lock_id, constructor = identity
+            use = self.locks.setdefault(lock_id, _LockUse(lock_id, constructor))
+            use.awaited_in.append((module.path, call.line, here))
+
+    def _settle_locks(self) -> None:
+        """A lock that only guards code in functions now async becomes an asyncio.Lock; else a blocker."""
+        if not self.locks:
+            return
+        for lock_id, use in self.locks.items():
+            problems: list[str] = []
+            if use.constructor is None or ".".join(use.constructor[3]) not in ("threading.Lock", "Lock"):
+                problems.append("it is not a plain threading.Lock() built in one place (an RLock is re-entrant)")
+            uses = self._lock_uses(lock_id)
+            for path, line, function, is_with in uses:
+                if not is_with:
+                    problems.append(f"{path}:{line} uses it outside a `with` statement")
+                elif not (function.is_async or function.id in self.plan.async_functions):
+                    problems.append(f"{path}:{line} holds it in sync {function.qualname}")
+            path, line, here = use.awaited_in[0]
+            if problems:
+                self._block(
+                    path,
+                    line,
+                    "threading_lock",
+                    f"threading lock {lock_id} would be held across an await ({'; '.join(problems)})",
+                    here,
+                    "guard the awaited section with an asyncio.Lock, or move the awaited calls out of the locked block",
+                )
+                continue
+            assert use.constructor is not None
+            ctor_path, ctor_line, ctor_col, _ = use.constructor
+            self.plan.lock_edits.append(LockEdit(ctor_path, ctor_line, ctor_col, lock_id))
+            for path, line, function, _ in uses:
+                for _chain, with_line, with_col in function.with_items:
+                    if with_line == line:
+                        self.plan.call_edits.append(CallEdit(path, with_line, with_col, ASYNC_WITH, lock_id))
+            self.plan.resolutions.append(
+                f"{ctor_path}:{ctor_line}: threading lock {lock_id} guards only async code -> asyncio.Lock"
+            )
+
+    def _lock_uses(self, lock_id: str) -> list[tuple[str, int, FunctionSummary, bool]]:
+        """Every place the lock is used: (path, line, function, used as a ``with`` item)."""
+        attr = lock_id.rsplit(".", 1)[-1]
+        uses: list[tuple[str, int, FunctionSummary, bool]] = []
+        paths = self.project.paths_where(
+            lambda entry: (
+                attr in entry.with_names or attr in entry.call_names or bool({"acquire", "release"} & entry.call_names)
+            )
+        )
+        functions = [f for path in paths for f in self.project.modules[path].functions.values()]
+        for function in functions:
+            module = self.project.by_module[function.module]
+            for chain, line, _col in function.with_items:
+                if chain[-1] == attr:
+                    identity = self._lock_identity(module, function, chain)
+                    if identity and identity[0] == lock_id:
+                        uses.append((function.path, line, function, True))
+            for call in function.calls:
+                if len(call.chain) >= 2 and call.chain[-2] == attr:
+                    identity = self._lock_identity(module, function, call.chain[:-1])
+                    if identity and identity[0] == lock_id:
+                        uses.append((function.path, call.line, function, False))
+        return uses
+
+
+def propagate(
+    project: Project,
+    seeds: Iterable[Seed],
+    *,
+    async_callbacks: Iterable[str] = (),
+    pytest_auto_mode: bool = True,
+    async_variants: dict[str, str] | None = None,
+) -> PropagationPlan:
+    """Every edit that turning the seeds' facade calls into awaits implies, across the project."""
+    propagator = _Propagator(project, async_callbacks, pytest_auto_mode, async_variants)
+    propagator.seed(seeds)
+    return propagator.run()

@@ -1,0 +1,776 @@
+"""Writing many files as one transaction, undoing it, and keeping two applies from writing at once.
+
+Every file an ``apply`` touches is written together: the originals are first backed up under
+``.asyncmigrate/backups/<id>/`` with a manifest (state ``writing``), then each file is replaced through a
+temporary file and a rename, so at every instant a file holds either its old or its new bytes, never a
+mix. Only when every file is in place does the manifest say ``written``. A process killed in between
+leaves a ``writing`` manifest behind, and :func:`recover` (called at the start of every apply and
+rollback) restores those files from the backups.
+
+The layout under the project root::
+
+    .asyncmigrate/
+      .gitignore                  "*": backups never end up in version control
+      apply.lock                  {"pid", "since", "host"} of the process writing (see ApplyLock)
+      backups/<id>/manifest.json  what the transaction wrote (see TransactionRecord)
+      backups/<id>/files/<path>   each original, byte for byte
+      backups/<id>/displaced/<path>  edits a restore overwrote (a file changed after the apply)
+
+All functions here expect the caller to hold :class:`ApplyLock`; they do not take it themselves so that
+an apply can recover, write, test and restore under one lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import socket
+import stat
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+from typing import Any
+
+from asyncmigrate.errors import AsyncMigrateError
+from asyncmigrate.plan import Plan, record_status
+from asyncmigrate.types import FileStatus
+
+STATE_DIR = ".asyncmigrate"
+BACKUPS = "backups"
+LOCK_NAME = "apply.lock"
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 1
+# Temporary files sit next to their target (a rename is only atomic within one file system); the
+# marker lets recover() find and delete the ones a killed process left behind.
+TEMP_MARKER = ".asyncmigrate-"
+
+WRITING = "writing"
+WRITTEN = "written"
+RESTORED = "restored"
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str  # root-relative POSIX path
+    before: bytes | None  # current bytes (None: the file is new)
+    after: bytes  # new bytes
+
+
+@dataclass(frozen=True)
+class TransactionRecord:
+    id: str  # sortable: "20261121T101500123456Z-<8 hex>" (UTC, microseconds)
+    label: str  # e.g. "apply server/api/players.py"
+    plan_entries: tuple[str, ...]  # plan paths this transaction migrated (for rollback FILE / --phase)
+    files: tuple[str, ...]
+    created: str  # ISO time
+    state: str  # "writing" | "written" | "restored"
+    # Files that, when restored, held bytes the transaction had not written (edited since). They were
+    # restored anyway; the bytes they held are kept under backups/<id>/displaced/<path>.
+    displaced: tuple[str, ...] = ()
+    new_files: tuple[str, ...] = field(default=(), compare=False)  # files the transaction created
+
+
+# --- small file-system helpers ------------------------------------------------------------------------
+
+
+def state_dir(root: Path) -> Path:
+    """``.asyncmigrate/`` under ``root``, created with the ``*`` .gitignore that keeps it out of git."""
+    directory = root / STATE_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    gitignore = directory / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("*\n")
+    return directory
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename or a new entry in ``directory`` durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _default_mode() -> int:
+    # os.umask can only be read by setting it; set it straight back.
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _write_atomic(target: Path, data: bytes, mode: int | None) -> None:
+    """Temp file in the same directory, fsync, chmod, rename: ``target`` is old or new, never partial."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}{TEMP_MARKER}", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, mode if mode is not None else _default_mode())
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_dir(target.parent)
+
+
+def _write_durable(target: Path, data: bytes) -> None:
+    """A backup copy: written once, fsync'd, never replaced."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _check_relative(path: str) -> None:
+    pure = PurePosixPath(path)
+    if not path or pure.is_absolute() or ".." in pure.parts or "\\" in path or pure.as_posix() != path:
+        raise AsyncMigrateError(f"{path!r}: a transaction takes root-relative POSIX paths without '..'")
+    if pure.parts[0] == STATE_DIR:
+        raise AsyncMigrateError(f"{path}: files under {STATE_DIR}/ belong to asyncmigrate itself")
+
+
+def _target(root: Path, path: str) -> Path:
+    """Where ``path`` is written: through a symlink to the file it names, so the link survives."""
+    candidate = root / path
+    return Path(os.path.realpath(candidate)) if candidate.is_symlink() else candidate
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise AsyncMigrateError(f"{path}: is a directory, not a file") from None
+
+
+# --- the lock -----------------------------------------------------------------------------------------
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+class ApplyLock:
+    """``.asyncmigrate/apply.lock``: only one apply or rollback writes at a time.
+
+    The lock file is created with ``O_CREAT|O_EXCL`` and holds the owner's pid, host and start time; a
+    second holder gets an :class:`AsyncMigrateError` naming them. A lock left by a process that is no
+    longer alive (on this host) is stale and is taken over: ``note`` then says so, and ``on_note`` is
+    called with the same text. Creating and taking over both happen under a short ``flock`` on
+    ``apply.lock.guard``, so no one ever reads a lock file its creator has not finished writing, and two
+    processes that find the same stale lock cannot both take it (the kernel drops the flock of a killed
+    process, so the guard itself never goes stale). Not re-entrant: a second ``ApplyLock`` in the same
+    process is refused like any other. Released on exit, even on an exception. POSIX only.
+    """
+
+    def __init__(self, root: Path, *, on_note: Callable[[str], None] | None = None) -> None:
+        self.root = root
+        self.path = root / STATE_DIR / LOCK_NAME
+        self.note: str | None = None
+        self._on_note = on_note
+        self._content: dict[str, Any] | None = None
+
+    def __enter__(self) -> ApplyLock:
+        if self._content is not None:
+            raise AsyncMigrateError(f"{self.path}: already held by this process")
+        state_dir(self.root)
+        with open(self.path.with_name(LOCK_NAME + ".guard"), "a") as guard:
+            fcntl.flock(guard.fileno(), fcntl.LOCK_EX)  # held for microseconds
+            try:
+                if not self._try_create():
+                    self._take_over_if_stale()
+            finally:
+                fcntl.flock(guard.fileno(), fcntl.LOCK_UN)
+        if self.note is not None and self._on_note is not None:
+            self._on_note(self.note)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.release()
+
+    def release(self) -> None:
+        if self._content is None:
+            return
+        # Only remove the file if it is still ours: a lock taken over from us (we were presumed dead
+        # because our pid was reused, say) belongs to someone else now.
+        if self._read_lock() == self._content:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+        self._content = None
+
+    def _try_create(self) -> bool:
+        content = {"pid": os.getpid(), "host": socket.gethostname(), "since": _now_iso()}
+        try:
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w") as handle:
+            json.dump(content, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        self._content = content
+        return True
+
+    def _read_lock(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return {}  # unreadable, or left empty by a process killed right after creating it
+        return data if isinstance(data, dict) else {}
+
+    @staticmethod
+    def _holder_alive(holder: dict[str, Any]) -> bool:
+        pid = holder.get("pid")
+        if not isinstance(pid, int):
+            return False
+        if holder.get("host") not in (None, socket.gethostname()):
+            return True  # another machine's process: we cannot tell, so we must assume it runs
+        return _pid_alive(pid)
+
+    def _take_over_if_stale(self) -> None:
+        holder = self._read_lock()
+        if holder is not None and self._holder_alive(holder):
+            raise AsyncMigrateError(
+                f"another asyncmigrate apply is running (pid {holder.get('pid')}, since "
+                f"{holder.get('since', 'an unknown time')}); wait for it to finish, or delete "
+                f"{self.path} if that process is gone"
+            )
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        if not self._try_create():  # only possible if someone creates the lock without the guard
+            raise AsyncMigrateError(f"{self.path}: could not take the lock; try again")
+        if holder is not None:
+            self.note = (
+                f"took over a stale lock left by pid {holder.get('pid', '?')} "
+                f"(since {holder.get('since', '?')}), which is no longer running"
+            )
+
+
+# --- git: which files have uncommitted changes ------------------------------------------------------------
+
+
+def _git(root: Path, *args: str) -> str | None:
+    """Run git in ``root``; None when git is missing, ``root`` is not in a work tree, or git fails."""
+    try:
+        result = subprocess.run(
+            ["git", "--no-optional-locks", "-C", str(root), *args], capture_output=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if result.returncode != 0:
+        return None
+    return result.stdout.decode("utf-8", errors="surrogateescape")
+
+
+def git_dirty(root: Path, paths: Iterable[str]) -> set[str] | None:
+    """Those of ``paths`` with uncommitted changes, or None when git cannot tell (see :func:`dirty_files`)."""
+    wanted = list(dict.fromkeys(paths))
+    prefix = _git(root, "rev-parse", "--show-prefix")
+    if prefix is None:
+        return None
+    prefix = prefix.strip()
+    if not wanted:
+        return set()
+    changed: set[str] = set()
+    # Pathspecs keep git from walking untracked trees we do not care about; ":(literal)" stops a
+    # file name with "*" or "[" from being read as a pattern. Chunked to stay under ARG_MAX.
+    for start in range(0, len(wanted), 500):
+        specs = [f":(literal){p}" for p in wanted[start : start + 500]]
+        output = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *specs)
+        if output is None:
+            return None
+        fields = output.split("\0")
+        index = 0
+        while index < len(fields):
+            entry = fields[index]
+            index += 1
+            if len(entry) < 4:
+                continue
+            code, git_path = entry[:2], entry[3:]
+            paths_here = [git_path]
+            if code[0] in "RC":  # a rename or copy is followed by its source path
+                paths_here.append(fields[index])
+                index += 1
+            for p in paths_here:
+                # Porcelain paths are relative to the repository's top, not to ``root``.
+                if p.startswith(prefix):
+                    changed.add(p[len(prefix) :])
+    return {p for p in wanted if p in changed or any(c.startswith(p.rstrip("/") + "/") for c in changed)}
+
+
+def dirty_files(root: Path, paths: Iterable[str]) -> list[str]:
+    """Those of ``paths`` (root-relative) with staged, unstaged or untracked changes, per ``git status``.
+
+    When ``root`` is not inside a git work tree, git is not installed, or git refuses to answer (e.g. a
+    repository owned by another user), there is no way to tell committed from uncommitted work, and the
+    answer is ``[]``: callers that must be careful in that case use :func:`git_dirty`, which returns None.
+    A directory in ``paths`` is dirty when any file under it is. Never raises.
+    """
+    wanted = list(dict.fromkeys(paths))
+    dirty = git_dirty(root, wanted)
+    return [p for p in wanted if p in dirty] if dirty else []
+
+
+# --- manifests --------------------------------------------------------------------------------------------
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _new_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(4)
+
+
+def _backups(root: Path) -> Path:
+    return root / STATE_DIR / BACKUPS
+
+
+def _manifest_path(root: Path, transaction_id: str) -> Path:
+    if not transaction_id or "/" in transaction_id or transaction_id.startswith("."):
+        raise AsyncMigrateError(f"{transaction_id!r} is not a transaction id")
+    return _backups(root) / transaction_id / MANIFEST
+
+
+def _load_manifest(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AsyncMigrateError(f"no transaction {path.parent.name} under {path.parent.parent}") from None
+    except (OSError, ValueError) as exc:
+        raise AsyncMigrateError(f"{path}: unreadable transaction manifest ({exc})") from None
+    if not isinstance(document, dict) or document.get("version") != MANIFEST_VERSION:
+        raise AsyncMigrateError(f"{path}: not a version {MANIFEST_VERSION} transaction manifest")
+    return document
+
+
+def _save_manifest(path: Path, document: dict[str, Any]) -> None:
+    _write_atomic(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"), 0o644)
+
+
+def _record(document: dict[str, Any]) -> TransactionRecord:
+    files = document["files"]
+    return TransactionRecord(
+        id=document["id"],
+        label=document["label"],
+        plan_entries=tuple(document["plan_entries"]),
+        files=tuple(f["path"] for f in files),
+        created=document["created"],
+        state=document["state"],
+        displaced=tuple(document.get("displaced", ())),
+        new_files=tuple(f["path"] for f in files if f["before_sha256"] is None),
+    )
+
+
+# --- writing ----------------------------------------------------------------------------------------------
+
+
+def _check_changes(root: Path, changes: Sequence[FileChange]) -> None:
+    seen: set[str] = set()
+    stale: list[str] = []
+    for change in changes:
+        _check_relative(change.path)
+        if change.path in seen:
+            raise AsyncMigrateError(f"{change.path}: listed twice in one transaction")
+        seen.add(change.path)
+        if _read(_target(root, change.path)) != change.before:
+            stale.append(change.path)
+    if stale:
+        raise AsyncMigrateError(
+            f"changed on disk since the change was computed, nothing written: {', '.join(stale)}; run it again"
+        )
+
+
+def _created_dirs(root: Path, path: str) -> list[str]:
+    """The parent directories of ``path`` that do not exist yet, outermost first."""
+    missing: list[str] = []
+    parent = PurePosixPath(path).parent
+    while parent != PurePosixPath(".") and not (root / parent).exists():
+        missing.append(parent.as_posix())
+        parent = parent.parent
+    return missing[::-1]
+
+
+def _back_up(
+    root: Path, directory: Path, changes: Sequence[FileChange], *, label: str, plan_entries: Sequence[str]
+) -> dict[str, Any]:
+    """Copy every original under ``directory``, then write the manifest (state ``writing``)."""
+    files: list[dict[str, Any]] = []
+    created_dirs: list[str] = []
+    for change in changes:
+        target = _target(root, change.path)
+        mode = stat.S_IMODE(target.stat().st_mode) if change.before is not None else None
+        if change.before is not None:
+            _write_durable(directory / "files" / change.path, change.before)
+        else:
+            created_dirs.extend(d for d in _created_dirs(root, change.path) if d not in created_dirs)
+        files.append(
+            {
+                "path": change.path,
+                "before_sha256": _sha256(change.before) if change.before is not None else None,
+                "after_sha256": _sha256(change.after),
+                "mode": mode,
+            }
+        )
+    document: dict[str, Any] = {
+        "version": MANIFEST_VERSION,
+        "id": directory.name,
+        "label": label,
+        "plan_entries": list(plan_entries),
+        "created": _now_iso(),
+        "state": WRITING,
+        "files": files,
+        "created_dirs": created_dirs,
+    }
+    # The manifest goes last: once it exists, every backup it names is on disk. A backup directory
+    # without a manifest is from a process killed before it touched any file, and recover() drops it.
+    directory.mkdir(parents=True, exist_ok=True)
+    _save_manifest(directory / MANIFEST, document)
+    _fsync_dir(directory.parent)
+    return document
+
+
+def write_transaction(
+    root: Path,
+    changes: Sequence[FileChange],
+    *,
+    label: str,
+    plan_entries: Sequence[str],
+    on_file_written: Callable[[str], None] | None = None,
+) -> TransactionRecord:
+    """Write every change as one transaction; see the module docstring for the protocol.
+
+    Refuses (AsyncMigrateError, nothing written) when a file's bytes are no longer ``change.before``.
+    Bytes are written exactly as given (no newline translation) and each file keeps its mode. If writing
+    fails part-way (a full disk, a read-only file), the files already written are restored before the
+    error is raised. ``on_file_written`` is called after each file is in place.
+    """
+    _check_changes(root, changes)
+    transaction_id = _new_id()
+    directory = state_dir(root) / BACKUPS / transaction_id
+    try:
+        document = _back_up(root, directory, changes, label=label, plan_entries=plan_entries)
+    except OSError as exc:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise AsyncMigrateError(
+            f"could not back up {exc.filename or 'a file'} ({exc.strerror}); nothing was written"
+        ) from None
+    files = document["files"]
+    try:
+        for change, entry in zip(changes, files, strict=True):
+            target = _target(root, change.path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomic(target, change.after, entry["mode"])
+            if on_file_written is not None:
+                on_file_written(change.path)
+    except OSError as exc:
+        restore(root, transaction_id)
+        raise AsyncMigrateError(
+            f"could not write {exc.filename or 'a file'} ({exc.strerror}); every file was restored"
+        ) from None
+    except BaseException:
+        restore(root, transaction_id)
+        raise
+    document["state"] = WRITTEN
+    _save_manifest(directory / MANIFEST, document)
+    return _record(document)
+
+
+# --- undoing --------------------------------------------------------------------------------------------
+
+
+def _remove_temp_files(target: Path) -> None:
+    """Temporary files a killed writer left next to ``target``."""
+    with contextlib.suppress(OSError):
+        for leftover in target.parent.glob(f".{target.name}{TEMP_MARKER}*.tmp"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def restore(root: Path, transaction_id: str) -> TransactionRecord:
+    """Put every file of the transaction back to its backed-up bytes and mode; delete the files it created.
+
+    Each file is replaced atomically. Idempotent: a transaction already ``restored`` is returned as it is,
+    without touching any file (someone may have edited them since), and a restore interrupted part-way is
+    finished by running it again. A file that holds neither the bytes the transaction found nor the ones it
+    wrote was edited afterwards: it is restored all the same, but its bytes are first copied to
+    ``backups/<id>/displaced/<path>`` and it is listed in the record's ``displaced``. Callers that want to
+    refuse instead check :func:`edited_since` first.
+    """
+    manifest = _manifest_path(root, transaction_id)
+    document = _load_manifest(manifest)
+    if document["state"] == RESTORED:
+        return _record(document)
+    directory = manifest.parent
+    displaced: list[str] = list(document.get("displaced", ()))
+    for entry in document["files"]:
+        path = entry["path"]
+        target = _target(root, path)
+        _remove_temp_files(target)
+        current = _read(target)
+        current_sha = _sha256(current) if current is not None else None
+        if current_sha == entry["before_sha256"]:
+            if current is not None and entry["mode"] is not None:
+                os.chmod(target, entry["mode"])
+            continue
+        if current is not None and current_sha != entry["after_sha256"]:
+            _write_durable(directory / "displaced" / path, current)
+            if path not in displaced:
+                displaced.append(path)
+        if entry["before_sha256"] is None:
+            target.unlink()
+            _fsync_dir(target.parent)
+        else:
+            original = (directory / "files" / path).read_bytes()
+            if _sha256(original) != entry["before_sha256"]:
+                raise AsyncMigrateError(f"{directory / 'files' / path}: the backup is damaged; {path} left as it is")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomic(target, original, entry["mode"])
+    for created in reversed(document.get("created_dirs", [])):
+        with contextlib.suppress(OSError):  # not empty: someone put other files there since
+            (root / created).rmdir()
+    document["state"] = RESTORED
+    document["restored"] = _now_iso()
+    document["displaced"] = displaced
+    _save_manifest(manifest, document)
+    return _record(document)
+
+
+def edited_since(root: Path, transaction_id: str) -> list[str]:
+    """Files of a not-yet-restored transaction that hold neither its before nor its after bytes."""
+    document = _load_manifest(_manifest_path(root, transaction_id))
+    if document["state"] == RESTORED:
+        return []
+    edited = []
+    for entry in document["files"]:
+        current = _read(_target(root, entry["path"]))
+        # A file deleted since holds no one's work: restoring it loses nothing.
+        if current is not None and _sha256(current) not in (entry["before_sha256"], entry["after_sha256"]):
+            edited.append(entry["path"])
+    return edited
+
+
+def recover(root: Path) -> list[TransactionRecord]:
+    """Restore every transaction a crash or kill left in state ``writing``; return them, oldest first.
+
+    Also drops backup directories without a manifest (a process killed while backing up, before it
+    touched any file). Call it under :class:`ApplyLock`, before anything else writes.
+    """
+    backups = _backups(root)
+    if not backups.is_dir():
+        return []
+    for directory in backups.iterdir():
+        if directory.is_dir() and not (directory / MANIFEST).exists():
+            shutil.rmtree(directory, ignore_errors=True)
+    return [restore(root, record.id) for record in transactions(root) if record.state == WRITING]
+
+
+def transactions(root: Path) -> list[TransactionRecord]:
+    """Every recorded transaction, oldest first."""
+    backups = _backups(root)
+    if not backups.is_dir():
+        return []
+    records = [
+        _record(_load_manifest(directory / MANIFEST))
+        for directory in backups.iterdir()
+        if (directory / MANIFEST).is_file()
+    ]
+    return sorted(records, key=lambda r: r.id)
+
+
+def transactions_for(root: Path, plan_entry: str) -> list[TransactionRecord]:
+    """The transactions that migrated ``plan_entry`` and are not restored, newest first."""
+    return [r for r in reversed(transactions(root)) if plan_entry in r.plan_entries and r.state != RESTORED]
+
+
+def foreign_edits(root: Path, paths: Iterable[str]) -> list[str]:
+    """Those of ``paths`` with uncommitted changes that asyncmigrate did not make.
+
+    A file is dirty per :func:`dirty_files` (so outside git, nothing is) but holds exactly the bytes the
+    newest not-restored transaction wrote to it is the tool's own, uncommitted work: an ``apply --phase``
+    that touches a file an earlier apply of the same run touched must not refuse it.
+    """
+    dirty = dirty_files(root, paths)
+    if not dirty:
+        return []
+    ours: dict[str, str] = {}
+    for record in reversed(transactions(root)):
+        if record.state == RESTORED:
+            continue
+        for entry in _load_manifest(_manifest_path(root, record.id))["files"]:
+            ours.setdefault(entry["path"], entry["after_sha256"])
+    foreign = []
+    for path in dirty:
+        current = _read(_target(root, path)) if path in ours else None
+        if current is None or _sha256(current) != ours[path]:
+            foreign.append(path)
+    return foreign
+
+
+# --- rollback: the library behind `asyncmigrate rollback` ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    restored: tuple[TransactionRecord, ...]  # newest first, as restored
+    entries: tuple[str, ...]  # plan entries set back to pending
+    recovered: tuple[TransactionRecord, ...]  # interrupted applies recover() undid first
+    lock_note: str | None = None
+
+    @property
+    def files_restored(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f for r in self.restored for f in r.files))
+
+
+def _to_roll_back(root: Path, entries: Sequence[str]) -> list[TransactionRecord]:
+    wanted = set(entries)
+    return [r for r in reversed(transactions(root)) if r.state != RESTORED and wanted & set(r.plan_entries)]
+
+
+def _conflicts(root: Path, chosen: Sequence[TransactionRecord], force: bool) -> list[str]:
+    """Why restoring ``chosen`` would destroy work that is not theirs (empty: safe)."""
+    chosen_ids = {r.id for r in chosen}
+    problems: list[str] = []
+    live = [r for r in transactions(root) if r.state != RESTORED]
+    # A later apply that rewrote the same file builds on this one: undoing ours under it would silently
+    # drop its changes, and --force does not make that right.
+    for record in chosen:
+        for later in live:
+            if later.id > record.id and later.id not in chosen_ids:
+                shared = sorted(set(record.files) & set(later.files))
+                if shared:
+                    problems.append(
+                        f"{', '.join(shared)} also changed by the later transaction {later.id} ({later.label}); "
+                        f"roll back {', '.join(later.plan_entries) or later.id} first"
+                    )
+    if problems or force:
+        return problems
+    # Edits made after the apply: refuse when they are not committed (or git cannot tell), since
+    # restoring would leave them only in backups/<id>/displaced/.
+    newest_writer: dict[str, TransactionRecord] = {}
+    for record in chosen:  # newest first: the first writer seen is the one whose bytes should be there
+        for path in record.files:
+            newest_writer.setdefault(path, record)
+    edited = [
+        path for record in chosen for path in edited_since(root, record.id) if newest_writer[path].id == record.id
+    ]
+    if edited:
+        dirty = git_dirty(root, edited)
+        uncommitted = sorted(edited if dirty is None else dirty)
+        if uncommitted:
+            problems.append(
+                f"edited since the apply and not committed: {', '.join(uncommitted)} "
+                "(use --force to restore anyway; the edits are kept under .asyncmigrate/backups/)"
+            )
+    return problems
+
+
+def rollback(
+    plan: Plan,
+    entries: Sequence[str],
+    *,
+    force: bool = False,
+    on_note: Callable[[str], None] | None = None,
+) -> RollbackResult:
+    """Restore, newest first, every transaction that migrated one of ``entries`` and set its entries to pending.
+
+    Under :class:`ApplyLock`, interrupted applies are recovered first (their entries also go back to
+    pending). A transaction that migrated several entries restores all of its files, so all of its entries
+    go back to pending, each with a history event ``{event: rollback, transaction, files_restored}``.
+    Refuses (AsyncMigrateError, nothing restored) when a later transaction not being rolled back changed
+    the same files, or, without ``force``, when a file has uncommitted edits the transaction did not make.
+    Nothing to roll back is not an error: the result is simply empty.
+    """
+    root = plan.root
+    with ApplyLock(root, on_note=on_note) as lock:
+        recovered = recover(root)
+        for record in recovered:
+            for entry in record.plan_entries:
+                if plan.entry(entry) is not None:
+                    plan = record_status(
+                        plan,
+                        entry,
+                        FileStatus.PENDING,
+                        {"event": "recover", "transaction": record.id, "files_restored": list(record.files)},
+                    )
+        chosen = _to_roll_back(root, entries)
+        problems = _conflicts(root, chosen, force)
+        if problems:
+            raise AsyncMigrateError("nothing rolled back: " + "; ".join(problems))
+        restored: list[TransactionRecord] = []
+        pending: list[str] = []
+        for record in chosen:
+            done = restore(root, record.id)
+            restored.append(done)
+            for entry in done.plan_entries:
+                if plan.entry(entry) is None:
+                    continue  # the plan no longer lists it; the files are restored all the same
+                event: dict[str, Any] = {
+                    "event": "rollback",
+                    "transaction": done.id,
+                    "files_restored": list(done.files),
+                }
+                if done.displaced:
+                    event["displaced"] = list(done.displaced)
+                plan = record_status(plan, entry, FileStatus.PENDING, event)
+                if entry not in pending:
+                    pending.append(entry)
+        return RollbackResult(tuple(restored), tuple(pending), tuple(recovered), lock.note)
+
+
+def phase_entries(plan: Plan, phase_id: int) -> list[str]:
+    """The plan paths of one phase (PlanError when there is no such phase)."""
+    return [entry.path for entry in plan.phase(phase_id).files]
+
+
+__all__ = [
+    "ApplyLock",
+    "FileChange",
+    "RollbackResult",
+    "TransactionRecord",
+    "dirty_files",
+    "edited_since",
+    "foreign_edits",
+    "git_dirty",
+    "recover",
+    "restore",
+    "rollback",
+    "transactions",
+    "transactions_for",
+    "write_transaction",
+]

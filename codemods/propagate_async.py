@@ -1,0 +1,244 @@
+"""Apply a propagation plan to one file: ``def`` -> ``async def``, ``await`` at the call sites, and the
+automatic resolutions (``@contextmanager`` -> ``@asynccontextmanager`` with ``async with``, generators
+-> async generators with ``async for``, ``threading.Lock()`` -> ``asyncio.Lock()``, ``asyncio.run`` at a
+``__main__`` entry point, ``@pytest.mark.asyncio`` on tests when pytest-asyncio is in strict mode).
+
+The plan (``asyncmigrate.propagate.PropagationPlan``) is computed project-wide first; this codemod only
+finds the nodes it names, by the line and column of each callee's name token. Run standalone
+(``python -m libcst.tool codemod propagate_async.PropagateAsyncCommand --plan migration_plan.yaml
+--migrate server/api/players.py server``), it computes the plan for the named file itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import cast
+
+import libcst as cst
+from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.metadata import ParentNodeProvider, PositionProvider
+
+from asyncmigrate.propagate import (
+    ASYNC_COMP,
+    ASYNC_FOR,
+    ASYNC_VARIANT,
+    ASYNC_WITH,
+    ASYNCIO_RUN,
+    AWAIT,
+    CallEdit,
+    FunctionEdit,
+    LockEdit,
+    PropagationPlan,
+)
+from codemods._syntax import awaited, needs_parentheses_for_await
+
+_ASYNC_RETURN_TYPES = {"Iterator": "AsyncIterator", "Iterable": "AsyncIterable", "Generator": "AsyncGenerator"}
+
+
+def _token(node: cst.BaseExpression) -> cst.Name | None:
+    """The name token a call or a ``with`` item is keyed by: ``f`` in ``f()``, ``m`` in ``a.b.m()``."""
+    if isinstance(node, cst.Name):
+        return node
+    if isinstance(node, cst.Attribute):
+        return node.attr
+    return None
+
+
+class PropagateAsyncCommand(VisitorBasedCodemodCommand):
+    DESCRIPTION = "Turn functions async and await their call sites, as a project-wide propagation plan says."
+    METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
+
+    def __init__(
+        self,
+        context: CodemodContext,
+        plan: str | None = None,
+        migrate: Sequence[str] = (),
+        propagation: PropagationPlan | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(context)
+        self._standalone_plan = plan
+        self._standalone_migrate = tuple(migrate)
+        self.propagation = propagation
+        self.path = path
+        self.functions: dict[tuple[int, int], FunctionEdit] = {}
+        self.calls: dict[tuple[int, int], CallEdit] = {}
+        self.locks: dict[tuple[int, int], LockEdit] = {}
+        self.applied = 0
+
+    @staticmethod
+    def add_args(arg_parser: argparse.ArgumentParser) -> None:
+        arg_parser.add_argument(
+            "--plan", dest="plan", default=None, help="migration_plan.yaml (default: search upwards)"
+        )
+        arg_parser.add_argument(
+            "--migrate",
+            dest="migrate",
+            action="append",
+            default=[],
+            help="a planned file whose facade calls are being migrated (repeatable); propagation starts there",
+        )
+
+    def _load_edits(self) -> None:
+        if self.propagation is None:
+            from asyncmigrate.apply import standalone_propagation  # the library computes the plan
+
+            self.propagation, root = standalone_propagation(self._standalone_plan, self._standalone_migrate)
+            filename = self.context.filename or ""
+            try:
+                self.path = Path(filename).resolve().relative_to(root.resolve()).as_posix()
+            except ValueError:
+                self.path = filename
+        path = self.path or ""
+        functions, calls, locks = self.propagation.edits_for(path)
+        self.functions = {(e.name_line, e.name_col): e for e in functions}
+        self.calls = {(e.line, e.col): e for e in calls}
+        self.locks = {(e.line, e.col): e for e in locks}
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        self._load_edits()
+        if not (self.functions or self.calls or self.locks):
+            return tree
+        return super().transform_module_impl(tree)
+
+    def _key(self, node: cst.CSTNode | None) -> tuple[int, int] | None:
+        if node is None:
+            return None
+        position = self.get_metadata(PositionProvider, node, None)
+        return (position.start.line, position.start.column) if position else None
+
+    # --- functions -----------------------------------------------------------------------------
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        edit = self.functions.get(self._key(original_node.name) or (0, 0))
+        if edit is None or original_node.asynchronous is not None:
+            return updated_node
+        self.applied += 1
+        decorators = list(updated_node.decorators)
+        if edit.to_async_context_manager:
+            decorators = [self._async_context_manager(d) for d in decorators]
+        if edit.add_asyncio_mark:
+            AddImportsVisitor.add_needed_import(self.context, "pytest")
+            decorators.append(cst.Decorator(decorator=cst.parse_expression("pytest.mark.asyncio")))
+        returns = updated_node.returns
+        if returns is not None and (edit.to_async_context_manager or edit.to_async_generator):
+            returns = self._async_return_annotation(returns)
+        return updated_node.with_changes(asynchronous=cst.Asynchronous(), decorators=decorators, returns=returns)
+
+    def _async_context_manager(self, decorator: cst.Decorator) -> cst.Decorator:
+        expression = decorator.decorator
+        if isinstance(expression, cst.Name) and expression.value == "contextmanager":
+            AddImportsVisitor.add_needed_import(self.context, "contextlib", "asynccontextmanager")
+            RemoveImportsVisitor.remove_unused_import(self.context, "contextlib", "contextmanager")
+            return decorator.with_changes(decorator=cst.Name("asynccontextmanager"))
+        if isinstance(expression, cst.Attribute) and expression.attr.value == "contextmanager":
+            return decorator.with_changes(decorator=expression.with_changes(attr=cst.Name("asynccontextmanager")))
+        return decorator
+
+    def _async_return_annotation(self, annotation: cst.Annotation) -> cst.Annotation:
+        node = annotation.annotation
+        if not isinstance(node, cst.Subscript):
+            return annotation
+        head = node.value
+        name = head.value if isinstance(head, cst.Name) else head.attr.value if isinstance(head, cst.Attribute) else ""
+        if name not in _ASYNC_RETURN_TYPES:
+            return annotation
+        new_name = _ASYNC_RETURN_TYPES[name]
+        elements = list(node.slice)
+        if name == "Generator" and len(elements) == 3:  # AsyncGenerator has no return type
+            elements = [elements[0], elements[1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+        if isinstance(head, cst.Name):
+            AddImportsVisitor.add_needed_import(self.context, "collections.abc", new_name)
+            for module in ("collections.abc", "typing"):
+                RemoveImportsVisitor.remove_unused_import(self.context, module, name)
+            new_head: cst.BaseExpression = cst.Name(new_name)
+        else:
+            new_head = cast(cst.Attribute, head).with_changes(attr=cst.Name(new_name))
+        return annotation.with_changes(annotation=node.with_changes(value=new_head, slice=elements))
+
+    # --- call sites ----------------------------------------------------------------------------
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        key = self._key(_token(original_node.func))
+        if key is None:
+            return updated_node
+        lock = self.locks.get(key)
+        if lock is not None:
+            self.applied += 1
+            AddImportsVisitor.add_needed_import(self.context, "asyncio")
+            RemoveImportsVisitor.remove_unused_import(self.context, "threading")
+            return updated_node.with_changes(func=cst.parse_expression("asyncio.Lock"))
+        edit = self.calls.get(key)
+        if edit is None:
+            return updated_node
+        if edit.kind == AWAIT:
+            self.applied += 1
+            parent = self.get_metadata(ParentNodeProvider, original_node, None)
+            return awaited(updated_node, parenthesize=needs_parentheses_for_await(parent, original_node))
+        if edit.kind == ASYNC_VARIANT and edit.replacement:
+            self.applied += 1
+            func: cst.BaseExpression
+            if "." in edit.replacement:  # a function: time.sleep -> asyncio.sleep
+                module, _, name = edit.replacement.rpartition(".")
+                AddImportsVisitor.add_needed_import(self.context, module)
+                func = cst.parse_expression(edit.replacement)
+            elif isinstance(updated_node.func, cst.Attribute):  # a method of the same object
+                func = updated_node.func.with_changes(attr=cst.Name(edit.replacement))
+            else:
+                func = cst.Name(edit.replacement)
+            parent = self.get_metadata(ParentNodeProvider, original_node, None)
+            call = updated_node.with_changes(func=func)
+            return awaited(call, parenthesize=needs_parentheses_for_await(parent, original_node))
+        if edit.kind == ASYNCIO_RUN:
+            self.applied += 1
+            AddImportsVisitor.add_needed_import(self.context, "asyncio")
+            return cst.Call(func=cst.parse_expression("asyncio.run"), args=[cst.Arg(updated_node)])
+        return updated_node  # async with / async for are applied on the enclosing statement
+
+    def _item_is_async(self, item: cst.WithItem) -> bool:
+        expression = item.item
+        token = _token(expression.func if isinstance(expression, cst.Call) else expression)
+        edit = self.calls.get(self._key(token) or (0, 0))
+        return edit is not None and edit.kind == ASYNC_WITH
+
+    def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.With:
+        flags = [self._item_is_async(item) for item in original_node.items]
+        if not any(flags) or original_node.asynchronous is not None:
+            return updated_node
+        self.applied += 1
+        if all(flags):
+            return updated_node.with_changes(asynchronous=cst.Asynchronous())
+        # ``with a, b():`` where only b turns async: nest, keeping the order items are entered in
+        items = list(updated_node.items)
+        runs: list[tuple[bool, list[cst.WithItem]]] = []
+        for flag, item in zip(flags, items, strict=True):
+            if runs and runs[-1][0] == flag:
+                runs[-1][1].append(item)
+            else:
+                runs.append((flag, [item]))
+        body = updated_node.body
+        for flag, run in reversed(runs):
+            run[-1] = run[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            statement = cst.With(items=run, body=body, asynchronous=cst.Asynchronous() if flag else None)
+            body = cst.IndentedBlock(body=[statement])
+        outer = cast(cst.IndentedBlock, body).body[0]
+        return cast(cst.With, outer).with_changes(leading_lines=updated_node.leading_lines)
+
+    def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.For:
+        if not isinstance(original_node.iter, cst.Call):
+            return updated_node
+        edit = self.calls.get(self._key(_token(original_node.iter.func)) or (0, 0))
+        if edit is None or edit.kind != ASYNC_FOR:
+            return updated_node
+        self.applied += 1
+        return updated_node.with_changes(asynchronous=cst.Asynchronous())
+
+    def leave_CompFor(self, original_node: cst.CompFor, updated_node: cst.CompFor) -> cst.CompFor:
+        if not isinstance(original_node.iter, cst.Call):
+            return updated_node
+        edit = self.calls.get(self._key(_token(original_node.iter.func)) or (0, 0))
+        if edit is None or edit.kind != ASYNC_COMP:
+            return updated_node
+        self.applied += 1
+        return updated_node.with_changes(asynchronous=cst.Asynchronous())

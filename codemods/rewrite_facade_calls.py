@@ -1,0 +1,630 @@
+"""Rewrite each mapped facade call into a call on its repository: ``await player_repo.get_player_by_id(x)``.
+
+How the repository is obtained depends on where the facade came from (the plan names the provider,
+the class and the attribute of each repository):
+
+* a class whose ``__init__`` stores the facade (``self.persistence = get_persistence()``) gets
+  ``self.player_repo = get_player_repository()`` right after that line, and calls go through it;
+* a FastAPI endpoint taking ``persistence = Depends(get_persistence)`` gets a
+  ``player_repo: PlayerRepository = Depends(get_player_repository)`` parameter instead (the facade
+  parameter is dropped once nothing uses it);
+* anywhere else, the enclosing function starts with ``player_repo = get_player_repository()``.
+
+Calls to async repositories are awaited; calls to sync ones (``awaitable: false``) are not. Arguments,
+comments and formatting are kept. What cannot be rewritten safely — a bound method used as a value, a
+call inside a lambda or a generator expression, a call at module level — is left as it is and reported
+(``self.warn`` and ``outcome.unsafe``), as are facade methods without a mapping.
+
+Runs under LibCST's runner too:
+``python -m libcst.tool codemod rewrite_facade_calls.RewriteFacadeCallsCommand --plan migration_plan.yaml FILE``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping as MappingType
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
+
+import libcst as cst
+from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.metadata import ParentNodeProvider, PositionProvider, ScopeProvider
+
+from asyncmigrate.collector import FacadeCallCollector
+from asyncmigrate.facade import FacadeSpec
+from asyncmigrate.plan import Plan, Repository, find_plan, load_plan
+from asyncmigrate.types import CallSite
+from codemods._syntax import awaited, body_insert_index, needs_parentheses_for_await
+
+SELF = "self"  # through an attribute set in __init__
+DEPENDS = "depends"  # through a FastAPI dependency parameter
+LOCAL = "local"  # through a local assigned from the provider
+
+
+@dataclass(frozen=True)
+class UnsafeCall:
+    line: int
+    column: int
+    function: str
+    kind: str
+    message: str
+    fix: str
+
+
+@dataclass
+class RewriteOutcome:
+    """What one run of the codemod did to one file."""
+
+    rewritten: list[CallSite] = field(default_factory=list)
+    awaiting_functions: set[str] = field(default_factory=set)  # qualnames that now contain an await
+    unsafe: list[UnsafeCall] = field(default_factory=list)
+    unmapped: list[CallSite] = field(default_factory=list)
+
+
+@dataclass
+class _Site:
+    call: CallSite
+    attribute: cst.Attribute
+    repository: Repository
+    method: str
+    renames: dict[str, str]
+    strategy: str
+    function: cst.FunctionDef | None
+    self_name: str | None = None
+    class_node: cst.ClassDef | None = None
+    local_name: str = ""
+
+
+def _split(dotted: str) -> tuple[str, str]:
+    module, _, name = dotted.rpartition(".")
+    return module, name
+
+
+class _SitePlanner(cst.CSTVisitor):
+    """Finds the CST node of every call site and the function and class around it."""
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, calls: MappingType[tuple[int, int, str], CallSite]) -> None:
+        super().__init__()
+        self.calls = calls
+        self.found: list[tuple[CallSite, cst.Attribute, cst.FunctionDef | None, cst.ClassDef | None, bool]] = []
+        self.in_signature: set[int] = set()
+        self._functions: list[cst.FunctionDef] = []
+        self._classes: list[tuple[cst.ClassDef, int]] = []  # class, depth of functions when entered
+        self._genexp = 0
+        self._signature: list[cst.FunctionDef] = []  # defs whose decorators/parameters are being visited
+        self.method_class: dict[int, cst.ClassDef] = {}  # id(method FunctionDef) -> its class
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.append((node, len(self._functions)))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        # Decorators, defaults and annotations run where the def statement runs, not in the function.
+        self._signature.append(node)
+        for decorator in node.decorators:
+            decorator.visit(self)
+        node.params.visit(self)
+        if node.returns is not None:
+            node.returns.visit(self)
+        self._signature.pop()
+        if self._classes and self._classes[-1][1] == len(self._functions):
+            self.method_class[id(node)] = self._classes[-1][0]
+        self._functions.append(node)
+        node.body.visit(self)
+        self._functions.pop()
+        return False
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> bool:
+        # The outermost iterable is evaluated eagerly in the enclosing scope, where awaiting is fine.
+        node.for_in.iter.visit(self)
+        self._genexp += 1
+        node.elt.visit(self)
+        node.for_in.target.visit(self)
+        for condition in node.for_in.ifs:
+            condition.visit(self)
+        if node.for_in.inner_for_in is not None:
+            node.for_in.inner_for_in.visit(self)
+        self._genexp -= 1
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        start = self.get_metadata(PositionProvider, node).start
+        call = self.calls.get((start.line, start.column, node.attr.value))
+        if call is None:
+            return
+        function = self._functions[-1] if self._functions else None
+        cls = None
+        for candidate in reversed(self._functions):  # the method whose ``self`` a nested def closes over
+            if id(candidate) in self.method_class:
+                cls = self.method_class[id(candidate)]
+                break
+        if self._signature:  # evaluated by the enclosing scope when the def runs: no local of the body exists
+            self.in_signature.add(id(node))
+        self.found.append((call, node, function, cls, self._genexp > 0))
+
+
+class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
+    DESCRIPTION = "Rewrite mapped facade calls into (awaited) repository calls obtained through their providers."
+    METADATA_DEPENDENCIES = (ScopeProvider, PositionProvider, ParentNodeProvider)
+
+    def __init__(
+        self,
+        context: CodemodContext,
+        plan: str | None = None,
+        plan_object: Plan | None = None,
+        plan_only: bool = False,
+    ) -> None:
+        super().__init__(context)
+        self.plan_only = plan_only  # decide every site and fill ``outcome``, but change nothing
+        if plan_object is None:
+            plan_object = load_plan(Path(plan) if plan else find_plan(Path.cwd()), check_files=False)
+        self.plan = plan_object
+        self.spec = FacadeSpec.from_plan(self.plan)
+        self.outcome = RewriteOutcome()
+        self._sites: dict[int, _Site] = {}  # id(attribute node) -> site
+        self._locals: dict[int, dict[str, str]] = {}  # id(function) -> repository name -> local name
+        self._depends: dict[int, dict[str, str]] = {}  # id(function) -> repository name -> parameter name
+        self._self_repos: dict[int, set[str]] = {}  # id(class) -> repositories needed on self
+        self._removable: set[int] = set()  # ids of assignment statements / params left unused
+        self._facade_params: dict[int, cst.Param] = {}  # id(function) -> the Depends(facade) parameter
+
+    @staticmethod
+    def add_args(arg_parser: argparse.ArgumentParser) -> None:
+        arg_parser.add_argument(
+            "--plan", dest="plan", default=None, help="migration_plan.yaml (default: search upwards)"
+        )
+
+    # --- planning ------------------------------------------------------------------------------
+    def _relative_path(self) -> str:
+        filename = self.context.filename or "<stdin>"
+        try:
+            return Path(filename).resolve().relative_to(self.plan.root.resolve()).as_posix()
+        except ValueError:
+            return filename
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        wrapper = self.context.wrapper
+        if wrapper is None:
+            return tree
+        collector = FacadeCallCollector(self.spec, self._relative_path())
+        wrapper.visit(collector)
+        if not collector.calls:
+            return tree
+        planner = _SitePlanner({(c.line, c.column, c.method): c for c in collector.calls})
+        wrapper.visit(planner)
+        for call, attribute, function, cls, in_genexp in planner.found:
+            if id(attribute) in planner.in_signature:
+                self._unsafe(
+                    call,
+                    "module_level",
+                    f"{call.receiver}.{call.method} runs when the def statement runs (a default or a decorator)",
+                    "move the call into the function body",
+                )
+                continue
+            self._plan_site(call, attribute, function, cls, in_genexp)
+        if not self._sites or self.plan_only:
+            return tree
+        self._find_unused_receivers()
+        return super().transform_module_impl(tree)
+
+    def _unsafe(self, call: CallSite, kind: str, message: str, fix: str) -> None:
+        self.outcome.unsafe.append(UnsafeCall(call.line, call.column, call.function, kind, message, fix))
+        self.warn(f"{call.path}:{call.line}: {kind}: {message}; {fix}")
+
+    def _plan_site(
+        self,
+        call: CallSite,
+        attribute: cst.Attribute,
+        function: cst.FunctionDef | None,
+        cls: cst.ClassDef | None,
+        in_genexp: bool,
+    ) -> None:
+        mapping = self.plan.mappings.get(call.method)
+        if mapping is None:
+            self.outcome.unmapped.append(call)
+            self.warn(
+                f"{call.path}:{call.line}: {call.receiver}.{call.method} has no repository counterpart (unmapped)"
+            )
+            return
+        repository = self.plan.repositories[mapping.repository]
+        what = f"{call.receiver}.{call.method}"
+        if call.is_reference and repository.awaitable:
+            self._unsafe(
+                call,
+                "bound_method",
+                f"{what} is used as a value, not called",
+                f"wrap it: `async def {call.method}(*args): "
+                f"return await {repository.attribute}.{mapping.method}(*args)`",
+            )
+            return
+        if call.is_reference:
+            self._unsafe(call, "bound_method", f"{what} is used as a value, not called", "call it explicitly")
+            return
+        if function is None:
+            self._unsafe(
+                call,
+                "module_level",
+                f"{what} runs at import time",
+                "move it into a function (an async start-up hook if it must run once)",
+            )
+            return
+        if repository.awaitable and call.in_lambda:
+            self._unsafe(
+                call,
+                "lambda",
+                f"{what} is called in a lambda, which cannot await",
+                "turn the lambda into an `async def` function",
+            )
+            return
+        if repository.awaitable and in_genexp:
+            self._unsafe(
+                call,
+                "generator_expression",
+                f"{what} is called in a generator expression",
+                "build a list with `[await ... for ...]` instead",
+            )
+            return
+        site = _Site(call, attribute, repository, mapping.method, dict(mapping.args), LOCAL, function)
+        receiver = attribute.value
+        self_name = _first_param(function) if cls is not None else None
+        if cls is not None:
+            method = _method_of(cls, function)
+            self_name = _first_param(method) if method is not None else None
+        if (
+            cls is not None
+            and self_name
+            and isinstance(receiver, cst.Attribute)
+            and isinstance(receiver.value, cst.Name)
+            and receiver.value.value == self_name
+            and _init_assigns(cls, receiver.attr.value)
+        ):
+            site.strategy, site.self_name, site.class_node = SELF, self_name, cls
+            self._self_repos.setdefault(id(cls), set()).add(repository.name)
+        elif isinstance(receiver, cst.Name) and (param := _depends_param(function, receiver.value)) is not None:
+            site.strategy = DEPENDS
+            self._facade_params[id(function)] = param
+            names = self._depends.setdefault(id(function), {})
+            site.local_name = names.setdefault(repository.name, _free_name(function, repository.attribute, names))
+        else:
+            names = self._locals.setdefault(id(function), {})
+            site.local_name = names.setdefault(repository.name, _free_name(function, repository.attribute, names))
+        self._sites[id(attribute)] = site
+        self.outcome.rewritten.append(call)
+        if repository.awaitable:
+            self.outcome.awaiting_functions.add(call.function)
+
+    def _find_unused_receivers(self) -> None:
+        """Local facade variables and Depends parameters whose every use is being rewritten go away."""
+        receivers = {id(site.attribute.value) for site in self._sites.values() if site.strategy != SELF}
+        functions = {id(s.function): s.function for s in self._sites.values() if s.function is not None}
+        for function in functions.values():
+            scope = self.get_metadata(ScopeProvider, function.body, None)
+            if scope is None:
+                continue
+            for assignment in scope.assignments:
+                node = getattr(assignment, "node", None)
+                references = list(assignment.references)
+                if not references or not all(id(r.node) in receivers for r in references):
+                    continue
+                if isinstance(node, cst.Param) and id(function) in self._facade_params:
+                    if node is self._facade_params[id(function)]:
+                        self._removable.add(id(node))
+                elif isinstance(node, cst.Name) and len(scope.assignments[assignment.name]) == 1:
+                    self._removable.add(id(node))
+
+    # --- transforming --------------------------------------------------------------------------
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        site = self._sites.get(id(original_node.func))
+        if site is None or not isinstance(updated_node.func, cst.Attribute):
+            return updated_node
+        repository = site.repository
+        receiver: cst.BaseExpression
+        if site.strategy == SELF:
+            assert site.self_name is not None
+            receiver = cst.Attribute(value=cst.Name(site.self_name), attr=cst.Name(repository.attribute))
+        else:
+            receiver = cst.Name(site.local_name)
+        func = updated_node.func.with_changes(value=receiver, attr=cst.Name(site.method))
+        args = [
+            arg.with_changes(keyword=cst.Name(site.renames[arg.keyword.value]))
+            if arg.keyword is not None and arg.keyword.value in site.renames
+            else arg
+            for arg in updated_node.args
+        ]
+        call = updated_node.with_changes(func=func, args=args)
+        module, name = _split(repository.provider)
+        AddImportsVisitor.add_needed_import(self.context, module, name)
+        if not repository.awaitable:
+            return call
+        parent = self.get_metadata(ParentNodeProvider, original_node, None)
+        return awaited(call, parenthesize=needs_parentheses_for_await(parent, original_node))
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+        if len(original_node.body) != 1:
+            return updated_node
+        statement = original_node.body[0]
+        if (
+            isinstance(statement, cst.Assign)
+            and len(statement.targets) == 1
+            and id(statement.targets[0].target) in self._removable
+        ):
+            return cst.RemoveFromParent()
+        return updated_node
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        key = id(original_node)
+        result = updated_node
+        if key in self._depends:
+            result = self._add_depends_params(original_node, result)
+        if key in self._locals:
+            statements = [
+                cst.parse_statement(f"{local} = {_split(self.plan.repositories[repo].provider)[1]}()")
+                for repo, local in sorted(self._locals[key].items())
+            ]
+            result = _insert_at_top(result, statements)
+        return result
+
+    def _add_depends_params(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        facade_param = self._facade_params[id(original)]
+        new_params: list[cst.Param] = []
+        for repo, name in sorted(self._depends[id(original)].items()):
+            repository = self.plan.repositories[repo]
+            class_module, class_name = _split(repository.class_name)
+            provider_module, provider_name = _split(repository.provider)
+            AddImportsVisitor.add_needed_import(self.context, class_module, class_name)
+            AddImportsVisitor.add_needed_import(self.context, provider_module, provider_name)
+            annotation, default = _depends_shape(facade_param, class_name, provider_name)
+            new_params.append(
+                facade_param.with_changes(
+                    name=cst.Name(name),
+                    annotation=annotation,
+                    default=default,
+                    comma=cst.MaybeSentinel.DEFAULT,
+                )
+            )
+        params = updated.params
+        for field_name in ("params", "kwonly_params", "posonly_params"):
+            group: tuple[cst.Param, ...] = getattr(params, field_name)
+            for index, param in enumerate(group):
+                if param.name.value != facade_param.name.value:
+                    continue
+                keep = [] if id(facade_param) in self._removable else [param]
+                replaced = [*keep, *new_params]
+                # every parameter but the last takes the original comma (its layout, one per line or
+                # not); the last keeps whatever followed the facade parameter
+                between = (
+                    param.comma
+                    if isinstance(param.comma, cst.Comma)
+                    else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                )
+                fixed = [
+                    p.with_changes(comma=between, whitespace_after_param=cst.SimpleWhitespace(""))
+                    for p in replaced[:-1]
+                ]
+                fixed.append(
+                    replaced[-1].with_changes(comma=param.comma, whitespace_after_param=param.whitespace_after_param)
+                )
+                group = (*group[:index], *fixed, *group[index + 1 :])
+                return updated.with_changes(params=params.with_changes(**{field_name: group}))
+        return updated
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        repos = self._self_repos.get(id(original_node))
+        if not repos:
+            return updated_node
+        body = list(updated_node.body.body)
+        for index, member in enumerate(body):
+            if isinstance(member, cst.FunctionDef) and member.name.value == "__init__":
+                body[index] = self._init_with_repositories(member, repos)
+                break
+        return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+
+    def _init_with_repositories(self, init: cst.FunctionDef, repos: set[str]) -> cst.FunctionDef:
+        self_name = _first_param(init)
+        if self_name is None or not isinstance(init.body, cst.IndentedBlock):
+            return init
+        facade_attrs = {
+            site.attribute.value.attr.value
+            for site in self._sites.values()
+            if site.strategy == SELF and isinstance(site.attribute.value, cst.Attribute)
+        }
+        statements = list(init.body.body)
+        already = _self_assigned(init, self_name)
+        anchor = max(
+            (i for i, s in enumerate(statements) if _self_assigned_in(s, self_name) & facade_attrs),
+            default=len(statements) - 1,
+        )
+        new = [
+            cst.parse_statement(
+                f"{self_name}.{self.plan.repositories[repo].attribute} = "
+                f"{_split(self.plan.repositories[repo].provider)[1]}()"
+            )
+            for repo in sorted(repos)
+            if self.plan.repositories[repo].attribute not in already
+        ]
+        for repo in sorted(repos):
+            module, name = _split(self.plan.repositories[repo].provider)
+            AddImportsVisitor.add_needed_import(self.context, module, name)
+        statements[anchor + 1 : anchor + 1] = new
+        return init.with_changes(body=init.body.with_changes(body=statements))
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        facade_names = self.spec.factories | self.spec.classes
+        for dotted in sorted(facade_names):
+            module, name = _split(dotted)
+            RemoveImportsVisitor.remove_unused_import(self.context, module, name)
+        # ``from pkg import get_db as db``: the visitor only removes an alias it is told about
+        for statement in original_node.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar):
+                    continue
+                if small.relative or small.module is None:
+                    continue
+                module = self.module_name_of(small.module)
+                for alias in small.names:
+                    if alias.asname is None or not isinstance(alias.asname.name, cst.Name):
+                        continue
+                    imported = self.module_name_of(alias.name)
+                    if f"{module}.{imported}" in facade_names:
+                        RemoveImportsVisitor.remove_unused_import(
+                            self.context, module, imported, alias.asname.name.value
+                        )
+        return updated_node
+
+    @staticmethod
+    def module_name_of(node: cst.BaseExpression) -> str:
+        if isinstance(node, cst.Name):
+            return node.value
+        if isinstance(node, cst.Attribute):
+            return f"{RewriteFacadeCallsCommand.module_name_of(node.value)}.{node.attr.value}"
+        return ""
+
+
+# --- small helpers ------------------------------------------------------------------------------
+
+
+def _first_param(function: cst.FunctionDef | None) -> str | None:
+    if function is None:
+        return None
+    params = [*function.params.posonly_params, *function.params.params]
+    return params[0].name.value if params else None
+
+
+def _method_of(cls: cst.ClassDef, function: cst.FunctionDef | None) -> cst.FunctionDef | None:
+    """The method of ``cls`` that is, or lexically encloses, ``function``."""
+    for member in cls.body.body:
+        if isinstance(member, cst.FunctionDef) and function is not None:
+            if member is function or _contains(member, function):
+                return member
+    return None
+
+
+def _contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
+    found = False
+
+    class _Find(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            nonlocal found
+            if node is inner:
+                found = True
+            return not found
+
+    outer.visit(_Find())
+    return found
+
+
+def _self_assigned_in(statement: cst.CSTNode, self_name: str) -> set[str]:
+    names: set[str] = set()
+
+    class _Targets(cst.CSTVisitor):
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            _add(node.target)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            _add(node.target)
+
+    def _add(target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == self_name:
+            names.add(target.attr.value)
+
+    statement.visit(_Targets())
+    return names
+
+
+def _self_assigned(init: cst.FunctionDef, self_name: str) -> set[str]:
+    return _self_assigned_in(init.body, self_name)
+
+
+def _init_assigns(cls: cst.ClassDef, attr: str) -> bool:
+    for member in cls.body.body:
+        if isinstance(member, cst.FunctionDef) and member.name.value == "__init__":
+            self_name = _first_param(member)
+            return self_name is not None and attr in _self_assigned(member, self_name)
+    return False
+
+
+def _is_depends_call(node: cst.BaseExpression | None) -> bool:
+    if not isinstance(node, cst.Call):
+        return False
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+    return name == "Depends"
+
+
+def _depends_param(function: cst.FunctionDef | None, name: str) -> cst.Param | None:
+    if function is None:
+        return None
+    params = function.params
+    for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+        if param.name.value != name:
+            continue
+        if _is_depends_call(param.default):
+            return param
+        annotation = param.annotation.annotation if param.annotation else None
+        if isinstance(annotation, cst.Subscript) and any(
+            isinstance(el.slice, cst.Index) and _is_depends_call(el.slice.value) for el in annotation.slice
+        ):
+            return param
+    return None
+
+
+def _depends_shape(
+    facade_param: cst.Param, class_name: str, provider_name: str
+) -> tuple[cst.Annotation, cst.BaseExpression | None]:
+    """The new parameter's annotation and default, in the facade parameter's style."""
+    if _is_depends_call(facade_param.default):
+        return cst.Annotation(cst.Name(class_name)), cst.parse_expression(f"Depends({provider_name})")
+    annotation = cst.parse_expression(f"Annotated[{class_name}, Depends({provider_name})]")
+    return cst.Annotation(annotation), facade_param.default
+
+
+def _free_name(function: cst.FunctionDef, wanted: str, taken: MappingType[str, str]) -> str:
+    """``wanted``, unless the function already binds that name to something else."""
+    used = set(taken.values())
+    bound = _bound_names(function)
+    name, counter = wanted, 1
+    while name in used or name in bound:
+        counter += 1
+        name = f"{wanted}_{counter}"
+    return name
+
+
+def _bound_names(function: cst.FunctionDef) -> set[str]:
+    names = {
+        p.name.value for p in (*function.params.posonly_params, *function.params.params, *function.params.kwonly_params)
+    }
+
+    class _Names(cst.CSTVisitor):
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            if isinstance(node.target, cst.Name):
+                names.add(node.target.value)
+
+        def visit_Name(self, node: cst.Name) -> None:
+            names.add(node.value)  # any use of the name: a new local must not shadow it
+
+    function.body.visit(_Names())
+    return names
+
+
+def _insert_at_top(function: cst.FunctionDef, statements: Sequence[cst.BaseStatement]) -> cst.FunctionDef:
+    body = function.body
+    if not isinstance(body, cst.IndentedBlock):
+        # ``def f(): return p.get(x)`` on one line: move the body into a block
+        small = cast(cst.SimpleStatementSuite, body)
+        block = cst.IndentedBlock(body=[*statements, cst.SimpleStatementLine(body=small.body)])
+        return function.with_changes(body=block)
+    index = body_insert_index(body)
+    members = list(body.body)
+    members[index:index] = statements
+    return function.with_changes(body=body.with_changes(body=members))

@@ -1,0 +1,1 @@
+"""An order shop whose service methods and repository functions are async."""

@@ -1,0 +1,23 @@
+"""Reads and writes that open the database themselves."""
+from app.repos import get_item_repo, get_label_cache
+
+
+async def read(key: str) -> int:
+    """The stored value."""
+    item_repo = get_item_repo()
+    return await item_repo.get(key)
+
+
+async def write(key: str, value: int, keep: bool = False) -> None:
+    item_repo = get_item_repo()
+    await item_repo.put(key, value, replace=not keep)  # keep what is there when asked
+
+
+def label(key: str) -> str:
+    labels = get_label_cache()
+    return labels.find(key)
+
+
+async def doubled(key: str) -> int:
+    item_repo = get_item_repo()
+    return (await item_repo.get(key)).real * 2

@@ -1,0 +1,276 @@
+"""The guarantees of ``apply`` (issue 4, item 3), each a test that fails when the guarantee breaks.
+
+* the output always parses and compiles, and a change that would not is refused with nothing written;
+* applying twice changes nothing the second time;
+* a file with no facade call is byte-identical, and so is every file the change does not touch;
+* CRLF line endings, tab indentation, a UTF-8 BOM and a coding cookie (latin-1, non-ASCII text) survive.
+
+Crash/kill mid-apply and the apply lock are tested in test_transaction.py. The fixture codebase is
+``tests/assets/library``; the encoding cases use a small project written here.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import shutil
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import asyncmigrate.apply as apply_module
+from asyncmigrate.apply import ApplyResult, apply_files, compute_change
+from asyncmigrate.errors import AsyncMigrateError
+from asyncmigrate.plan import Plan, load_plan
+from asyncmigrate.types import FileStatus
+
+ASSETS = Path(__file__).parent / "assets"
+TARGETS = ["library/api.py", "library/catalog.py", "library/loans.py"]
+# What applying the three targets touches: the targets, their callers (cli.py), the tests awaiting them.
+TOUCHED = {"library/api.py", "library/catalog.py", "library/cli.py", "library/loans.py", "tests/test_catalog.py"}
+
+
+def fingerprints(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".asyncmigrate" not in p.parts and "__pycache__" not in p.parts
+    }
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    target = tmp_path / "library"
+    shutil.copytree(ASSETS / "library", target)
+    return target
+
+
+@dataclass(frozen=True)
+class Migrated:
+    root: Path
+    before: dict[str, str]  # fingerprints before the first apply
+    plan: Plan
+    results: list[ApplyResult]
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Migrated:
+    """The library applied file by file in plan order, each apply tested. One run, shared by the tests
+    that take it; none of them writes."""
+    root = tmp_path_factory.mktemp("migrated") / "library"
+    shutil.copytree(ASSETS / "library", root)
+    # The plan's ``python`` is whatever is on PATH: run the tests with this interpreter, and make an
+    # un-awaited coroutine fail them.
+    plan_file = root / "migration_plan.yaml"
+    plan_file.write_text(
+        plan_file.read_text().replace(
+            "test_command: [python, -m, pytest, -q, -p, no:cacheprovider]",
+            f"test_command: [{sys.executable}, -W, 'error::RuntimeWarning', -m, pytest, -q, -p, no:cacheprovider]",
+        )
+    )
+    before = fingerprints(root)
+    plan, results = apply_files(load_plan(plan_file), TARGETS)
+    return Migrated(root, before, plan, results)
+
+
+def test_library_migrates_file_by_file_with_its_tests_green(migrated: Migrated) -> None:
+    assert [r.change.blockers for r in migrated.results] == [[], [], []]
+    assert [r.test_passed for r in migrated.results] == [True, True, True], [r.test_output for r in migrated.results]
+    assert [migrated.plan.entry(t).status for t in TARGETS] == [FileStatus.VERIFIED] * 3  # type: ignore[union-attr]
+
+
+# -- output parses; a change that would not is refused -------------------------------------------------
+
+
+def test_every_written_file_parses_and_compiles(migrated: Migrated) -> None:
+    for result in migrated.results:
+        for edit in result.change.changed:
+            ast.parse(edit.after)
+            compile(edit.after, edit.path, "exec", dont_inherit=True)
+
+
+def test_output_that_does_not_compile_is_refused_and_nothing_is_written(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = apply_module._codemod
+
+    def broken(command: object, path: str, data: bytes) -> bytes:
+        output = real(command, path, data)
+        # an ``await`` left in a plain def: parses, but does not compile
+        return output.replace(b"async def", b"def") if path == "library/catalog.py" else output
+
+    monkeypatch.setattr(apply_module, "_codemod", broken)
+    before = fingerprints(library)
+    with pytest.raises(AsyncMigrateError, match=r"library/catalog\.py:\d+: the rewrite produced code that does not"):
+        apply_files(load_plan(library / "migration_plan.yaml"), ["library/catalog.py"], run_tests=False)
+    assert fingerprints(library) == before
+
+
+def test_blocked_change_writes_nothing(library: Path) -> None:
+    (library / "library" / "catalog.py").write_text(
+        (library / "library" / "catalog.py").read_text()
+        + "\n\ndef sorted_titles(isbns: list[str]) -> list[str]:\n"
+        + "    return sorted(isbns, key=lambda isbn: Catalog().title_of(isbn) or '')\n"
+    )
+    before = fingerprints(library)
+    plan, [result] = apply_files(load_plan(library / "migration_plan.yaml"), ["library/catalog.py"], run_tests=False)
+    assert [(b.kind, b.path) for b in result.change.blockers] == [("lambda", "library/catalog.py")]
+    assert result.status is FileStatus.BLOCKED and not result.written
+    changed = {path for path, digest in fingerprints(library).items() if before.get(path) != digest}
+    assert changed == {"migration_plan.yaml"}  # the plan records the blocker; no source file moved
+
+
+# -- idempotence ------------------------------------------------------------------------------------------
+
+
+def test_applying_twice_changes_nothing_the_second_time(migrated: Migrated) -> None:
+    after_first = fingerprints(migrated.root)
+    for target in TARGETS:
+        change = compute_change(migrated.plan, [target])
+        assert [e.path for e in change.changed] == [], target
+        assert change.blockers == [] and change.rewritten == []
+    plan, results = apply_files(migrated.plan, TARGETS, run_tests=False)
+    assert [r.written for r in results] == [False, False, False]
+    assert fingerprints(migrated.root) == after_first
+
+
+# -- untouched files are byte-identical -------------------------------------------------------------------
+
+
+def test_files_the_change_does_not_touch_are_byte_identical(migrated: Migrated) -> None:
+    touched = {e.path for r in migrated.results for e in r.change.changed}
+    assert touched == TOUCHED
+    after = fingerprints(migrated.root)
+    moved = {p for p in migrated.before if migrated.before[p] != after[p]}
+    assert moved == TOUCHED | {"migration_plan.yaml"}
+    for result in migrated.results:
+        for edit in result.change.edits:
+            assert edit.changed or edit.after == edit.before
+
+
+def test_target_without_facade_calls_is_byte_identical(library: Path) -> None:
+    odd = b"# odd   spacing, trailing space \nimport os ;  x=1\n\n\n\ndef f( a ):\treturn os.sep*a   \n"
+    (library / "library" / "plain.py").write_bytes(odd)
+    change = compute_change(load_plan(library / "migration_plan.yaml"), ["library/plain.py"])
+    assert change.changed == [] and change.blockers == []
+    assert [e.after for e in change.edits if e.path == "library/plain.py"] == [odd]
+
+
+# -- line endings, indentation, encodings -----------------------------------------------------------------
+
+PLAN = """
+version: 1
+source: app
+tests: app
+exclude: [app/db.py, app/repos.py]
+facade:
+  factories: [app.db.get_db]
+  classes: [app.db.Database]
+repositories:
+  item: {class: app.repos.ItemRepo, provider: app.repos.get_item_repo, attribute: item_repo}
+mappings:
+  fetch: item.get
+phases:
+  - id: 1
+    files:
+      - {path: app/svc.py}
+"""
+DB = "class Database:\n    def fetch(self, key):\n        return key\n\n\ndef get_db():\n    return Database()\n"
+REPOS = (
+    "class ItemRepo:\n    async def get(self, key):\n        return key\n\n\n"
+    "def get_item_repo():\n    return ItemRepo()\n"
+)
+SERVICE = """
+from app.db import get_db
+
+
+def load(key):
+    \"\"\"Read it.\"\"\"
+    db = get_db()
+    return db.fetch(key)
+"""
+CALLER = """
+from app.svc import load
+
+
+def use(key):
+    return ("{text}", load(key))
+"""
+SERVICE_AFTER = """
+from app.repos import get_item_repo
+
+
+async def load(key):
+    \"\"\"Read it.\"\"\"
+    item_repo = get_item_repo()
+    return await item_repo.get(key)
+"""
+CALLER_AFTER = """
+from app.svc import load
+
+
+async def use(key):
+    return ("{text}", await load(key))
+"""
+
+
+def encoded(text: str, *, newline: str = "\n", tabs: bool = False, header: str = "", encoding: str = "utf-8") -> bytes:
+    body = textwrap.dedent(text).lstrip("\n")
+    if tabs:
+        body = body.replace("    ", "\t")
+    return (header + body).replace("\n", newline).encode(encoding)
+
+
+def migrate(root: Path, service: bytes, caller: bytes) -> dict[str, bytes]:
+    for path, data in {
+        "app/__init__.py": b"",
+        "app/db.py": DB.encode(),
+        "app/repos.py": REPOS.encode(),
+        "app/svc.py": service,
+        "app/caller.py": caller,
+    }.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(data)
+    (root / "migration_plan.yaml").write_text(PLAN)
+    change = compute_change(load_plan(root / "migration_plan.yaml"), ["app/svc.py"], use_cache=False)
+    assert change.blockers == []
+    return {e.path: e.after for e in change.changed}
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+@pytest.mark.parametrize("tabs", [False, True], ids=["spaces", "tabs"])
+def test_line_endings_and_indentation_survive(tmp_path: Path, newline: str, tabs: bool) -> None:
+    service = encoded(SERVICE, newline=newline, tabs=tabs)
+    caller = encoded(CALLER.format(text="x"), newline=newline, tabs=tabs)
+    assert migrate(tmp_path, service, caller) == {
+        "app/svc.py": encoded(SERVICE_AFTER, newline=newline, tabs=tabs),
+        "app/caller.py": encoded(CALLER_AFTER.format(text="x"), newline=newline, tabs=tabs),
+    }
+
+
+def test_utf8_bom_and_non_ascii_before_the_call_survive(tmp_path: Path) -> None:
+    bom, text = "\ufeff", "déjà vu → €"
+    after = migrate(tmp_path, encoded(SERVICE, header=bom), encoded(CALLER.format(text=text), header=bom))
+    assert after == {
+        "app/svc.py": encoded(SERVICE_AFTER, header=bom),
+        "app/caller.py": encoded(CALLER_AFTER.format(text=text), header=bom),
+    }
+
+
+def test_coding_cookie_and_latin1_text_survive(tmp_path: Path) -> None:
+    cookie = "# -*- coding: latin-1 -*-\n"
+    service = encoded(SERVICE.replace("Read it.", "Lire la clé."), header=cookie, encoding="latin-1")
+    after = migrate(tmp_path, service, encoded(CALLER.format(text="x"), header=cookie, encoding="latin-1"))
+    assert after == {
+        "app/svc.py": encoded(SERVICE_AFTER.replace("Read it.", "Lire la clé."), header=cookie, encoding="latin-1"),
+        "app/caller.py": encoded(CALLER_AFTER.format(text="x"), header=cookie, encoding="latin-1"),
+    }
+
+
+def test_latin1_caller_with_non_ascii_before_the_call(tmp_path: Path) -> None:
+    cookie = "# -*- coding: latin-1 -*-\n"
+    after = migrate(tmp_path, encoded(SERVICE), encoded(CALLER.format(text="clé"), header=cookie, encoding="latin-1"))
+    assert after["app/caller.py"] == encoded(CALLER_AFTER.format(text="clé"), header=cookie, encoding="latin-1")

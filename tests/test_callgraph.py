@@ -1,0 +1,426 @@
+"""The project call graph: per-file summaries, resolution across files, and the per-file cache.
+
+The positions the summaries record are what the codemods use to find nodes again, so they are checked
+against LibCST's own ``PositionProvider`` rather than against hand-counted columns.
+"""
+
+from __future__ import annotations
+
+import pickle
+import textwrap
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from asyncmigrate import callgraph
+from asyncmigrate.callgraph import (
+    ARGUMENT,
+    COMP_FOR,
+    FOR,
+    GENEXP,
+    PLAIN,
+    WITH,
+    CallRef,
+    ModuleSummary,
+    Project,
+    build_project,
+    summarize_module,
+)
+
+
+def summary(source: str, path: str = "app/mod.py") -> ModuleSummary:
+    result = summarize_module(path, textwrap.dedent(source).lstrip("\n").encode())
+    assert result is not None
+    return result
+
+
+def calls(module: ModuleSummary, function: str) -> dict[str, CallRef]:
+    """The calls of one function, by their dotted chain (the last one wins)."""
+    return {".".join(c.chain): c for c in module.functions[f"{module.module}.{function}"].calls}
+
+
+def name_positions(source: bytes) -> dict[tuple[int, int], str]:
+    """Every ``Name`` token LibCST sees, by its start position."""
+    wrapper = MetadataWrapper(cst.parse_module(source))
+    positions = wrapper.resolve(PositionProvider)
+    found: dict[tuple[int, int], str] = {}
+
+    class Names(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            start = positions[node].start
+            found[(start.line, start.column)] = node.value
+
+    wrapper.module.visit(Names())
+    return found
+
+
+def project(root: Path, files: dict[str, str]) -> Project:
+    for path, text in files.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text).lstrip("\n"))
+    return build_project(root, sorted(files), use_cache=False)
+
+
+# -- positions agree with LibCST --------------------------------------------------------------------------
+
+TRICKY = """
+    import functools
+
+
+    @functools.wraps(print)
+    async def first(a, b):  # "déjà" in a comment
+        return await second("é", a)
+
+
+    class Outer:
+        @staticmethod
+        def   spaced (x):
+            label = "naïve → " + helper(x).strip() + str(Outer.spaced(1))
+            return [helper(y) for y in x], (
+                helper
+                .attr(x)
+            )
+
+        def method(self):
+            def inner():
+                return self.spaced(0)
+
+            return inner
+
+
+    def helper(x):
+        return x
+
+
+    def second(label, value):
+        return f"{label}{helper(value)}"
+"""
+
+
+def test_function_and_call_positions_are_libcst_name_tokens() -> None:
+    source = textwrap.dedent(TRICKY).lstrip("\n").encode()
+    module = summarize_module("app/tricky.py", source)
+    assert module is not None
+    names = name_positions(source)
+    for function in module.functions.values():
+        assert names.get((function.name_line, function.name_col)) == function.name, function.id
+    checked = 0
+    for function in module.functions.values():
+        for call in function.calls:
+            assert names.get((call.line, call.col)) == call.chain[-1], call
+            checked += 1
+    assert checked >= 8
+
+
+def test_qualified_names_of_methods_nested_functions_and_classes() -> None:
+    module = summary(TRICKY, "app/tricky.py")
+    assert set(module.functions) == {
+        "app.tricky.first",
+        "app.tricky.Outer.spaced",
+        "app.tricky.Outer.method",
+        "app.tricky.Outer.method.<locals>.inner",
+        "app.tricky.helper",
+        "app.tricky.second",
+    }
+    inner = module.functions["app.tricky.Outer.method.<locals>.inner"]
+    assert inner.parent_id == "app.tricky.Outer.method" and inner.class_id is None
+    assert module.functions["app.tricky.Outer.method"].local_defs == {"inner": inner.id}
+    assert module.functions["app.tricky.first"].is_async
+    assert module.functions["app.tricky.first"].decorators == (("functools", "wraps"),)
+    assert module.classes["app.tricky.Outer"].methods == {
+        "spaced": "app.tricky.Outer.spaced",
+        "method": "app.tricky.Outer.method",
+    }
+
+
+def test_package_module_name_and_test_modules() -> None:
+    assert summary("x = 1\n", "app/sub/__init__.py").module == "app.sub"
+    assert summary("x = 1\n", "app/sub/__init__.py").is_package
+    assert summary("x = 1\n", "tests/test_x.py").is_test
+    assert summary("x = 1\n", "tests/conftest.py").is_test
+    assert summary("x = 1\n", "tests/x_test.py").is_test
+    assert not summary("x = 1\n", "app/testing.py").is_test
+
+
+def test_unparsable_file_has_no_summary() -> None:
+    assert summarize_module("app/broken.py", b"def f(:\n") is None
+
+
+# -- what each call records -------------------------------------------------------------------------
+
+
+def test_call_contexts() -> None:
+    module = summary(
+        """
+        def f(items):
+            a = plain()
+            with managed() as m:
+                pass
+            for x in looped():
+                pass
+            b = [x for x in comprehended()]
+            c = sum(inner(x) for x in eager())
+            d = wrap(argument())
+            e = await_me()
+            return a, b, c, d, m
+        """
+    )
+    found = calls(module, "f")
+    assert found["plain"].context == PLAIN
+    assert found["managed"].context == WITH
+    assert found["looped"].context == FOR
+    assert found["comprehended"].context == COMP_FOR
+    assert found["inner"].context == GENEXP
+    # The outermost iterable of a generator expression runs eagerly in the enclosing scope.
+    assert found["eager"].context == PLAIN
+    assert found["argument"].context == ARGUMENT and found["argument"].arg_of == ("wrap",)
+
+
+def test_awaited_lambda_and_receiver_calls() -> None:
+    module = summary(
+        """
+        async def f(bus):
+            await ready()
+            bus.subscribe(lambda event: handle(event))
+            return Service().load(1)
+        """
+    )
+    found = calls(module, "f")
+    assert found["ready"].awaited
+    handle = found["handle"]
+    assert handle.in_lambda and handle.lambda_arg_of == ("bus", "subscribe")
+    load = found["<call>.load"]
+    assert load.receiver_call == ("Service",)
+
+
+def test_references_are_recorded_only_when_handed_on() -> None:
+    module = summary(
+        """
+        def f(items):
+            sorted(items, key=load)
+            handlers = [save]
+            check = validate
+            if callback:
+                pass
+            return produce
+        """
+    )
+    references = {c.chain[-1]: c for c in module.functions["app.mod.f"].calls if not c.is_call}
+    assert set(references) == {"items", "load", "save", "validate", "produce"}
+    assert references["load"].arg_of == ("sorted",) and references["load"].arg_keyword == "key"
+    assert references["produce"].returned
+    assert not references["save"].returned
+
+
+def test_with_items_main_guard_and_generators() -> None:
+    module = summary(
+        """
+        import threading
+
+        LOCK = threading.Lock()
+
+        def f(self):
+            with self.lock, LOCK:
+                return guarded()
+
+        def g():
+            yield 1
+
+        def h():
+            return [lambda: (yield)]
+
+        if __name__ == "__main__":
+            f(None)
+        run_at_import()
+        """
+    )
+    f = module.functions["app.mod.f"]
+    assert [chain for chain, _, _ in f.with_items] == [("self", "lock"), ("LOCK",)]
+    assert calls(module, "f")["guarded"].withs == (("self", "lock"), ("LOCK",))
+    assert module.functions["app.mod.g"].is_generator
+    assert not module.functions["app.mod.h"].is_generator  # the yield belongs to the lambda
+    guarded = {".".join(c.chain): c.main_guard for c in module.module_calls}
+    assert guarded["f"] is True and guarded["run_at_import"] is False
+    assert module.global_constructors["LOCK"][2] == ("threading", "Lock")
+
+
+def test_parameter_annotations_become_type_evidence() -> None:
+    module = summary(
+        """
+        from typing import Annotated, Optional
+
+        def f(a: Service, b: Optional[Service], c: "Service | None", d: Annotated[Service, Depends(x)], e: int):
+            pass
+        """
+    )
+    types = module.functions["app.mod.f"].param_types
+    for name in "abcd":
+        assert types[name] == (("ann", ("Service",)),), name
+    assert types["e"] == (("ann", ("int",)),)
+
+
+# -- resolution across the project -------------------------------------------------------------------------
+
+
+def test_imports_re_exports_and_relative_imports(tmp_path: Path) -> None:
+    proj = project(
+        tmp_path,
+        {
+            "app/__init__.py": "from app.core.tools import helper\n",
+            "app/core/__init__.py": "",
+            "app/core/tools.py": "def helper():\n    return 1\n",
+            "app/core/near.py": "from .tools import helper as h\n\ndef f():\n    return h()\n",
+            "app/far.py": "import app\nfrom app import helper\n\ndef g():\n    return helper() + app.helper()\n",
+        },
+    )
+    assert proj.lookup("app.helper") == ("function", "app.core.tools.helper")
+    for path, function in (("app/core/near.py", "app.core.near.f"), ("app/far.py", "app.far.g")):
+        module = proj.modules[path]
+        for call in proj.functions[function].calls:
+            resolved = proj.resolve_call(call, proj.functions[function], module)
+            assert resolved is not None and resolved.function is not None
+            assert resolved.function.id == "app.core.tools.helper"
+    callers = {(m.path, call.line) for m, _, call, r in proj.callers(proj.functions["app.core.tools.helper"]) if r}
+    assert ("app/far.py", 5) in callers  # the aliased call in near.py: see test_propagate's alias case
+
+
+def test_self_base_classes_classmethods_and_constructors(tmp_path: Path) -> None:
+    proj = project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/base.py": """
+                class Base:
+                    def load(self):
+                        return 1
+
+                    @classmethod
+                    def create(cls):
+                        return cls.build()
+
+                    @classmethod
+                    def build(cls):
+                        return cls()
+            """,
+            "app/child.py": """
+                from app.base import Base
+
+                class Child(Base):
+                    def __init__(self):
+                        self.peer = Base()
+
+                    def use(self):
+                        return self.load() + self.peer.load()
+
+                def make():
+                    return Child()
+            """,
+        },
+    )
+    child = proj.modules["app/child.py"]
+    use = proj.functions["app.child.Child.use"]
+    targets = [proj.resolve_call(c, use, child) for c in use.calls]
+    assert [t.function.id for t in targets if t and t.function] == ["app.base.Base.load", "app.base.Base.load"]
+    assert proj.mro("app.child.Child") == ["app.child.Child", "app.base.Base"]
+    assert proj.subclasses("app.base.Base") == ["app.child.Child"]
+    create = proj.functions["app.base.Base.create"]
+    [build] = create.calls
+    resolved = proj.resolve_call(build, create, proj.modules["app/base.py"])
+    assert resolved is not None and resolved.function is not None
+    assert resolved.function.id == "app.base.Base.build"
+    make = proj.functions["app.child.make"]
+    [construct] = make.calls
+    constructed = proj.resolve_call(construct, make, child)
+    assert constructed is not None and constructed.constructs == "app.child.Child"
+    assert constructed.function is not None and constructed.function.id == "app.child.Child.__init__"
+
+
+def test_fixture_parameters_take_the_fixture_type_from_conftest(tmp_path: Path) -> None:
+    proj = project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/service.py": "class Service:\n    def load(self):\n        return 1\n",
+            "tests/conftest.py": """
+                import pytest
+
+                from app.service import Service
+
+                @pytest.fixture
+                def service():
+                    return Service()
+            """,
+            "tests/unit/test_service.py": """
+                def test_load(service):
+                    assert service.load() == 1
+
+                def helper(service):
+                    return service.load()
+            """,
+        },
+    )
+    module = proj.modules["tests/unit/test_service.py"]
+    test = proj.functions["tests.unit.test_service.test_load"]
+    [load] = test.calls
+    resolved = proj.resolve_call(load, test, module)
+    assert resolved is not None and resolved.function is not None
+    assert resolved.function.id == "app.service.Service.load"
+    assert proj.is_fixture(proj.functions["tests.conftest.service"])
+    # Only tests and fixtures receive fixtures: a helper's parameter is just a parameter.
+    helper = proj.functions["tests.unit.test_service.helper"]
+    assert proj.resolve_call(helper.calls[0], helper, module) is None
+
+
+def test_external_names_and_builtins(tmp_path: Path) -> None:
+    proj = project(
+        tmp_path,
+        {"app/__init__.py": "", "app/m.py": "import threading\n\ndef f():\n    threading.Lock()\n    sorted([])\n"},
+    )
+    f = proj.functions["app.m.f"]
+    resolved = [proj.resolve_call(c, f, proj.modules["app/m.py"]) for c in f.calls]
+    assert [r.external for r in resolved if r] == ["threading.Lock", "sorted"]
+
+
+# -- the per-file cache ----------------------------------------------------------------------------------
+
+
+def test_cache_reuses_unchanged_files_and_resummarizes_changed_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {"app/__init__.py": "", "app/a.py": "def a():\n    return 1\n", "app/b.py": "def b():\n    return 2\n"}
+    project(tmp_path, files)
+    paths = sorted(files)
+    first = build_project(tmp_path, paths)
+    assert set(first.functions) == {"app.a.a", "app.b.b"}
+
+    summarized: list[str] = []
+    real = callgraph.summarize_module
+
+    def counting(path: str, source: bytes) -> ModuleSummary | None:
+        summarized.append(path)
+        return real(path, source)
+
+    monkeypatch.setattr(callgraph, "summarize_module", counting)
+    (tmp_path / "app" / "b.py").write_text("def b2():\n    return 2\n")
+    second = build_project(tmp_path, paths)
+    assert summarized == ["app/b.py"]
+    assert set(second.functions) == {"app.a.a", "app.b.b2"}
+
+
+def test_corrupt_cache_is_ignored(tmp_path: Path) -> None:
+    project(tmp_path, {"app/__init__.py": "", "app/a.py": "def a():\n    return 1\n"})
+    build_project(tmp_path, ["app/__init__.py", "app/a.py"])
+    [cache] = (tmp_path / ".asyncmigrate" / "cache").iterdir()
+    cache.write_bytes(b"not a pickle")
+    assert set(build_project(tmp_path, ["app/__init__.py", "app/a.py"]).functions) == {"app.a.a"}
+    cache.write_bytes(pickle.dumps(["a list, not a dict"]))
+    assert set(build_project(tmp_path, ["app/__init__.py", "app/a.py"]).functions) == {"app.a.a"}
+
+
+def test_unparsable_and_missing_files_are_skipped(tmp_path: Path) -> None:
+    project(tmp_path, {"app/__init__.py": "", "app/ok.py": "def ok():\n    pass\n", "app/bad.py": "def bad(:\n"})
+    proj = build_project(tmp_path, ["app/__init__.py", "app/ok.py", "app/bad.py", "app/gone.py"], use_cache=False)
+    assert set(proj.modules) == {"app/__init__.py", "app/ok.py"}
