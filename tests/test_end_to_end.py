@@ -28,6 +28,8 @@ from asyncmigrate.types import FileStatus
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("ASYNCMIGRATE_E2E_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+# The suite takes seconds; minutes mean it hangs (a thread left running keeps the interpreter alive).
+SUITE_TIMEOUT_SECONDS = 300
 _IGNORE = shutil.ignore_patterns(".git", ".venv", "venv", ".asyncmigrate", "__pycache__", "*.db", "*.db-*", ".*cache")
 
 
@@ -72,13 +74,31 @@ def _copy_repository(target: Path) -> Path:
 
 
 def _suite(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *extra, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "server/tests"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    """Run the server's suite. A test that runs over a minute gets every thread's traceback dumped
+    (pytest's faulthandler_timeout); a run that hangs is aborted, and its whole output kept in a log."""
+    command = [
+        sys.executable, *extra, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+        "-o", "faulthandler_timeout=60", "server/tests",
+    ]  # fmt: skip
+    with subprocess.Popen(
+        command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        try:
+            output, _ = process.communicate(timeout=SUITE_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+            output += f"\n[the suite did not finish within {SUITE_TIMEOUT_SECONDS} s]"
+    return subprocess.CompletedProcess(command, process.returncode, output, "")
+
+
+def _failure(outcome: str, suite: subprocess.CompletedProcess[str], log: Path) -> str:
+    """The failure message: where the whole output is, and its most telling part (a hang's thread dump)."""
+    log.write_text(suite.stdout)
+    output = suite.stdout
+    dump = output.find("Timeout (")
+    excerpt = output[dump : dump + 12000] if dump >= 0 else output[-4000:]
+    return f"{outcome} (whole output: {log}):\n{excerpt}"
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
@@ -125,10 +145,10 @@ def _migrate_the_plan(
                 _git(root, "-c", "user.name=e2e", "-c", "user.email=e2e@localhost", "commit", "-qm", f"apply {path}")
             suite = _suite(root)
             outcome = f"after {path} ({result.status}, attempt {attempt + 1})"
-            assert suite.returncode == 0, f"{outcome}:\n{suite.stdout[-4000:]}"
+            assert suite.returncode == 0, _failure(outcome, suite, tmp_path / "suite.log")
 
     final = _suite(root, "-W", "error::RuntimeWarning")
-    assert final.returncode == 0, final.stdout[-4000:]
+    assert final.returncode == 0, _failure("final run", final, tmp_path / "suite.log")
 
     plan = load_plan(root / "migration_plan.yaml")
     statuses = {entry.path: entry.status for entry in plan.entries()}

@@ -10,9 +10,12 @@ cache, event bus), so tests never see each other's data or subscribers.
 from __future__ import annotations
 
 import atexit
+import gc
+import inspect
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 # Must happen before any server module reads the configuration.
@@ -75,6 +78,59 @@ def _database_schema() -> Iterator[None]:
     db.create_schema()
     yield
     db.dispose_engines()
+
+
+def _leaked_connections(threads: list[threading.Thread]) -> list[Any]:
+    import aiosqlite
+
+    return [
+        obj
+        for obj in gc.get_objects()
+        # before 0.22 the connection is itself the thread
+        if isinstance(obj, aiosqlite.Connection) and (obj in threads or getattr(obj, "_thread", None) in threads)
+    ]
+
+
+def _suspended_coroutines() -> list[str]:
+    return sorted(
+        {
+            obj.cr_code.co_qualname
+            for obj in gc.get_objects()
+            if inspect.iscoroutine(obj) and obj.cr_frame is not None
+        }
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_left_running() -> Iterator[None]:
+    """Fail the test that leaves a worker thread running, instead of hanging the interpreter's exit.
+
+    A non-daemon thread left running keeps the process alive after the last test forever: an aiosqlite
+    (>= 0.22) connection owns one until it is closed, and so does a worker blocked for good.
+    """
+    before = set(threading.enumerate())
+    yield
+    started = [t for t in threading.enumerate() if t not in before and not t.daemon and t.is_alive()]
+    if not started:
+        return
+    gc.collect()  # an unreachable connection closes itself when collected
+    for thread in started:
+        thread.join(timeout=2)
+    left = [t for t in started if t.is_alive()]
+    if not left:
+        return
+    connections = _leaked_connections(left)
+    coroutines = _suspended_coroutines()
+    for connection in connections:
+        # let the process exit; the test still fails (``stop`` is aiosqlite >= 0.22's name for it)
+        stop = getattr(connection, "stop", None) or connection._stop_running
+        stop()
+    pytest.fail(
+        f"the test left {len(left)} thread(s) running ({', '.join(t.name for t in left)}); "
+        f"{len(connections)} of them belong to unclosed aiosqlite connections; "
+        f"suspended coroutines: {coroutines or 'none'}",
+        pytrace=False,
+    )
 
 
 @pytest.fixture(autouse=True)
