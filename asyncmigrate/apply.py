@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from asyncmigrate.callgraph import Project, build_project
+from asyncmigrate.cautions import Caution, new_cleanup_awaits
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.facade import module_name_for
 from asyncmigrate.plan import Plan, find_plan, load_plan, record_status
@@ -52,6 +53,7 @@ class ComputedChange:
     unmapped: list[CallSite] = field(default_factory=list)
     propagation: PropagationPlan = field(default_factory=PropagationPlan)
     blockers: list[Blocker] = field(default_factory=list)
+    cautions: list[Caution] = field(default_factory=list)  # behaviour the rewrite changes, worth a look
 
     @property
     def changed(self) -> list[FileEdit]:
@@ -74,6 +76,7 @@ class ComputedChange:
             "resolutions": list(self.propagation.resolutions),
             "blockers": [b.to_json() for b in self.blockers],
             "ambiguous": [a.to_json() for a in self.propagation.ambiguities],
+            "cautions": [c.to_json() for c in self.cautions],
         }
 
 
@@ -234,6 +237,8 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
             )
         if after != before and not change.blockers:  # with blockers nothing is written; the diff only shows
             _check_output(path, after)
+        if after != before:
+            change.cautions.extend(new_cleanup_awaits(path, before, after))
         change.edits.append(FileEdit(path, before, after))
     return change
 
@@ -300,6 +305,8 @@ def _history(change: ComputedChange, **extra: Any) -> dict[str, Any]:
     }
     if change.propagation.resolutions:
         event["resolutions"] = list(change.propagation.resolutions)
+    if change.cautions:
+        event["cautions"] = [c.describe() for c in change.cautions]
     event.update(extra)
     return event
 

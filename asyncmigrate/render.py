@@ -282,6 +282,11 @@ def change_summary(change: ComputedChange) -> None:
             f"may call {escape(', '.join(ambiguity.candidates))}; review it",
             soft_wrap=True,
         )
+    for caution in change.cautions:
+        stdout.print(
+            f"  [yellow]caution[/] {escape(caution.describe())}\n    [green]fix:[/] {escape(caution.fix)}",
+            soft_wrap=True,
+        )
     if change.blockers:
         stdout.print(f"[magenta bold]{len(change.blockers)} blocker(s): nothing is written[/]")
         for blocker in change.blockers:
