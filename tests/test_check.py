@@ -10,6 +10,7 @@ from asyncmigrate.check import (
     CHECKS,
     MIGRATED_FILE_CALLS_FACADE,
     PLANNED_FILE_MISSING,
+    UNAWAITED_ASYNC_CALL,
     UNPLANNED_FACADE_CALL,
     CheckContext,
     Finding,
@@ -106,6 +107,49 @@ def test_a_missing_tests_directory_is_reported_not_fatal(shop: Path) -> None:
     assert any("tests/test_service.py, which does not exist" in m for m in messages)
     assert any("directory tests does not exist" in m for m in messages)
     assert all(f.path == "migration_plan.yaml" and f.line > 1 for f in findings)
+
+
+JOBS = """\
+import asyncio
+
+
+async def refresh(user_id: int) -> int:
+    return user_id
+
+
+def nightly() -> None:
+    refresh(1)
+    asyncio.run(refresh(2))
+
+
+async def hourly() -> None:
+    await refresh(3)
+    task = asyncio.create_task(refresh(4))
+    await task
+    await asyncio.gather(refresh(5), refresh(6))
+"""
+JOB_TESTS = """\
+from shop.jobs import refresh
+
+
+def test_refresh() -> None:
+    assert refresh(7)
+"""
+
+
+def test_a_coroutine_nobody_awaits_is_a_finding_in_sources_and_tests(shop: Path) -> None:
+    (shop / "shop" / "jobs.py").write_text(JOBS)
+    (shop / "tests" / "test_jobs.py").write_text(JOB_TESTS)
+    findings = [f for f in _check(shop / "migration_plan.yaml") if f.kind == UNAWAITED_ASYNC_CALL]
+    # awaited, handed to asyncio.run, create_task or gather: fine; the bare call and the test's are not
+    assert [(f.path, f.line, f.column) for f in findings] == [("shop/jobs.py", 9, 4), ("tests/test_jobs.py", 5, 11)]
+    assert "refresh() in nightly creates a coroutine of async refresh that is never awaited" in findings[0].message
+    assert findings[0].fix is not None and "await it" in findings[0].fix
+
+
+def test_an_awaited_call_is_no_finding(shop: Path) -> None:
+    (shop / "shop" / "jobs.py").write_text(JOBS.replace("    refresh(1)\n", ""))
+    assert [f for f in _check(shop / "migration_plan.yaml") if f.kind == UNAWAITED_ASYNC_CALL] == []
 
 
 def test_findings_from_every_kind_come_sorted_together(shop: Path, edit_plan: Callable[[str, str], Path]) -> None:
