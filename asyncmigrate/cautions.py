@@ -32,12 +32,15 @@ class Caution:
         return f"{self.path}:{self.line}: {self.message}"
 
 
-def _cleanup_awaits(tree: ast.AST) -> Iterator[ast.Await]:
-    """Every ``await`` that runs as part of a ``finally:`` block of the same function."""
+def _cleanup_awaits(tree: ast.AST) -> list[ast.Await]:
+    """Every ``await`` that runs as part of a ``finally:`` block of the same function, once (a
+    ``try/finally`` nested in a ``finally:`` block would otherwise yield its awaits twice)."""
+    found: dict[int, ast.Await] = {}
     for node in ast.walk(tree):
         if isinstance(node, _TRY):
             for statement in node.finalbody:
-                yield from _awaits_in(statement)
+                found.update((id(a), a) for a in _awaits_in(statement))
+    return list(found.values())
 
 
 def _awaits_in(node: ast.AST) -> Iterator[ast.Await]:

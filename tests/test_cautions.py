@@ -88,6 +88,20 @@ def test_except_star_and_nested_try_blocks_count() -> None:
     assert [line for line, _ in _cautions("", after)] == [7, 11]
 
 
+def test_a_try_finally_inside_a_finally_block_reports_its_await_once() -> None:
+    after = """
+    async def f(repo):
+        try:
+            pass
+        finally:
+            try:
+                pass
+            finally:
+                await repo.close()
+    """
+    assert _cautions("", after) == [(9, "await repo.close()")]
+
+
 def test_code_the_interpreter_cannot_parse_gives_no_caution_rather_than_a_guess() -> None:
     assert _cautions("def f(:\n", "async def f():\n    try: pass\n    finally: await g()\n") == []
 
