@@ -7,8 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ASSETS = Path(__file__).parent / "assets"
+
+# No example database: with one, Hypothesis replays and optimises against earlier runs' examples, and a
+# property test that takes a minute in a clean clone ran past five locally. A failure prints its example.
+settings.register_profile("asyncmigrate", database=None)
+settings.load_profile("asyncmigrate")
 
 
 @pytest.fixture
