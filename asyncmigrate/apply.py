@@ -54,6 +54,7 @@ class ComputedChange:
     propagation: PropagationPlan = field(default_factory=PropagationPlan)
     blockers: list[Blocker] = field(default_factory=list)
     cautions: list[Caution] = field(default_factory=list)  # behaviour the rewrite changes, worth a look
+    related_tests: list[str] = field(default_factory=list)  # test files naming a function turning async
 
     @property
     def changed(self) -> list[FileEdit]:
@@ -220,9 +221,14 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
     # an async generator or an async context manager is not awaited: a test double of it is no AsyncMock
     not_awaited = {e.function for e in propagation.function_edits if e.to_async_generator or e.to_async_context_manager}
     async_functions = sorted(set(propagation.async_functions) - not_awaited)
-    for path in _test_modules_mentioning(plan, project, async_functions):
+    doubles = _test_modules_mentioning(plan, project, async_functions)
+    for path in doubles:
         if path not in sources:
             sources[path] = _read_source(plan, path)
+    # a test that calls a function turning async may reach it through a fixture, importing nothing of it
+    names = {project.functions[f].name for f in propagation.async_functions if f in project.functions}
+    calling = project.paths_where(lambda entry: entry.is_test and bool(entry.call_names & names))
+    change.related_tests = sorted(set(calling) | set(doubles))
     for path, before in sorted(sources.items()):
         after = before
         if path in propagation.touched_paths():
@@ -320,10 +326,11 @@ def apply_file(
     run_tests: bool = True,
     use_cache: bool = True,
     on_status: Callable[[str], None] | None = None,
+    all_tests: bool = False,
 ) -> tuple[Plan, ApplyResult]:
     """Apply one planned file as one transaction; returns the updated plan and what happened."""
     from asyncmigrate.testrun import run_tests as run_test_command
-    from asyncmigrate.testrun import select_tests
+    from asyncmigrate.testrun import select_tests, whole_suite
 
     say = on_status or (lambda _message: None)
     change = compute_change(plan, [target], use_cache=use_cache)
@@ -357,9 +364,13 @@ def apply_file(
         result.status = FileStatus.MIGRATED
         return plan, result
     try:
-        tests = select_tests(plan, [e.path for e in changed])
+        if all_tests:
+            tests = list(whole_suite(plan))
+            say(f"running the whole test suite ({', '.join(tests)}) for {target}")
+        else:
+            tests = select_tests(plan, [e.path for e in changed], related=change.related_tests)
+            say(f"running {len(tests)} test module(s) for {target}")
         result.test_paths = tuple(tests)
-        say(f"running {len(tests)} test module(s) for {target}")
         run = run_test_command(plan, tests)
     except BaseException:
         # the tests could not even run (command missing, interrupted): the change is not verified
@@ -377,6 +388,7 @@ def apply_file(
         "returncode": run.returncode,
         "modules": len(tests),
         "seconds": round(run.duration, 2),
+        "test_modules": "all" if all_tests else list(tests),
     }
     if run.passed:
         result.status = FileStatus.VERIFIED
@@ -402,6 +414,7 @@ def apply_files(
     run_tests: bool = True,
     use_cache: bool = True,
     on_status: Callable[[str], None] | None = None,
+    all_tests: bool = False,
 ) -> tuple[Plan, list[ApplyResult]]:
     """Apply each target in order, each its own transaction, under the apply lock."""
     results: list[ApplyResult] = []
@@ -416,7 +429,13 @@ def apply_files(
                 on_status(f"restored the files of an interrupted apply ({recovered.label}, {recovered.id})")
         for target in targets:
             plan, result = apply_file(
-                plan, target, force=force, run_tests=run_tests, use_cache=use_cache, on_status=on_status
+                plan,
+                target,
+                force=force,
+                run_tests=run_tests,
+                use_cache=use_cache,
+                on_status=on_status,
+                all_tests=all_tests,
             )
             results.append(result)
     return plan, results

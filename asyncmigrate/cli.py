@@ -273,27 +273,49 @@ def rollback(
     render.rollback_result(result)
 
 
+class TestSelection(StrEnum):
+    __test__ = False  # not a pytest test class, though its name starts with "Test"
+
+    selected = "selected"
+    all = "all"
+
+
+TestsOption = Annotated[
+    TestSelection,
+    typer.Option(
+        "--tests",
+        help="selected: the test modules that can reach the change; all: the test command over the plan's tests.",
+    ),
+]
+
+
 @app.command("test")
 @handles_errors
 def run_tests_command(
-    files: Annotated[list[str], typer.Argument(help="Files whose tests to run.")],
+    files: Annotated[list[str] | None, typer.Argument(help="Files whose tests to run.")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds before the test command is stopped.")] = 1800,
+    tests: TestsOption = TestSelection.selected,
     plan_path: PlanOption = None,
 ) -> None:
-    """Run the tests that cover FILE...: the plan entry's tests, else the test modules named after or importing it.
+    """Run the tests that cover FILE...: the plan entry's tests, else the test modules named after or importing
+    it, directly or through other project modules (--tests all: the whole suite).
 
-    Exit 0 when they pass or no test covers the files; 1 when they fail; 2 on bad input.
+    Exit 0 when they pass or no test covers the files; 1 when they fail or leave a coroutine never
+    awaited; 2 on bad input.
     """
-    from asyncmigrate.testrun import run_tests, select_tests
+    from asyncmigrate.testrun import run_tests, select_tests, whole_suite
 
     if timeout <= 0:
         raise AsyncMigrateError("--timeout must be a positive number of seconds")
+    if not files and tests is not TestSelection.all:
+        raise AsyncMigrateError("give FILE... whose tests to run, or --tests all")
     plan = _load(plan_path)
-    paths = [_relative_to_root(plan, f) for f in files]
+    paths = [_relative_to_root(plan, f) for f in files or []]
     missing = [p for p in paths if not (plan.root / p).is_file()]
     if missing:
         raise AsyncMigrateError(f"no such file: {', '.join(missing)}")
-    run = run_tests(plan, select_tests(plan, paths), timeout=timeout)
+    selection = list(whole_suite(plan)) if tests is TestSelection.all else select_tests(plan, paths)
+    run = run_tests(plan, selection, timeout=timeout)
     render.show_test_run(run)
     if not run.passed:
         raise typer.Exit(ExitCode.FINDINGS)
@@ -390,6 +412,7 @@ def apply(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the change and its diff; write nothing.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Write over files with uncommitted edits.")] = False,
     no_test: Annotated[bool, typer.Option("--no-test", help="Do not run the touched files' tests.")] = False,
+    tests: TestsOption = TestSelection.selected,
     show_diff: Annotated[bool, typer.Option("--diff/--no-diff", help="Show the unified diff.")] = True,
     output_format: FormatOption = OutputFormat.table,
     plan_path: PlanOption = None,
@@ -411,7 +434,13 @@ def apply(
         render.note("nothing to apply: every selected file is done, skipped or blocked")
         raise typer.Exit(ExitCode.OK)
     plan, results = apply_files(
-        plan, targets, dry_run=dry_run, force=force, run_tests=not no_test, on_status=render.note
+        plan,
+        targets,
+        dry_run=dry_run,
+        force=force,
+        run_tests=not no_test,
+        on_status=render.note,
+        all_tests=tests is TestSelection.all,
     )
     if output_format is OutputFormat.json:
         render.print_json(

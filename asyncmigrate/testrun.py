@@ -11,8 +11,15 @@ Selection, for each touched file:
    and relative imports, read with ``ast``; a ``conftest.py`` that imports it stands for all the test
    modules it serves (its fixtures reach them all); and a dotted string naming it in a call to
    ``patch``/``setattr``/``delattr``/``import_module`` counts too, since ``patch("a.b.f")`` imports ``a.b``.
-Only direct imports are followed: the apply that touched a file also touched each of its callers that
-changed, and each of those brings its own tests.
+   Imports are followed transitively through the project's modules (sources and tests): a test module
+   that imports ``a`` which imports the touched ``b`` runs too, and so do the tests named after ``a``,
+   since a change reaches every module that can import it, changed or not;
+4. whatever the caller adds (``related``: ``apply`` adds the test modules that mention a function that
+   turned async).
+
+The verification run (``run_tests``) treats a coroutine that was never awaited as a failure: with
+pytest it turns ``RuntimeWarning`` and unraisable exceptions into errors, and with any command a
+"was never awaited" in the output fails the run.
 """
 
 from __future__ import annotations
@@ -33,6 +40,10 @@ from asyncmigrate.plan import Plan
 TAIL_LINES = 40
 _SKIP_DIRS = {"__pycache__", "node_modules", ".asyncmigrate"}
 _STRING_IMPORTERS = {"patch", "setattr", "delattr", "import_module"}
+# pytest options of a verification run (the categories as pytest 8 and 9 name them)
+PYTEST_STRICT_WARNINGS = ("-W", "error::RuntimeWarning", "-W", "error::pytest.PytestUnraisableExceptionWarning")
+NEVER_AWAITED = b"was never awaited"
+NEVER_AWAITED_FAILURE = "asyncmigrate: a coroutine was never awaited (see the output): the change is not verified"
 
 
 @dataclass(frozen=True)
@@ -150,9 +161,10 @@ def _imports(imported: set[str], module: str, is_package: bool) -> bool:
     return is_package and any(name.startswith(module + ".") for name in imported)
 
 
-def _might_import(source: bytes, module: str) -> bool:
-    """Cheap pre-filter: any import of ``module`` names its last part, or is relative."""
-    return module.rsplit(".", 1)[-1].encode() in source or b"from ." in source
+def _might_import(source: bytes, module: str, is_package: bool) -> bool:
+    """Cheap pre-filter: any import of ``module`` names its last part (``from .x import y`` too), except a
+    relative import of a package (``from . import y`` runs its ``__init__.py``)."""
+    return module.rsplit(".", 1)[-1].encode() in source or (is_package and b"from ." in source)
 
 
 def _served_by(conftest: str, test_modules: Sequence[str]) -> list[str]:
@@ -189,13 +201,71 @@ def _named_after(plan: Plan, path: str, test_modules: Sequence[str]) -> list[str
     return matches
 
 
-def select_tests(plan: Plan, touched: Iterable[str]) -> list[str]:
+def _project_files(plan: Plan) -> list[str]:
+    """Root-relative paths of the Python files under the plan's source and tests roots."""
+    seen: dict[str, None] = {}
+    for top in [*plan.source, *plan.tests]:
+        start = plan.root / top
+        candidates: Iterable[Path] = [start] if start.is_file() else _walk(start) if start.is_dir() else []
+        for file in candidates:
+            seen.setdefault(file.relative_to(plan.root).as_posix(), None)
+    return list(seen)
+
+
+class _ImportReader:
+    """Each file's direct imports, read once however many rounds of the closure ask."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._sources: dict[str, bytes] = {}
+        self._imports: dict[str, set[str]] = {}
+
+    def source(self, path: str) -> bytes:
+        if path not in self._sources:
+            try:
+                self._sources[path] = (self.root / path).read_bytes()
+            except OSError:
+                self._sources[path] = b""
+        return self._sources[path]
+
+    def imports_any(self, path: str, modules: Sequence[tuple[str, bool]]) -> bool:
+        source = self.source(path)
+        candidates = [(m, pkg) for m, pkg in modules if _might_import(source, m, pkg)]
+        if not candidates:
+            return False
+        if path not in self._imports:
+            self._imports[path] = imported_modules(path, source)
+        return any(_imports(self._imports[path], module, pkg) for module, pkg in candidates)
+
+
+def _importers(plan: Plan, touched: Sequence[str]) -> list[str]:
+    """Every project file that imports one of ``touched``, directly or through other project modules."""
+    files = _project_files(plan)
+    reader = _ImportReader(plan.root)
+    reached: set[str] = set(touched)
+    frontier = [module_name_for(path) for path in touched]
+    found: list[str] = []
+    while frontier:
+        new = [f for f in files if f not in reached and reader.imports_any(f, frontier)]
+        reached.update(new)
+        found.extend(new)
+        frontier = [module_name_for(path) for path in new]
+    return found
+
+
+def select_tests(plan: Plan, touched: Iterable[str], *, related: Iterable[str] = ()) -> list[str]:
     """The test paths (root-relative, sorted, unique) that cover the ``touched`` files; see the module doc."""
     touched = list(dict.fromkeys(touched))
-    all_files = list(_test_files(plan))
-    test_modules = [f for f in all_files if is_test_module(f)]
+    test_modules = [f for f in _test_files(plan) if is_test_module(f)]
     selected: set[str] = set()
     by_import: list[str] = []
+    for path in dict.fromkeys(related):
+        if is_test_module(path):
+            selected.add(path)
+        elif PurePosixPath(path).name == "conftest.py":
+            selected.update(_served_by(path, test_modules))
+        else:  # a test helper: the test modules that import it
+            by_import.append(path)
     for path in touched:
         entry = plan.entry(path)
         in_tests = any(_under(path, t) for t in plan.tests)
@@ -209,21 +279,15 @@ def select_tests(plan: Plan, touched: Iterable[str]) -> list[str]:
             selected.update(_named_after(plan, path, test_modules))
             by_import.append(path)
     if by_import:
-        wanted = [(module_name_for(path), path) for path in by_import]
-        for file in all_files:
+        for file in _importers(plan, by_import):
+            in_tests = any(_under(file, t) for t in plan.tests)
             name = PurePosixPath(file).name
-            if name != "conftest.py" and not is_test_module(file):
-                continue
-            try:
-                source = (plan.root / file).read_bytes()
-            except OSError:
-                continue
-            candidates = [(m, pkg) for (m, pkg), _ in wanted if _might_import(source, m)]
-            if not candidates:
-                continue
-            imported = imported_modules(file, source)
-            if any(_imports(imported, module, pkg) for module, pkg in candidates):
-                selected.update(_served_by(file, test_modules) if name == "conftest.py" else [file])
+            if in_tests and name == "conftest.py":
+                selected.update(_served_by(file, test_modules))
+            elif in_tests and is_test_module(file):
+                selected.add(file)
+            elif not in_tests:
+                selected.update(_named_after(plan, file, test_modules))
     return sorted(selected)
 
 
@@ -251,19 +315,41 @@ def _stop(process: subprocess.Popen[bytes]) -> bytes:
     return out or b""
 
 
+def is_pytest(command: Sequence[str]) -> bool:
+    """``pytest``, ``py.test``, ``/venv/bin/pytest``, ``python -m pytest``: options pytest reads apply."""
+    names = [PurePosixPath(part).name for part in command]
+    return any(name in ("pytest", "py.test") for name in names)
+
+
+def verification_command(command: Sequence[str]) -> tuple[str, ...]:
+    """The test command as a verification runs it: with pytest, a coroutine never awaited (a
+    ``RuntimeWarning``) and an exception raised where nobody can catch it (in ``__del__``, a finalizer:
+    pytest's unraisable-exception warning) are errors, not lines in a summary nobody reads."""
+    if not is_pytest(command):
+        return tuple(command)
+    return (*command, *PYTEST_STRICT_WARNINGS)
+
+
+def whole_suite(plan: Plan) -> tuple[str, ...]:
+    """What ``--tests all`` runs: the test command over every tests root of the plan."""
+    return tuple(plan.tests)
+
+
 def run_tests(plan: Plan, test_paths: Sequence[str], *, timeout: float = 1800) -> TestRun:
     """Run ``plan.test_command`` followed by ``test_paths`` in the plan's directory.
 
     The command is taken literally (``python`` is whatever ``python`` is on PATH) and inherits the
-    environment, so ``DATABASE_URL`` and the like reach the tests. Passing means exit code 0. No tests
-    selected: nothing runs, and the run counts as passed with ``returncode`` None. A command that does not
-    finish within ``timeout`` seconds is stopped, with its process group, and fails.
+    environment, so ``DATABASE_URL`` and the like reach the tests. Passing means exit code 0 and no
+    coroutine reported as never awaited in the output (with pytest, ``verification_command``'s options
+    also make such warnings errors). No tests selected: nothing runs, and the run counts as passed with
+    ``returncode`` None. A command that does not finish within ``timeout`` seconds is stopped, with its
+    process group, and fails.
     """
     command = tuple(plan.test_command)
     paths = tuple(test_paths)
     if not paths:
         return TestRun(command, paths, True, None, 0.0, "no tests selected")
-    argv = [*command, *paths]
+    argv = [*verification_command(command), *paths]
     started = time.monotonic()
     try:
         # A session of its own, so that a timeout can stop the whole process group.
@@ -292,4 +378,10 @@ def run_tests(plan: Plan, test_paths: Sequence[str], *, timeout: float = 1800) -
         _stop(process)
         raise
     returncode = process.returncode
-    return TestRun(command, paths, returncode == 0, returncode, time.monotonic() - started, _tail(output))
+    tail = _tail(output)
+    passed = returncode == 0
+    if NEVER_AWAITED in output:
+        # a warning pytest only summarised, or a command that is not pytest: the tests did not verify
+        passed = False
+        tail = "\n".join([_tail(output, TAIL_LINES - 1), NEVER_AWAITED_FAILURE])
+    return TestRun(command, paths, passed, returncode, time.monotonic() - started, tail)

@@ -13,7 +13,14 @@ import pytest
 
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.plan import Plan, load_plan
-from asyncmigrate.testrun import imported_modules, run_tests, select_tests
+from asyncmigrate.testrun import (
+    NEVER_AWAITED_FAILURE,
+    PYTEST_STRICT_WARNINGS,
+    imported_modules,
+    run_tests,
+    select_tests,
+    verification_command,
+)
 
 # A project unlike the bundled server: source under app/, tests in two roots (tests/ mirroring app/, and
 # app/checks/ inside the package, reached by relative imports).
@@ -47,6 +54,13 @@ PROJECT = {
     "app/checks/__init__.py": "",
     "app/checks/test_stock.py": "from .. import stock\n",
     "app/checks/stock_test.py": "from ..stock import level\n",
+    # a chain of imports: tests/test_api.py -> app.api -> app.service -> app.core
+    "app/core.py": "",
+    "app/service.py": "from app import core\n",
+    "app/api.py": "from .service import run\n",
+    "tests/test_api.py": "import app.api\n",
+    "tests/test_service.py": "def test_run(client): ...  # mirrors app/service.py, reaches it through a fixture\n",
+    "tests/uses_helper_test.py": "from tests.helpers import thing\n",
 }
 
 
@@ -77,7 +91,7 @@ def _plan(root: Path, test_command: list[str] | None = None) -> Plan:
 @pytest.mark.parametrize(
     ("touched", "expected"),
     [
-        (["app/orders.py"], ["tests/test_orders.py"]),  # import a.b
+        (["app/orders.py"], ["tests/test_orders.py", "tests/uses_helper_test.py"]),  # import a.b (helpers too)
         (["app/billing.py"], ["tests/test_billing_from.py"]),  # from a import b
         (["app/pkg/sub.py"], ["tests/test_deep.py"]),  # from a.b import c
         (["app/pkg/__init__.py"], ["tests/test_deep.py"]),  # importing a.b.c runs a/b/__init__.py
@@ -96,15 +110,31 @@ def _plan(root: Path, test_command: list[str] | None = None) -> Plan:
             ["tests/integration/deeper/test_more.py", "tests/integration/test_flow.py"],
         ),
         (["app/db.py"], []),
-        (["tests/helpers.py"], []),
+        # through other project modules: the importers of the importers, and the tests named after them
+        (["app/core.py"], ["tests/test_api.py", "tests/test_service.py"]),
+        (["app/service.py"], ["tests/test_api.py", "tests/test_service.py"]),
+        (["tests/helpers.py"], ["tests/uses_helper_test.py"]),
         (
             ["app/orders.py", "app/billing.py", "tests/test_orders.py", "app/orders.py"],  # sorted, unique
-            ["tests/test_billing_from.py", "tests/test_orders.py"],
+            ["tests/test_billing_from.py", "tests/test_orders.py", "tests/uses_helper_test.py"],
         ),
     ],
 )
 def test_select_tests(tmp_path: Path, touched: list[str], expected: list[str]) -> None:
     assert select_tests(_plan(tmp_path), touched) == expected
+
+
+def test_select_tests_adds_the_related_test_files(tmp_path: Path) -> None:
+    plan = _plan(tmp_path)
+
+    # a test module as itself, a conftest as the modules it serves, a helper as the modules importing it
+    related = ["tests/web/test_views.py", "tests/integration/conftest.py", "tests/helpers.py"]
+    assert select_tests(plan, ["app/db.py"], related=related) == [
+        "tests/integration/deeper/test_more.py",
+        "tests/integration/test_flow.py",
+        "tests/uses_helper_test.py",
+        "tests/web/test_views.py",
+    ]
 
 
 def test_imported_modules_reads_every_import_form() -> None:
@@ -213,3 +243,178 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return True
+
+
+# --- a verification run: a coroutine never awaited fails it -------------------------------------------------
+
+LEAK = textwrap.dedent(
+    """
+    async def work():
+        return 1
+
+
+    def test_forgets_to_await():
+        work()  # a coroutine object nobody awaits: pytest alone only warns
+
+
+    def test_fine():
+        assert True
+    """
+)
+
+
+def _pytest_plan(tmp_path: Path) -> Plan:
+    plan = _plan(tmp_path, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
+    (tmp_path / "tests/test_leak.py").write_text(LEAK)
+    return plan
+
+
+@pytest.mark.parametrize(
+    ("command", "strict"),
+    [
+        (["python", "-m", "pytest", "-q"], True),
+        (["/venv/bin/pytest"], True),
+        (["py.test", "-x"], True),
+        (["python", "runner.py"], False),
+        (["tox", "-e", "py"], False),
+    ],
+)
+def test_verification_command_makes_pytest_warnings_errors(command: list[str], strict: bool) -> None:
+    expected = (*command, *PYTEST_STRICT_WARNINGS) if strict else tuple(command)
+    assert verification_command(command) == expected
+
+
+def test_a_test_that_leaves_a_coroutine_unawaited_fails_the_verification(tmp_path: Path) -> None:
+    plan = _pytest_plan(tmp_path)
+
+    run = run_tests(plan, ["tests/test_leak.py::test_forgets_to_await"])
+
+    assert not run.passed and run.returncode != 0, run.output_tail
+    assert "never awaited" in run.output_tail
+    assert run_tests(plan, ["tests/test_leak.py::test_fine"]).passed
+
+
+def test_an_exception_nobody_can_catch_fails_the_verification(tmp_path: Path) -> None:
+    plan = _pytest_plan(tmp_path)
+    (tmp_path / "tests/test_finalizer.py").write_text(
+        "class Leaky:\n    def __del__(self):\n        raise ValueError('lost')\n\n\n"
+        "def test_drops_it():\n    Leaky()\n"
+    )
+
+    run = run_tests(plan, ["tests/test_finalizer.py"])
+
+    assert not run.passed and "PytestUnraisableExceptionWarning" in run.output_tail, run.output_tail
+
+
+def test_never_awaited_in_the_output_of_any_command_fails_the_run(tmp_path: Path) -> None:
+    plan = _runner_plan(tmp_path)
+    (tmp_path / "runner.py").write_text(
+        "print(\"sys:1: RuntimeWarning: coroutine 'load' was never awaited\")\nprint('all good')\n"
+    )
+
+    run = run_tests(plan, ["x"])
+
+    assert run.returncode == 0 and not run.passed
+    assert run.output_tail.endswith(NEVER_AWAITED_FAILURE)
+    assert "coroutine 'load' was never awaited" in run.output_tail
+    assert run.command == (sys.executable, "runner.py")  # not pytest: no options added
+
+
+# --- apply: "verified" means the tests that can reach the change passed ---------------------------------------
+
+INDIRECT = {
+    "app/__init__.py": "",
+    "app/db.py": (
+        "class Database:\n    def fetch(self, key):\n        return key\n\n\ndef get_db():\n    return Database()\n"
+    ),
+    "app/repos.py": (
+        "class ItemRepo:\n    async def get(self, key):\n        return key\n\n\n"
+        "def get_item_repo():\n    return ItemRepo()\n"
+    ),
+    "app/svc.py": "from app.db import get_db\n\n\ndef load(key):\n    db = get_db()\n    return db.fetch(key)\n",
+    # imports the migrated module and leans on what the migration removes from it (its get_db import)
+    "app/summary.py": "from app import svc\n\n\ndef backend():\n    return svc.get_db.__module__\n",
+    "tests/__init__.py": "",
+    "tests/test_svc.py": "from app import svc\n\n\ndef test_load_is_there():\n    assert hasattr(svc, 'load')\n",
+    "tests/test_summary.py": (
+        "from app import summary\n\n\ndef test_backend():\n    assert summary.backend() == 'app.db'\n"
+    ),
+}
+INDIRECT_PLAN = """
+version: 1
+source: app
+tests: tests
+exclude: [app/db.py, app/repos.py]
+facade:
+  factories: [app.db.get_db]
+  classes: [app.db.Database]
+repositories:
+  item: {class: app.repos.ItemRepo, provider: app.repos.get_item_repo, attribute: item_repo}
+mappings:
+  fetch: item.get
+phases:
+  - id: 1
+    files:
+      - {path: app/svc.py}
+"""
+
+
+def test_a_file_whose_indirect_test_fails_ends_failed_and_restored(tmp_path: Path) -> None:
+    from asyncmigrate.apply import apply_files
+    from asyncmigrate.types import FileStatus
+
+    for path, text in INDIRECT.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    command = json.dumps([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
+    (tmp_path / "migration_plan.yaml").write_text(INDIRECT_PLAN + f"test_command: {command}\n")
+    before = {path: (tmp_path / path).read_text() for path in INDIRECT}
+
+    plan, [result] = apply_files(load_plan(tmp_path / "migration_plan.yaml"), ["app/svc.py"], use_cache=False)
+
+    assert result.change.blockers == [] and result.written
+    # the direct test passes on the migrated file; the test of its importer is what fails
+    assert result.test_paths == ("tests/test_summary.py", "tests/test_svc.py")
+    assert result.status is FileStatus.FAILED and result.test_passed is False, result.test_output
+    assert "test_backend" in result.test_output
+    assert {path: (tmp_path / path).read_text() for path in INDIRECT} == before
+    entry = plan.entry("app/svc.py")
+    assert entry is not None and entry.status is FileStatus.FAILED
+    assert entry.history[-1]["test_result"]["test_modules"] == ["tests/test_summary.py", "tests/test_svc.py"]
+
+
+def test_the_whole_suite_runs_with_tests_all(tmp_path: Path) -> None:
+    from asyncmigrate.apply import apply_files
+    from asyncmigrate.types import FileStatus
+
+    for path, text in {**INDIRECT, "app/summary.py": "", "tests/test_summary.py": ""}.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    (tmp_path / "tests/test_elsewhere.py").write_text(LEAK)  # reaches nothing the change touches
+    command = json.dumps([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
+    (tmp_path / "migration_plan.yaml").write_text(INDIRECT_PLAN + f"test_command: {command}\n")
+    plan = load_plan(tmp_path / "migration_plan.yaml")
+
+    _, [result] = apply_files(plan, ["app/svc.py"], use_cache=False, all_tests=True)
+
+    assert result.test_paths == ("tests",)
+    # the whole suite holds a test that leaves a coroutine un-awaited: not verified
+    assert result.status is FileStatus.FAILED and "never awaited" in result.test_output
+
+
+def test_the_test_command_runs_the_whole_suite_with_tests_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from asyncmigrate.cli import app
+
+    _runner_plan(tmp_path)
+    (tmp_path / "runner.py").write_text("import sys\nprint('args', *sys.argv[1:])\n")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    result = runner.invoke(app, ["test", "--tests", "all"])
+    assert result.exit_code == 0, result.output
+    assert "runner.py tests app/checks\n" in result.output  # the plan's tests roots, not a selection
+
+    result = runner.invoke(app, ["test"])
+    assert result.exit_code == 2 and "give FILE... whose tests to run, or --tests all" in result.output
