@@ -2,8 +2,9 @@
 of the repository, and keep ``pytest server/tests`` green after every single file.
 
 At the end the suite passes under ``-W error::RuntimeWarning`` (no coroutine left un-awaited), a scan
-finds no mapped facade call outside files the plan records as blocked, and every entry is ``verified``
-or ``blocked`` with the tool's own blocker record. Slow (a suite run per file): it is the proof.
+finds no mapped facade call outside files the plan records as blocked, and the entries verified and
+blocked are exactly the expected sets, each blocked one with the tool's own blocker record. Slow (a
+suite run per file): it is the proof.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("ASYNCMIGRATE_E2E_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 # The suite takes seconds; minutes mean it hangs (a thread left running keeps the interpreter alive).
 SUITE_TIMEOUT_SECONDS = 300
+# The outcome the migration reaches, asserted exactly, so that a tool blocking everything (or verifying
+# what it should have blocked) fails: every planned file verified but this one, whose test asserts
+# `inspect.isgenerator(...)` on the generator that would become an async generator.
+EXPECTED_BLOCKED = {"server/npc/behaviors.py"}
 _IGNORE = shutil.ignore_patterns(".git", ".venv", "venv", ".asyncmigrate", "__pycache__", "*.db", "*.db-*", ".*cache")
 
 
@@ -153,7 +158,10 @@ def _migrate_the_plan(
     plan = load_plan(root / "migration_plan.yaml")
     statuses = {entry.path: entry.status for entry in plan.entries()}
     blocked = {path for path, status in statuses.items() if status is FileStatus.BLOCKED}
-    assert set(statuses.values()) <= {FileStatus.VERIFIED, FileStatus.BLOCKED}, statuses
+    verified = {path for path, status in statuses.items() if status is FileStatus.VERIFIED}
+    assert blocked == EXPECTED_BLOCKED, statuses
+    assert verified == set(order) - EXPECTED_BLOCKED, statuses
+    assert len(verified) == 40
     for path in blocked:
         entry = plan.entry(path)
         assert entry is not None
