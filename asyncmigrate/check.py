@@ -24,24 +24,7 @@ MIGRATED_FILE_CALLS_FACADE = "migrated-file-calls-facade"
 UNPLANNED_FACADE_CALL = "unplanned-facade-call"
 PLANNED_FILE_MISSING = "planned-file-missing"
 UNAWAITED_ASYNC_CALL = "unawaited-async-call"
-
-# Callables that take a coroutine object and run it: handing one to them is not forgetting to await it.
-_COROUTINE_CONSUMERS = frozenset(
-    {
-        "asyncio.run",
-        "asyncio.create_task",
-        "asyncio.ensure_future",
-        "asyncio.gather",
-        "asyncio.wait_for",
-        "asyncio.wait",
-        "asyncio.shield",
-        "asyncio.as_completed",
-        "asyncio.run_coroutine_threadsafe",
-    }
-)
-# Methods of loops, task groups and nurseries that do the same, whatever object they are called on.
-_CONSUMER_METHODS = frozenset({"create_task", "run_until_complete", "start_soon", "spawn", "run_coroutine_threadsafe"})
-
+POSSIBLY_UNAWAITED_ASYNC_CALL = "possibly-unawaited-async-call"
 
 @dataclass(frozen=True, order=True)
 class Finding:
@@ -204,53 +187,22 @@ def _top_key_line(document: Any, key: str) -> int:
         return 1
 
 
-# The kinds in the order they run. One more kind: write its function and add it here.
 def unawaited_async_calls(context: CheckContext) -> Iterator[Finding]:
     """A call to an ``async def`` function of the project whose coroutine is neither awaited nor handed to
-    something that runs it (``asyncio.run``, ``create_task``, ``gather``, an ``async_callbacks`` API)."""
+    something that runs it; a method call on a receiver of unknown type that may reach one is the
+    lower-confidence ``possibly-unawaited-async-call`` (see ``asyncmigrate.unawaited``)."""
     from asyncmigrate.callgraph import build_project
     from asyncmigrate.scan import discover
+    from asyncmigrate.unawaited import unawaited_calls
 
     existing, _ = scan_paths(context.plan)  # a missing directory is planned-file-missing's to report
     project = build_project(context.plan.root, discover(context.plan.root, existing, []), use_cache=context.use_cache)
-    accepting = set(context.plan.async_callbacks)
-    for function in project.functions.values():
-        if not function.is_async or function.is_generator or _returns_context_manager(function):
-            continue
-        for module, caller, call, resolved in project.callers(function):
-            if resolved is None or resolved.function is not function or not call.is_call or call.awaited:
-                continue
-            if call.arg_of is not None and _runs_coroutines(project, module, caller, call.arg_of, accepting):
-                continue
-            if (
-                call.in_lambda
-                and call.lambda_arg_of is not None
-                and _runs_coroutines(project, module, caller, call.lambda_arg_of, accepting)
-            ):
-                continue
-            where = f"in {caller.qualname}" if caller else "at module level"
-            yield Finding(
-                module.path,
-                call.line,
-                call.col,
-                UNAWAITED_ASYNC_CALL,
-                f"{'.'.join(call.chain)}() {where} creates a coroutine of async {function.qualname} "
-                "that is never awaited",
-                "await it (the enclosing function must be async), or hand it to asyncio.create_task / asyncio.run",
-            )
+    facade_calls = frozenset((c.path, c.line, c.method) for c in context.scan.calls)
+    for call in unawaited_calls(context.plan, project, facade_calls):
+        yield Finding(call.path, call.line, call.column, call.kind, call.message, call.fix)
 
 
-def _returns_context_manager(function: Any) -> bool:
-    return any(d[-1] == "asynccontextmanager" for d in function.decorators)
-
-
-def _runs_coroutines(project: Any, module: Any, caller: Any, callee: tuple[str, ...], accepting: set[str]) -> bool:
-    if callee[-1] in _CONSUMER_METHODS:
-        return True
-    value = project.value_of_chain(callee, module, caller)
-    return value is not None and (value[1] in _COROUTINE_CONSUMERS or value[1] in accepting)
-
-
+# The kinds in the order they run. One more kind: write its function and add it here.
 CHECKS: tuple[Check, ...] = (
     planned_file_missing,
     migrated_file_calls_facade,

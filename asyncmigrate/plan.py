@@ -97,6 +97,9 @@ class Plan:
     # sync callables with an async counterpart, used once the caller is async: "EventBus.publish" ->
     # "publish_async" (a method of the same object) or "time.sleep" -> "asyncio.sleep" (a function)
     async_variants: dict[str, str] = field(default_factory=dict)
+    # project functions that take a coroutine object and run it (a scheduler, a retry helper): handing one
+    # a coroutine is not forgetting to await it
+    coroutine_consumers: tuple[str, ...] = ()
     document: Any = field(default=None, compare=False, repr=False)
 
     def entries(self) -> Iterator[PlanEntry]:
@@ -375,6 +378,7 @@ _TOP_KEYS = {
     "mappings",
     "async_callbacks",
     "async_variants",
+    "coroutine_consumers",
     "phases",
 }
 
@@ -420,9 +424,20 @@ def parse_plan(document: Any, path: Path, *, check_files: bool = True) -> Plan:
         unmapped=unmapped,
         async_callbacks=_str_list(where, document, "async_callbacks", "async_callbacks"),
         async_variants=_parse_async_variants(where, document),
+        coroutine_consumers=_dotted_names(where, document, "coroutine_consumers"),
         phases=_parse_phases(where, document, root, repositories, check_files),
         document=document,
     )
+
+
+def _dotted_names(where: _Where, document: Any, key: str) -> tuple[str, ...]:
+    names = _str_list(where, document, key, key)
+    node = document.get(key)
+    for index, name in enumerate(names):
+        if "." not in name or not all(part.isidentifier() for part in name.split(".")):
+            problem = "must be a dotted name (module.function or module.Class.method)"
+            raise where.error(node, index, f"{key}[{index}]", problem)
+    return names
 
 
 def _parse_async_variants(where: _Where, document: Any) -> dict[str, str]:

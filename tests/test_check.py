@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import shutil
+import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import pytest
 
 from asyncmigrate.check import (
     CHECKS,
     MIGRATED_FILE_CALLS_FACADE,
     PLANNED_FILE_MISSING,
+    POSSIBLY_UNAWAITED_ASYNC_CALL,
     UNAWAITED_ASYNC_CALL,
     UNPLANNED_FACADE_CALL,
     CheckContext,
     Finding,
     check,
 )
+from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.plan import load_plan
 
 REPO = Path(__file__).parents[1]
@@ -179,3 +184,207 @@ def test_one_more_kind_slots_in_as_a_function(shop: Path) -> None:
 def test_the_repository_passes_its_own_gate() -> None:
     result = check(load_plan(REPO / "migration_plan.yaml", check_files=False), use_cache=False)
     assert result.findings == (), "\n".join(str(f) for f in result.findings)
+
+
+# --- unawaited-async-call: the constructs a migration leaves behind ---------------------------------------
+# Small projects of their own: app/ with a sync facade nobody calls, and the snippet under test in app/mod.py.
+
+SNIPPET_PLAN = """\
+version: 1
+source: app
+tests: tests
+exclude: [app/db.py]
+facade: {factories: [app.db.get_db]}
+phases: []
+"""
+REPOS = """\
+class Repo:
+    async def load(self, key):
+        return key
+
+    def size(self):
+        return 0
+
+
+class CachedRepo(Repo):
+    async def load(self, key):
+        return super().load(key){awaited_super}
+"""
+
+
+def _snippet(tmp_path: Path, source: str, *, plan_extra: str = "", **files: str) -> list[tuple[str, int, str]]:
+    """Findings of the unawaited kinds on a tmp project: (path, line, kind), sorted."""
+    project = {"app/__init__.py": "", "app/db.py": "def get_db(): ...\n", "app/mod.py": source, **files}
+    for path, text in project.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(textwrap.dedent(text))
+    (tmp_path / "tests").mkdir(exist_ok=True)
+    (tmp_path / "migration_plan.yaml").write_text(SNIPPET_PLAN + plan_extra)
+    findings = _check(tmp_path / "migration_plan.yaml")
+    kinds = (UNAWAITED_ASYNC_CALL, POSSIBLY_UNAWAITED_ASYNC_CALL)
+    return [(f.path, f.line, f.kind) for f in findings if f.kind in kinds]
+
+
+def _repos(awaited_super: bool) -> str:
+    call = "await super().load(key)" if awaited_super else "super().load(key)"
+    return REPOS.replace("super().load(key){awaited_super}", call)
+
+
+def test_an_unawaited_super_call_of_an_async_method_is_a_finding(tmp_path: Path) -> None:
+    found = _snippet(tmp_path, "", **{"app/repos.py": _repos(awaited_super=False)})
+    assert found == [("app/repos.py", 11, UNAWAITED_ASYNC_CALL)]
+    message = next(f.message for f in _check(tmp_path / "migration_plan.yaml") if f.kind == UNAWAITED_ASYNC_CALL)
+    assert "super().load() in CachedRepo.load creates a coroutine of async Repo.load" in message
+
+
+def test_an_awaited_super_call_is_no_finding(tmp_path: Path) -> None:
+    assert _snippet(tmp_path, "", **{"app/repos.py": _repos(awaited_super=True)}) == []
+
+
+GETATTR = """\
+from app.repos import Repo
+
+
+def by_name(repo: Repo, what: str):
+    return getattr(repo, "load")(what)
+
+
+async def awaited(repo: Repo, what: str):
+    return await getattr(repo, "load")(what)
+
+
+def sync_one(repo: Repo):
+    return getattr(repo, "size")()
+
+
+def unknown(thing, what):
+    return getattr(thing, "load")(what)
+"""
+
+
+def test_an_unawaited_getattr_call_with_a_constant_name_is_a_finding(tmp_path: Path) -> None:
+    found = _snippet(tmp_path, GETATTR, **{"app/repos.py": _repos(awaited_super=True)})
+    # typed receiver: a finding; awaited or a sync method: none; an untyped receiver: the weaker kind
+    assert found == [("app/mod.py", 5, UNAWAITED_ASYNC_CALL), ("app/mod.py", 17, POSSIBLY_UNAWAITED_ASYNC_CALL)]
+
+
+UNKNOWN_RECEIVER = """\
+from typing import Any
+
+from app.repos import Repo
+
+
+def untyped(repo, key):
+    return repo.load(key)
+
+
+def any_typed(repo: Any, key):
+    return repo.load(key)
+
+
+def typed(repo: Repo, key):
+    return repo.load(key)
+
+
+async def awaited(repo, key):
+    return await repo.load(key)
+
+
+def builtin_name(mapping, key):
+    return mapping.get(key)
+
+
+def sync_method(repo, key):
+    return repo.size()
+"""
+
+
+def test_a_receiver_of_unknown_type_calling_an_async_method_name_is_a_possible_finding(tmp_path: Path) -> None:
+    found = _snippet(tmp_path, UNKNOWN_RECEIVER, **{"app/repos.py": _repos(awaited_super=True)})
+    assert found == [
+        ("app/mod.py", 7, POSSIBLY_UNAWAITED_ASYNC_CALL),  # a parameter without annotation
+        ("app/mod.py", 11, POSSIBLY_UNAWAITED_ASYNC_CALL),  # Any
+        ("app/mod.py", 15, UNAWAITED_ASYNC_CALL),  # typed: certain
+    ]
+    messages = [f.message for f in _check(tmp_path / "migration_plan.yaml") if f.line == 7]
+    assert messages and "if it reaches async CachedRepo.load, Repo.load" in messages[0]
+
+
+HANDED_ON = """\
+from collections.abc import Awaitable, Coroutine
+from typing import Any, Optional
+
+from app.repos import Repo
+
+
+def runs(job: Coroutine[Any, Any, int]) -> None: ...
+def runs_maybe(job: "Optional[Awaitable[int]]" = None) -> None: ...
+def takes_value(value) -> None: ...
+def schedule(job) -> None: ...
+
+
+class Scheduler:
+    def submit(self, *jobs: Awaitable[int]) -> None: ...
+
+
+def hand(repo: Repo, scheduler: Scheduler) -> None:
+    runs(repo.load(1))
+    runs_maybe(job=repo.load(2))
+    scheduler.submit(repo.load(3), repo.load(4))
+    schedule(repo.load(5))
+    takes_value(repo.load(6))
+"""
+
+
+def test_a_coroutine_handed_to_a_parameter_annotated_awaitable_is_no_finding(tmp_path: Path) -> None:
+    found = _snippet(tmp_path, HANDED_ON, **{"app/repos.py": _repos(awaited_super=True)})
+    # schedule() is not annotated and the plan does not list it: still findings
+    assert found == [("app/mod.py", 21, UNAWAITED_ASYNC_CALL), ("app/mod.py", 22, UNAWAITED_ASYNC_CALL)]
+
+
+def test_a_coroutine_handed_to_a_plan_listed_consumer_is_no_finding(tmp_path: Path) -> None:
+    found = _snippet(
+        tmp_path, HANDED_ON, plan_extra="coroutine_consumers: [app.mod.schedule]\n",
+        **{"app/repos.py": _repos(awaited_super=True)},
+    )  # fmt: skip
+    assert found == [("app/mod.py", 22, UNAWAITED_ASYNC_CALL)]
+
+
+def test_coroutine_consumers_must_be_dotted_names(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "migration_plan.yaml").write_text(SNIPPET_PLAN + "coroutine_consumers: [app.mod.ok, schedule]\n")
+    with pytest.raises(AsyncMigrateError, match=r"migration_plan.yaml:7: coroutine_consumers\[1\]: must be a dotted"):
+        load_plan(tmp_path / "migration_plan.yaml", check_files=False)
+
+
+GATHERED = """\
+import asyncio
+
+from app.repos import Repo
+
+
+async def appended(repo: Repo, keys):
+    jobs = []
+    for key in keys:
+        jobs.append(repo.load(key))
+    return await asyncio.gather(*jobs)
+
+
+async def comprehended(repo: Repo, keys):
+    jobs = [repo.load(key) for key in keys]
+    done, _ = await asyncio.wait(jobs)
+    return done
+
+
+async def never_run(repo: Repo, keys):
+    jobs = [repo.load(key) for key in keys]
+    pending = []
+    pending.append(repo.load(0))
+    return len(jobs) + len(pending)
+"""
+
+
+def test_coroutines_collected_for_gather_or_wait_are_no_finding(tmp_path: Path) -> None:
+    found = _snippet(tmp_path, GATHERED, **{"app/repos.py": _repos(awaited_super=True)})
+    # collected but never handed to gather/wait: still findings
+    assert found == [("app/mod.py", 20, UNAWAITED_ASYNC_CALL), ("app/mod.py", 22, UNAWAITED_ASYNC_CALL)]
