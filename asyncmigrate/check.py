@@ -17,14 +17,14 @@ from asyncmigrate.facade import FacadeSpec
 from asyncmigrate.plan import Plan
 from asyncmigrate.scan import ProgressCallback, default_paths
 from asyncmigrate.scan import scan as run_scan
-from asyncmigrate.types import CallSite, ScanResult, ScanStats
+from asyncmigrate.types import CallSite, FileStatus, ScanResult, ScanStats
+from asyncmigrate.unawaited import POSSIBLY_UNAWAITED_ASYNC_CALL as POSSIBLY_UNAWAITED_ASYNC_CALL
+from asyncmigrate.unawaited import UNAWAITED_ASYNC_CALL as UNAWAITED_ASYNC_CALL
 
 # The kinds, as printed in ``file:line: kind: message``; stable, since CI logs and tools match on them.
 MIGRATED_FILE_CALLS_FACADE = "migrated-file-calls-facade"
 UNPLANNED_FACADE_CALL = "unplanned-facade-call"
 PLANNED_FILE_MISSING = "planned-file-missing"
-UNAWAITED_ASYNC_CALL = "unawaited-async-call"
-POSSIBLY_UNAWAITED_ASYNC_CALL = "possibly-unawaited-async-call"
 
 @dataclass(frozen=True, order=True)
 class Finding:
@@ -105,19 +105,25 @@ def _call_finding(context: CheckContext, call: CallSite, kind: str, message: str
     return Finding(call.path, call.line, call.column, kind, message, fix)
 
 
+def regressions(status: FileStatus | None, calls: Iterable[CallSite]) -> tuple[CallSite, ...]:
+    """The calls that make a file regressed — the one definition ``check`` and every ``report`` format use:
+    in a file marked migrated or verified, a facade call the plan maps to a repository method. A call the
+    plan maps to ``null`` (or does not map) has no async counterpart yet: ``apply`` leaves it, by design."""
+    if status is None or not status.is_done:
+        return ()
+    return tuple(call for call in calls if call.mapped)
+
+
 def migrated_file_calls_facade(context: CheckContext) -> Iterator[Finding]:
     """A file marked migrated or verified makes a mapped facade call again: the migration regressed."""
     for report in context.scan.files:
-        if report.status is None or not report.status.is_done:
-            continue
-        for call in report.calls:
-            if not call.mapped:
-                continue  # the plan says this method has no async counterpart yet: it stays, by design
+        marked = report.status.value if report.status else ""
+        for call in regressions(report.status, report.calls):
             yield _call_finding(
                 context,
                 call,
                 MIGRATED_FILE_CALLS_FACADE,
-                f"{call.receiver}.{call.method}() calls the sync facade in a file marked {report.status.value}",
+                f"{call.receiver}.{call.method}() calls the sync facade in a file marked {marked}",
                 "the plan has no async counterpart for this method; remove the call or map the method",
             )
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from asyncmigrate import __version__
+from asyncmigrate.check import MIGRATED_FILE_CALLS_FACADE, regressions
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.plan import Plan, PlanEntry, atomic_write_text, now_iso
 from asyncmigrate.status import PhaseProgress, Progress, progress
@@ -87,9 +88,14 @@ class FileState:
         return sum(1 for c in self.calls if c.blocks_event_loop)
 
     @property
+    def regressions(self) -> tuple[CallSite, ...]:
+        """The calls that make the file regressed, as ``check`` defines them (``check.regressions``)."""
+        return regressions(self.status, self.calls)
+
+    @property
     def regressed(self) -> bool:
-        """Marked done, yet the facade is called again (``check`` fails on this too)."""
-        return self.status.is_done and bool(self.calls)
+        """Marked done, yet a mapped facade call is back (``check`` fails on exactly these)."""
+        return bool(self.regressions)
 
     @property
     def reason(self) -> str | None:
@@ -445,7 +451,9 @@ def to_markdown(report: Report) -> str:
     if failed:
         out += ["", "### Failed", ""]
         for f in failed:
-            why = f"{len(f.calls)} facade call sites came back" if f.regressed else (f.reason or "no reason recorded")
+            why = f.reason or "no reason recorded"
+            if f.regressed:
+                why = f"{len(f.regressions)} facade call sites came back"
             out.append(f"- {_code(f.path)} ({f.status.value}): {_cell(why)}")
     if report.unplanned:
         out += ["", "### Outside the plan", "", "These files call the facade but no phase lists them:", ""]
@@ -690,7 +698,7 @@ def _junit_case(suite: ET.Element, classname: str, f: FileState) -> str:
         failure = ET.SubElement(
             case, "failure", type="regressed", message=f"marked {f.status.value} but calls the facade again"
         )
-        failure.text = "\n".join(f"{c.path}:{c.line}: {c.receiver}.{c.method}()" for c in f.calls)
+        failure.text = "\n".join(f"{c.path}:{c.line}: {c.receiver}.{c.method}()" for c in f.regressions)
         return "failure"
     if f.status is FileStatus.FAILED:
         failure = ET.SubElement(case, "failure", type="failed", message=f.reason or "migration failed")
@@ -768,6 +776,13 @@ _RULES: tuple[tuple[str, str, str, str, str], ...] = (  # id, name, level, short
         "A synchronous facade call directly inside `async def`: it blocks the event loop while it runs.",
     ),
     (
+        MIGRATED_FILE_CALLS_FACADE,
+        "MigratedFileCallsFacade",
+        "error",
+        "Migrated file calls the facade again",
+        "A file the plan marks migrated or verified makes a mapped facade call again: the migration regressed.",
+    ),
+    (
         "migration-blocker",
         "MigrationBlocker",
         "error",
@@ -788,8 +803,12 @@ def _location(path: str, line: int | None, column: int | None = None) -> dict[st
     return {"physicalLocation": physical}
 
 
-def _call_result(plan: Plan, call: CallSite, where: str, source_line: str | None) -> dict[str, object]:
+def _call_result(
+    plan: Plan, call: CallSite, where: str, source_line: str | None, *, regressed: bool = False
+) -> dict[str, object]:
     rule = "blocking-facade-call" if call.blocks_event_loop else "facade-call"
+    if regressed:
+        rule = MIGRATED_FILE_CALLS_FACADE
     target = call.target or "no async counterpart in the plan"
     text = f"{call.receiver}.{call.method}() in {call.function} ({where}) -> {target}"
     if call.blocks_event_loop:
@@ -848,7 +867,8 @@ def to_sarif(report: Report) -> dict[str, Any]:
     results: list[dict[str, object]] = []
     for f in report.files:
         where = f"phase {f.entry.phase}, {f.status.value}"
-        results += [_call_result(plan, c, where, _line_text(lines, c)) for c in f.calls]
+        regressed = set(f.regressions)
+        results += [_call_result(plan, c, where, _line_text(lines, c), regressed=c in regressed) for c in f.calls]
     for u in report.unplanned:
         results += [_call_result(plan, c, "not in the plan", _line_text(lines, c)) for c in u.calls]
     results += [_blocker_result(b) for b in report.blockers]

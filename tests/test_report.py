@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from asyncmigrate.check import scan_plan
+from asyncmigrate.check import MIGRATED_FILE_CALLS_FACADE, check, scan_plan
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.plan import PlanEntry, load_plan
 from asyncmigrate.report import (
@@ -412,7 +412,9 @@ def test_a_migrated_file_calling_the_facade_again_fails_in_junit(edit_plan: Any)
     failure = case.find("failure")
     assert failure is not None and failure.get("type") == "regressed"
     assert "shop/handlers.py:8: database.fetch_user()" in (failure.text or "")
-    assert "- `shop/handlers.py` (migrated): 2 facade call sites came back" in to_markdown(report)
+    # handlers.py:17 calls vacuum, which the plan maps to null: a known leftover, not a regression
+    assert "shop/handlers.py:17" not in (failure.text or "")
+    assert "- `shop/handlers.py` (migrated): 1 facade call sites came back" in to_markdown(report)
     assert to_json(report)["phases"][0]["entries"][0]["regressed"] is True
 
 
@@ -566,3 +568,35 @@ def test_repository_report_in_every_format(repo_report: Report) -> None:
     assert len(results) == len(calls) + len(repo_report.blockers)
     assert sum(1 for r in results if r["ruleId"] == "blocking-facade-call") == repo_report.blocking
     assert any("fixes" in r for r in results)
+
+
+@pytest.mark.parametrize(
+    ("calls", "regressed"),
+    [
+        ("db.fetch_user(user_id)\n    db.vacuum()", [4]),  # mapped: a regression (line 4); mapped to null: not
+        ("db.vacuum()", []),  # only a call the plan maps to null: the file is not regressed
+    ],
+)
+def test_check_and_every_report_format_agree_on_what_a_regression_is(
+    shop: Path, edit_plan: Any, calls: str, regressed: list[int]
+) -> None:
+    (shop / "shop" / "handlers.py").write_text(
+        f"from shop.db import get_db\ndef show(user_id):\n    db = get_db()\n    {calls}\n"
+    )
+    plan_path = edit_plan("repositories: [user], status: pending", "repositories: [user], status: migrated")
+    report = _report(plan_path)
+
+    found = [f.line for f in check(load_plan(plan_path), use_cache=False).findings if f.path == "shop/handlers.py"]
+    assert found == regressed
+    handlers = next(f for f in report.files if f.path == "shop/handlers.py")
+    assert [c.line for c in handlers.regressions] == regressed and handlers.regressed is bool(regressed)
+    assert to_json(report)["phases"][0]["entries"][0]["regressed"] is bool(regressed)
+    case = next(c for c in ET.fromstring(to_junit(report)).iter("testcase") if c.get("name") == "shop/handlers.py")
+    assert (case.find("failure") is not None) is bool(regressed)
+    assert ("came back" in to_markdown(report)) is bool(regressed)
+    sarif = _validate_sarif(to_sarif(report))
+    assert [
+        r["locations"][0]["physicalLocation"]["region"]["startLine"]
+        for r in sarif
+        if r["ruleId"] == MIGRATED_FILE_CALLS_FACADE
+    ] == regressed
