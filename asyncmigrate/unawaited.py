@@ -79,6 +79,7 @@ class _Analysis:
     facade_calls: frozenset[tuple[str, int, str]]  # (path, line, method) of the scanner's facade call sites
     _trees: dict[str, ast.Module | None] = field(default_factory=dict)
     _gathered: dict[tuple[str, str | None], frozenset[tuple[int, str]]] = field(default_factory=dict)
+    _async_methods: dict[str, list[FunctionSummary]] = field(default_factory=dict)  # by name
 
     @property
     def accepting(self) -> set[str]:
@@ -87,6 +88,9 @@ class _Analysis:
     # -- the walk ---------------------------------------------------------------------------------
     def findings(self) -> Iterator[UnawaitedCall]:
         targets = [f for f in self.project.functions.values() if _returns_a_coroutine(f)]
+        for function in targets:
+            if function.is_method:
+                self._async_methods.setdefault(function.name, []).append(function)
         possible: dict[tuple[str, int, int], tuple[str, str, list[str]]] = {}
         for function in targets:
             for module, caller, call, resolved in self.project.callers(function):
@@ -282,7 +286,7 @@ class _Analysis:
             where = f"in {function.qualname}" if function else "at module level"
             spelled = f"getattr({ast.unparse(getter.args[0])}, {name!r})"
             if _unknown(value):
-                candidates = sorted(f.qualname for f in self._async_named(name))
+                candidates = sorted(f.qualname for f in self._async_methods.get(name, ()))
                 if candidates:
                     yield UnawaitedCall(
                         module.path,
@@ -308,11 +312,6 @@ class _Analysis:
                     f"{spelled}() {where} creates a coroutine of async {reached.qualname} that is never awaited",
                     _FIX,
                 )
-
-    def _async_named(self, name: str) -> Iterator[FunctionSummary]:
-        for function in self.project.functions.values():
-            if function.name == name and function.is_method and _returns_a_coroutine(function):
-                yield function
 
     # -- source -----------------------------------------------------------------------------------
     def _tree(self, path: str) -> ast.Module | None:
