@@ -326,13 +326,18 @@ def apply_file(
     run_tests: bool = True,
     use_cache: bool = True,
     on_status: Callable[[str], None] | None = None,
-    all_tests: bool = False,
+    all_tests: bool | None = None,
 ) -> tuple[Plan, ApplyResult]:
-    """Apply one planned file as one transaction; returns the updated plan and what happened."""
+    """Apply one planned file as one transaction; returns the updated plan and what happened.
+
+    ``all_tests``: run the whole suite rather than the tests that can reach the change (None: as the
+    plan's ``test_selection`` says)."""
     from asyncmigrate.testrun import run_tests as run_test_command
     from asyncmigrate.testrun import select_tests, whole_suite
 
     say = on_status or (lambda _message: None)
+    if all_tests is None:
+        all_tests = plan.test_selection == "all"
     change = compute_change(plan, [target], use_cache=use_cache)
     result = ApplyResult(change)
     if dry_run:
@@ -414,7 +419,7 @@ def apply_files(
     run_tests: bool = True,
     use_cache: bool = True,
     on_status: Callable[[str], None] | None = None,
-    all_tests: bool = False,
+    all_tests: bool | None = None,
 ) -> tuple[Plan, list[ApplyResult]]:
     """Apply each target in order, each its own transaction, under the apply lock."""
     results: list[ApplyResult] = []

@@ -281,10 +281,11 @@ class TestSelection(StrEnum):
 
 
 TestsOption = Annotated[
-    TestSelection,
+    TestSelection | None,
     typer.Option(
         "--tests",
-        help="selected: the test modules that can reach the change; all: the test command over the plan's tests.",
+        help="selected: the test modules that can reach the change; all: the test command over the plan's tests"
+        " (default: the plan's test_selection, else selected).",
     ),
 ]
 
@@ -294,22 +295,23 @@ TestsOption = Annotated[
 def run_tests_command(
     files: Annotated[list[str] | None, typer.Argument(help="Files whose tests to run.")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds before the test command is stopped.")] = 1800,
-    tests: TestsOption = TestSelection.selected,
+    tests: TestsOption = None,
     plan_path: PlanOption = None,
 ) -> None:
     """Run the tests that cover FILE...: the plan entry's tests, else the test modules named after or importing
     it, directly or through other project modules (--tests all: the whole suite).
 
-    Exit 0 when they pass or no test covers the files; 1 when they fail or leave a coroutine never
-    awaited; 2 on bad input.
+    Exit 0 when they pass or no test covers the files; 1 when they fail or leave a coroutine never awaited;
+    2 on bad input.
     """
     from asyncmigrate.testrun import run_tests, select_tests, whole_suite
 
     if timeout <= 0:
         raise AsyncMigrateError("--timeout must be a positive number of seconds")
+    plan = _load(plan_path)
+    tests = tests or TestSelection(plan.test_selection)
     if not files and tests is not TestSelection.all:
         raise AsyncMigrateError("give FILE... whose tests to run, or --tests all")
-    plan = _load(plan_path)
     paths = [_relative_to_root(plan, f) for f in files or []]
     missing = [p for p in paths if not (plan.root / p).is_file()]
     if missing:
@@ -412,7 +414,7 @@ def apply(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the change and its diff; write nothing.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Write over files with uncommitted edits.")] = False,
     no_test: Annotated[bool, typer.Option("--no-test", help="Do not run the touched files' tests.")] = False,
-    tests: TestsOption = TestSelection.selected,
+    tests: TestsOption = None,
     show_diff: Annotated[bool, typer.Option("--diff/--no-diff", help="Show the unified diff.")] = True,
     output_format: FormatOption = OutputFormat.table,
     plan_path: PlanOption = None,
@@ -440,7 +442,7 @@ def apply(
         force=force,
         run_tests=not no_test,
         on_status=render.note,
-        all_tests=tests is TestSelection.all,
+        all_tests=None if tests is None else tests is TestSelection.all,
     )
     if output_format is OutputFormat.json:
         render.print_json(

@@ -100,6 +100,8 @@ class Plan:
     # project functions that take a coroutine object and run it (a scheduler, a retry helper): handing one
     # a coroutine is not forgetting to await it
     coroutine_consumers: tuple[str, ...] = ()
+    # the tests an apply runs: "selected" (those that can reach the change) or "all" (the whole suite)
+    test_selection: str = "selected"
     document: Any = field(default=None, compare=False, repr=False)
 
     def entries(self) -> Iterator[PlanEntry]:
@@ -379,6 +381,7 @@ _TOP_KEYS = {
     "async_callbacks",
     "async_variants",
     "coroutine_consumers",
+    "test_selection",
     "phases",
 }
 
@@ -425,9 +428,17 @@ def parse_plan(document: Any, path: Path, *, check_files: bool = True) -> Plan:
         async_callbacks=_str_list(where, document, "async_callbacks", "async_callbacks"),
         async_variants=_parse_async_variants(where, document),
         coroutine_consumers=_dotted_names(where, document, "coroutine_consumers"),
+        test_selection=_test_selection(where, document),
         phases=_parse_phases(where, document, root, repositories, check_files),
         document=document,
     )
+
+
+def _test_selection(where: _Where, document: Any) -> str:
+    value = _get(where, document, "test_selection", "test_selection", str, "selected")
+    if value not in ("selected", "all"):
+        raise where.error(document, "test_selection", "test_selection", f"must be selected or all, got {value!r}")
+    return str(value)
 
 
 def _dotted_names(where: _Where, document: Any, key: str) -> tuple[str, ...]:

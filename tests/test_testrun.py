@@ -383,7 +383,8 @@ def test_a_file_whose_indirect_test_fails_ends_failed_and_restored(tmp_path: Pat
     assert entry.history[-1]["test_result"]["test_modules"] == ["tests/test_summary.py", "tests/test_svc.py"]
 
 
-def test_the_whole_suite_runs_with_tests_all(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["argument", "plan"])
+def test_the_whole_suite_runs_with_tests_all(tmp_path: Path, how: str) -> None:
     from asyncmigrate.apply import apply_files
     from asyncmigrate.types import FileStatus
 
@@ -392,10 +393,11 @@ def test_the_whole_suite_runs_with_tests_all(tmp_path: Path) -> None:
         (tmp_path / path).write_text(text)
     (tmp_path / "tests/test_elsewhere.py").write_text(LEAK)  # reaches nothing the change touches
     command = json.dumps([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
-    (tmp_path / "migration_plan.yaml").write_text(INDIRECT_PLAN + f"test_command: {command}\n")
+    default = "test_selection: all\n" if how == "plan" else ""
+    (tmp_path / "migration_plan.yaml").write_text(INDIRECT_PLAN + f"test_command: {command}\n" + default)
     plan = load_plan(tmp_path / "migration_plan.yaml")
 
-    _, [result] = apply_files(plan, ["app/svc.py"], use_cache=False, all_tests=True)
+    _, [result] = apply_files(plan, ["app/svc.py"], use_cache=False, all_tests=True if how == "argument" else None)
 
     assert result.test_paths == ("tests",)
     # the whole suite holds a test that leaves a coroutine un-awaited: not verified
@@ -418,3 +420,15 @@ def test_the_test_command_runs_the_whole_suite_with_tests_all(tmp_path: Path, mo
 
     result = runner.invoke(app, ["test"])
     assert result.exit_code == 2 and "give FILE... whose tests to run, or --tests all" in result.output
+
+    plan = tmp_path / "migration_plan.yaml"
+    plan.write_text(plan.read_text() + "test_selection: all\n")  # the plan's default
+    result = runner.invoke(app, ["test"])
+    assert result.exit_code == 0 and "runner.py tests app/checks\n" in result.output, result.output
+
+
+def test_test_selection_in_the_plan_is_selected_or_all(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "migration_plan.yaml").write_text(INDIRECT_PLAN + "test_selection: some\n")
+    with pytest.raises(AsyncMigrateError, match=r"migration_plan.yaml:\d+: test_selection: must be selected or all"):
+        load_plan(tmp_path / "migration_plan.yaml", check_files=False)
