@@ -1,0 +1,131 @@
+"""The facade-doubles codemod: golden pairs per form, a blocker case per kind, and a real apply.
+
+The golden cases under ``tests/data/facade_doubles/<case>/`` are test modules of the fixture codebase
+``tests/assets/ledger`` (facade ``Books`` from ``open_books()``, repository ``AccountStore`` from
+``account_store()``). ``blocked_*`` cases hold a ``blockers.txt`` instead of ``after.py``: the blockers
+expected, in order, and the file must come back unchanged.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.codemod import CodemodContext
+
+from asyncmigrate.apply import apply_files
+from asyncmigrate.plan import load_plan
+from asyncmigrate.types import FileStatus
+from codemods.migrate_facade_doubles import (
+    DoubleTarget,
+    FacadeDoubles,
+    MigratedModule,
+    MigrateFacadeDoublesCommand,
+    facade_doubles,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data" / "facade_doubles"
+LEDGER = ROOT / "tests" / "assets" / "ledger"
+CASES = sorted(case.name for case in DATA.iterdir() if case.is_dir() and not case.name.startswith("blocked_"))
+BLOCKED = sorted(case.name for case in DATA.iterdir() if case.is_dir() and case.name.startswith("blocked_"))
+
+ACCOUNT = "ledger.stores.AccountStore"
+DOUBLES = FacadeDoubles(
+    classes=frozenset({"ledger.books.Books"}),
+    targets={
+        "read_account": DoubleTarget("account", "by_number", True, ACCOUNT, (("acct", "number"),), "itself"),
+        "write_account": DoubleTarget("account", "put", True, ACCOUNT, (), "itself"),
+        "read_rate": DoubleTarget("rate", "rate_for", False, "ledger.stores.RateTable", (), "attribute:rates"),
+        "post_entry": DoubleTarget("journal", "append", True, "ledger.stores.Journal", (), "attribute:journal.log"),
+        "close_account": DoubleTarget("archive", "close", True, "ledger.stores.Archive", (), None),
+    },
+    modules={
+        "ledger.billing": MigratedModule(frozenset({"open_books"}), {"account": "account_store"}),
+        "ledger.reports": MigratedModule(frozenset({"open_books"}), {"account": "account_store", "rate": "rates"}),
+        "ledger.audit": MigratedModule(frozenset({"open_books"}), {}),
+    },
+    class_attributes={
+        "ledger.books.Books": frozenset({"read_account", "write_account", "read_rate", "close_account", "rates"})
+    },
+)
+
+
+def run(code: str, doubles: FacadeDoubles = DOUBLES) -> tuple[str, list[str]]:
+    context = CodemodContext(filename="test_x.py", full_module_name="tests.test_x", full_package_name="tests")
+    command = MigrateFacadeDoublesCommand(context, doubles)
+    output = command.transform_module(cst.parse_module(code)).code
+    return output, [f"test_x.py:{b.line}: {b.message} | fix: {b.fix}" for b in command.outcome.blockers]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden(case: str) -> None:
+    before = (DATA / case / "before.py").read_text()
+    output, blockers = run(before)
+    assert blockers == []
+    assert output == (DATA / case / "after.py").read_text()
+    again, _ = run(output)
+    assert again == output  # a second run changes nothing
+
+
+@pytest.mark.parametrize("case", BLOCKED)
+def test_blocked_double_is_a_blocker_and_nothing_is_written(case: str) -> None:
+    before = (DATA / case / "before.py").read_text()
+    output, blockers = run(before)
+    assert output == before
+    assert blockers == (DATA / case / "blockers.txt").read_text().splitlines()
+    assert blockers
+
+
+def test_noop_case_is_byte_identical() -> None:
+    before = (DATA / "noop_unrelated" / "before.py").read_text()
+    assert run(before)[0] == before
+
+
+def test_inputs_from_the_plan_and_the_rewritten_module(tmp_path: Path) -> None:
+    """What the rewrite removed and what it imports now, read from the module's text before and after."""
+    shutil.copytree(LEDGER, tmp_path / "ledger")
+    plan = load_plan(tmp_path / "ledger" / "migration_plan.yaml")
+    before = b"from ledger.books import open_books\n\nasync def f():\n    return open_books().read_account(acct=1)\n"
+    after = (
+        b"from ledger.stores import account_store\n\n"
+        b"async def f():\n    return await account_store().by_number(number=1)\n"
+    )
+
+    doubles = facade_doubles(plan, {"ledger.billing": (before, after), "ledger.other": (before, before)})
+
+    assert doubles.modules == {
+        "ledger.billing": MigratedModule(frozenset({"open_books"}), {"account": "account_store"})
+    }
+    assert doubles.targets["read_account"] == DoubleTarget("account", "by_number", True, ACCOUNT, (("acct", "number"),))
+    assert doubles.class_attributes["ledger.books.Books"] >= {"read_account", "write_account"}
+    assert "accounts" not in doubles.class_attributes["ledger.books.Books"]  # set in __init__: spec refuses it
+
+
+def test_apply_carries_the_tests_doubles_and_keeps_them_green(tmp_path: Path) -> None:
+    """The ledger's tests patch the factory billing imports and a facade method; after ``apply`` they
+    patch the provider and the repository method, and pass (un-awaited coroutines failing them)."""
+    root = tmp_path / "ledger"
+    shutil.copytree(LEDGER, root)
+    plan_file = root / "migration_plan.yaml"
+    plan_file.write_text(
+        plan_file.read_text().replace(
+            "test_command: [python, -m, pytest, -q, -p, no:cacheprovider]",
+            f"test_command: [{sys.executable}, -W, 'error::RuntimeWarning', -m, pytest, -q, -p, no:cacheprovider]",
+        )
+    )
+    plan, results = apply_files(load_plan(plan_file), ["ledger/billing.py"])
+
+    (result,) = results
+    assert result.change.blockers == []
+    assert result.test_passed, result.test_output
+    assert plan.entry("ledger/billing.py").status is FileStatus.VERIFIED  # type: ignore[union-attr]
+    tests = (root / "tests" / "test_billing.py").read_text()
+    assert '@patch("ledger.billing.account_store", return_value=AsyncMock(spec=AccountStore))' in tests
+    assert "open_books.return_value.by_number.assert_awaited_once_with(number=7)" in tests
+    assert 'patch.object(AccountStore, "by_number", return_value=None, new_callable=AsyncMock)' in tests
+    for facade_double in ('"open_books"', '"read_account"', "return_value.read_account", "fake.write_account"):
+        assert facade_double not in tests
