@@ -8,7 +8,9 @@ expected, in order, and the file must come back unchanged.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -129,3 +131,161 @@ def test_apply_carries_the_tests_doubles_and_keeps_them_green(tmp_path: Path) ->
     assert 'patch.object(AccountStore, "by_number", return_value=None, new_callable=AsyncMock)' in tests
     for facade_double in ('"open_books"', '"read_account"', "return_value.read_account", "fake.write_account"):
         assert facade_double not in tests
+
+
+# -- the golden pairs run: each "before" against the code before the migration, each "after" against it
+# migrated as the plan says (``itself`` for accounts, ``attribute:rates`` for rates). Both must pass: the
+# tests keep testing the same thing.
+
+BOOKS = """
+class Books:
+    rates = None  # the rate table hangs from the facade: a Mock(spec=Books) allows books.rates
+
+    def __init__(self):
+        self.accounts = {}
+
+    def read_account(self, acct):
+        return self.accounts.get(acct)
+
+    def write_account(self, account):
+        self.accounts[account["number"]] = account
+
+    def read_rate(self):
+        return 1
+
+    def close_account(self, number):
+        return self.accounts.pop(number, None) is not None
+
+    def compact(self):
+        return 0
+
+
+_BOOKS = Books()
+
+
+def open_books():
+    return _BOOKS
+"""
+STORES = """
+from ledger.books import open_books
+
+
+class AccountStore:
+    async def by_number(self, number):
+        return open_books().accounts.get(number)
+
+    async def put(self, account):
+        open_books().accounts[account["number"]] = account
+
+
+class RateTable:
+    def rate_for(self):
+        return 1
+
+
+def account_store():
+    return AccountStore()
+"""
+BILLING_BEFORE = """
+from ledger.books import open_books
+
+
+async def balance(number):
+    account = open_books().read_account(acct=number)
+    return 0 if account is None else account["balance"]
+
+
+async def deposit(number, amount):
+    books = open_books()
+    account = books.read_account(acct=number) or {"number": number, "balance": 0}
+    account = {**account, "balance": account["balance"] + amount}
+    books.write_account(account)
+    return account["balance"]
+
+
+class Teller:
+    def __init__(self, books):
+        self.books = books
+
+    async def balance(self, number):
+        account = self.books.read_account(acct=number)
+        return 0 if account is None else account["balance"]
+
+    async def deposit(self, number, amount):
+        account = self.books.read_account(acct=number) or {"number": number, "balance": 0}
+        account = {**account, "balance": account["balance"] + amount}
+        self.books.write_account(account)
+        return account["balance"]
+
+    async def converted(self, amount):
+        return self.books.read_rate() * amount
+"""
+BILLING_AFTER = """
+from ledger.stores import account_store
+
+
+async def balance(number):
+    account = await account_store().by_number(number=number)
+    return 0 if account is None else account["balance"]
+
+
+async def deposit(number, amount):
+    accounts = account_store()
+    account = await accounts.by_number(number=number) or {"number": number, "balance": 0}
+    account = {**account, "balance": account["balance"] + amount}
+    await accounts.put(account)
+    return account["balance"]
+
+
+class Teller:
+    def __init__(self, books):
+        self.books = books
+
+    async def balance(self, number):
+        account = await self.books.by_number(number=number)
+        return 0 if account is None else account["balance"]
+
+    async def deposit(self, number, amount):
+        account = await self.books.by_number(number=number) or {"number": number, "balance": 0}
+        account = {**account, "balance": account["balance"] + amount}
+        await self.books.put(account)
+        return account["balance"]
+
+    async def converted(self, amount):
+        return self.books.rates.rate_for() * amount
+"""
+RUNNABLE = [case for case in CASES if case != "noop_unrelated"]  # it patches a name the package lacks
+
+
+@pytest.mark.parametrize(
+    ("side", "billing", "passes"),
+    [("before", BILLING_BEFORE, True), ("after", BILLING_AFTER, True), ("before", BILLING_AFTER, False)],
+    ids=["before-on-sync-code", "after-on-migrated-code", "unconverted-on-migrated-code"],
+)
+def test_golden_pairs_pass_against_the_code_they_test(tmp_path: Path, side: str, billing: str, passes: bool) -> None:
+    package = tmp_path / "ledger"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "books.py").write_text(BOOKS)
+    (package / "stores.py").write_text(STORES)
+    (package / "billing.py").write_text(billing)
+    (tmp_path / "tests").mkdir()
+    for case in RUNNABLE:
+        shutil.copy(DATA / case / f"{side}.py", tmp_path / "tests" / f"test_{case}.py")
+    (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\nasyncio_mode = "auto"\n')
+    run_ = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        timeout=300,
+    )
+    assert (run_.returncode == 0) is passes, run_.stdout[-3000:] + run_.stderr[-2000:]
+    if not passes:  # every golden case depends on its conversion
+        failed = {
+            line.split("::")[0].removeprefix("FAILED ")
+            for line in run_.stdout.splitlines()
+            if line.startswith("FAILED")
+        }
+        assert failed == {f"tests/test_{case}.py" for case in RUNNABLE}

@@ -28,4 +28,4 @@ async def test_assigned_after_the_patch():
 async def test_inline_mock():
     with patch("ledger.billing.account_store", return_value=AsyncMock(spec=AccountStore)) as open_books:
         await billing.balance(2)
-    open_books.return_value.by_number.assert_not_awaited()
+    open_books.return_value.put.assert_not_awaited()

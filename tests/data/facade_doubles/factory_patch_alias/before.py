@@ -27,4 +27,4 @@ async def test_assigned_after_the_patch():
 async def test_inline_mock():
     with patch("ledger.billing.open_books", return_value=MagicMock()) as open_books:
         await billing.balance(2)
-    open_books.return_value.read_account.assert_not_called()
+    open_books.return_value.write_account.assert_not_called()

@@ -2,6 +2,8 @@
 
 from unittest.mock import AsyncMock, patch
 
+import pytest
+
 from ledger import billing
 from ledger.stores import AccountStore
 
@@ -15,6 +17,7 @@ async def test_configured(open_books):
 
 @patch("ledger.billing.account_store", return_value=AsyncMock(spec=AccountStore))
 async def test_only_keeps_the_database_away(open_books):
+    open_books.return_value.by_number.return_value = None
     assert await billing.deposit(1, 5) == 5
     open_books.return_value.put.assert_awaited_once()
     assert open_books.return_value.put.call_args.args[0]["balance"] == 5
@@ -24,3 +27,5 @@ async def test_only_keeps_the_database_away(open_books):
 @patch.object(billing, "account_store", return_value=AsyncMock(spec=AccountStore))
 async def test_module_object(open_books):
     open_books.return_value.by_number.side_effect = KeyError(1)
+    with pytest.raises(KeyError):
+        await billing.balance(1)

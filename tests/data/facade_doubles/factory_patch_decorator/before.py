@@ -2,6 +2,8 @@
 
 from unittest.mock import patch
 
+import pytest
+
 from ledger import billing
 
 
@@ -14,6 +16,7 @@ async def test_configured(open_books):
 
 @patch("ledger.billing.open_books")
 async def test_only_keeps_the_database_away(open_books):
+    open_books.return_value.read_account.return_value = None
     assert await billing.deposit(1, 5) == 5
     open_books.return_value.write_account.assert_called_once()
     assert open_books.return_value.write_account.call_args.args[0]["balance"] == 5
@@ -23,3 +26,5 @@ async def test_only_keeps_the_database_away(open_books):
 @patch.object(billing, "open_books")
 async def test_module_object(open_books):
     open_books.return_value.read_account.side_effect = KeyError(1)
+    with pytest.raises(KeyError):
+        await billing.balance(1)

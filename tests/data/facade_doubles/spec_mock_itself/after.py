@@ -20,6 +20,7 @@ async def test_configured_then_asserted():
 async def test_only_asserted():
     books = Mock(spec=Books)
     books.put = AsyncMock()
+    books.by_number = AsyncMock(return_value=None)
     await billing.Teller(books).deposit(1, 5)
     books.put.assert_awaited_once_with({"number": 1, "balance": 5})
     assert books.put.call_args_list == [(({"number": 1, "balance": 5},),)]

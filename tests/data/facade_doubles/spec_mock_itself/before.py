@@ -19,6 +19,7 @@ async def test_configured_then_asserted():
 
 async def test_only_asserted():
     books = Mock(spec=Books)
+    books.read_account.return_value = None
     await billing.Teller(books).deposit(1, 5)
     books.write_account.assert_called_once_with({"number": 1, "balance": 5})
     assert books.write_account.call_args_list == [(({"number": 1, "balance": 5},),)]
