@@ -251,10 +251,11 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
             call = decorator.decorator
             if not isinstance(call, cst.Call) or not self._is(call.func, PATCHES | PATCH_OBJECTS):
                 continue
-            if _keyword_arg(call, "new") is not None or len(_positional(call)) > self._limit(call):
-                continue  # it gives its own replacement and injects no argument
-            name = params[injected] if injected < len(params) else None
-            injected += 1
+            name = None
+            if _keyword_arg(call, "new") is None and len(_positional(call)) <= self._limit(call):
+                # no replacement given: the patch injects its mock as the next parameter
+                name = params[injected] if injected < len(params) else None
+                injected += 1
             double = self._patch_double(call, name, function)
             if double is not None:
                 doubles.append(double)
@@ -280,6 +281,40 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
             if spec_set is not None and target is not None and tuple(target) not in aliased:
                 doubles.append(_Double(RECEIVED, [tuple(target)], line, spec_set=spec_set))
         return doubles
+
+    def visit_Call(self, node: cst.Call) -> None:
+        """A patch of the facade this codemod did not carry over (``patcher = patch(...)`` started by hand, a
+        patch at module level) would patch a name the migrated code no longer uses."""
+        if node in self._replace or not self._is(node.func, PATCHES | PATCH_OBJECTS):
+            return
+        found = self._patch_target(node)
+        if found is None:
+            return
+        owner, attribute = found
+        module = self.doubles.modules.get(owner)
+        if module is not None and attribute in module.removed:
+            providers = ", ".join(f"{owner}.{p}" for p in sorted(module.providers.values()))
+            instead = (
+                f"patch {providers} with return_value=AsyncMock(spec=<repository class>)"
+                if providers
+                else ("inject a double into the code under test")
+            )
+        elif owner in self.doubles.classes and attribute in self.doubles.targets:
+            target = self.doubles.targets[attribute]
+            how = " with new_callable=AsyncMock" if target.awaitable else ""
+            instead = f"patch {target.repository_class}.{target.method}{how}"
+        else:
+            return
+        line = self._line(node)
+        if any(b.line == line for b in self.outcome.blockers):
+            return
+        self.outcome.blockers.append(
+            DoubleBlocker(
+                line,
+                f"patch of {owner}.{attribute} is not a decorator or a `with ... as` the tool can follow",
+                f"{instead}, or make the patch a decorator or a with statement the tool can follow",
+            )
+        )
 
     def _unseen_doubles(self, function: cst.FunctionDef, doubles: Sequence[_Double]) -> None:
         """A facade method configured or asserted on a mock this test receives from elsewhere (a fixture of

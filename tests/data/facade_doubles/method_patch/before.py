@@ -32,3 +32,8 @@ async def test_sync_target_and_unmapped_method():
     with patch.object(Books, "read_rate", return_value=2) as read_rate, patch.object(Books, "compact"):
         await billing.balance(1)
     read_rate.assert_not_called()
+
+
+@patch.object(Books, "read_account", MagicMock(return_value=None))
+async def test_decorator_with_a_replacement():
+    assert await billing.balance(5) == 0
