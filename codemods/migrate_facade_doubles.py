@@ -13,7 +13,8 @@ module stopped importing) or stands there with the wrong methods (a ``MagicMock(
    .return_value = u``) moves to the mapped repository method (``m.return_value.get_user_by_id``).
 2. **A patched facade method** — ``patch.object(Facade, "m", ...)`` / ``patch("pkg.Facade.m")``: the
    patch moves to the repository method, with ``new_callable=AsyncMock`` when that method is awaited.
-3. **An injected spec'd mock** — ``fake = MagicMock(spec=Facade)`` stays the injected object; each
+3. **An injected spec'd mock** — ``fake = MagicMock(spec=Facade)`` (a local, a fixture of the same module, or
+   ``self.fake`` set in one method of a test class) stays the injected object; each
    mapped method the test touches is reached the way the plan's ``from_received`` says (``itself``:
    ``fake.get_user_by_id``; ``attribute:users``: ``fake.users.get_user_by_id``) and becomes an
    ``AsyncMock``: ``fake.get_user.return_value = u`` -> ``fake.get_user_by_id = AsyncMock(return_value=u)``,
@@ -166,6 +167,7 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
         self._after: dict[cst.CSTNode, list[cst.BaseStatement]] = {}  # statement line -> lines after it
         self._top: dict[cst.CSTNode, list[cst.BaseStatement]] = {}  # function or with -> lines at its top
         self._fixtures: dict[str, tuple[bool, frozenset[str]]] = {}  # fixture -> (spec_set, methods it makes)
+        self._class_roots: list[set[tuple[str, ...]]] = []  # ``self.x`` doubles of the enclosing classes
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self.outcome = DoublesOutcome()
@@ -233,6 +235,33 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
             if len(found) == 1 and len(returns.values) == 1:
                 self._fixtures[statement.name.value] = found.pop()
 
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        """``self.books = MagicMock(spec=Facade)`` in one method (``setUp``, a fixture) serves every method
+        of the class: its repository methods are made right after it, and every use follows them."""
+        roots: set[tuple[str, ...]] = set()
+        self._class_roots.append(roots)
+        if not isinstance(node.body, cst.IndentedBlock):
+            return
+        methods = [m for m in node.body.body if isinstance(m, cst.FunctionDef)]
+        try:
+            for method in methods:
+                statements = _Statements()
+                method.body.visit(statements)
+                for line, assign in statements.assigns:
+                    target = dotted_parts(assign.targets[0].target) if len(assign.targets) == 1 else None
+                    spec_set = self._facade_spec(assign.value)
+                    if spec_set is None or target is None or len(target) != 2 or target[0] != "self":
+                        continue
+                    roots.add(tuple(target))
+                    double = _Double(RECEIVED, [tuple(target)], line, spec_set=spec_set)
+                    self._carry_in([m.body for m in methods], double, in_place=False)
+        except _Blocked as blocked:
+            self.outcome.blockers.append(DoubleBlocker(self._line(blocked.node), blocked.message, blocked.fix))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        self._class_roots.pop()
+        return updated_node
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         try:
             doubles = self._doubles_of(node)
@@ -270,7 +299,7 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
                     doubles.append(double)
         for double in [d for d in doubles if d.kind == FACTORY]:
             self._follow_factory_aliases(double, statements)
-        aliased = {root for d in doubles for root in d.roots}
+        aliased = {root for d in doubles for root in d.roots} | self._class_root_set()
         for name in params[injected:]:
             fixture = self._fixtures.get(name)
             if fixture is not None and (name,) not in aliased and function.name.value not in self._fixtures:
@@ -316,10 +345,13 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
             )
         )
 
+    def _class_root_set(self) -> set[tuple[str, ...]]:
+        return set().union(*self._class_roots) if self._class_roots else set()
+
     def _unseen_doubles(self, function: cst.FunctionDef, doubles: Sequence[_Double]) -> None:
         """A facade method configured or asserted on a mock this test receives from elsewhere (a fixture of
         another module, ``self.x`` set in ``setUp``) is a double the tool cannot see being made."""
-        known = {root for d in doubles for root in d.roots}
+        known = {root for d in doubles for root in d.roots} | self._class_root_set()
         params = {p.name.value for p in function.params.params}
         uses = _MockUses(frozenset(self.doubles.targets))
         function.body.visit(uses)
@@ -527,9 +559,13 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
     # -- following a double through its function -------------------------------------------------------
 
     def _carry(self, function: cst.FunctionDef, double: _Double) -> None:
+        self._carry_in([function.body], double)
+
+    def _carry_in(self, bodies: Sequence[cst.CSTNode], double: _Double, *, in_place: bool = True) -> None:
         methods = frozenset() if double.kind == METHOD else frozenset(self.doubles.targets)
         uses = _Uses(double.roots, methods)
-        function.body.visit(uses)
+        for body in bodies:
+            body.visit(uses)
         if double.kind == METHOD:
             assert double.target is not None
             for node, call in uses.root_attributes:
@@ -552,7 +588,7 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
             if double.kind == FACTORY or use.method in double.premade:
                 self._replace[use.node] = chain
                 self._factory_mock_value(use, target)
-            elif use.method in made or not self._make_in_place(use, uses, target, chain):
+            elif use.method in made or not in_place or not self._make_in_place(use, uses, target, chain):
                 self._replace[use.node] = chain
                 self._factory_mock_value(use, target)
                 if use.method not in made:  # make it before the code under test can reach it
