@@ -44,6 +44,7 @@ from asyncmigrate.plan import Plan
 from codemods._syntax import body_insert_index
 from codemods.migrate_test_doubles import (
     ASYNC_MOCKS,
+    IDENTIFIER,
     PATCH_OBJECTS,
     PATCHES,
     SYNC_MOCKS,
@@ -168,6 +169,16 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
         self._top: dict[cst.CSTNode, list[cst.BaseStatement]] = {}  # function or with -> lines at its top
         self._fixtures: dict[str, tuple[bool, frozenset[str]]] = {}  # fixture -> (spec_set, methods it makes)
         self._class_roots: list[set[tuple[str, ...]]] = []  # ``self.x`` doubles of the enclosing classes
+
+    def transform_module(self, tree: cst.Module) -> cst.Module:
+        # Every double names a facade method, a facade class or a removed factory: a module naming none of
+        # them is returned before LibCST computes its metadata, which is most of the cost.
+        words = set(self.doubles.targets) | {_short(c) for c in self.doubles.classes}
+        words |= {name for module in self.doubles.modules.values() for name in module.removed}
+        if words.isdisjoint(IDENTIFIER.findall(tree.code)):
+            self.outcome = DoublesOutcome()
+            return tree
+        return super().transform_module(tree)
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self.outcome = DoublesOutcome()
