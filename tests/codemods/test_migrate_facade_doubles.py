@@ -1,7 +1,7 @@
 """The facade-doubles codemod: golden pairs per form, a blocker case per kind, and a real apply.
 
 The golden cases under ``tests/data/facade_doubles/<case>/`` are test modules of the fixture codebase
-``tests/assets/ledger`` (facade ``Books`` from ``open_books()``, repository ``AccountStore`` from
+``tests/assets/tally`` (facade ``Books`` from ``open_books()``, repository ``AccountStore`` from
 ``account_store()``). ``blocked_*`` cases hold a ``blockers.txt`` instead of ``after.py``: the blockers
 expected, in order, and the file must come back unchanged.
 """
@@ -32,27 +32,27 @@ from codemods.migrate_facade_doubles import (
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "facade_doubles"
-LEDGER = ROOT / "tests" / "assets" / "ledger"
+TALLY = ROOT / "tests" / "assets" / "tally"
 CASES = sorted(case.name for case in DATA.iterdir() if case.is_dir() and not case.name.startswith("blocked_"))
 BLOCKED = sorted(case.name for case in DATA.iterdir() if case.is_dir() and case.name.startswith("blocked_"))
 
-ACCOUNT = "ledger.stores.AccountStore"
+ACCOUNT = "tally.stores.AccountStore"
 DOUBLES = FacadeDoubles(
-    classes=frozenset({"ledger.books.Books"}),
+    classes=frozenset({"tally.books.Books"}),
     targets={
         "read_account": DoubleTarget("account", "by_number", True, ACCOUNT, (("acct", "number"),), "itself"),
         "write_account": DoubleTarget("account", "put", True, ACCOUNT, (), "itself"),
-        "read_rate": DoubleTarget("rate", "rate_for", False, "ledger.stores.RateTable", (), "attribute:rates"),
-        "post_entry": DoubleTarget("journal", "append", True, "ledger.stores.Journal", (), "attribute:journal.log"),
-        "close_account": DoubleTarget("archive", "close", True, "ledger.stores.Archive", (), None),
+        "read_rate": DoubleTarget("rate", "rate_for", False, "tally.stores.RateTable", (), "attribute:rates"),
+        "post_entry": DoubleTarget("journal", "append", True, "tally.stores.Journal", (), "attribute:journal.log"),
+        "close_account": DoubleTarget("archive", "close", True, "tally.stores.Archive", (), None),
     },
     modules={
-        "ledger.billing": MigratedModule(frozenset({"open_books"}), {"account": "account_store"}),
-        "ledger.reports": MigratedModule(frozenset({"open_books"}), {"account": "account_store", "rate": "rates"}),
-        "ledger.audit": MigratedModule(frozenset({"open_books"}), {}),
+        "tally.billing": MigratedModule(frozenset({"open_books"}), {"account": "account_store"}),
+        "tally.reports": MigratedModule(frozenset({"open_books"}), {"account": "account_store", "rate": "rates"}),
+        "tally.audit": MigratedModule(frozenset({"open_books"}), {}),
     },
     class_attributes={
-        "ledger.books.Books": frozenset({"read_account", "write_account", "read_rate", "close_account", "rates"})
+        "tally.books.Books": frozenset({"read_account", "write_account", "read_rate", "close_account", "rates"})
     },
 )
 
@@ -90,22 +90,22 @@ def test_noop_case_is_byte_identical() -> None:
 
 def test_inputs_from_the_plan_and_the_rewritten_module(tmp_path: Path) -> None:
     """What the rewrite removed and what it imports now, read from the module's text before and after."""
-    shutil.copytree(LEDGER, tmp_path / "ledger")
-    plan = load_plan(tmp_path / "ledger" / "migration_plan.yaml")
-    before = b"from ledger.books import open_books\n\nasync def f():\n    return open_books().read_account(acct=1)\n"
+    shutil.copytree(TALLY, tmp_path / "tally")
+    plan = load_plan(tmp_path / "tally" / "migration_plan.yaml")
+    before = b"from tally.books import open_books\n\nasync def f():\n    return open_books().read_account(acct=1)\n"
     after = (
-        b"from ledger.stores import account_store\n\n"
+        b"from tally.stores import account_store\n\n"
         b"async def f():\n    return await account_store().by_number(number=1)\n"
     )
 
-    doubles = facade_doubles(plan, {"ledger.billing": (before, after), "ledger.other": (before, before)})
+    doubles = facade_doubles(plan, {"tally.billing": (before, after), "tally.other": (before, before)})
 
     assert doubles.modules == {
-        "ledger.billing": MigratedModule(frozenset({"open_books"}), {"account": "account_store"})
+        "tally.billing": MigratedModule(frozenset({"open_books"}), {"account": "account_store"})
     }
     assert doubles.targets["read_account"] == DoubleTarget("account", "by_number", True, ACCOUNT, (("acct", "number"),))
-    assert doubles.class_attributes["ledger.books.Books"] >= {"read_account", "write_account"}
-    assert "accounts" not in doubles.class_attributes["ledger.books.Books"]  # set in __init__: spec refuses it
+    assert doubles.class_attributes["tally.books.Books"] >= {"read_account", "write_account"}
+    assert "accounts" not in doubles.class_attributes["tally.books.Books"]  # set in __init__: spec refuses it
     # ``from_received`` (the plan schema of received facades) is carried when the plan has it.
     received = _Received(**dataclasses.asdict(plan.repositories["account"]), from_received="attribute:accounts")
     with_received = dataclasses.replace(plan, repositories={"account": received})
@@ -118,10 +118,10 @@ class _Received(Repository):
 
 
 def test_apply_carries_the_tests_doubles_and_keeps_them_green(tmp_path: Path) -> None:
-    """The ledger's tests patch the factory billing imports and a facade method; after ``apply`` they
+    """The tally's tests patch the factory billing imports and a facade method; after ``apply`` they
     patch the provider and the repository method, and pass (un-awaited coroutines failing them)."""
-    root = tmp_path / "ledger"
-    shutil.copytree(LEDGER, root)
+    root = tmp_path / "tally"
+    shutil.copytree(TALLY, root)
     plan_file = root / "migration_plan.yaml"
     plan_file.write_text(
         plan_file.read_text().replace(
@@ -129,14 +129,14 @@ def test_apply_carries_the_tests_doubles_and_keeps_them_green(tmp_path: Path) ->
             f"test_command: [{sys.executable}, -W, 'error::RuntimeWarning', -m, pytest, -q, -p, no:cacheprovider]",
         )
     )
-    plan, results = apply_files(load_plan(plan_file), ["ledger/billing.py"])
+    plan, results = apply_files(load_plan(plan_file), ["tally/billing.py"])
 
     (result,) = results
     assert result.change.blockers == []
     assert result.test_passed, result.test_output
-    assert plan.entry("ledger/billing.py").status is FileStatus.VERIFIED  # type: ignore[union-attr]
+    assert plan.entry("tally/billing.py").status is FileStatus.VERIFIED  # type: ignore[union-attr]
     tests = (root / "tests" / "test_billing.py").read_text()
-    assert '@patch("ledger.billing.account_store", return_value=AsyncMock(spec=AccountStore))' in tests
+    assert '@patch("tally.billing.account_store", return_value=AsyncMock(spec=AccountStore))' in tests
     assert "open_books.return_value.by_number.assert_awaited_once_with(number=7)" in tests
     assert 'patch.object(AccountStore, "by_number", return_value=None, new_callable=AsyncMock)' in tests
     for facade_double in ('"open_books"', '"read_account"', "return_value.read_account", "fake.write_account"):
@@ -177,7 +177,7 @@ def open_books():
     return _BOOKS
 """
 STORES = """
-from ledger.books import open_books
+from tally.books import open_books
 
 
 class AccountStore:
@@ -197,7 +197,7 @@ def account_store():
     return AccountStore()
 """
 BILLING_BEFORE = """
-from ledger.books import open_books
+from tally.books import open_books
 
 
 async def balance(number):
@@ -231,7 +231,7 @@ class Teller:
         return self.books.read_rate() * amount
 """
 BILLING_AFTER = """
-from ledger.stores import account_store
+from tally.stores import account_store
 
 
 async def balance(number):
@@ -273,7 +273,7 @@ RUNNABLE = [case for case in CASES if case != "noop_unrelated"]  # it patches a 
     ids=["before-on-sync-code", "after-on-migrated-code", "unconverted-on-migrated-code"],
 )
 def test_golden_pairs_pass_against_the_code_they_test(tmp_path: Path, side: str, billing: str, passes: bool) -> None:
-    package = tmp_path / "ledger"
+    package = tmp_path / "tally"
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "books.py").write_text(BOOKS)

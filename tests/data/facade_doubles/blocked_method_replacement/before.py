@@ -1,7 +1,7 @@
 from unittest.mock import patch
 
-from ledger import billing
-from ledger.books import Books
+from tally import billing
+from tally.books import Books
 
 
 def fake_read(self, acct):

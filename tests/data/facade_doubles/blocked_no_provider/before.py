@@ -1,6 +1,6 @@
 from unittest.mock import patch
 
-from ledger import audit
+from tally import audit
 
 
 async def test_audit():

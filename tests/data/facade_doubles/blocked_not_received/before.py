@@ -1,7 +1,7 @@
 from unittest.mock import MagicMock
 
-from ledger import billing
-from ledger.books import Books
+from tally import billing
+from tally.books import Books
 
 
 async def test_archive():

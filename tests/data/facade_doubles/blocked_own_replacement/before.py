@@ -1,8 +1,8 @@
 from unittest.mock import MagicMock, patch
 
-from ledger import billing
+from tally import billing
 
 
 async def test_new_given():
-    with patch("ledger.billing.open_books", new=MagicMock()):
+    with patch("tally.billing.open_books", new=MagicMock()):
         await billing.balance(1)

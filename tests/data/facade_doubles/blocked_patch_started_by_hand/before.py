@@ -1,10 +1,10 @@
 from unittest.mock import patch
 
-from ledger import billing
+from tally import billing
 
 
 async def test_started_by_hand():
-    patcher = patch("ledger.billing.open_books")
+    patcher = patch("tally.billing.open_books")
     books = patcher.start()
     books.return_value.read_account.return_value = None
     try:

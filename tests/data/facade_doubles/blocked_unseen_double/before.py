@@ -1,4 +1,4 @@
-from ledger import billing
+from tally import billing
 
 
 async def test_conftest_books(books):

@@ -3,9 +3,9 @@
 from unittest import mock
 from unittest.mock import AsyncMock, MagicMock, patch
 
-from ledger import billing
-from ledger.books import Books
-from ledger.stores import AccountStore
+from tally import billing
+from tally.books import Books
+from tally.stores import AccountStore
 
 
 async def test_return_value_keyword():
@@ -17,7 +17,7 @@ async def test_return_value_keyword():
 
 
 async def test_assigned_after_the_patch():
-    with patch("ledger.billing.account_store", return_value=AsyncMock(spec=AccountStore)) as open_books:
+    with patch("tally.billing.account_store", return_value=AsyncMock(spec=AccountStore)) as open_books:
         books = AsyncMock(spec=AccountStore)
         open_books.return_value = books
         books.by_number.return_value = None
@@ -26,6 +26,6 @@ async def test_assigned_after_the_patch():
 
 
 async def test_inline_mock():
-    with patch("ledger.billing.account_store", return_value=AsyncMock(spec=AccountStore)) as open_books:
+    with patch("tally.billing.account_store", return_value=AsyncMock(spec=AccountStore)) as open_books:
         await billing.balance(2)
     open_books.return_value.put.assert_not_awaited()

@@ -3,8 +3,8 @@
 from unittest import mock
 from unittest.mock import MagicMock, patch
 
-from ledger import billing
-from ledger.books import Books
+from tally import billing
+from tally.books import Books
 
 
 async def test_return_value_keyword():
@@ -16,7 +16,7 @@ async def test_return_value_keyword():
 
 
 async def test_assigned_after_the_patch():
-    with patch("ledger.billing.open_books") as open_books:
+    with patch("tally.billing.open_books") as open_books:
         books = mock.Mock(spec=Books)
         open_books.return_value = books
         books.read_account.return_value = None
@@ -25,6 +25,6 @@ async def test_assigned_after_the_patch():
 
 
 async def test_inline_mock():
-    with patch("ledger.billing.open_books", return_value=MagicMock()) as open_books:
+    with patch("tally.billing.open_books", return_value=MagicMock()) as open_books:
         await billing.balance(2)
     open_books.return_value.write_account.assert_not_called()

@@ -4,18 +4,18 @@ from unittest.mock import AsyncMock, patch
 
 import pytest
 
-from ledger import billing
-from ledger.stores import AccountStore
+from tally import billing
+from tally.stores import AccountStore
 
 
-@patch("ledger.billing.account_store", return_value=AsyncMock(spec=AccountStore))
+@patch("tally.billing.account_store", return_value=AsyncMock(spec=AccountStore))
 async def test_configured(open_books):
     open_books.return_value.by_number.return_value = {"number": 7, "balance": 40}
     assert await billing.balance(7) == 40
     open_books.return_value.by_number.assert_awaited_once_with(number=7)
 
 
-@patch("ledger.billing.account_store", return_value=AsyncMock(spec=AccountStore))
+@patch("tally.billing.account_store", return_value=AsyncMock(spec=AccountStore))
 async def test_only_keeps_the_database_away(open_books):
     open_books.return_value.by_number.return_value = None
     assert await billing.deposit(1, 5) == 5

@@ -4,17 +4,17 @@ from unittest.mock import patch
 
 import pytest
 
-from ledger import billing
+from tally import billing
 
 
-@patch("ledger.billing.open_books")
+@patch("tally.billing.open_books")
 async def test_configured(open_books):
     open_books.return_value.read_account.return_value = {"number": 7, "balance": 40}
     assert await billing.balance(7) == 40
     open_books.return_value.read_account.assert_called_once_with(acct=7)
 
 
-@patch("ledger.billing.open_books")
+@patch("tally.billing.open_books")
 async def test_only_keeps_the_database_away(open_books):
     open_books.return_value.read_account.return_value = None
     assert await billing.deposit(1, 5) == 5

@@ -2,9 +2,9 @@
 
 from unittest.mock import AsyncMock, MagicMock, patch
 
-from ledger import billing
-from ledger.books import Books
-from ledger.stores import AccountStore, RateTable
+from tally import billing
+from tally.books import Books
+from tally.stores import AccountStore, RateTable
 
 
 async def test_context_manager():
@@ -14,7 +14,7 @@ async def test_context_manager():
     assert read_account.called
 
 
-@patch("ledger.stores.AccountStore.put", new_callable=AsyncMock)
+@patch("tally.stores.AccountStore.put", new_callable=AsyncMock)
 @patch.object(AccountStore, "by_number", return_value={"number": 1, "balance": 1}, new_callable=AsyncMock)
 async def test_decorators(read_account, write_account):
     await billing.deposit(1, 1)

@@ -2,8 +2,8 @@
 
 from unittest.mock import MagicMock, patch
 
-from ledger import billing
-from ledger.books import Books
+from tally import billing
+from tally.books import Books
 
 
 async def test_context_manager():
@@ -13,7 +13,7 @@ async def test_context_manager():
     assert read_account.called
 
 
-@patch("ledger.books.Books.write_account")
+@patch("tally.books.Books.write_account")
 @patch.object(Books, "read_account", return_value={"number": 1, "balance": 1})
 async def test_decorators(read_account, write_account):
     await billing.deposit(1, 1)

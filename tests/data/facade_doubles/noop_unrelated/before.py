@@ -2,10 +2,10 @@
 
 from unittest.mock import MagicMock, patch
 
-from ledger import billing
+from tally import billing
 
 
-@patch("ledger.billing.clock")
+@patch("tally.billing.clock")
 async def test_other_patch(clock):
     gateway = MagicMock()
     gateway.read_account.return_value = 1  # a method of the same name on something else: made here

@@ -4,8 +4,8 @@ from unittest.mock import MagicMock
 
 import pytest
 
-from ledger import billing
-from ledger.books import Books
+from tally import billing
+from tally.books import Books
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 from unittest.mock import AsyncMock, MagicMock, Mock
 
-from ledger import billing
-from ledger.books import Books
+from tally import billing
+from tally.books import Books
 
 
 async def test_configured_then_asserted():

@@ -3,8 +3,8 @@
 import unittest
 from unittest.mock import MagicMock
 
-from ledger import billing
-from ledger.books import Books
+from tally import billing
+from tally.books import Books
 
 
 class TellerTest(unittest.IsolatedAsyncioTestCase):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.books import open_books
+from tally.books import open_books
 
 
 async def balance(number: int) -> int:

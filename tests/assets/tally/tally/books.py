@@ -1,4 +1,4 @@
-"""The ledger's synchronous facade (the thing being retired)."""
+"""The tally's synchronous facade (the thing being retired)."""
 
 from __future__ import annotations
 

@@ -2,11 +2,11 @@
 
 from unittest.mock import MagicMock, patch
 
-from ledger import billing
-from ledger.books import Books
+from tally import billing
+from tally.books import Books
 
 
-@patch("ledger.billing.open_books")
+@patch("tally.billing.open_books")
 async def test_balance_reads_the_account(open_books):
     open_books.return_value.read_account.return_value = {"number": 7, "balance": 40}
     assert await billing.balance(7) == 40
