@@ -246,7 +246,58 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
         if after != before:
             change.cautions.extend(new_cleanup_awaits(path, before, after))
         change.edits.append(FileEdit(path, before, after))
+    _carry_facade_doubles(plan, project, change)
     return change
+
+
+def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange) -> None:
+    """Move the tests' doubles of the facade (a patched factory, a patched facade method, an injected
+    ``Mock(spec=Facade)``) to what the migrated targets now call; a double that cannot be carried over
+    is a blocker."""
+    from codemods.migrate_facade_doubles import MigrateFacadeDoublesCommand, facade_doubles
+
+    edits = {edit.path: edit for edit in change.edits}
+    migrated = {
+        module_name_for(path)[0]: (edits[path].before, edits[path].after) for path in change.targets if path in edits
+    }
+    tests = [
+        path
+        for path in project.paths_where(lambda entry: entry.is_test)
+        if _mentions_module(plan, project, path, migrated)
+    ]
+    if not tests:
+        return
+    doubles = facade_doubles(plan, migrated)
+    for path in tests:
+        edit = edits.get(path)
+        before = edit.before if edit is not None else _read_source(plan, path)
+        current = edit.after if edit is not None else before
+        command = MigrateFacadeDoublesCommand(_context(plan, path), doubles)
+        after = _codemod(command, path, current)
+        for blocked in command.outcome.blockers:
+            change.blockers.append(Blocker(path, blocked.line, "test-double", blocked.message, (path,), blocked.fix))
+        if after == current:
+            continue
+        if not change.blockers:
+            _check_output(path, after)
+        change.cautions.extend(new_cleanup_awaits(path, current, after))
+        new_edit = FileEdit(path, before, after)
+        change.edits = [new_edit if e.path == path else e for e in change.edits] if edit else [*change.edits, new_edit]
+
+
+def _mentions_module(plan: Plan, project: Project, path: str, modules: Iterable[str]) -> bool:
+    """A test module that uses a mock library and imports (or names in a string) a migrated module."""
+    entry = project.index[path]
+    try:
+        data = (plan.root / path).read_bytes()
+    except OSError:
+        return False
+    if b"Mock" not in data and b"patch" not in data:
+        return False
+    return any(
+        any(target == name or target.startswith(name + ".") for target in entry.imported) or name.encode() in data
+        for name in modules
+    )
 
 
 def _test_modules_mentioning(plan: Plan, project: Project, function_ids: Sequence[str]) -> list[str]:

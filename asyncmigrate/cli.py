@@ -113,8 +113,8 @@ def scan(
     plan: Plan | None
     if factory:
         plan = None
-        spec = FacadeSpec(frozenset(factory), frozenset(facade_class or ()), frozenset(receiver or ()), frozenset())
         root = Path.cwd()
+        spec = FacadeSpec.from_options(root, factory, facade_class or (), receiver or ())
     else:
         plan = _load(plan_path)
         spec = FacadeSpec.from_plan(plan)
@@ -155,6 +155,10 @@ def init(
         list[str] | None, typer.Option("--phase", help='Phase rule "NAME=PATTERN[,PATTERN]", in order (repeatable).')
     ] = None,
     first_phase: Annotated[int, typer.Option("--first-phase", help="Number of the first phase.")] = 1,
+    async_callback: Annotated[
+        list[str] | None,
+        typer.Option("--async-callback", help="Callable that accepts coroutine functions (repeatable)."),
+    ] = None,
     output_path: Annotated[Path, typer.Option("--output", "-o", help="Where to write the plan.")] = Path(PLAN_FILENAME),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing plan.")] = False,
 ) -> None:
@@ -171,7 +175,7 @@ def init(
         raise AsyncMigrateError("init needs at least one --factory (e.g. --factory app.db.get_db)")
     rules = [PhaseRule.parse(text) for text in phase or []]
     root = output_path.resolve().parent
-    spec = FacadeSpec(frozenset(factory), frozenset(facade_class or ()), frozenset(receiver or ()), frozenset())
+    spec = FacadeSpec.from_options(root, factory, facade_class or (), receiver or ())
     source_dirs = source or ["."]
     test_dirs = tests or []
     excluded = exclude or []
@@ -188,10 +192,11 @@ def init(
         exclude=excluded,
         rules=rules,
         first_phase=first_phase,
+        async_callbacks=async_callback or [],
     )
     atomic_write_text(output_path, text)
     files = sum(1 for r in reports if r.calls)
-    render.note(f"wrote {output_path}: {files} files with facade calls; fill in repositories and mappings")
+    render.note(f"wrote {output_path}: {files} files using the facade; fill in repositories and mappings")
 
 
 @app.command()

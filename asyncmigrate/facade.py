@@ -41,6 +41,20 @@ class FacadeSpec:
             sync_repositories=frozenset(n for n, r in plan.repositories.items() if not r.awaitable),
         )
 
+    @classmethod
+    def from_options(
+        cls, root: Path, factories: Iterable[str], classes: Iterable[str], receiver_names: Iterable[str]
+    ) -> FacadeSpec:
+        """The facade given on the command line (no plan yet): its methods are discovered from its
+        classes exactly as ``from_plan`` does, so a scan without a plan finds what one with a plan finds."""
+        classes = frozenset(classes)
+        return cls(
+            factories=frozenset(factories),
+            classes=classes,
+            receiver_names=frozenset(receiver_names),
+            methods=frozenset(discover_methods(root, classes)),
+        )
+
     def hint_tokens(self) -> tuple[bytes, ...]:
         """Byte strings at least one of which every file reaching the facade must contain."""
         tokens = {q.rsplit(".", 1)[-1] for q in self.factories | self.classes}

@@ -68,9 +68,17 @@ def build_plan_document(
     exclude: Sequence[str],
     rules: Sequence[PhaseRule],
     first_phase: int = 1,
+    async_callbacks: Sequence[str] = (),
 ) -> str:
-    """The YAML text of a new plan: every file with facade calls, in the first phase whose rule
-    matches (source files no rule matches go to "Remaining code", test files to "Tests")."""
+    """The YAML text of a new plan: every file that uses the facade (a call or a bound method taken
+    as a value), in the first phase whose rule matches (source files no rule matches go to
+    "Remaining code", test files to "Tests"). Every rule keeps its phase, empty or not, so phase ids
+    follow the rules' order and never shift when a pattern matches nothing."""
+    names = [rule.name for rule in rules]
+    twice = next((name for name in names if names.count(name) > 1), None)
+    if twice is not None:
+        # Two rules of one name would share a phase and shift every later id.
+        raise AsyncMigrateError(f"--phase {twice!r} given twice: give each phase one rule with all its patterns")
     buckets: dict[str, list[FileReport]] = {rule.name: [] for rule in rules}
     buckets.setdefault("Remaining code", [])
     buckets.setdefault("Tests", [])
@@ -100,6 +108,8 @@ def build_plan_document(
     doc["facade"] = facade
     doc["repositories"] = CommentedMap()
     doc["mappings"] = CommentedMap()
+    if async_callbacks:
+        doc["async_callbacks"] = _flow(async_callbacks)
     doc.yaml_set_comment_before_after_key(
         "repositories",
         before="Fill in the async repositories and map each facade method to one, e.g.\n"
@@ -111,8 +121,9 @@ def build_plan_document(
     )
     phases = CommentedSeq()
     phase_id = first_phase
+    ruled = {rule.name for rule in rules}
     for name, members in buckets.items():
-        if not members:
+        if not members and name not in ruled:
             continue
         phase = CommentedMap()
         phase["id"] = phase_id
