@@ -22,16 +22,16 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
+from asyncmigrate.discovery import discover
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.facade import module_name_for
 from asyncmigrate.plan import Plan
 
 TAIL_LINES = 40
-_SKIP_DIRS = {"__pycache__", "node_modules", ".asyncmigrate"}
 _STRING_IMPORTERS = {"patch", "setattr", "delattr", "import_module"}
 
 
@@ -64,30 +64,11 @@ def _under(path: str, root: str) -> bool:
     return root in ("", ".") or path == root or path.startswith(root + "/")
 
 
-def _test_files(plan: Plan) -> Iterator[str]:
-    """Root-relative paths of the Python files under the plan's test roots (sorted walk, no duplicates)."""
-    seen: set[str] = set()
-    for test_root in plan.tests:
-        start = plan.root / test_root
-        if start.is_file():
-            candidates: Iterable[Path] = [start]
-        elif start.is_dir():
-            candidates = _walk(start)
-        else:
-            continue
-        for file in candidates:
-            relative = file.relative_to(plan.root).as_posix()
-            if relative not in seen:
-                seen.add(relative)
-                yield relative
-
-
-def _walk(directory: Path) -> Iterator[Path]:
-    for current, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
-        for name in sorted(files):
-            if name.endswith(".py"):
-                yield Path(current) / name
+def _test_files(plan: Plan) -> list[str]:
+    """Root-relative paths of the Python files under the plan's test roots (sorted, no duplicates),
+    found by the same walk as the scan's, so a FIFO or a symlink loop there is never opened."""
+    roots = [t for t in plan.tests if os.path.lexists(plan.root / t)]
+    return discover(plan.root, roots) if roots else []
 
 
 def _resolve_relative(path: str, level: int, module: str | None) -> str | None:
