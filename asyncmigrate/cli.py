@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
+
+try:  # recent Typer carries its own copy of Click; older ones use Click itself
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_errors  # type: ignore[no-redef]
 
 from asyncmigrate import render
 from asyncmigrate.errors import AsyncMigrateError
@@ -16,8 +23,42 @@ from asyncmigrate.facade import FacadeSpec
 from asyncmigrate.plan import PLAN_FILENAME, Plan, atomic_write_text, find_plan, load_plan, record_status
 from asyncmigrate.types import ExitCode, FileStatus
 
+
+class OneLineErrors(TyperGroup):
+    """Click's usage errors (unknown option, missing argument, bad choice) as one line on stderr and
+    exit 2, like every other bad input, instead of Rich's boxed panel: CI logs and scripts read lines."""
+
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        name = prog_name or "asyncmigrate"  # not "python -m asyncmigrate" or "__main__.py"
+        if not standalone_mode:
+            return super().main(args, name, complete_var, False, windows_expand_args, **extra)
+        try:
+            code = super().main(args, name, complete_var, False, windows_expand_args, **extra)
+        except click_errors.NoArgsIsHelpError as exc:
+            exc.show()  # bare `asyncmigrate`: the help text is the answer
+            sys.exit(exc.exit_code)
+        except click_errors.ClickException as exc:
+            where = exc.ctx.command_path if isinstance(exc, click_errors.UsageError) and exc.ctx else name
+            message = " ".join(exc.format_message().split()).replace("Value error, ", "")
+            render.usage_error(where, message)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            render.note("Aborted!")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
     name="asyncmigrate",
+    cls=OneLineErrors,
     help="Migrate a codebase from a synchronous persistence facade to async repositories.",
     no_args_is_help=True,
     add_completion=False,
@@ -110,6 +151,12 @@ def scan(
     """
     from asyncmigrate.scan import scan as run_scan
 
+    if jobs is not None and jobs < 1:
+        raise AsyncMigrateError(f"--jobs must be at least 1 (got {jobs})")
+    if (facade_class or receiver) and not factory:
+        raise AsyncMigrateError("--class and --receiver describe a facade with --factory; give --factory too")
+    if factory and plan_path is not None:
+        raise AsyncMigrateError("--factory describes the facade when there is no plan; not with --plan")
     plan: Plan | None
     if factory:
         plan = None
@@ -284,7 +331,7 @@ def run_tests_command(
 
     Exit 0 when they pass or no test covers the files; 1 when they fail; 2 on bad input.
     """
-    from asyncmigrate.testrun import run_tests, select_tests
+    from asyncmigrate.testrun import check_test_command, run_tests, select_tests
 
     if timeout <= 0:
         raise AsyncMigrateError("--timeout must be a positive number of seconds")
@@ -293,6 +340,7 @@ def run_tests_command(
     missing = [p for p in paths if not (plan.root / p).is_file()]
     if missing:
         raise AsyncMigrateError(f"no such file: {', '.join(missing)}")
+    check_test_command(plan)
     run = run_tests(plan, select_tests(plan, paths), timeout=timeout)
     render.show_test_run(run)
     if not run.passed:
@@ -404,9 +452,20 @@ def apply(
     tests, or --dry-run changes to show; 2 on bad input.
     """
     from asyncmigrate.apply import apply_files, planned_targets
+    from asyncmigrate.testrun import check_test_command
 
+    if bool(files) + (phase is not None) + all_files > 1:
+        raise AsyncMigrateError("apply takes FILE..., --phase N or --all; not several")
     plan = _load(plan_path)
     targets = planned_targets(plan, [_relative_to_root(plan, f) for f in files or []], phase, all_files)
+    missing = [t for t in targets if not (plan.root / t).is_file()]
+    if files and missing:
+        raise AsyncMigrateError(f"{missing[0]}: planned but missing (`rollback {missing[0]}` restores an applied file)")
+    for path in missing:  # --phase/--all: the other files still go ahead; `check` lists the missing one
+        render.note(f"{path}: planned but missing; left out")
+    targets = [t for t in targets if t not in missing]
+    if targets and not no_test and not dry_run:
+        check_test_command(plan)  # before anything is written, not after
     if not targets:
         render.note("nothing to apply: every selected file is done, skipped or blocked")
         raise typer.Exit(ExitCode.OK)

@@ -43,6 +43,11 @@ def error(message: str) -> None:
     stderr.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
 
 
+def usage_error(command_path: str, message: str) -> None:
+    """A command-line mistake found by the option parser: ``asyncmigrate apply: error: ...``."""
+    stderr.print(f"{escape(command_path)}: error: {escape(message)}", soft_wrap=True, highlight=False)
+
+
 def note(message: str) -> None:
     stderr.print(escape(message), soft_wrap=True)
 

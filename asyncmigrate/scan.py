@@ -158,9 +158,39 @@ def _syntax_error(data: bytes, exc: Exception) -> str:
         return f"syntax error at line {py_error.lineno}: {py_error.msg}"
     except ValueError:
         pass
-    line = getattr(exc, "raw_line", "?")
     message = getattr(exc, "message", str(exc))
-    return f"syntax error at line {line}: {message}"
+    return f"syntax error at line {libcst_error_line(data, exc)}: {message}"
+
+
+def libcst_error_line(data: bytes, exc: Exception) -> int | str:
+    """The line of a LibCST parse error. Its tokenizer's own errors (tab/space indentation that
+    CPython accepts but LibCST does not) all claim line 1, so the line is found as the shortest
+    prefix of the file that fails with the same message: O(log n) parses, on the error path only."""
+    import libcst as cst
+
+    line = getattr(exc, "raw_line", None)
+    message = getattr(exc, "message", None)
+    if not isinstance(message, str) or not message.startswith("tokenizer error"):
+        return line if isinstance(line, int) else "?"
+    lines = data.splitlines(keepends=True)
+
+    def fails_alike(count: int) -> bool:
+        try:
+            cst.parse_module(b"".join(lines[:count]))
+        except cst.ParserSyntaxError as prefix_error:
+            return prefix_error.message == message
+        except (RecursionError, MemoryError):
+            return False
+        return False
+
+    low, high = 1, len(lines)  # the whole file fails alike; find the first prefix that does
+    while low < high:
+        middle = (low + high) // 2
+        if fails_alike(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def run_task(path: str, data: bytes, spec: FacadeSpec, find_calls: bool) -> ParsedFile:

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import signal
 import subprocess
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from asyncmigrate.discovery import discover
 from asyncmigrate.errors import AsyncMigrateError
@@ -230,6 +231,29 @@ def _stop(process: subprocess.Popen[bytes]) -> bytes:
             continue
     out, _ = process.communicate()
     return out or b""
+
+
+def check_test_command(plan: Plan) -> None:
+    """Refuse a test command that cannot start, before `apply` writes anything or `test` selects.
+
+    Found as ``subprocess`` will look for it: a name with a slash from the plan's directory (the
+    command's working directory), a bare name on PATH.
+    """
+    program = plan.test_command[0]
+    where = f"(test_command in {plan.path.name})"
+    if "/" in program or (os.altsep is not None and os.altsep in program):
+        candidate = plan.root / program
+        if not candidate.exists():
+            raise AsyncMigrateError(f"test command not found: {program} {where}")
+        if not candidate.is_file() or not os.access(candidate, os.X_OK):
+            raise AsyncMigrateError(f"test command not executable: {program} {where}")
+        return
+    if shutil.which(program) is not None:
+        return
+    on_path = [Path(d) / program for d in os.environ.get("PATH", "").split(os.pathsep) if d]
+    if any(p.exists() for p in on_path):
+        raise AsyncMigrateError(f"test command not executable: {program} {where}")
+    raise AsyncMigrateError(f"test command not found: {program} {where}")
 
 
 def run_tests(plan: Plan, test_paths: Sequence[str], *, timeout: float = 1800) -> TestRun:
