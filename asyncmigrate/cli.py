@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -224,6 +225,8 @@ def init(
     excluded = exclude or []
     with render.progress_bar("Scanning") as progress:
         result = run_scan(root, spec, paths=[*source_dirs, *test_dirs], exclude=excluded, progress=progress)
+    for skipped in result.skipped:
+        render.note(f"{skipped.path}: skipped: {skipped.reason}")
     reports = list(result.files)
     text = build_plan_document(
         reports,
@@ -460,6 +463,8 @@ def apply(
     targets = planned_targets(plan, [_relative_to_root(plan, f) for f in files or []], phase, all_files)
     missing = [t for t in targets if not (plan.root / t).is_file()]
     if files and missing:
+        if os.path.lexists(plan.root / missing[0]):
+            raise AsyncMigrateError(f"{missing[0]}: planned but not a regular file")
         raise AsyncMigrateError(f"{missing[0]}: planned but missing (`rollback {missing[0]}` restores an applied file)")
     for path in missing:  # --phase/--all: the other files still go ahead; `check` lists the missing one
         render.note(f"{path}: planned but missing; left out")

@@ -103,8 +103,9 @@ def discover_tree(root: Path, paths: Iterable[str], exclude: Sequence[str] = ())
         try:
             mode = os.stat(start).st_mode
         except OSError as exc:
-            if exc.errno in (errno.ENOENT, errno.ENOTDIR) and not os.path.islink(start):
-                raise AsyncMigrateError(f"{given}: no such file or directory") from None
+            if not os.path.islink(start):  # a path that cannot be looked at is the user's to fix
+                problem = "no such file or directory" if exc.errno in (errno.ENOENT, errno.ENOTDIR) else exc.strerror
+                raise AsyncMigrateError(f"{given}: {problem}") from None
             skipped[_lexical(base, start)] = _link_problem(exc)
             continue
         if stat.S_ISREG(mode):

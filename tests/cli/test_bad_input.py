@@ -55,6 +55,11 @@ def _plan_is_a_fifo(root: Path) -> None:
     os.mkfifo(root / "pipe.yaml")
 
 
+def _planned_fifo(root: Path) -> None:
+    (root / "shop" / "handlers.py").unlink()
+    os.mkfifo(root / "shop" / "handlers.py")
+
+
 def _deleted(root: Path) -> None:
     (root / "shop" / "handlers.py").unlink()
 
@@ -84,6 +89,10 @@ BAD_INPUTS: dict[str, BadInput] = {
     "apply with nothing to apply": BadInput(("apply",), "give FILE..., --phase N or --all"),
     "apply an unplanned file": BadInput(("apply", "shop/noise.py"), "not in the plan"),
     "apply a planned file that was deleted": BadInput(("apply", "shop/handlers.py"), "planned but missing", _deleted),
+    "apply a planned file that is a FIFO": BadInput(
+        ("apply", "shop/handlers.py"), "planned but not a regular file", _planned_fifo
+    ),
+    "report --output a directory": BadInput(("report", "--output", "shop"), "shop: is a directory"),
     "rollback FILE with --phase": BadInput(("rollback", "shop/handlers.py", "--phase", "1"), "either FILE or --phase"),
     "scan --jobs 0": BadInput(("scan", "--jobs", "0"), "--jobs must be at least 1 (got 0)"),
     "scan --jobs -3": BadInput(("scan", "--jobs", "-3"), "--jobs must be at least 1 (got -3)"),
