@@ -81,7 +81,9 @@ def test_test_selection_walks_the_same_way(shop: Path) -> None:
 
 
 def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    # the plan's test command is `python -m pytest`: make `python` this interpreter, which has pytest
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]), "PATH": path}
     return subprocess.run(
         [sys.executable, "-m", "asyncmigrate", *args],
         cwd=root,
@@ -107,6 +109,9 @@ def test_scan_check_and_apply_finish_on_a_hostile_tree(shop: Path) -> None:
     apply = _cli(shop, "apply", "shop/handlers.py", "--dry-run", "--no-diff")
     assert apply.returncode == 1 and "Traceback" not in apply.stderr, apply.stderr  # 1: changes to show
     assert "1 call site(s) rewritten" in apply.stdout
+    written = _cli(shop, "apply", "shop/service.py", "--no-diff")  # writes, selects tests, runs them
+    assert written.returncode == 0, written.stdout + written.stderr
+    assert "shop/service.py: verified" in written.stdout
 
 
 def test_scan_of_a_path_lists_only_that_paths_files(shop: Path) -> None:
