@@ -105,9 +105,16 @@ def _load(plan_path: Path | None) -> Plan:
     return load_plan(plan_path if plan_path is not None else find_plan(Path.cwd()))
 
 
+def _resolve(path: Path, given: str) -> Path:
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop, 3.13 OSError
+        raise AsyncMigrateError(f"{given}: a symlink loop") from None
+
+
 def _under(root: Path, given: str) -> str:
     """A command-line path as the scanner's root-relative form (absolute when outside the root)."""
-    resolved = Path(given).resolve()
+    resolved = _resolve(Path(given), given)
     if resolved.is_relative_to(root.resolve()):
         return resolved.relative_to(root.resolve()).as_posix() or "."
     return str(resolved)
@@ -117,7 +124,7 @@ def _relative_to_root(plan: Plan, given: str) -> str:
     path = Path(given)
     absolute = path if path.is_absolute() else (Path.cwd() / path)
     try:
-        return absolute.resolve().relative_to(plan.root.resolve()).as_posix()
+        return _resolve(absolute, given).relative_to(plan.root.resolve()).as_posix()
     except ValueError:
         raise AsyncMigrateError(f"{given}: outside the plan's directory {plan.root}") from None
 
@@ -218,7 +225,7 @@ def init(
     if not factory:
         raise AsyncMigrateError("init needs at least one --factory (e.g. --factory app.db.get_db)")
     rules = [PhaseRule.parse(text) for text in phase or []]
-    root = output_path.resolve().parent
+    root = _resolve(output_path, str(output_path)).parent
     spec = FacadeSpec(frozenset(factory), frozenset(facade_class or ()), frozenset(receiver or ()), frozenset())
     source_dirs = source or ["."]
     test_dirs = tests or []

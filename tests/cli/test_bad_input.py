@@ -60,6 +60,10 @@ def _planned_fifo(root: Path) -> None:
     os.mkfifo(root / "shop" / "handlers.py")
 
 
+def _loop(root: Path) -> None:
+    (root / "shop" / "self.py").symlink_to("self.py")
+
+
 def _deleted(root: Path) -> None:
     (root / "shop" / "handlers.py").unlink()
 
@@ -91,6 +95,11 @@ BAD_INPUTS: dict[str, BadInput] = {
     "apply a planned file that was deleted": BadInput(("apply", "shop/handlers.py"), "planned but missing", _deleted),
     "apply a planned file that is a FIFO": BadInput(
         ("apply", "shop/handlers.py"), "planned but not a regular file", _planned_fifo
+    ),
+    "apply a symlink loop": BadInput(("apply", "shop/self.py"), "shop/self.py: a symlink loop", _loop),
+    "scan a symlink loop": BadInput(("scan", "shop/self.py"), "shop/self.py: a symlink loop", _loop),
+    "init --output a symlink loop": BadInput(
+        ("init", "--factory", "shop.db.get_db", "--output", "shop/self.py"), "shop/self.py: a symlink loop", _loop
     ),
     "report --output a directory": BadInput(("report", "--output", "shop"), "shop: is a directory"),
     "rollback FILE with --phase": BadInput(("rollback", "shop/handlers.py", "--phase", "1"), "either FILE or --phase"),
