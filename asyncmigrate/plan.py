@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import posixpath
 import stat
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -292,6 +293,12 @@ def _parse_entry(
     _check_type(where, files, index, keypath, spec, dict)
     _check_keys(where, spec, keypath, _FILE_KEYS, {"path"})
     path = _get(where, spec, "path", f"{keypath}.path", str)
+    normal = posixpath.normpath(path) if path else path
+    if not path or normal.startswith("/") or normal == ".." or normal.startswith("../") or "\0" in path:
+        # apply rewrites what the plan names: never a file outside the plan's directory
+        raise where.error(spec, "path", f"{keypath}.path", f"{path!r} must be a file inside the plan's directory")
+    if normal != path:
+        raise where.error(spec, "path", f"{keypath}.path", f"write {path!r} as {normal!r}")
     keypath = f"phases[{phase_id}].files[{path}]"
     # A planned file that is missing is not a mistake in the plan: `status` and `check` report it,
     # and `rollback` of its entry is how a deleted file comes back, so loading must not refuse it.

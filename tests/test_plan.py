@@ -44,6 +44,14 @@ MALFORMED = {
     ),
     "empty test command": ("test_command: [python, -m, pytest, -q]", "test_command: []", 5, "test_command: is empty"),
     "empty program name": ("test_command: [python, -m, pytest, -q]", "test_command: ['', -q]", 5, "program name"),
+    "a path outside the plan's directory": (
+        "path: shop/service.py",
+        "path: ../outside/service.py",
+        28,
+        "'../outside/service.py' must be a file inside the plan's directory",
+    ),
+    "an absolute path": ("path: shop/service.py", "path: /etc/hosts", 28, "must be a file inside"),
+    "a path not in normal form": ("path: shop/service.py", "path: ./shop/service.py", 28, "as 'shop/service.py'"),
     "an alias": ("classes: [shop.db.Database]", "classes: &c [shop.db.Database]\n  methods: *c", 9, "(&c)"),
     "bad status": (
         "status: pending, history: []}\n  - id: 2",
