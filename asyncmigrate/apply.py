@@ -25,7 +25,7 @@ from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.facade import module_name_for
 from asyncmigrate.plan import Plan, find_plan, load_plan, record_status
 from asyncmigrate.propagate import Blocker, PropagationPlan, Seed, propagate
-from asyncmigrate.scan import check_encoding, discover
+from asyncmigrate.scan import check_encoding, discover, libcst_error_line
 from asyncmigrate.transaction import ApplyLock, FileChange, foreign_edits, recover, restore, write_transaction
 from asyncmigrate.types import CallSite, FileStatus
 
@@ -135,7 +135,7 @@ def _codemod(command: Any, path: str, data: bytes) -> bytes:
     try:
         encoding = cst.parse_module(data).encoding
     except cst.ParserSyntaxError as exc:
-        raise AsyncMigrateError(f"{path}:{exc.raw_line}: does not parse: {exc.message}") from None
+        raise AsyncMigrateError(f"{path}:{libcst_error_line(data, exc)}: does not parse: {exc.message}") from None
     result = transform_module(command, data.decode(encoding))
     if isinstance(result, TransformFailure):
         raise AsyncMigrateError(f"{path}: {type(command).__name__} failed: {result.error}")
@@ -415,7 +415,10 @@ def apply_file(
         plan_entries=[target],
     )
     result.written, result.transaction = True, record.id
-    plan = record_status(plan, target, FileStatus.MIGRATED, _history(change, transaction=record.id))
+    used = sorted({c.target.split(".", 1)[0] for c in change.rewritten if c.path == target and c.target})
+    plan = record_status(
+        plan, target, FileStatus.MIGRATED, _history(change, transaction=record.id), repositories=used
+    )
     if not run_tests:
         result.status = FileStatus.MIGRATED
         return plan, result

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
+
+try:  # recent Typer carries its own copy of Click; older ones use Click itself
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_errors  # type: ignore[no-redef]
 
 from asyncmigrate import render
 from asyncmigrate.errors import AsyncMigrateError
@@ -16,8 +24,42 @@ from asyncmigrate.facade import FacadeSpec
 from asyncmigrate.plan import PLAN_FILENAME, Plan, atomic_write_text, find_plan, load_plan, record_status
 from asyncmigrate.types import ExitCode, FileStatus
 
+
+class OneLineErrors(TyperGroup):
+    """Click's usage errors (unknown option, missing argument, bad choice) as one line on stderr and
+    exit 2, like every other bad input, instead of Rich's boxed panel: CI logs and scripts read lines."""
+
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        name = prog_name or "asyncmigrate"  # not "python -m asyncmigrate" or "__main__.py"
+        if not standalone_mode:
+            return super().main(args, name, complete_var, False, windows_expand_args, **extra)
+        try:
+            code = super().main(args, name, complete_var, False, windows_expand_args, **extra)
+        except click_errors.NoArgsIsHelpError as exc:
+            exc.show()  # bare `asyncmigrate`: the help text is the answer
+            sys.exit(exc.exit_code)
+        except click_errors.ClickException as exc:
+            where = exc.ctx.command_path if isinstance(exc, click_errors.UsageError) and exc.ctx else name
+            message = " ".join(exc.format_message().split()).replace("Value error, ", "")
+            render.usage_error(where, message)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            render.note("Aborted!")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
     name="asyncmigrate",
+    cls=OneLineErrors,
     help="Migrate a codebase from a synchronous persistence facade to async repositories.",
     no_args_is_help=True,
     add_completion=False,
@@ -63,9 +105,16 @@ def _load(plan_path: Path | None) -> Plan:
     return load_plan(plan_path if plan_path is not None else find_plan(Path.cwd()))
 
 
+def _resolve(path: Path, given: str) -> Path:
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop, 3.13 OSError
+        raise AsyncMigrateError(f"{given}: a symlink loop") from None
+
+
 def _under(root: Path, given: str) -> str:
     """A command-line path as the scanner's root-relative form (absolute when outside the root)."""
-    resolved = Path(given).resolve()
+    resolved = _resolve(Path(given), given)
     if resolved.is_relative_to(root.resolve()):
         return resolved.relative_to(root.resolve()).as_posix() or "."
     return str(resolved)
@@ -75,7 +124,7 @@ def _relative_to_root(plan: Plan, given: str) -> str:
     path = Path(given)
     absolute = path if path.is_absolute() else (Path.cwd() / path)
     try:
-        return absolute.resolve().relative_to(plan.root.resolve()).as_posix()
+        return _resolve(absolute, given).relative_to(plan.root.resolve()).as_posix()
     except ValueError:
         raise AsyncMigrateError(f"{given}: outside the plan's directory {plan.root}") from None
 
@@ -110,6 +159,12 @@ def scan(
     """
     from asyncmigrate.scan import scan as run_scan
 
+    if jobs is not None and jobs < 1:
+        raise AsyncMigrateError(f"--jobs must be at least 1 (got {jobs})")
+    if (facade_class or receiver) and not factory:
+        raise AsyncMigrateError("--class and --receiver describe a facade with --factory; give --factory too")
+    if factory and plan_path is not None:
+        raise AsyncMigrateError("--factory describes the facade when there is no plan; not with --plan")
     plan: Plan | None
     if factory:
         plan = None
@@ -174,13 +229,15 @@ def init(
     if not factory:
         raise AsyncMigrateError("init needs at least one --factory (e.g. --factory app.db.get_db)")
     rules = [PhaseRule.parse(text) for text in phase or []]
-    root = output_path.resolve().parent
+    root = _resolve(output_path, str(output_path)).parent
     spec = FacadeSpec.from_options(root, factory, facade_class or (), receiver or ())
     source_dirs = source or ["."]
     test_dirs = tests or []
     excluded = exclude or []
     with render.progress_bar("Scanning") as progress:
         result = run_scan(root, spec, paths=[*source_dirs, *test_dirs], exclude=excluded, progress=progress)
+    for skipped in result.skipped:
+        render.note(f"{skipped.path}: skipped: {skipped.reason}")
     reports = list(result.files)
     text = build_plan_document(
         reports,
@@ -309,7 +366,7 @@ def run_tests_command(
     Exit 0 when they pass or no test covers the files; 1 when they fail or leave a coroutine never awaited;
     2 on bad input.
     """
-    from asyncmigrate.testrun import run_tests, select_tests, whole_suite
+    from asyncmigrate.testrun import check_test_command, run_tests, select_tests, whole_suite
 
     if timeout <= 0:
         raise AsyncMigrateError("--timeout must be a positive number of seconds")
@@ -321,6 +378,7 @@ def run_tests_command(
     missing = [p for p in paths if not (plan.root / p).is_file()]
     if missing:
         raise AsyncMigrateError(f"no such file: {', '.join(missing)}")
+    check_test_command(plan)
     selection = list(whole_suite(plan)) if tests is TestSelection.all else select_tests(plan, paths)
     run = run_tests(plan, selection, timeout=timeout)
     render.show_test_run(run)
@@ -434,9 +492,22 @@ def apply(
     tests, or --dry-run changes to show; 2 on bad input.
     """
     from asyncmigrate.apply import apply_files, planned_targets
+    from asyncmigrate.testrun import check_test_command
 
+    if bool(files) + (phase is not None) + all_files > 1:
+        raise AsyncMigrateError("apply takes FILE..., --phase N or --all; not several")
     plan = _load(plan_path)
     targets = planned_targets(plan, [_relative_to_root(plan, f) for f in files or []], phase, all_files)
+    missing = [t for t in targets if not (plan.root / t).is_file()]
+    if files and missing:
+        if os.path.lexists(plan.root / missing[0]):
+            raise AsyncMigrateError(f"{missing[0]}: planned but not a regular file")
+        raise AsyncMigrateError(f"{missing[0]}: planned but missing (`rollback {missing[0]}` restores an applied file)")
+    for path in missing:  # --phase/--all: the other files still go ahead; `check` lists the missing one
+        render.note(f"{path}: planned but missing; left out")
+    targets = [t for t in targets if t not in missing]
+    if targets and not no_test and not dry_run:
+        check_test_command(plan)  # before anything is written, not after
     if not targets:
         render.note("nothing to apply: every selected file is done, skipped or blocked")
         raise typer.Exit(ExitCode.OK)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 import os
+import posixpath
+import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,13 +20,18 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer, ComposerError
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import AliasEvent
 
 from asyncmigrate.errors import PlanError
 from asyncmigrate.types import FileStatus
 
 PLAN_FILENAME = "migration_plan.yaml"
 PLAN_VERSION = 1
+# A plan of a few hundred files with thousands of history events is well under 1 MB. Round-trip YAML
+# is slow and large: a 7.9 MB plan took 20 s and 0.9 GB to load, so a bigger file is refused up front.
+MAX_PLAN_BYTES = 4 * 1024 * 1024
 LEVELS = ("low", "medium", "high")
 
 
@@ -291,9 +298,15 @@ def _parse_entry(
     _check_type(where, files, index, keypath, spec, dict)
     _check_keys(where, spec, keypath, _FILE_KEYS, {"path"})
     path = _get(where, spec, "path", f"{keypath}.path", str)
+    normal = posixpath.normpath(path) if path else path
+    if not path or normal.startswith("/") or normal == ".." or normal.startswith("../") or "\0" in path:
+        # apply rewrites what the plan names: never a file outside the plan's directory
+        raise where.error(spec, "path", f"{keypath}.path", f"{path!r} must be a file inside the plan's directory")
+    if normal != path:
+        raise where.error(spec, "path", f"{keypath}.path", f"write {path!r} as {normal!r}")
     keypath = f"phases[{phase_id}].files[{path}]"
-    if check_files and not (root / path).is_file():
-        raise where.error(spec, "path", f"{keypath}.path", f"file {path!r} does not exist")
+    # A planned file that is missing is not a mistake in the plan: `status` and `check` report it,
+    # and `rollback` of its entry is how a deleted file comes back, so loading must not refuse it.
     for level_key in ("complexity", "risk"):
         level = _get(where, spec, level_key, f"{keypath}.{level_key}", str, None)
         if level is not None and level not in LEVELS:
@@ -411,7 +424,7 @@ def parse_plan(document: Any, path: Path, *, check_files: bool = True) -> Plan:
     for i, src in enumerate(source):
         if check_files and not (root / src).exists():
             raise where.error(document, "source", f"source[{i}]", f"directory {src!r} does not exist")
-    test_command = _str_list(where, document, "test_command", "test_command") or ("python", "-m", "pytest", "-q")
+    test_command = _parse_test_command(where, document)
     repositories = _parse_repositories(where, document)
     mappings, unmapped = _parse_mappings(where, document, repositories)
     return Plan(
@@ -451,6 +464,19 @@ def _dotted_names(where: _Where, document: Any, key: str) -> tuple[str, ...]:
     return names
 
 
+def _parse_test_command(where: _Where, document: Any) -> tuple[str, ...]:
+    if "test_command" not in document:
+        return ("python", "-m", "pytest", "-q")
+    command = _str_list(where, document, "test_command", "test_command")
+    if not command:  # an empty list is a mistake, not a request for the default
+        raise where.error(
+            document, "test_command", "test_command", "is empty (leave the key out for python -m pytest -q)"
+        )
+    if not command[0].strip():
+        raise where.error(document["test_command"], 0, "test_command[0]", "the program name is empty")
+    return command
+
+
 def _parse_async_variants(where: _Where, document: Any) -> dict[str, str]:
     node = _get(where, document, "async_variants", "async_variants", dict, {})
     variants: dict[str, str] = {}
@@ -463,8 +489,29 @@ def _parse_async_variants(where: _Where, document: Any) -> dict[str, str]:
     return variants
 
 
+class _NoAliasComposer(Composer):
+    """Refuses anchors and aliases as they are read, before anything is built from them.
+
+    A plan has no use for them, and a few lines of nested aliases (a "billion laughs") expand into
+    gigabytes the moment the history is copied or saved.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
+            sign = "*" if isinstance(event, AliasEvent) else "&"
+            raise ComposerError(
+                None,
+                None,
+                f"anchors and aliases ({sign}{event.anchor}) are not allowed in a plan; write the value out",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
+    yaml.Composer = _NoAliasComposer
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-wrap people's long lines
     yaml.indent(mapping=2, sequence=4, offset=2)
@@ -483,7 +530,26 @@ def find_plan(start: Path) -> Path:
     raise PlanError(f"no {PLAN_FILENAME} in {start} or its parents (run `asyncmigrate init`)")
 
 
+def _check_size(path: Path) -> None:
+    """Refuse what is not a plan before reading it: a FIFO would block, a huge file would take minutes."""
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        raise PlanError(f"{path}: plan file not found (run `asyncmigrate init`)") from None
+    except OSError as exc:
+        raise PlanError(f"{path}: cannot read plan ({exc.strerror})") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise PlanError(f"{path}: not a regular file")
+    if status.st_size > MAX_PLAN_BYTES:
+        size = status.st_size / (1024 * 1024)
+        shown = f"{size:.1f}" if size < 10 else f"{size:.0f}"
+        raise PlanError(
+            f"{path}: {shown} MB is over the {MAX_PLAN_BYTES // (1024 * 1024)} MB a plan may have; trim the history"
+        )
+
+
 def load_plan(path: Path, *, check_files: bool = True) -> Plan:
+    _check_size(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -515,9 +581,24 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def _new_file_mode() -> int:
+    """The mode ``open()`` would give a new file: 0o666 less the umask (mkstemp's own 0o600 would
+    hide a report or a new plan from the CI user or the team that reads it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    umask = os.umask(0o022)  # no /proc: read it by setting it, and put it straight back
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     directory = path.parent
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
+    mode = path.stat().st_mode & 0o7777 if path.exists() else _new_file_mode()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -562,14 +643,25 @@ def now_iso() -> str:
 
 
 def record_status(
-    plan: Plan, path: str, status: FileStatus, event: dict[str, Any], *, reason: str | None = None
+    plan: Plan,
+    path: str,
+    status: FileStatus,
+    event: dict[str, Any],
+    *,
+    reason: str | None = None,
+    repositories: Sequence[str] | None = None,
 ) -> Plan:
-    """Set an entry's status and append a history event (``when`` and ``status`` are filled in)."""
+    """Set an entry's status and append a history event (``when`` and ``status`` are filled in);
+    with ``repositories``, also set the entry's list to them (what a migration actually used)."""
 
     def change(document: Any) -> None:
         spec = _entry_node(document, path)
         spec.fa.set_block_style()  # an entry with a history reads best one key per line
         spec["status"] = status.value
+        if repositories is not None and list(spec.get("repositories") or []) != list(repositories):
+            used = CommentedSeq(repositories)
+            used.fa.set_flow_style()
+            spec["repositories"] = used
         if reason is not None:
             spec["reason"] = reason
         history = spec.get("history")

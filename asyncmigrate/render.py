@@ -43,6 +43,11 @@ def error(message: str) -> None:
     stderr.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
 
 
+def usage_error(command_path: str, message: str) -> None:
+    """A command-line mistake found by the option parser: ``asyncmigrate apply: error: ...``."""
+    stderr.print(f"{escape(command_path)}: error: {escape(message)}", soft_wrap=True, highlight=False)
+
+
 def note(message: str) -> None:
     stderr.print(escape(message), soft_wrap=True)
 
@@ -67,6 +72,19 @@ def progress_bar(description: str, *, enabled: bool = True) -> Iterator[Progress
             bar.update(task, completed=done, total=total)
 
         yield update
+
+
+def _print_table(table: Table) -> None:
+    """A terminal gets the table at its width; a pipe or file gets each row on one line, however
+    long, so that grep and CI logs see whole paths rather than paths folded over several lines."""
+    if stdout.is_terminal:
+        stdout.print(table)
+        return
+    from rich.measure import Measurement
+
+    needed = Measurement.get(stdout, stdout.options.update(width=100_000), table).maximum
+    # Console.print clamps its width to the console's, so a wider one prints the table
+    Console(highlight=False, width=max(needed, stdout.width)).print(table)
 
 
 # --- scan ---------------------------------------------------------------------------------------------
@@ -103,6 +121,7 @@ def scan_json(result: ScanResult) -> dict[str, Any]:
             for f in result.files
         ],
         "errors": [{"path": f.path, "error": f.error} for f in result.errors],
+        "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
     }
 
 
@@ -131,7 +150,7 @@ def scan_table(result: ScanResult, *, show_calls: bool = False) -> None:
             ", ".join(f.repositories),
             ", ".join(f.unmapped),
         )
-    stdout.print(table)
+    _print_table(table)
     if show_calls:
         for f in result.files:
             for c in f.calls:
@@ -144,14 +163,18 @@ def scan_table(result: ScanResult, *, show_calls: bool = False) -> None:
                 )
     for f in result.errors:
         stdout.print(f"[red]{escape(f.path)}[/]: {escape(f.error or '')}", soft_wrap=True)
+    for entry in result.skipped:
+        stdout.print(f"[yellow]{escape(entry.path)}[/]: skipped: {escape(entry.reason)}", soft_wrap=True)
     calls = result.calls
     blocking = sum(1 for c in calls if c.blocks_event_loop)
     s = result.stats
+    skipped_note = f", {len(result.skipped)} skipped" if result.skipped else ""
     stdout.print(
         f"{len(calls)} call sites in {sum(1 for f in result.files if f.calls)} files; "
         f"[bold red]{blocking}[/] block the event loop; {sum(1 for c in calls if not c.mapped)} unmapped; "
-        f"{len(result.errors)} unreadable. [dim]{s.files_seen} files seen, {s.files_parsed} parsed, "
-        f"{s.cache_hits} from cache, {s.seconds:.2f} s[/]"
+        f"{len(result.errors)} unreadable{skipped_note}. [dim]{s.files_seen} files seen, {s.files_parsed} parsed, "
+        f"{s.cache_hits} from cache, {s.seconds:.2f} s[/]",
+        soft_wrap=True,
     )
 
 
@@ -184,6 +207,8 @@ def status_view(plan: Plan, progress: MigrationProgress) -> None:
             status = Text(entry.status.value, style=_STATUS_STYLE[entry.status])
             if entry.reason:
                 status.append(f" ({entry.reason})", style="dim")
+            if entry.path in progress.missing:
+                status.append(" (file missing)", style="bold red")
             table.add_row(
                 str(phase.id),
                 entry.path,
@@ -193,7 +218,7 @@ def status_view(plan: Plan, progress: MigrationProgress) -> None:
                 entry.risk,
                 ", ".join(entry.repositories),
             )
-    stdout.print(table)
+    _print_table(table)
     stdout.print(
         f"[bold]{progress.migrated}/{progress.total}[/] files migrated, "
         f"{progress.effort_remaining_minutes / 60:.1f} h of estimated effort remaining"

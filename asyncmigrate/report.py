@@ -919,6 +919,8 @@ def render_report(report: Report, fmt: str) -> str:
 
 def write_report(path: Path, text: str) -> None:
     """Write atomically, so a CI step never reads half a report."""
+    if path.is_dir():
+        raise AsyncMigrateError(f"{path}: is a directory; give the report a file name")
     try:
         atomic_write_text(path, text)
     except OSError as exc:

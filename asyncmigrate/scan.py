@@ -16,44 +16,30 @@ from __future__ import annotations
 
 import ast
 import concurrent.futures
-import fnmatch
 import hashlib
 import io
 import multiprocessing
 import os
 import pickle
+import posixpath
 import re
 import time
 import tokenize
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from asyncmigrate import __version__
-from asyncmigrate.errors import AsyncMigrateError
+from asyncmigrate.discovery import CACHE_DIR as CACHE_DIR
+from asyncmigrate.discovery import SKIP_DIRS as SKIP_DIRS
+from asyncmigrate.discovery import discover as discover
+from asyncmigrate.discovery import discover_tree
+from asyncmigrate.discovery import matches_any as matches_any
 from asyncmigrate.facade import FacadeSpec
 from asyncmigrate.plan import Plan, atomic_write_bytes
 from asyncmigrate.reach import FileSummary, estimate_reach, parse_python, summarize, summarize_tree
 from asyncmigrate.types import CallSite, FileReport, ScanResult, ScanStats
 
-CACHE_DIR = ".asyncmigrate"
-SKIP_DIRS = {
-    ".git",
-    ".hg",
-    ".svn",
-    ".venv",
-    "venv",
-    "__pycache__",
-    "node_modules",
-    ".tox",
-    ".nox",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".pytest_cache",
-    CACHE_DIR,
-    "build",
-    "dist",
-}
 _INLINE_WEIGHT = 1024 * 1024  # below this (see _weight), a process pool costs more than it saves
 _CHUNK_WEIGHT = 768 * 1024  # at most; small trees get smaller chunks, so no worker idles at the end
 _CHUNKS_PER_WORKER = 16
@@ -68,57 +54,6 @@ class ParsedFile:
     calls: tuple[CallSite, ...]
     error: str | None
     summary: FileSummary | None
-
-
-# --- discovery -----------------------------------------------------------------------------------
-
-
-def matches_any(relative: str, patterns: Sequence[str]) -> bool:
-    """fnmatch patterns over root-relative POSIX paths; a directory pattern also matches below it."""
-    return any(
-        fnmatch.fnmatchcase(relative, pattern) or relative.startswith(pattern.rstrip("/") + "/") for pattern in patterns
-    )
-
-
-def discover(root: Path, paths: Iterable[str], exclude: Sequence[str]) -> list[str]:
-    """Python files under ``paths`` (relative to ``root``), as sorted POSIX paths relative to root.
-
-    Symbolic links to directories are not followed; a linked file is named by its target's path.
-    """
-    base = root.resolve()
-    found: set[str] = set()
-    for given in paths:
-        start = (root / given).resolve() if not Path(given).is_absolute() else Path(given).resolve()
-        if not start.exists():
-            raise AsyncMigrateError(f"{given}: no such file or directory")
-        if start.is_file():
-            found.add(_relative(base, start))
-            continue
-        prefix = _relative(base, start)
-        pending = [(str(start), "" if prefix == "." else prefix + "/")]
-        while pending:
-            directory, relative = pending.pop()
-            try:
-                entries = list(os.scandir(directory))
-            except OSError:
-                continue  # as os.walk does: an unreadable directory is skipped
-            for entry in entries:
-                name = entry.name
-                if entry.is_dir():
-                    if not entry.is_symlink() and name not in SKIP_DIRS and not name.startswith("."):
-                        pending.append((entry.path, relative + name + "/"))
-                elif name.endswith(".py"):
-                    found.add(_relative(base, Path(entry.path)) if entry.is_symlink() else relative + name)
-    return sorted(p for p in found if not matches_any(p, exclude))
-
-
-def _relative(base: Path, path: Path) -> str:
-    """``path`` relative to the resolved ``base``, or absolute when it lies outside."""
-    resolved = path.resolve()
-    try:
-        return resolved.relative_to(base).as_posix()
-    except ValueError:
-        return resolved.as_posix()
 
 
 # --- per-file work (runs in worker processes) ----------------------------------------------------
@@ -223,9 +158,39 @@ def _syntax_error(data: bytes, exc: Exception) -> str:
         return f"syntax error at line {py_error.lineno}: {py_error.msg}"
     except ValueError:
         pass
-    line = getattr(exc, "raw_line", "?")
     message = getattr(exc, "message", str(exc))
-    return f"syntax error at line {line}: {message}"
+    return f"syntax error at line {libcst_error_line(data, exc)}: {message}"
+
+
+def libcst_error_line(data: bytes, exc: Exception) -> int | str:
+    """The line of a LibCST parse error. Its tokenizer's own errors (tab/space indentation that
+    CPython accepts but LibCST does not) all claim line 1, so the line is found as the shortest
+    prefix of the file that fails with the same message: O(log n) parses, on the error path only."""
+    import libcst as cst
+
+    line = getattr(exc, "raw_line", None)
+    message = getattr(exc, "message", None)
+    if not isinstance(message, str) or not message.startswith("tokenizer error"):
+        return line if isinstance(line, int) else "?"
+    lines = data.splitlines(keepends=True)
+
+    def fails_alike(count: int) -> bool:
+        try:
+            cst.parse_module(b"".join(lines[:count]))
+        except cst.ParserSyntaxError as prefix_error:
+            return prefix_error.message == message
+        except (RecursionError, MemoryError):
+            return False
+        return False
+
+    low, high = 1, len(lines)  # the whole file fails alike; find the first prefix that does
+    while low < high:
+        middle = (low + high) // 2
+        if fails_alike(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def run_task(path: str, data: bytes, spec: FacadeSpec, find_calls: bool) -> ParsedFile:
@@ -446,7 +411,9 @@ def scan(
     """Scan ``paths`` (default: the plan's source and tests), leaving out the plan's ``exclude``
     patterns, or ``exclude`` when there is no plan."""
     started = time.perf_counter()
-    files = discover(root, paths or default_paths(plan), plan.exclude if plan else exclude)
+    scope = list(paths or default_paths(plan))
+    discovery = discover_tree(root, scope, plan.exclude if plan else exclude)
+    files = discovery.files
     cache = ScanCache(root, spec) if use_cache else None
     tree = _Tree(root, spec.hint_tokens(), cache)
     for relative in files:
@@ -510,7 +477,8 @@ def scan(
         cache.prune()
         cache.save()
 
-    planned = {e.path: e for e in plan.entries()} if plan else {}
+    # `scan server/api` is about server/api: planned files elsewhere are not part of the answer
+    planned = {e.path: e for e in plan.entries() if _within(e.path, scope)} if plan else {}
     reports: list[FileReport] = []
     errors: list[FileReport] = []
     for path in sorted(set(parsed) | set(planned)):
@@ -535,7 +503,18 @@ def scan(
         cache_hits=cache_hits,
         seconds=time.perf_counter() - started,
     )
-    return ScanResult(root=str(root), files=tuple(reports), errors=tuple(errors), stats=stats)
+    return ScanResult(
+        root=str(root), files=tuple(reports), errors=tuple(errors), stats=stats, skipped=tuple(discovery.skipped)
+    )
+
+
+def _within(path: str, scope: Sequence[str]) -> bool:
+    """Is the root-relative ``path`` one of ``scope`` (root-relative paths) or below one of them?"""
+    for given in scope:
+        prefix = posixpath.normpath(given)
+        if prefix == "." or path == prefix or path.startswith(prefix + "/"):
+            return True
+    return False
 
 
 class _Tree:

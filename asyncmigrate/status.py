@@ -36,6 +36,7 @@ class PhaseProgress:
 @dataclass(frozen=True)
 class Progress:
     phases: tuple[PhaseProgress, ...]
+    missing: frozenset[str] = frozenset()  # planned files that no longer exist (deleted or moved)
 
     @property
     def total(self) -> int:
@@ -52,7 +53,9 @@ class Progress:
 
 def progress(plan: Plan, phase: int | None = None) -> Progress:
     phases = [plan.phase(phase)] if phase is not None else list(plan.phases)
-    return Progress(tuple(PhaseProgress(p.id, p.name, p.files) for p in phases))
+    # a deleted planned file is shown, not fatal: `rollback` may be the very way to bring it back
+    missing = frozenset(e.path for p in phases for e in p.files if not (plan.root / e.path).is_file())
+    return Progress(tuple(PhaseProgress(p.id, p.name, p.files) for p in phases), missing)
 
 
 def status_json(plan: Plan, result: Progress) -> dict[str, object]:
@@ -79,6 +82,7 @@ def status_json(plan: Plan, result: Progress) -> dict[str, object]:
                         "risk": e.risk,
                         "repositories": list(e.repositories),
                         "reason": e.reason,
+                        "missing": e.path in result.missing,
                     }
                     for e in phase.entries
                 ],

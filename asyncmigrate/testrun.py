@@ -26,19 +26,20 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from asyncmigrate.discovery import discover
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.facade import module_name_for
 from asyncmigrate.plan import Plan
 
 TAIL_LINES = 40
-_SKIP_DIRS = {"__pycache__", "node_modules", ".asyncmigrate"}
 _STRING_IMPORTERS = {"patch", "setattr", "delattr", "import_module"}
 # pytest options of a verification run (the categories as pytest 8 and 9 name them)
 PYTEST_STRICT_WARNINGS = ("-W", "error::RuntimeWarning", "-W", "error::pytest.PytestUnraisableExceptionWarning")
@@ -75,30 +76,11 @@ def _under(path: str, root: str) -> bool:
     return root in ("", ".") or path == root or path.startswith(root + "/")
 
 
-def _test_files(plan: Plan) -> Iterator[str]:
-    """Root-relative paths of the Python files under the plan's test roots (sorted walk, no duplicates)."""
-    seen: set[str] = set()
-    for test_root in plan.tests:
-        start = plan.root / test_root
-        if start.is_file():
-            candidates: Iterable[Path] = [start]
-        elif start.is_dir():
-            candidates = _walk(start)
-        else:
-            continue
-        for file in candidates:
-            relative = file.relative_to(plan.root).as_posix()
-            if relative not in seen:
-                seen.add(relative)
-                yield relative
-
-
-def _walk(directory: Path) -> Iterator[Path]:
-    for current, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
-        for name in sorted(files):
-            if name.endswith(".py"):
-                yield Path(current) / name
+def _test_files(plan: Plan) -> list[str]:
+    """Root-relative paths of the Python files under the plan's test roots (sorted, no duplicates),
+    found by the same walk as the scan's, so a FIFO or a symlink loop there is never opened."""
+    roots = [t for t in plan.tests if os.path.lexists(plan.root / t)]
+    return discover(plan.root, roots) if roots else []
 
 
 def _resolve_relative(path: str, level: int, module: str | None) -> str | None:
@@ -333,6 +315,29 @@ def verification_command(command: Sequence[str]) -> tuple[str, ...]:
 def whole_suite(plan: Plan) -> tuple[str, ...]:
     """What ``--tests all`` runs: the test command over every tests root of the plan."""
     return tuple(plan.tests)
+
+
+def check_test_command(plan: Plan) -> None:
+    """Refuse a test command that cannot start, before `apply` writes anything or `test` selects.
+
+    Found as ``subprocess`` will look for it: a name with a slash from the plan's directory (the
+    command's working directory), a bare name on PATH.
+    """
+    program = plan.test_command[0]
+    where = f"(test_command in {plan.path.name})"
+    if "/" in program or (os.altsep is not None and os.altsep in program):
+        candidate = plan.root / program
+        if not candidate.exists():
+            raise AsyncMigrateError(f"test command not found: {program} {where}")
+        if not candidate.is_file() or not os.access(candidate, os.X_OK):
+            raise AsyncMigrateError(f"test command not executable: {program} {where}")
+        return
+    if shutil.which(program) is not None:
+        return
+    on_path = [Path(d) / program for d in os.environ.get("PATH", "").split(os.pathsep) if d]
+    if any(p.exists() for p in on_path):
+        raise AsyncMigrateError(f"test command not executable: {program} {where}")
+    raise AsyncMigrateError(f"test command not found: {program} {where}")
 
 
 def run_tests(plan: Plan, test_paths: Sequence[str], *, timeout: float = 1800) -> TestRun:

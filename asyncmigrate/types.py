@@ -110,11 +110,20 @@ class ScanStats:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A tree entry that looked like a Python file (or was named on the command line) but is not one."""
+
+    path: str
+    reason: str  # "a FIFO (named pipe)", "a symlink loop", ...
+
+
+@dataclass(frozen=True)
 class ScanResult:
     root: str
     files: tuple[FileReport, ...]  # files with calls, plus planned files without any
     errors: tuple[FileReport, ...]  # files that could not be read or parsed
     stats: ScanStats
+    skipped: tuple[Skipped, ...] = ()  # FIFOs, sockets, devices, symlink loops: never opened
 
     @property
     def calls(self) -> tuple[CallSite, ...]:

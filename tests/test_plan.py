@@ -42,12 +42,17 @@ MALFORMED = {
         14,
         "mappings.fetch_user: repository 'users' does not exist",
     ),
-    "phase file that does not exist": (
+    "empty test command": ("test_command: [python, -m, pytest, -q]", "test_command: []", 5, "test_command: is empty"),
+    "empty program name": ("test_command: [python, -m, pytest, -q]", "test_command: ['', -q]", 5, "program name"),
+    "a path outside the plan's directory": (
         "path: shop/service.py",
-        "path: shop/services.py",
+        "path: ../outside/service.py",
         28,
-        "file 'shop/services.py' does not exist",
+        "'../outside/service.py' must be a file inside the plan's directory",
     ),
+    "an absolute path": ("path: shop/service.py", "path: /etc/hosts", 28, "must be a file inside"),
+    "a path not in normal form": ("path: shop/service.py", "path: ./shop/service.py", 28, "as 'shop/service.py'"),
+    "an alias": ("classes: [shop.db.Database]", "classes: &c [shop.db.Database]\n  methods: *c", 9, "(&c)"),
     "bad status": (
         "status: pending, history: []}\n  - id: 2",
         "status: done, history: []}\n  - id: 2",
@@ -103,3 +108,35 @@ def test_a_crash_while_saving_leaves_the_old_plan(shop: Path, monkeypatch: pytes
         record_status(plan, "shop/service.py", FileStatus.FAILED, {"action": "apply"})
     assert path.read_bytes() == before
     assert [p.name for p in shop.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_missing_planned_file_does_not_stop_loading(edit_plan: Callable[[str, str], Path]) -> None:
+    # `status` shows it, `check` reports it, `rollback` may be the way to bring it back
+    path = edit_plan("path: shop/service.py", "path: shop/services.py")
+    assert load_plan(path).entry("shop/services.py") is not None
+
+
+def test_an_alias_bomb_is_refused_before_it_is_expanded(edit_plan: Callable[[str, str], Path]) -> None:
+    levels = ["          - &l0 {event: lol, n: [1, 2, 3, 4, 5, 6, 7, 8, 9]}"]
+    for level in range(1, 30):  # 9**30 events once expanded: only a refusal at the first anchor finishes
+        levels.append(f"          - &l{level} {{event: lol, n: [{', '.join([f'*l{level - 1}'] * 9)}]}}")
+    bomb = "\n".join(levels)
+    path = edit_plan(
+        "      - {path: shop/handlers.py, complexity: low, effort_minutes: 10, risk: low, repositories: [user], "
+        "status: pending, history: []}",
+        f"      - path: shop/handlers.py\n        history:\n{bomb}",
+    )
+    with pytest.raises(PlanError) as raised:
+        load_plan(path)
+    assert str(raised.value).startswith(f"{path}:26: invalid YAML: anchors and aliases (&l0) are not allowed")
+
+
+def test_a_plan_too_large_to_be_a_plan_is_refused_before_reading(shop: Path) -> None:
+    from asyncmigrate.plan import MAX_PLAN_BYTES
+
+    path = shop / "migration_plan.yaml"
+    with path.open("a") as handle:
+        handle.truncate(MAX_PLAN_BYTES + 1)  # sparse: the size is what is checked, not the content
+    with pytest.raises(PlanError) as raised:
+        load_plan(path)
+    assert str(raised.value) == f"{path}: 4.0 MB is over the 4 MB a plan may have; trim the history"

@@ -96,7 +96,7 @@ def test_input_errors_are_one_line_and_exit_2(args: list[str], message: str) -> 
     [
         ("source: shop", "source: shop\nsorce: shop"),
         ("fetch_user: user.find", "fetch_user: users.find"),
-        ("path: shop/service.py", "path: shop/services.py"),
+        ("test_command: [python, -m, pytest, -q]", "test_command: []"),
         ("effort_minutes: 15", "effort_minutes: [15]"),
     ],
 )
