@@ -210,6 +210,7 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
         async_callbacks=plan.async_callbacks,
         pytest_auto_mode=pytest_asyncio_auto_mode(plan.root),
         async_variants=plan.async_variants,
+        async_aware_decorators=plan.async_aware_decorators,
     )
     change.propagation = propagation
     change.blockers.extend(propagation.blockers)
@@ -226,9 +227,10 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
     for path, before in sorted(sources.items()):
         after = before
         if path in propagation.touched_paths():
-            after = _codemod(
-                PropagateAsyncCommand(_context(plan, path), propagation=propagation, path=path), path, after
-            )
+            command = PropagateAsyncCommand(_context(plan, path), propagation=propagation, path=path)
+            after = _codemod(command, path, after)
+            # a dropped ``await`` still compiles: every planned edit must be accounted for
+            change.blockers.extend(_unapplied(path, command.missing()))
         if path in targets:
             after = _codemod(RewriteFacadeCallsCommand(_context(plan, path), plan_object=plan), path, after)
         if async_functions and path in project.index and project.index[path].is_test:
@@ -241,6 +243,21 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
             change.cautions.extend(new_cleanup_awaits(path, before, after))
         change.edits.append(FileEdit(path, before, after))
     return change
+
+
+def _unapplied(path: str, missing: Sequence[tuple[int, str]]) -> list[Blocker]:
+    return [
+        Blocker(
+            path,
+            line,
+            "edit_not_applied",
+            f"the planned edit {what} was not applied (the code there is not the shape the plan expected)",
+            (path,),
+            "make this call or definition a plain one (no star-arguments or extra arguments around the coroutine) "
+            "and apply again, or make the edit by hand",
+        )
+        for line, what in missing
+    ]
 
 
 def _test_modules_mentioning(plan: Plan, project: Project, function_ids: Sequence[str]) -> list[str]:

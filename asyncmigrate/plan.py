@@ -97,6 +97,8 @@ class Plan:
     # sync callables with an async counterpart, used once the caller is async: "EventBus.publish" ->
     # "publish_async" (a method of the same object) or "time.sleep" -> "asyncio.sleep" (a function)
     async_variants: dict[str, str] = field(default_factory=dict)
+    # decorators (qualified names) that work unchanged on a coroutine function
+    async_aware_decorators: tuple[str, ...] = ()
     document: Any = field(default=None, compare=False, repr=False)
 
     def entries(self) -> Iterator[PlanEntry]:
@@ -375,6 +377,7 @@ _TOP_KEYS = {
     "mappings",
     "async_callbacks",
     "async_variants",
+    "async_aware_decorators",
     "phases",
 }
 
@@ -420,9 +423,18 @@ def parse_plan(document: Any, path: Path, *, check_files: bool = True) -> Plan:
         unmapped=unmapped,
         async_callbacks=_str_list(where, document, "async_callbacks", "async_callbacks"),
         async_variants=_parse_async_variants(where, document),
+        async_aware_decorators=_dotted_names(where, document, "async_aware_decorators"),
         phases=_parse_phases(where, document, root, repositories, check_files),
         document=document,
     )
+
+
+def _dotted_names(where: _Where, document: Any, key: str) -> tuple[str, ...]:
+    names = _str_list(where, document, key, key)
+    for index, name in enumerate(names):
+        if not all(part.isidentifier() for part in name.split(".")):
+            raise where.error(document[key], index, f"{key}[{index}]", f"{name!r} is not a dotted name (pkg.mod.name)")
+    return names
 
 
 def _parse_async_variants(where: _Where, document: Any) -> dict[str, str]:

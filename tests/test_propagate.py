@@ -652,17 +652,19 @@ def test_property_getter_with_a_setter_is_a_blocker(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "where"),
+    ("body", "where", "fix"),
     [
-        ("return sorted([1], key=load)", "sorted"),
-        ("return list(map(load, [1]))", "map"),
-        ("threading.Thread(target=load).start()", "threading.Thread"),
-        ("handlers = {'load': load}\n    return handlers", "a variable or container"),
-        ("return load", "a variable or container"),
+        ("return sorted([1], key=load)", "sorted", "`sorted(xs, key=keys.__getitem__)`"),
+        ("return list(map(load, [1]))", "map", "`[await load(x) for x in xs]`"),
+        ("return list(filter(load, [1]))", "filter", "`[x for x in xs if await load(x)]`"),
+        ("threading.Thread(target=load).start()", "threading.Thread", "`target=lambda: asyncio.run(load(...))`"),
+        ("register(load)", "register", "list `register` under `async_callbacks`"),
+        ("handlers = {'load': load}\n    return handlers", "a variable or container", "`await handler(...)`"),
+        ("return load", "a variable or container", "`await handler(...)`"),
     ],
-    ids=["sorted-key", "map", "thread-target", "stored", "returned"],
+    ids=["sorted-key", "map", "filter", "thread-target", "library-callback", "stored", "returned"],
 )
-def test_function_passed_as_a_value(tmp_path: Path, body: str, where: str) -> None:
+def test_function_passed_as_a_value(tmp_path: Path, body: str, where: str, fix: str) -> None:
     proj = project(
         tmp_path, {"app/m.py": f"import threading\n\ndef load(x=0):\n    return x\n\ndef wire():\n    {body}\n"}
     )
@@ -670,7 +672,9 @@ def test_function_passed_as_a_value(tmp_path: Path, body: str, where: str) -> No
     [blocker] = plan.blockers
     assert (blocker.kind, blocker.line) == ("callback", 7)
     assert f"passed as a value to {where}" in blocker.message
-    assert "async_callbacks" in blocker.fix
+    # a fix a person can apply: never "list sorted as an async callback"
+    assert fix in blocker.fix
+    assert ("async_callbacks" in blocker.fix) == (where == "register")
     assert blocker.chain == ("app.m.load", "app.m.wire")
 
 
@@ -679,7 +683,12 @@ def test_function_passed_as_a_value(tmp_path: Path, body: str, where: str) -> No
     [
         ("def load():\n    return 1\n\ndef f():\n    return lambda: load()\n", "lambda", 5),
         (
-            "def load():\n    return 1\n\ndef f():\n    return sum(load() for _ in range(3))\n",
+            "def load():\n    return 1\n\ndef f():\n    return iter(load() for _ in range(3))\n",
+            "generator_expression",
+            5,
+        ),
+        (
+            "def load():\n    return 1\n\ndef f():\n    return sum(sum(load() for _ in y) for y in [[1]])\n",
             "generator_expression",
             5,
         ),
@@ -692,7 +701,14 @@ def test_function_passed_as_a_value(tmp_path: Path, body: str, where: str) -> No
         ),
         ("def load():\n    return 1\n\nVALUE = load()\n", "module_level", 4),
     ],
-    ids=["lambda", "generator-expression", "generator-without-for", "context-manager-without-with", "module-level"],
+    ids=[
+        "lambda",
+        "generator-expression",
+        "nested-generator-expression",
+        "generator-without-for",
+        "context-manager-without-with",
+        "module-level",
+    ],
 )
 def test_call_sites_that_cannot_await(tmp_path: Path, source: str, kind: str, line: int) -> None:
     proj = project(tmp_path, {"app/m.py": source})
