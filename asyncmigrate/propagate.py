@@ -563,7 +563,8 @@ class _Propagator:
         decorators = self._decorators(function)
         is_context_manager = bool(decorators & CONTEXT_MANAGER_DECORATORS)
         testcase = self._testcase(function)
-        is_test = self.is_test_function(function)
+        # unittest runs a test case's test* methods wherever the module lives and whatever it is called
+        is_test = self.is_test_function(function) or (testcase is not None and function.name.startswith("test"))
         is_fixture = self.project.is_fixture(function)
         rename = ASYNC_TEST_HOOKS.get(function.name) if testcase else None
         if is_fixture and not self.pytest_auto_mode:

@@ -1,7 +1,12 @@
 """Apply a propagation plan to one file: ``def`` -> ``async def``, ``await`` at the call sites, and the
 automatic resolutions (``@contextmanager`` -> ``@asynccontextmanager`` with ``async with``, generators
 -> async generators with ``async for``, ``threading.Lock()`` -> ``asyncio.Lock()``, ``asyncio.run`` at a
-``__main__`` entry point, ``@pytest.mark.asyncio`` on tests when pytest-asyncio is in strict mode).
+``__main__`` entry point, ``@pytest.mark.asyncio`` on tests when pytest-asyncio is in strict mode,
+``asyncio.run(coro)`` -> ``await coro``, ``sum(g for …)`` -> ``sum([await … for …])``,
+``unittest.TestCase`` -> ``IsolatedAsyncioTestCase`` with ``setUp`` -> ``asyncSetUp``).
+
+It records every edit it applies; ``missing()`` names each planned edit it could not find or apply, and
+``compute_change`` turns those into blockers (a dropped ``await`` still compiles).
 
 The plan (``asyncmigrate.propagate.PropagationPlan``) is computed project-wide first; this codemod only
 finds the nodes it names, by the line and column of each callee's name token. Run standalone

@@ -130,10 +130,7 @@ def test_the_warehouse_suite_passes_with_unawaited_coroutines_as_errors(applied:
 def test_no_call_to_a_function_made_async_is_left_unawaited(applied: Applied) -> None:
     """An AST pass over every migrated file: a call spelled like a function made async is awaited."""
     made_async = {
-        function.rsplit(".", 1)[-1]
-        for r in applied.results
-        if r.written
-        for function in r.change.functions_made_async
+        function.rsplit(".", 1)[-1] for r in applied.results if r.written for function in r.change.functions_made_async
     }
     assert {"count", "describe", "level", "reserve", "price_of", "quote", "restock_plan"} <= made_async
     for path in sorted(MIGRATED):
