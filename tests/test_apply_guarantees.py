@@ -29,6 +29,7 @@ from asyncmigrate.plan import Plan, load_plan
 from asyncmigrate.propagate import AWAIT, CallEdit, PropagationPlan
 from asyncmigrate.types import FileStatus
 from codemods.propagate_async import PropagateAsyncCommand, _token
+from codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
 
 ASSETS = Path(__file__).parent / "assets"
 TARGETS = ["library/api.py", "library/catalog.py", "library/loans.py"]
@@ -167,6 +168,26 @@ def test_a_dropped_await_is_caught_though_the_output_compiles(library: Path, mon
     )
     for edit in change.changed:  # it all still compiles: compiling proves nothing
         compile(edit.after, edit.path, "exec", dont_inherit=True)
+
+
+def test_a_facade_call_the_writing_pass_left_alone_stops_the_apply(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = apply_module._codemod
+
+    def forgetful(command: Any, path: str, data: bytes) -> bytes:
+        output = real(command, path, data)
+        if isinstance(command, RewriteFacadeCallsCommand) and not command.plan_only:
+            command.outcome.rewritten.pop()  # as if the last planned call had been skipped
+        return output
+
+    monkeypatch.setattr(apply_module, "_codemod", forgetful)
+    change = compute_change(load_plan(library / "migration_plan.yaml"), ["library/catalog.py"], use_cache=False)
+    last = [c for c in change.rewritten if c.path == "library/catalog.py"][-1]
+    assert [(b.kind, b.path, b.line) for b in change.blockers] == [
+        ("edit_not_applied", "library/catalog.py", last.line)
+    ]
+    assert f"rewrite of {last.receiver}.{last.method}()" in change.blockers[0].message
 
 
 # -- idempotence ------------------------------------------------------------------------------------------

@@ -1150,3 +1150,12 @@ def test_any_other_generator_expression_stays_a_blocker(tmp_path: Path, body: st
     plan = run(project(tmp_path, {"app/m.py": source}), "app.m.load")
     assert [b.kind for b in plan.blockers] == ["generator_expression"]
     assert not any(e.kind == GENEXP_LIST for e in plan.call_edits)
+
+
+def test_test_case_outside_a_test_named_module_still_becomes_isolated_asyncio(tmp_path: Path) -> None:
+    case = "import unittest\nfrom app.m import load\n\nclass Checks(unittest.TestCase):\n"
+    case += "    def test_it(self):\n        self.assertEqual(load(), 1)\n"
+    proj = project(tmp_path, {"app/m.py": LEAF, "app/checks.py": case})
+    plan = run(proj, "app.m.load")
+    assert [(e.path, e.name) for e in plan.class_edits] == [("app/checks.py", "Checks")]
+    assert "app.checks.Checks.test_it" in plan.async_functions
