@@ -758,6 +758,17 @@ class _Propagator:
         )
         return None
 
+    def _lambda_fix(self, call: CallRef, module: ModuleSummary, caller: FunctionSummary | None) -> str:
+        receiver = self.project.value_of_chain(call.lambda_arg_of, module, caller) if call.lambda_arg_of else None
+        qualified = receiver[1] if receiver and receiver[0] == "external" else None
+        if qualified in BUILTIN_CALLERS:  # sorted(key=lambda x: f(x)): the builtin would get coroutines
+            name = call.chain[-1]
+            return (
+                f"await the values before calling {qualified}: `keys = {{x: await {name}(x) for x in xs}}`, then "
+                f"`{qualified}(xs, key=keys.__getitem__)` (for map/filter: a list comprehension that awaits)"
+            )
+        return "replace the lambda with an `async def` function, and await it where it is called"
+
     def _callback_fix(
         self,
         function: FunctionSummary,
@@ -819,7 +830,7 @@ class _Propagator:
                 "lambda",
                 f"{'.'.join(call.chain)}() is called in a lambda, which cannot await",
                 here,
-                "replace the lambda with an `async def` function (and make its caller await it)",
+                self._lambda_fix(call, module, caller),
             )
             return
         to_list = None

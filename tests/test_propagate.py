@@ -1159,3 +1159,10 @@ def test_test_case_outside_a_test_named_module_still_becomes_isolated_asyncio(tm
     plan = run(proj, "app.m.load")
     assert [(e.path, e.name) for e in plan.class_edits] == [("app/checks.py", "Checks")]
     assert "app.checks.Checks.test_it" in plan.async_functions
+
+
+def test_a_lambda_handed_to_a_builtin_gets_a_fix_that_works_with_the_builtin(tmp_path: Path) -> None:
+    source = "def load(x):\n    return x\n\ndef f(xs):\n    return sorted(xs, key=lambda x: load(x))\n"
+    [blocker] = run(project(tmp_path, {"app/m.py": source}), "app.m.load").blockers
+    assert blocker.kind == "lambda"
+    assert "`keys = {x: await load(x) for x in xs}`" in blocker.fix and "async def" not in blocker.fix
