@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import configparser
 import tomllib
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,6 +212,7 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
         async_callbacks=plan.async_callbacks,
         pytest_auto_mode=pytest_asyncio_auto_mode(plan.root),
         async_variants=plan.async_variants,
+        async_aware_decorators=plan.async_aware_decorators,
     )
     change.propagation = propagation
     change.blockers.extend(propagation.blockers)
@@ -232,11 +234,15 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
     for path, before in sorted(sources.items()):
         after = before
         if path in propagation.touched_paths():
-            after = _codemod(
-                PropagateAsyncCommand(_context(plan, path), propagation=propagation, path=path), path, after
-            )
+            command = PropagateAsyncCommand(_context(plan, path), propagation=propagation, path=path)
+            after = _codemod(command, path, after)
+            # a dropped ``await`` still compiles: every planned edit must be accounted for
+            change.blockers.extend(_unapplied(path, command.missing()))
         if path in targets:
-            after = _codemod(RewriteFacadeCallsCommand(_context(plan, path), plan_object=plan), path, after)
+            rewrite = RewriteFacadeCallsCommand(_context(plan, path), plan_object=plan)
+            after = _codemod(rewrite, path, after)
+            planned = [c for c in change.rewritten if c.path == path]
+            change.blockers.extend(_unrewritten(path, planned, rewrite.outcome.rewritten))
         if async_functions and path in project.index and project.index[path].is_test:
             after = _codemod(
                 MigrateTestDoublesCommand(_context(plan, path), async_functions=async_functions), path, after
@@ -298,6 +304,39 @@ def _mentions_module(plan: Plan, project: Project, path: str, modules: Iterable[
         any(target == name or target.startswith(name + ".") for target in entry.imported) or name.encode() in data
         for name in modules
     )
+
+
+_EDIT_FIX = (
+    "make the edit by hand, as planned (for `asyncio.run(coro, debug=...)`: `await coro`), or simplify the code "
+    "at this line so the tool can, then apply again"
+)
+
+
+def _unapplied(path: str, missing: Sequence[tuple[int, str]], fix: str = _EDIT_FIX) -> list[Blocker]:
+    return [
+        Blocker(
+            path,
+            line,
+            "edit_not_applied",
+            f"the planned edit {what} was not applied (the code there is not the shape the plan expected)",
+            (path,),
+            fix,
+        )
+        for line, what in missing
+    ]
+
+
+def _unrewritten(path: str, planned: Sequence[CallSite], done: Sequence[CallSite]) -> list[Blocker]:
+    """The facade calls the first pass decided to rewrite that the writing pass did not rewrite."""
+    left = Counter((c.function, c.method) for c in done)
+    missing = []
+    for call in planned:
+        key = (call.function, call.method)
+        if left[key] > 0:
+            left[key] -= 1
+        else:
+            missing.append((call.line, f"rewrite of {call.receiver}.{call.method}() in {call.function}"))
+    return _unapplied(path, missing, "rewrite this facade call by hand as the plan maps it, then apply again")
 
 
 def _test_modules_mentioning(plan: Plan, project: Project, function_ids: Sequence[str]) -> list[str]:

@@ -29,7 +29,7 @@ from typing import cast
 
 from asyncmigrate.facade import absolute_module, module_name_for
 
-_GRAPH_FORMAT = 7
+_GRAPH_FORMAT = 8
 
 # Where a call sits, as far as turning its callee async is concerned.
 PLAIN = "plain"  # a call in an expression: gains ``await``
@@ -66,6 +66,9 @@ class CallRef:
     withs: tuple[Chain, ...] = ()  # chains of the ``with`` items enclosing the call in its function
     main_guard: bool = False  # module level, under ``if __name__ == "__main__":``
     receiver_call: Chain | None = None  # ``Cls().m()``: the chain whose call result is the receiver
+    # in a generator expression consumed at once by the call around it (``sum(f(x) for x in xs)``):
+    # that call's callee ("sum", "str.join") and its name token, where the expression can become a list
+    genexp_consumer: tuple[str, int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class FunctionSummary:
     # ``with lock:`` items that are plain names: (chain, line, col of the chain's last name)
     with_items: tuple[tuple[Chain, int, int], ...] = ()
     returned_values: tuple[TypeEvidence, ...] = ()  # what ``return`` statements return, annotation aside
+    decorator_lines: tuple[int, ...] = ()  # the line of each decorator in ``decorators``
 
     @property
     def is_method(self) -> bool:
@@ -252,6 +256,9 @@ class _Summarizer(ast.NodeVisitor):
         self._with_stack: list[list[Chain]] = [[]]
         self._main_guard = 0
         self._genexp = 0
+        # per enclosing generator expression: the call consuming it at once, if any
+        self._genexp_consumers: list[tuple[str, int, int] | None] = []
+        self._consumed: dict[int, tuple[str, int, int]] = {}
         # per-node facts gathered top-down
         self._awaited: set[int] = set()
         self._context: dict[int, str] = {}
@@ -428,6 +435,9 @@ class _Summarizer(ast.NodeVisitor):
             decorators=tuple(
                 c for c in (chain_of(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list) if c
             ),
+            decorator_lines=tuple(
+                d.lineno for d in node.decorator_list if chain_of(d.func if isinstance(d, ast.Call) else d)
+            ),
             is_generator=builder.is_generator,
             params=tuple(a.arg for a in all_args),
             param_types=param_types,
@@ -561,12 +571,14 @@ class _Summarizer(ast.NodeVisitor):
         first = node.generators[0]
         self.visit(first.iter)
         self._genexp += 1
+        self._genexp_consumers.append(self._consumed.get(id(node)))
         self.visit(first.target)
         for condition in first.ifs:
             self.visit(condition)
         for generator in node.generators[1:]:
             self.visit(generator)
         self.visit(node.elt)
+        self._genexp_consumers.pop()
         self._genexp -= 1
 
     def visit_If(self, node: ast.If) -> None:
@@ -629,6 +641,7 @@ class _Summarizer(ast.NodeVisitor):
         func = node.func
         self._call_funcs.add(id(func))
         outer_chain = chain_of(func)
+        self._note_consumer(node, outer_chain)
         for index, arg in enumerate(node.args):
             self._mark_argument(arg, outer_chain, str(index))
         for keyword in node.keywords:
@@ -642,8 +655,11 @@ class _Summarizer(ast.NodeVisitor):
         if chain is not None:
             line, col = self._callee_token(func)
             context = self._context.get(id(node), PLAIN)
+            consumer = None
             if self._genexp and context in (PLAIN, ARGUMENT):
                 context = GENEXP
+                # only a single level of generator expression can become one list comprehension
+                consumer = self._genexp_consumers[0] if len(self._genexp_consumers) == 1 else None
             arg_of = self._arg_of.get(id(node))
             self._record(
                 CallRef(
@@ -660,11 +676,30 @@ class _Summarizer(ast.NodeVisitor):
                     withs=tuple(self._with_stack[-1]),
                     main_guard=bool(self._main_guard),
                     receiver_call=receiver_call,
+                    genexp_consumer=consumer,
                 )
             )
         if isinstance(func, ast.Attribute):
             self._attr_values.add(id(func))
         self.generic_visit(node)
+
+    def _note_consumer(self, node: ast.Call, chain: Chain | None) -> None:
+        """``sum(g for …)``, ``", ".join(g for …)``: the call consumes its generator expression at once."""
+        if len(node.args) != 1 or not isinstance(node.args[0], ast.GeneratorExp):
+            return
+        func = node.func
+        if chain is not None:
+            name = ".".join(chain)
+        elif (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Constant)
+            and isinstance(func.value.value, str)
+        ):
+            name = f"str.{func.attr}"
+        else:
+            return
+        line, col = self._callee_token(func)
+        self._consumed[id(node.args[0])] = (name, line, col)
 
     def _mark_argument(self, arg: ast.expr, outer: Chain | None, key: str | None) -> None:
         """An argument of ``outer(...)``; so are the elements of ``*(f(x) for x in xs)`` or ``[f(), g()]``."""
@@ -806,6 +841,8 @@ class ModuleIndex:
     base_names: frozenset[str]  # last names of its classes' bases
     with_names: frozenset[str]  # last names of its plain ``with`` items
     imported: frozenset[str]  # absolute dotted names it imports
+    method_names: frozenset[str] = frozenset()  # names of the methods its classes define
+    decorator_names: frozenset[str] = frozenset()  # last names of its functions' decorators
 
     @classmethod
     def of(cls, summary: ModuleSummary) -> ModuleIndex:
@@ -822,6 +859,8 @@ class ModuleIndex:
             base_names=frozenset(base[-1] for c in summary.classes.values() for base in c.bases),
             with_names=frozenset(chain[-1] for f in summary.functions.values() for chain, _, _ in f.with_items),
             imported=frozenset(summary.imports.values()),
+            method_names=frozenset(name for c in summary.classes.values() for name in c.methods),
+            decorator_names=frozenset(d[-1] for f in summary.functions.values() for d in f.decorators),
         )
 
 
@@ -1147,6 +1186,13 @@ class Project:
     # -- calls ----------------------------------------------------------------------------------
     def resolve_call(self, call: CallRef, function: FunctionSummary | None, module: ModuleSummary) -> Resolved | None:
         """The function a call or reference reaches, or None when it cannot be known."""
+        if call.receiver_call == ("super",) and function is not None and function.class_id is not None:
+            # ``super().m()``: the first base class (in the project) defining ``m``
+            for class_id in self.mro(function.class_id)[1:]:
+                method = self.classes[class_id].methods.get(call.chain[-1])
+                if method is not None:
+                    return Resolved(self.functions[method])
+            return Resolved(None, external=f"super.{call.chain[-1]}")
         if call.receiver_call is not None:
             receiver = self.value_of_chain(call.receiver_call, module, function)
             results = self.call_result(receiver) if receiver else []

@@ -109,6 +109,8 @@ class Plan:
     coroutine_consumers: tuple[str, ...] = ()
     # the tests an apply runs: "selected" (those that can reach the change) or "all" (the whole suite)
     test_selection: str = "selected"
+    # decorators (qualified names) that work unchanged on a coroutine function
+    async_aware_decorators: tuple[str, ...] = ()
     document: Any = field(default=None, compare=False, repr=False)
 
     def entries(self) -> Iterator[PlanEntry]:
@@ -395,6 +397,7 @@ _TOP_KEYS = {
     "async_variants",
     "coroutine_consumers",
     "test_selection",
+    "async_aware_decorators",
     "phases",
 }
 
@@ -442,6 +445,7 @@ def parse_plan(document: Any, path: Path, *, check_files: bool = True) -> Plan:
         async_variants=_parse_async_variants(where, document),
         coroutine_consumers=_dotted_names(where, document, "coroutine_consumers"),
         test_selection=_test_selection(where, document),
+        async_aware_decorators=_dotted_names(where, document, "async_aware_decorators"),
         phases=_parse_phases(where, document, root, repositories, check_files),
         document=document,
     )

@@ -34,6 +34,8 @@ ASYNC_FOR = "async_for"
 ASYNC_COMP = "async_comprehension"
 ASYNCIO_RUN = "asyncio_run"
 ASYNC_VARIANT = "async_variant"  # a sync call replaced by its awaited async counterpart
+UNWRAP_RUN = "asyncio_run_unwrap"  # ``asyncio.run(coro)`` in a function turning async -> ``await coro``
+GENEXP_LIST = "genexp_to_list"  # keyed by the consumer (``sum``): its generator expression -> a list comprehension
 
 # Special methods Python calls synchronously: they can never be coroutines.
 SYNC_ONLY_METHODS = frozenset(
@@ -82,6 +84,42 @@ CONTEXT_MANAGER_DECORATORS = frozenset({"contextlib.contextmanager", "contextman
 # Library callables that accept coroutine functions as well as plain ones.
 BUILTIN_ASYNC_CALLBACKS = frozenset({"fastapi.Depends", "fastapi.params.Depends", "fastapi.Security"})
 THREADING_LOCKS = frozenset({"threading.Lock", "threading.RLock"})
+# Decorators that work unchanged on a coroutine function (or only mark it); others must be listed in the
+# plan's ``async_aware_decorators`` or are a blocker.
+ASYNC_AWARE_DECORATORS = frozenset(
+    {
+        "staticmethod",
+        "classmethod",
+        "abc.abstractmethod",
+        "abstractmethod",
+        "typing.overload",
+        "typing.override",
+        "typing_extensions.override",
+        "functools.wraps",
+        "pytest.fixture",
+        "pytest_asyncio.fixture",
+        "unittest.mock.patch",
+        "unittest.mock.patch.object",
+        "unittest.mock.patch.dict",
+        "unittest.mock.patch.multiple",
+    }
+)
+ASYNC_AWARE_DECORATOR_PREFIXES = (
+    "pytest.mark.",
+    "fastapi.APIRouter.",
+    "fastapi.FastAPI.",
+    "fastapi.routing.APIRouter.",
+    "fastapi.applications.FastAPI.",
+)
+# Builtins that consume a generator expression at once: over a list comprehension they see the same values.
+EAGER_CONSUMERS = frozenset({"sum", "any", "all", "min", "max", "sorted", "list", "tuple", "set", "frozenset", "dict"})
+# Builtins that call a function handed to them and use its result right away.
+BUILTIN_CALLERS = frozenset({"sorted", "map", "filter", "min", "max"})
+PROTOCOL_BASES = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
+TESTCASE_BASES = frozenset({"unittest.TestCase", "unittest.case.TestCase"})
+ASYNC_TESTCASE_BASES = frozenset({"unittest.IsolatedAsyncioTestCase", "unittest.async_case.IsolatedAsyncioTestCase"})
+# unittest's per-test hooks and their coroutine counterparts in IsolatedAsyncioTestCase
+ASYNC_TEST_HOOKS = {"setUp": "asyncSetUp", "tearDown": "asyncTearDown"}
 
 
 @dataclass(frozen=True)
@@ -141,6 +179,18 @@ class FunctionEdit:
     to_async_context_manager: bool = False
     to_async_generator: bool = False
     add_asyncio_mark: bool = False
+    rename: str | None = None  # unittest's setUp -> asyncSetUp
+
+
+@dataclass(frozen=True)
+class ClassEdit:
+    """A ``unittest.TestCase`` whose tests turn async: that base becomes ``IsolatedAsyncioTestCase``."""
+
+    path: str
+    class_id: str
+    line: int  # the class name token's line
+    name: str
+    base: tuple[str, ...]  # the base as written: ("unittest", "TestCase") or ("TestCase",)
 
 
 @dataclass(frozen=True)
@@ -159,6 +209,7 @@ class PropagationPlan:
     function_edits: list[FunctionEdit] = field(default_factory=list)
     call_edits: list[CallEdit] = field(default_factory=list)
     lock_edits: list[LockEdit] = field(default_factory=list)
+    class_edits: list[ClassEdit] = field(default_factory=list)
     blockers: list[Blocker] = field(default_factory=list)
     ambiguities: list[Ambiguity] = field(default_factory=list)
     resolutions: list[str] = field(default_factory=list)  # automatic resolutions applied, for the report
@@ -167,7 +218,7 @@ class PropagationPlan:
 
     def touched_paths(self) -> set[str]:
         paths = {e.path for e in self.function_edits} | {e.path for e in self.call_edits}
-        return paths | {e.path for e in self.lock_edits}
+        return paths | {e.path for e in self.lock_edits} | {e.path for e in self.class_edits}
 
     def edits_for(self, path: str) -> tuple[list[FunctionEdit], list[CallEdit], list[LockEdit]]:
         return (
@@ -175,6 +226,9 @@ class PropagationPlan:
             [e for e in self.call_edits if e.path == path],
             [e for e in self.lock_edits if e.path == path],
         )
+
+    def class_edits_for(self, path: str) -> list[ClassEdit]:
+        return [e for e in self.class_edits if e.path == path]
 
 
 @dataclass(frozen=True)
@@ -203,8 +257,12 @@ class _Propagator:
         async_callbacks: Iterable[str],
         pytest_auto_mode: bool,
         async_variants: dict[str, str] | None = None,
+        async_aware_decorators: Iterable[str] = (),
     ) -> None:
         self.project = project
+        self.aware_decorators = frozenset(async_aware_decorators) | ASYNC_AWARE_DECORATORS
+        # project decorator id -> the functions turning async it decorates: (function, decorator line, chain)
+        self.decorated: dict[str, list[tuple[FunctionSummary, int, tuple[str, ...]]]] = {}
         self.async_variants = dict(async_variants or {})
         self.accepting = frozenset(async_callbacks) | BUILTIN_ASYNC_CALLBACKS
         self.pytest_auto_mode = pytest_auto_mode
@@ -279,6 +337,7 @@ class _Propagator:
                 continue
             self._turn_async(function, chain)
         self._settle_locks()
+        self._settle_decorators()
         self._use_async_variants()
         return self.plan
 
@@ -346,13 +405,168 @@ class _Propagator:
                 "cache the awaited value instead (for example with async-lru's alru_cache) or cache a sync helper",
             )
             return False
+        if function.is_method and function.name in ("setUpClass", "tearDownClass") and self._testcase(function):
+            self._block(
+                path,
+                line,
+                "unittest_class_hook",
+                f"{function.qualname} would need to await, but unittest calls {function.name} synchronously "
+                "(IsolatedAsyncioTestCase has no async counterpart)",
+                chain,
+                "move the awaited set-up into `async def asyncSetUp(self)` (it runs before each test), or run it "
+                "with `asyncio.run(...)` inside the class hook",
+            )
+            return False
+        return self._decorators_accept(function, chain)
+
+    # -- decorators -----------------------------------------------------------------------------
+    def _decorator_name(self, decorator: tuple[str, ...], function: FunctionSummary) -> str | None:
+        """The qualified name of a decorator (``fastapi.APIRouter.get`` for ``@router.get``), if known."""
+        module = self._module(function)
+        scope = self.project.functions.get(function.parent_id) if function.parent_id else None
+        value = self.project.value_of_chain(decorator, module, scope)
+        if value is not None and value[0] in ("external", "function", "class"):
+            return value[1]
+        if len(decorator) > 1:
+            head = self.project.value_of_chain(decorator[:-1], module, scope)
+            if head is not None and head[0] in ("external_instance", "instance"):
+                return f"{head[1]}.{decorator[-1]}"
+        return None
+
+    def _decorators_accept(self, function: FunctionSummary, chain: tuple[str, ...]) -> bool:
+        """Every decorator of a function turning async must work on a coroutine function."""
+        handled = PROPERTY_DECORATORS | CACHE_DECORATORS | CONTEXT_MANAGER_DECORATORS
+        for index, decorator in enumerate(function.decorators):
+            line = function.decorator_lines[index] if index < len(function.decorator_lines) else function.line
+            written = ".".join(decorator)
+            name = self._decorator_name(decorator, function)
+            names = {written, name} if name else {written}
+            if names & (handled | self.aware_decorators) or any(
+                n.startswith(ASYNC_AWARE_DECORATOR_PREFIXES) for n in names
+            ):
+                continue
+            if name is not None and name in self.project.functions:
+                self.decorated.setdefault(name, []).append((function, line, chain))
+                continue
+            shown = name or written
+            self._block(
+                function.path,
+                line,
+                "decorator",
+                f"{function.qualname} turns async, but @{written} comes from outside the project: it may call "
+                "the function without awaiting it",
+                chain,
+                f"if {shown} handles coroutine functions (it awaits them, or only registers or marks them), list "
+                f"`{shown}` under `async_aware_decorators` in the plan; otherwise use an async-aware equivalent, or "
+                "move the awaited work out of the decorated function",
+            )
+            return False
         return True
+
+    def _wrapper_of(self, decorator: FunctionSummary, depth: int = 0) -> tuple[FunctionSummary, str] | None:
+        """The nested ``wrapper`` a decorator returns, if it calls the wrapped function by its parameter:
+        (wrapper, parameter name). One level of decorator factory (``@retry(3)``) is seen through."""
+        if not decorator.params or depth > 1:
+            return None
+        param = decorator.params[0]
+        for _kind, returned in decorator.returned_values:
+            if len(returned) != 1 or returned[0] not in decorator.local_defs:
+                continue
+            inner = self.project.functions[decorator.local_defs[returned[0]]]
+            if any(call.is_call and call.chain == (param,) for call in inner.calls):
+                return inner, param
+            found = self._wrapper_of(inner, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    def _decorated_by(self, decorator: FunctionSummary) -> list[FunctionSummary]:
+        names = {decorator.name} | self.project._aliases.get(decorator.name, set())
+        found = []
+        for path in self.project.paths_where(lambda entry: bool(entry.decorator_names & names)):
+            for function in self.project.modules[path].functions.values():
+                if any(self._decorator_name(d, function) == decorator.id for d in function.decorators):
+                    found.append(function)
+        return found
+
+    def _settle_decorators(self) -> None:
+        """A project decorator around functions turning async: its wrapper turns async and awaits the
+        wrapped function when every function it decorates is async; otherwise it is a blocker."""
+        for decorator_id, uses in self.decorated.items():
+            decorator = self.project.functions[decorator_id]
+            first, line, chain = uses[0]
+            found = self._wrapper_of(decorator)
+            if found is None:
+                self._block(
+                    first.path,
+                    line,
+                    "decorator",
+                    f"{first.qualname} turns async, but its decorator {decorator.qualname} does not return a "
+                    "wrapper that calls the decorated function, so the tool cannot make it await",
+                    chain,
+                    f"write {decorator.qualname} as a functools.wraps-style decorator (a nested `wrapper` that calls "
+                    f"the wrapped function), or, if it works on coroutine functions unchanged, list `{decorator_id}` "
+                    "under `async_aware_decorators` in the plan",
+                )
+                continue
+            wrapper, param = found
+            staying_sync = [
+                f.qualname
+                for f in self._decorated_by(decorator)
+                if not (f.is_async or f.id in self.plan.async_functions)
+            ]
+            if staying_sync:
+                self._block(
+                    decorator.path,
+                    decorator.line,
+                    "decorator",
+                    f"@{decorator.qualname} decorates functions turning async ({first.qualname}) and sync ones "
+                    f"({', '.join(sorted(staying_sync))}); one wrapper cannot await for some and not others",
+                    chain,
+                    f"give the async functions their own decorator (a copy of {decorator.qualname} whose wrapper is "
+                    "`async def` and awaits the wrapped function)",
+                )
+                continue
+            if wrapper.is_async:
+                continue
+            module = self._module(wrapper)
+            self.plan.function_edits.append(FunctionEdit(wrapper.path, wrapper.id, wrapper.name_line, wrapper.name_col))
+            self.plan.function_sites[wrapper.id] = (wrapper.path, wrapper.line, wrapper.qualname)
+            for call in wrapper.calls:
+                if call.is_call and call.chain == (param,) and not call.awaited and not call.in_lambda:
+                    self._edit_call(module, call, AWAIT, decorator_id)
+            self.plan.resolutions.append(
+                f"{decorator.path}:{decorator.line}: decorator {decorator.qualname} -> async wrapper awaiting "
+                "the decorated function"
+            )
+
+    # -- unittest -------------------------------------------------------------------------------
+    def _testcase(self, function: FunctionSummary) -> tuple[str, tuple[str, ...], bool] | None:
+        """For a method of a unittest test case: (the class naming the unittest base, that base as
+        written, whether it is already IsolatedAsyncioTestCase)."""
+        if function.class_id is None:
+            return None
+        for class_id in self.project.mro(function.class_id):
+            cls = self.project.classes[class_id]
+            module = self.project.by_module[cls.module]
+            for base in cls.bases:
+                value = self.project.value_of_chain(base, module, None)
+                if value is None or value[0] != "external":
+                    continue
+                if value[1] in TESTCASE_BASES:
+                    return class_id, base, False
+                if value[1] in ASYNC_TESTCASE_BASES:
+                    return class_id, base, True
+        return None
 
     def _turn_async(self, function: FunctionSummary, chain: tuple[str, ...]) -> None:
         decorators = self._decorators(function)
         is_context_manager = bool(decorators & CONTEXT_MANAGER_DECORATORS)
-        is_test = self.is_test_function(function)
+        testcase = self._testcase(function)
+        # unittest runs a test case's test* methods wherever the module lives and whatever it is called
+        is_test = self.is_test_function(function) or (testcase is not None and function.name.startswith("test"))
         is_fixture = self.project.is_fixture(function)
+        rename = ASYNC_TEST_HOOKS.get(function.name) if testcase else None
         if is_fixture and not self.pytest_auto_mode:
             self._block(
                 function.path,
@@ -373,9 +587,22 @@ class _Propagator:
                 function.name_col,
                 to_async_context_manager=is_context_manager,
                 to_async_generator=function.is_generator and not is_context_manager,
-                add_asyncio_mark=is_test and not self.pytest_auto_mode,
+                add_asyncio_mark=is_test and not self.pytest_auto_mode and testcase is None,
+                rename=rename,
             )
         )
+        self._unwrap_asyncio_run(function)
+        if testcase is not None and (is_test or rename):
+            class_id, base, already_async = testcase
+            cls = self.project.classes[class_id]
+            if not already_async and not any(e.class_id == class_id for e in self.plan.class_edits):
+                self.plan.class_edits.append(ClassEdit(cls.path, class_id, cls.line, cls.name, base))
+                self.plan.resolutions.append(
+                    f"{cls.path}:{cls.line}: unittest.TestCase {cls.name} -> unittest.IsolatedAsyncioTestCase"
+                )
+            if rename:
+                self.plan.resolutions.append(f"{function.path}:{function.line}: {function.name} -> {rename}")
+            return  # unittest calls these
         if is_context_manager:
             self.plan.resolutions.append(f"{function.path}:{function.line}: @contextmanager -> @asynccontextmanager")
         elif function.is_generator:
@@ -385,11 +612,63 @@ class _Propagator:
         self._family(function, chain)
         self._visit_callers(function, chain, is_context_manager)
 
+    def _unwrap_asyncio_run(self, function: FunctionSummary) -> None:
+        """``asyncio.run(coro)`` inside a function turning async would start a loop inside the running one."""
+        module = self._module(function)
+        for call in function.calls:
+            if call.is_call and not call.in_lambda and call.context != GENEXP and call.chain[-1] == "run":
+                if self.project.value_of_chain(call.chain, module, function) == ("external", "asyncio.run"):
+                    self._edit_call(module, call, UNWRAP_RUN, "asyncio.run")
+                    self.plan.resolutions.append(f"{module.path}:{call.line}: asyncio.run(coro) -> await coro")
+
+    def _is_protocol(self, class_id: str) -> bool:
+        cls = self.project.classes[class_id]
+        module = self.project.by_module[cls.module]
+        for base in cls.bases:
+            value = self.project.value_of_chain(base, module, None)
+            if value is not None and value[0] == "external" and value[1] in PROTOCOL_BASES:
+                return True
+        return False
+
+    def _methods(self, class_id: str) -> set[str]:
+        return {name for c in self.project.mro(class_id) for name in self.project.classes[c].methods}
+
+    def _structural(self, function: FunctionSummary) -> set[str]:
+        """Classes tied to a method's class by a ``typing.Protocol`` it does not name: the protocols it
+        conforms to, or, for a protocol, every project class defining all its methods."""
+        assert function.class_id is not None
+        name = function.name
+        found: set[str] = set()
+        protocols = (
+            [function.class_id]
+            if self._is_protocol(function.class_id)
+            else [
+                class_id
+                for path in self.project.paths_where(lambda entry: "Protocol" in entry.base_names)
+                for class_id, cls in self.project.modules[path].classes.items()
+                if name in cls.methods and self._is_protocol(class_id)
+            ]
+        )
+        for protocol in protocols:
+            required = {m for m in self.project.classes[protocol].methods if not m.startswith("__")}
+            if function.class_id != protocol:
+                if required <= self._methods(function.class_id):
+                    found.add(protocol)
+                continue
+            for path in self.project.paths_where(lambda entry: name in entry.method_names):
+                for class_id in self.project.modules[path].classes:
+                    if class_id != protocol and not self._is_protocol(class_id) and required <= self._methods(class_id):
+                        found.add(class_id)
+        return found
+
     def _family(self, function: FunctionSummary, chain: tuple[str, ...]) -> None:
-        """A method turning async takes its overrides and overridden methods with it (dispatch is dynamic)."""
+        """A method turning async takes its overrides and overridden methods with it (dispatch is dynamic),
+        and so do the protocols it implements structurally and their other implementations."""
         if function.class_id is None:
             return
         related = set(self.project.mro(function.class_id)) | set(self.project.subclasses(function.class_id))
+        for structural in self._structural(function):
+            related |= {structural, *self.project.subclasses(structural)}
         for class_id in related:
             other = self.project.classes[class_id].methods.get(function.name)
             if other and other != function.id:
@@ -431,6 +710,17 @@ class _Propagator:
                 if ("function", function.id) in values:
                     yield module, caller, call, None
 
+    def _eager_consumer(self, call: CallRef, module: ModuleSummary, caller: FunctionSummary | None) -> bool:
+        """Is the generator expression around ``call`` consumed at once by a builtin that sees the same
+        values in a list (``sum``, ``sorted``, ``", ".join``…)?"""
+        if call.genexp_consumer is None or caller is None:
+            return False
+        name = call.genexp_consumer[0]
+        if name == "str.join":
+            return True
+        value = self.project.value_of_chain(tuple(name.split(".")), module, caller)
+        return value is not None and value[0] == "external" and value[1] in EAGER_CONSUMERS
+
     def _ambiguous(self, module: ModuleSummary, call: CallRef, function: FunctionSummary) -> None:
         if len(call.chain) == 1 and call.receiver_call is None:
             return  # an unresolved bare name is a different function (a builtin or a local value)
@@ -464,10 +754,55 @@ class _Propagator:
             "callback",
             f"{function.qualname} is passed as a value to {where}; its caller would get a coroutine and not await it",
             (*chain, caller.id if caller else "<module>"),
-            "pass a sync wrapper that schedules the coroutine (`lambda *a: asyncio.create_task(f(*a))`), or, if "
-            f"{where} awaits what its callbacks return, list it under `async_callbacks` in the plan",
+            self._callback_fix(function, call, module, caller, where),
         )
         return None
+
+    def _lambda_fix(self, call: CallRef, module: ModuleSummary, caller: FunctionSummary | None) -> str:
+        receiver = self.project.value_of_chain(call.lambda_arg_of, module, caller) if call.lambda_arg_of else None
+        qualified = receiver[1] if receiver and receiver[0] == "external" else None
+        if qualified in BUILTIN_CALLERS:  # sorted(key=lambda x: f(x)): the builtin would get coroutines
+            name = call.chain[-1]
+            return (
+                f"await the values before calling {qualified}: `keys = {{x: await {name}(x) for x in xs}}`, then "
+                f"`{qualified}(xs, key=keys.__getitem__)` (for map/filter: a list comprehension that awaits)"
+            )
+        return "replace the lambda with an `async def` function, and await it where it is called"
+
+    def _callback_fix(
+        self,
+        function: FunctionSummary,
+        call: CallRef,
+        module: ModuleSummary,
+        caller: FunctionSummary | None,
+        where: str,
+    ) -> str:
+        """A fix a person can apply for a function handed on as a value: it depends on who receives it."""
+        name = function.name
+        receiver = self.project.value_of_chain(call.arg_of, module, caller) if call.arg_of else None
+        qualified = receiver[1] if receiver and receiver[0] == "external" else None
+        if qualified in ("map", "filter"):
+            comprehension = (
+                f"[await {name}(x) for x in xs]" if qualified == "map" else f"[x for x in xs if await {name}(x)]"
+            )
+            return f"replace {qualified}(...) with a list comprehension that awaits: `{comprehension}`"
+        if qualified in BUILTIN_CALLERS:
+            return (
+                f"await the values first, then hand {where} a plain function over them: "
+                f"`keys = {{x: await {name}(x) for x in xs}}`, then `{where}(xs, key=keys.__getitem__)`"
+            )
+        if qualified is not None and qualified.startswith("threading."):
+            return f"give the thread a sync target that runs the coroutine: `target=lambda: asyncio.run({name}(...))`"
+        if call.arg_of is None:
+            return (
+                f"await {name} wherever the stored or returned function is called (`await handler(...)`), or keep a "
+                f"sync variant of {name} for this use; the tool cannot follow the value to its calls"
+            )
+        return (
+            f"if {where} awaits what its callbacks return, list `{qualified or where}` under `async_callbacks` in the "
+            f"plan; otherwise pass a sync wrapper that schedules the coroutine "
+            f"(`lambda *a: asyncio.get_running_loop().create_task({name}(*a))`)"
+        )
 
     def _call_site(
         self,
@@ -495,10 +830,13 @@ class _Propagator:
                 "lambda",
                 f"{'.'.join(call.chain)}() is called in a lambda, which cannot await",
                 here,
-                "replace the lambda with an `async def` function (and make its caller await it)",
+                self._lambda_fix(call, module, caller),
             )
             return
-        if call.context == GENEXP:
+        to_list = None
+        if call.context == GENEXP and self._eager_consumer(call, module, caller):
+            to_list = call.genexp_consumer
+        elif call.context == GENEXP:
             self._block(
                 module.path,
                 call.line,
@@ -509,6 +847,9 @@ class _Propagator:
                 "build a list first: `[await f(x) for x in xs]`, then pass the list on",
             )
             return
+        if call.context == ARGUMENT and call.arg_of is not None and call.arg_of[-1] == "run":
+            if self.project.value_of_chain(call.arg_of, module, caller) == ("external", "asyncio.run"):
+                return  # asyncio.run runs the coroutine (and becomes ``await`` if its caller turns async)
         if function.is_generator and not is_context_manager:
             if call.context in (FOR, COMP_FOR):
                 kind = ASYNC_FOR if call.context == FOR else ASYNC_COMP
@@ -535,7 +876,7 @@ class _Propagator:
                 )
                 return
             kind = ASYNC_WITH
-        elif call.context in (PLAIN, ARGUMENT, WITH, FOR, COMP_FOR):
+        elif call.context in (PLAIN, ARGUMENT, WITH, FOR, COMP_FOR) or to_list is not None:
             kind = AWAIT
         else:
             return
@@ -557,6 +898,14 @@ class _Propagator:
             )
             return
         self._edit_call(module, call, kind, function.id)
+        if to_list is not None:
+            consumer, line, col = to_list
+            if (module.path, line, col) not in self._edited:
+                self._edited.add((module.path, line, col))
+                self.plan.call_edits.append(CallEdit(module.path, line, col, GENEXP_LIST, consumer))
+                self.plan.resolutions.append(
+                    f"{module.path}:{line}: {consumer}(generator expression) -> {consumer}([list comprehension])"
+                )
         self._note_locks(module, caller, call, here)
         if caller.is_async or caller.id in self.plan.async_functions:
             return
@@ -658,8 +1007,9 @@ def propagate(
     async_callbacks: Iterable[str] = (),
     pytest_auto_mode: bool = True,
     async_variants: dict[str, str] | None = None,
+    async_aware_decorators: Iterable[str] = (),
 ) -> PropagationPlan:
     """Every edit that turning the seeds' facade calls into awaits implies, across the project."""
-    propagator = _Propagator(project, async_callbacks, pytest_auto_mode, async_variants)
+    propagator = _Propagator(project, async_callbacks, pytest_auto_mode, async_variants, async_aware_decorators)
     propagator.seed(seeds)
     return propagator.run()

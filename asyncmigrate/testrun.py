@@ -185,13 +185,7 @@ def _named_after(plan: Plan, path: str, test_modules: Sequence[str]) -> list[str
 
 def _project_files(plan: Plan) -> list[str]:
     """Root-relative paths of the Python files under the plan's source and tests roots."""
-    seen: dict[str, None] = {}
-    for top in [*plan.source, *plan.tests]:
-        start = plan.root / top
-        candidates: Iterable[Path] = [start] if start.is_file() else _walk(start) if start.is_dir() else []
-        for file in candidates:
-            seen.setdefault(file.relative_to(plan.root).as_posix(), None)
-    return list(seen)
+    return discover(plan.root, [*plan.source, *plan.tests])
 
 
 class _ImportReader:

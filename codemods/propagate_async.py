@@ -1,7 +1,12 @@
 """Apply a propagation plan to one file: ``def`` -> ``async def``, ``await`` at the call sites, and the
 automatic resolutions (``@contextmanager`` -> ``@asynccontextmanager`` with ``async with``, generators
 -> async generators with ``async for``, ``threading.Lock()`` -> ``asyncio.Lock()``, ``asyncio.run`` at a
-``__main__`` entry point, ``@pytest.mark.asyncio`` on tests when pytest-asyncio is in strict mode).
+``__main__`` entry point, ``@pytest.mark.asyncio`` on tests when pytest-asyncio is in strict mode,
+``asyncio.run(coro)`` -> ``await coro``, ``sum(g for …)`` -> ``sum([await … for …])``,
+``unittest.TestCase`` -> ``IsolatedAsyncioTestCase`` with ``setUp`` -> ``asyncSetUp``).
+
+It records every edit it applies; ``missing()`` names each planned edit it could not find or apply, and
+``compute_change`` turns those into blockers (a dropped ``await`` still compiles).
 
 The plan (``asyncmigrate.propagate.PropagationPlan``) is computed project-wide first; this codemod only
 finds the nodes it names, by the line and column of each callee's name token. Run standalone
@@ -28,7 +33,10 @@ from asyncmigrate.propagate import (
     ASYNC_WITH,
     ASYNCIO_RUN,
     AWAIT,
+    GENEXP_LIST,
+    UNWRAP_RUN,
     CallEdit,
+    ClassEdit,
     FunctionEdit,
     LockEdit,
     PropagationPlan,
@@ -44,6 +52,15 @@ def _token(node: cst.BaseExpression) -> cst.Name | None:
         return node
     if isinstance(node, cst.Attribute):
         return node.attr
+    return None
+
+
+def _dotted(node: cst.BaseExpression) -> tuple[str, ...] | None:
+    if isinstance(node, cst.Name):
+        return (node.value,)
+    if isinstance(node, cst.Attribute):
+        head = _dotted(node.value)
+        return (*head, node.attr.value) if head else None
     return None
 
 
@@ -67,7 +84,36 @@ class PropagateAsyncCommand(VisitorBasedCodemodCommand):
         self.functions: dict[tuple[int, int], FunctionEdit] = {}
         self.calls: dict[tuple[int, int], CallEdit] = {}
         self.locks: dict[tuple[int, int], LockEdit] = {}
-        self.applied = 0
+        self.classes: dict[tuple[int, str], ClassEdit] = {}
+        # what was applied, by the same keys: compared with the plan, so a dropped edit stops the apply
+        self.applied_functions: set[tuple[int, int]] = set()
+        self.applied_calls: set[tuple[int, int]] = set()
+        self.applied_locks: set[tuple[int, int]] = set()
+        self.applied_classes: set[tuple[int, str]] = set()
+
+    @property
+    def applied(self) -> int:
+        return (
+            len(self.applied_functions) + len(self.applied_calls) + len(self.applied_locks) + len(self.applied_classes)
+        )
+
+    def missing(self) -> list[tuple[int, str]]:
+        """Each planned edit of this file that was not applied: (line, what it was)."""
+        missing = [
+            (e.name_line, f"`async def {e.function}`")
+            for k, e in self.functions.items()
+            if k not in self.applied_functions
+        ]
+        missing += [(e.line, f"{e.kind} of {e.callee}") for k, e in self.calls.items() if k not in self.applied_calls]
+        missing += [
+            (e.line, f"asyncio.Lock for {e.lock}") for k, e in self.locks.items() if k not in self.applied_locks
+        ]
+        missing += [
+            (e.line, f"IsolatedAsyncioTestCase base of {e.name}")
+            for k, e in self.classes.items()
+            if k not in self.applied_classes
+        ]
+        return sorted(missing)
 
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
@@ -97,10 +143,11 @@ class PropagateAsyncCommand(VisitorBasedCodemodCommand):
         self.functions = {(e.name_line, e.name_col): e for e in functions}
         self.calls = {(e.line, e.col): e for e in calls}
         self.locks = {(e.line, e.col): e for e in locks}
+        self.classes = {(e.line, e.name): e for e in self.propagation.class_edits_for(path)}
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self._load_edits()
-        if not (self.functions or self.calls or self.locks):
+        if not (self.functions or self.calls or self.locks or self.classes):
             return tree
         return super().transform_module_impl(tree)
 
@@ -112,10 +159,13 @@ class PropagateAsyncCommand(VisitorBasedCodemodCommand):
 
     # --- functions -----------------------------------------------------------------------------
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
-        edit = self.functions.get(self._key(original_node.name) or (0, 0))
-        if edit is None or original_node.asynchronous is not None:
+        key = self._key(original_node.name) or (0, 0)
+        edit = self.functions.get(key)
+        if edit is None:
             return updated_node
-        self.applied += 1
+        self.applied_functions.add(key)
+        if original_node.asynchronous is not None:
+            return updated_node
         decorators = list(updated_node.decorators)
         if edit.to_async_context_manager:
             decorators = [self._async_context_manager(d) for d in decorators]
@@ -125,7 +175,32 @@ class PropagateAsyncCommand(VisitorBasedCodemodCommand):
         returns = updated_node.returns
         if returns is not None and (edit.to_async_context_manager or edit.to_async_generator):
             returns = self._async_return_annotation(returns)
-        return updated_node.with_changes(asynchronous=cst.Asynchronous(), decorators=decorators, returns=returns)
+        name = cst.Name(edit.rename) if edit.rename else updated_node.name
+        return updated_node.with_changes(
+            asynchronous=cst.Asynchronous(), decorators=decorators, returns=returns, name=name
+        )
+
+    # --- unittest test cases -------------------------------------------------------------------
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        position = self.get_metadata(PositionProvider, original_node.name, None)
+        key = (position.start.line if position else 0, original_node.name.value)
+        edit = self.classes.get(key)
+        if edit is None:
+            return updated_node
+        bases = []
+        for arg in updated_node.bases:
+            value = arg.value
+            if arg.keyword is None and _dotted(value) == edit.base:
+                self.applied_classes.add(key)
+                if isinstance(value, cst.Attribute):
+                    value = value.with_changes(attr=cst.Name("IsolatedAsyncioTestCase"))
+                else:
+                    AddImportsVisitor.add_needed_import(self.context, "unittest", "IsolatedAsyncioTestCase")
+                    RemoveImportsVisitor.remove_unused_import(self.context, "unittest", edit.base[-1])
+                    value = cst.Name("IsolatedAsyncioTestCase")
+                arg = arg.with_changes(value=value)
+            bases.append(arg)
+        return updated_node.with_changes(bases=bases)
 
     def _async_context_manager(self, decorator: cst.Decorator) -> cst.Decorator:
         expression = decorator.decorator
@@ -165,7 +240,7 @@ class PropagateAsyncCommand(VisitorBasedCodemodCommand):
             return updated_node
         lock = self.locks.get(key)
         if lock is not None:
-            self.applied += 1
+            self.applied_locks.add(key)
             AddImportsVisitor.add_needed_import(self.context, "asyncio")
             RemoveImportsVisitor.remove_unused_import(self.context, "threading")
             return updated_node.with_changes(func=cst.parse_expression("asyncio.Lock"))
@@ -173,11 +248,11 @@ class PropagateAsyncCommand(VisitorBasedCodemodCommand):
         if edit is None:
             return updated_node
         if edit.kind == AWAIT:
-            self.applied += 1
+            self.applied_calls.add(key)
             parent = self.get_metadata(ParentNodeProvider, original_node, None)
             return awaited(updated_node, parenthesize=needs_parentheses_for_await(parent, original_node))
         if edit.kind == ASYNC_VARIANT and edit.replacement:
-            self.applied += 1
+            self.applied_calls.add(key)
             func: cst.BaseExpression
             if "." in edit.replacement:  # a function: time.sleep -> asyncio.sleep
                 module, _, name = edit.replacement.rpartition(".")
@@ -191,22 +266,41 @@ class PropagateAsyncCommand(VisitorBasedCodemodCommand):
             call = updated_node.with_changes(func=func)
             return awaited(call, parenthesize=needs_parentheses_for_await(parent, original_node))
         if edit.kind == ASYNCIO_RUN:
-            self.applied += 1
+            self.applied_calls.add(key)
             AddImportsVisitor.add_needed_import(self.context, "asyncio")
             return cst.Call(func=cst.parse_expression("asyncio.run"), args=[cst.Arg(updated_node)])
+        if edit.kind == UNWRAP_RUN:
+            # ``asyncio.run(coro)`` with nothing but the coroutine: ``await coro`` (else left, and reported)
+            args = updated_node.args
+            if len(args) != 1 or args[0].keyword is not None or args[0].star:
+                return updated_node
+            self.applied_calls.add(key)
+            parent = self.get_metadata(ParentNodeProvider, original_node, None)
+            return awaited(args[0].value, parenthesize=needs_parentheses_for_await(parent, original_node))
+        if edit.kind == GENEXP_LIST:
+            args = updated_node.args
+            if len(args) != 1 or not isinstance(args[0].value, cst.GeneratorExp):
+                return updated_node
+            self.applied_calls.add(key)
+            generator = args[0].value
+            comprehension = cst.ListComp(elt=generator.elt, for_in=generator.for_in)
+            return updated_node.with_changes(args=[args[0].with_changes(value=comprehension)])
         return updated_node  # async with / async for are applied on the enclosing statement
 
     def _item_is_async(self, item: cst.WithItem) -> bool:
         expression = item.item
         token = _token(expression.func if isinstance(expression, cst.Call) else expression)
-        edit = self.calls.get(self._key(token) or (0, 0))
-        return edit is not None and edit.kind == ASYNC_WITH
+        key = self._key(token) or (0, 0)
+        edit = self.calls.get(key)
+        if edit is not None and edit.kind == ASYNC_WITH:
+            self.applied_calls.add(key)
+            return True
+        return False
 
     def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.With:
         flags = [self._item_is_async(item) for item in original_node.items]
         if not any(flags) or original_node.asynchronous is not None:
             return updated_node
-        self.applied += 1
         if all(flags):
             return updated_node.with_changes(asynchronous=cst.Asynchronous())
         # ``with a, b():`` where only b turns async: nest, keeping the order items are entered in
@@ -228,17 +322,19 @@ class PropagateAsyncCommand(VisitorBasedCodemodCommand):
     def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.For:
         if not isinstance(original_node.iter, cst.Call):
             return updated_node
-        edit = self.calls.get(self._key(_token(original_node.iter.func)) or (0, 0))
+        key = self._key(_token(original_node.iter.func)) or (0, 0)
+        edit = self.calls.get(key)
         if edit is None or edit.kind != ASYNC_FOR:
             return updated_node
-        self.applied += 1
+        self.applied_calls.add(key)
         return updated_node.with_changes(asynchronous=cst.Asynchronous())
 
     def leave_CompFor(self, original_node: cst.CompFor, updated_node: cst.CompFor) -> cst.CompFor:
         if not isinstance(original_node.iter, cst.Call):
             return updated_node
-        edit = self.calls.get(self._key(_token(original_node.iter.func)) or (0, 0))
+        key = self._key(_token(original_node.iter.func)) or (0, 0)
+        edit = self.calls.get(key)
         if edit is None or edit.kind != ASYNC_COMP:
             return updated_node
-        self.applied += 1
+        self.applied_calls.add(key)
         return updated_node.with_changes(asynchronous=cst.Asynchronous())

@@ -18,6 +18,7 @@ import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,10 @@ import asyncmigrate.apply as apply_module
 from asyncmigrate.apply import ApplyResult, apply_files, compute_change
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.plan import Plan, load_plan
+from asyncmigrate.propagate import AWAIT, CallEdit, PropagationPlan
 from asyncmigrate.types import FileStatus
+from codemods.propagate_async import PropagateAsyncCommand, _token
+from codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
 
 ASSETS = Path(__file__).parent / "assets"
 TARGETS = ["library/api.py", "library/catalog.py", "library/loans.py"]
@@ -121,6 +125,69 @@ def test_blocked_change_writes_nothing(library: Path) -> None:
     assert result.status is FileStatus.BLOCKED and not result.written
     changed = {path for path, digest in fingerprints(library).items() if before.get(path) != digest}
     assert changed == {"migration_plan.yaml"}  # the plan records the blocker; no source file moved
+
+
+# -- every planned edit is applied, or nothing is written (issue 10, item 4) ------------------------------
+
+
+def test_a_planned_edit_the_code_does_not_have_stops_the_apply(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = apply_module.propagate
+
+    def with_a_phantom_edit(*args: Any, **kwargs: Any) -> PropagationPlan:
+        plan = real(*args, **kwargs)
+        # an await at a position where there is no call: the codemod cannot apply it
+        plan.call_edits.append(CallEdit("library/catalog.py", 1, 0, AWAIT, "library.catalog.Catalog.title_of"))
+        return plan
+
+    monkeypatch.setattr(apply_module, "propagate", with_a_phantom_edit)
+    before = fingerprints(library)
+    plan, [result] = apply_files(load_plan(library / "migration_plan.yaml"), ["library/catalog.py"], run_tests=False)
+    assert [(b.kind, b.path, b.line) for b in result.change.blockers] == [("edit_not_applied", "library/catalog.py", 1)]
+    assert "await of library.catalog.Catalog.title_of" in result.change.blockers[0].message
+    assert result.status is FileStatus.BLOCKED and not result.written
+    changed = {path for path, digest in fingerprints(library).items() if before.get(path) != digest}
+    assert changed == {"migration_plan.yaml"}
+
+
+def test_a_dropped_await_is_caught_though_the_output_compiles(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = PropagateAsyncCommand.leave_Call
+
+    def dropping(self: PropagateAsyncCommand, original_node: Any, updated_node: Any) -> Any:
+        key = self._key(_token(original_node.func))
+        edit = self.calls.get(key) if key else None
+        if edit is not None and edit.kind == AWAIT and edit.path == "library/cli.py":
+            return updated_node  # a codemod bug: the await is silently left out
+        return real(self, original_node, updated_node)
+
+    monkeypatch.setattr(PropagateAsyncCommand, "leave_Call", dropping)
+    change = compute_change(load_plan(library / "migration_plan.yaml"), ["library/catalog.py"], use_cache=False)
+    dropped = [e for e in change.propagation.call_edits if e.path == "library/cli.py" and e.kind == AWAIT]
+    assert dropped
+    assert sorted((b.kind, b.path, b.line) for b in change.blockers) == sorted(
+        ("edit_not_applied", e.path, e.line) for e in dropped
+    )
+    for edit in change.changed:  # it all still compiles: compiling proves nothing
+        compile(edit.after, edit.path, "exec", dont_inherit=True)
+
+
+def test_a_facade_call_the_writing_pass_left_alone_stops_the_apply(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = apply_module._codemod
+
+    def forgetful(command: Any, path: str, data: bytes) -> bytes:
+        output = real(command, path, data)
+        if isinstance(command, RewriteFacadeCallsCommand) and not command.plan_only:
+            command.outcome.rewritten.pop()  # as if the last planned call had been skipped
+        return output
+
+    monkeypatch.setattr(apply_module, "_codemod", forgetful)
+    change = compute_change(load_plan(library / "migration_plan.yaml"), ["library/catalog.py"], use_cache=False)
+    last = [c for c in change.rewritten if c.path == "library/catalog.py"][-1]
+    assert [(b.kind, b.path, b.line) for b in change.blockers] == [
+        ("edit_not_applied", "library/catalog.py", last.line)
+    ]
+    assert f"rewrite of {last.receiver}.{last.method}()" in change.blockers[0].message
 
 
 # -- idempotence ------------------------------------------------------------------------------------------

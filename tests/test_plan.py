@@ -19,6 +19,12 @@ def test_loads_the_shop_plan(shop: Path) -> None:
     assert plan.unmapped == ("vacuum",)
     assert [p.id for p in plan.phases] == [1, 2]
     assert [e.path for e in plan.entries()] == ["shop/handlers.py", "shop/service.py", "tests/test_service.py"]
+    assert plan.async_aware_decorators == ()
+
+
+def test_async_aware_decorators_are_read(edit_plan: Callable[[str, str], Path]) -> None:
+    path = edit_plan("source: shop", "source: shop\nasync_aware_decorators: [atexit.register, app.deco.traced]")
+    assert load_plan(path).async_aware_decorators == ("atexit.register", "app.deco.traced")
 
 
 # Each malformed plan: (old text, new text, expected line, text the message must contain)
@@ -58,6 +64,18 @@ MALFORMED = {
         "status: done, history: []}\n  - id: 2",
         24,
         "'done' is not one of pending",
+    ),
+    "async-aware decorator not a dotted name": (
+        "source: shop",
+        "source: shop\nasync_aware_decorators: [atexit.register, 'not a name']",
+        4,
+        "async_aware_decorators[1]: must be a dotted name",
+    ),
+    "async-aware decorators not a list": (
+        "source: shop",
+        "source: shop\nasync_aware_decorators: atexit.register",
+        4,
+        "async_aware_decorators: must be a list",
     ),
     "missing required key": ("version: 1\n", "", 2, "version: required key is missing"),
     "file listed twice": ("path: tests/test_service.py", "path: shop/service.py", 29, "already listed in phase 2"),

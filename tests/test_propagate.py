@@ -21,6 +21,8 @@ from asyncmigrate.propagate import (
     ASYNC_WITH,
     ASYNCIO_RUN,
     AWAIT,
+    GENEXP_LIST,
+    UNWRAP_RUN,
     Blocker,
     PropagationPlan,
     Seed,
@@ -652,17 +654,19 @@ def test_property_getter_with_a_setter_is_a_blocker(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "where"),
+    ("body", "where", "fix"),
     [
-        ("return sorted([1], key=load)", "sorted"),
-        ("return list(map(load, [1]))", "map"),
-        ("threading.Thread(target=load).start()", "threading.Thread"),
-        ("handlers = {'load': load}\n    return handlers", "a variable or container"),
-        ("return load", "a variable or container"),
+        ("return sorted([1], key=load)", "sorted", "`sorted(xs, key=keys.__getitem__)`"),
+        ("return list(map(load, [1]))", "map", "`[await load(x) for x in xs]`"),
+        ("return list(filter(load, [1]))", "filter", "`[x for x in xs if await load(x)]`"),
+        ("threading.Thread(target=load).start()", "threading.Thread", "`target=lambda: asyncio.run(load(...))`"),
+        ("register(load)", "register", "list `register` under `async_callbacks`"),
+        ("handlers = {'load': load}\n    return handlers", "a variable or container", "`await handler(...)`"),
+        ("return load", "a variable or container", "`await handler(...)`"),
     ],
-    ids=["sorted-key", "map", "thread-target", "stored", "returned"],
+    ids=["sorted-key", "map", "filter", "thread-target", "library-callback", "stored", "returned"],
 )
-def test_function_passed_as_a_value(tmp_path: Path, body: str, where: str) -> None:
+def test_function_passed_as_a_value(tmp_path: Path, body: str, where: str, fix: str) -> None:
     proj = project(
         tmp_path, {"app/m.py": f"import threading\n\ndef load(x=0):\n    return x\n\ndef wire():\n    {body}\n"}
     )
@@ -670,7 +674,9 @@ def test_function_passed_as_a_value(tmp_path: Path, body: str, where: str) -> No
     [blocker] = plan.blockers
     assert (blocker.kind, blocker.line) == ("callback", 7)
     assert f"passed as a value to {where}" in blocker.message
-    assert "async_callbacks" in blocker.fix
+    # a fix a person can apply: never "list sorted as an async callback"
+    assert fix in blocker.fix
+    assert ("async_callbacks" in blocker.fix) == (where == "register")
     assert blocker.chain == ("app.m.load", "app.m.wire")
 
 
@@ -679,7 +685,12 @@ def test_function_passed_as_a_value(tmp_path: Path, body: str, where: str) -> No
     [
         ("def load():\n    return 1\n\ndef f():\n    return lambda: load()\n", "lambda", 5),
         (
-            "def load():\n    return 1\n\ndef f():\n    return sum(load() for _ in range(3))\n",
+            "def load():\n    return 1\n\ndef f():\n    return iter(load() for _ in range(3))\n",
+            "generator_expression",
+            5,
+        ),
+        (
+            "def load():\n    return 1\n\ndef f():\n    return sum(sum(load() for _ in y) for y in [[1]])\n",
             "generator_expression",
             5,
         ),
@@ -692,7 +703,14 @@ def test_function_passed_as_a_value(tmp_path: Path, body: str, where: str) -> No
         ),
         ("def load():\n    return 1\n\nVALUE = load()\n", "module_level", 4),
     ],
-    ids=["lambda", "generator-expression", "generator-without-for", "context-manager-without-with", "module-level"],
+    ids=[
+        "lambda",
+        "generator-expression",
+        "nested-generator-expression",
+        "generator-without-for",
+        "context-manager-without-with",
+        "module-level",
+    ],
 )
 def test_call_sites_that_cannot_await(tmp_path: Path, source: str, kind: str, line: int) -> None:
     proj = project(tmp_path, {"app/m.py": source})
@@ -809,3 +827,342 @@ def test_blocked_caller_is_reported_not_raised(tmp_path: Path, source: str, kind
     plan = load_plan(planned(tmp_path, source))
     change = compute_change(plan, ["app/m.py"], use_cache=False)
     assert [b.kind for b in change.blockers] == [kind]
+
+
+# -- issue 10: the constructs real code is made of ----------------------------------------------------
+
+
+def test_super_calls_are_awaited_and_the_hierarchy_turns_together_across_modules(tmp_path: Path) -> None:
+    proj = project(
+        tmp_path,
+        {
+            "app/base.py": """
+                class Base:
+                    def load(self, key):
+                        return key
+            """,
+            "app/child.py": """
+                from app.base import Base
+
+                class Child(Base):
+                    def __init__(self):
+                        super().__init__()
+
+                    def load(self, key):
+                        return super().load(key) + 1
+
+                class GrandChild(Child):
+                    def load(self, key):
+                        return super(GrandChild, self).load(key)
+            """,
+        },
+    )
+    plan = run(proj, "app.base.Base.load")
+    assert plan.blockers == [] and plan.ambiguities == []
+    assert set(plan.async_functions) == {"app.base.Base.load", "app.child.Child.load", "app.child.GrandChild.load"}
+    assert edits(plan, "app/child.py") == [(8, AWAIT), (12, AWAIT)]
+
+
+def test_protocol_implementations_nominal_and_structural_and_callers_typed_with_it(tmp_path: Path) -> None:
+    proj = project(
+        tmp_path,
+        {
+            "app/ports.py": """
+                from abc import ABC, abstractmethod
+                from typing import Protocol
+
+                class Source(Protocol):
+                    def level(self, sku): ...
+                    def name(self): ...
+
+                class Sink(ABC):
+                    @abstractmethod
+                    def put(self, sku): ...
+            """,
+            "app/impl.py": """
+                from app.ports import Sink
+
+                class DbSource:  # a Source by shape
+                    def level(self, sku):
+                        return 1
+                    def name(self):
+                        return "db"
+
+                class Fixed:  # a Source by shape too
+                    def level(self, sku):
+                        return 2
+                    def name(self):
+                        return "fixed"
+
+                class HalfSource:  # no name(): not a Source
+                    def level(self, sku):
+                        return 3
+
+                class DbSink(Sink):
+                    def put(self, sku):
+                        return DbSource().level(sku)
+
+                class MemorySink(Sink):
+                    def put(self, sku):
+                        return None
+            """,
+            "app/use.py": """
+                from app.ports import Sink, Source
+
+                def total(source: Source, skus):
+                    return sum([source.level(s) for s in skus])
+
+                def store(sink: Sink, sku):
+                    return sink.put(sku)
+            """,
+        },
+    )
+    plan = run(proj, "app.impl.DbSource.level")
+    assert plan.blockers == []
+    assert set(plan.async_functions) == {
+        "app.impl.DbSource.level",
+        "app.ports.Source.level",
+        "app.impl.Fixed.level",
+        "app.use.total",
+        "app.impl.DbSink.put",
+        "app.ports.Sink.put",
+        "app.impl.MemorySink.put",
+        "app.use.store",
+    }
+    assert edits(plan, "app/use.py") == [(4, AWAIT), (7, AWAIT)]
+
+
+PROJECT_DECORATORS = """
+    import functools
+
+    def timed(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            result = fn(*args, **kwargs)
+            return result
+        return wrapper
+
+    def retry(times):
+        def decorate(fn):
+            @functools.wraps(fn)
+            def wrapper(*args):
+                return fn(*args)
+            return wrapper
+        return decorate
+
+    def register(fn):
+        HANDLERS.append(fn)
+        return fn
+
+    HANDLERS = []
+"""
+
+
+def test_wraps_decorator_around_only_async_functions_gets_an_async_wrapper(tmp_path: Path) -> None:
+    proj = project(
+        tmp_path,
+        {
+            "app/deco.py": PROJECT_DECORATORS,
+            "app/m.py": """
+                from app.deco import retry, timed
+
+                def load():
+                    return 1
+
+                @timed
+                def first():
+                    return load()
+
+                @retry(3)
+                def second():
+                    return load()
+            """,
+        },
+    )
+    plan = run(proj, "app.m.load")
+    assert plan.blockers == []
+    wrappers = {e.function for e in plan.function_edits if e.path == "app/deco.py"}
+    assert wrappers == {"app.deco.timed.<locals>.wrapper", "app.deco.retry.<locals>.decorate.<locals>.wrapper"}
+    assert edits(plan, "app/deco.py") == [(6, AWAIT), (14, AWAIT)]
+
+
+@pytest.mark.parametrize(
+    ("decorated", "kind", "where", "fix"),
+    [
+        (
+            "@timed\ndef first():\n    return load()\n\n@timed\ndef other():\n    return 2\n",
+            "decorator",
+            ("app/deco.py", 3),
+            "give the async functions their own decorator",
+        ),
+        ("@register\ndef first():\n    return load()\n", "decorator", ("app/m.py", 6), "functools.wraps-style"),
+        (
+            "import atexit\n\n@atexit.register\ndef first():\n    return load()\n",
+            "decorator",
+            ("app/m.py", 8),
+            "list `atexit.register` under `async_aware_decorators`",
+        ),
+    ],
+    ids=["project-decorator-on-both-kinds", "project-decorator-without-wrapper", "decorator-from-outside"],
+)
+def test_decorators_that_cannot_follow_are_blockers_at_the_decorator(
+    tmp_path: Path, decorated: str, kind: str, where: tuple[str, int], fix: str
+) -> None:
+    proj = project(
+        tmp_path,
+        {
+            "app/deco.py": PROJECT_DECORATORS,
+            "app/m.py": "from app.deco import register, timed\n\ndef load():\n    return 1\n\n" + decorated,
+        },
+    )
+    plan = run(proj, "app.m.load")
+    [blocker] = plan.blockers
+    assert (blocker.kind, (blocker.path, blocker.line)) == (kind, where)
+    assert fix in blocker.fix
+    assert blocker.chain[:2] == ("app.m.load", "app.m.first")
+    assert not any(e.path == "app/deco.py" for e in plan.function_edits)
+
+
+def test_a_decorator_the_plan_lists_as_async_aware_is_no_blocker(tmp_path: Path) -> None:
+    proj = project(
+        tmp_path,
+        {"app/m.py": "import atexit\n\ndef load():\n    return 1\n\n@atexit.register\ndef f():\n    return load()\n"},
+    )
+    seeds = [Seed(proj.functions["app.m.load"], "test seed")]
+    plan = propagate(proj, seeds, async_aware_decorators=["atexit.register"])
+    assert plan.blockers == [] and "app.m.f" in plan.async_functions
+
+
+UNITTEST_CASE = """
+    import unittest
+    from unittest import TestCase
+
+    from app.m import load
+
+    class LoadTests(unittest.TestCase):
+        def setUp(self):
+            self.value = load()
+
+        def tearDown(self):
+            self.value = None
+
+        def helper(self):
+            return load()
+
+        def test_load(self):
+            self.assertEqual(self.helper(), 1)
+
+        def test_plain(self):
+            self.assertTrue(True)
+
+    class OtherTests(TestCase):
+        def test_other(self):
+            self.assertEqual(load(), 1)
+"""
+
+
+@pytest.mark.parametrize("auto", [True, False], ids=["auto-mode", "strict-mode"])
+def test_unittest_case_becomes_isolated_asyncio_with_async_hooks(tmp_path: Path, auto: bool) -> None:
+    proj = project(tmp_path, {"app/m.py": LEAF, "tests/test_m.py": UNITTEST_CASE})
+    plan = run(proj, "app.m.load", auto=auto)
+    assert plan.blockers == []
+    assert [(e.name, e.line, e.base) for e in plan.class_edits] == [
+        ("LoadTests", 6, ("unittest", "TestCase")),
+        ("OtherTests", 22, ("TestCase",)),
+    ]
+    made = {e.function.rsplit(".", 1)[-1]: e for e in plan.function_edits if e.path == "tests/test_m.py"}
+    assert set(made) == {"setUp", "helper", "test_load", "test_other"}
+    assert made["setUp"].rename == "asyncSetUp"
+    # never a pytest mark on a unittest method: IsolatedAsyncioTestCase runs it
+    assert not any(e.add_asyncio_mark for e in made.values())
+
+
+def test_unittest_class_hook_that_would_await_is_a_blocker(tmp_path: Path) -> None:
+    case = "import unittest\nfrom app.m import load\n\nclass T(unittest.TestCase):\n    @classmethod\n"
+    case += "    def setUpClass(cls):\n        cls.value = load()\n\n    def test_it(self):\n        pass\n"
+    proj = project(tmp_path, {"app/m.py": LEAF, "tests/test_m.py": case})
+    plan = run(proj, "app.m.load")
+    [blocker] = plan.blockers
+    assert (blocker.kind, blocker.path, blocker.line) == ("unittest_class_hook", "tests/test_m.py", 6)
+    assert "asyncSetUp" in blocker.fix
+    assert plan.class_edits == []
+
+
+def test_asyncio_run_inside_a_function_turning_async_becomes_await(tmp_path: Path) -> None:
+    proj = project(
+        tmp_path,
+        {
+            "app/m.py": """
+                import asyncio
+                from asyncio import run
+
+                async def remote():
+                    return 1
+
+                def load():
+                    return 1
+
+                def refresh():
+                    a = asyncio.run(remote())
+                    b = run(remote())
+                    return a + b + load()
+
+                def untouched():
+                    return asyncio.run(remote())
+
+                def starts():
+                    return asyncio.run(load())
+            """,
+        },
+    )
+    plan = run(proj, "app.m.load")
+    assert plan.blockers == []
+    # refresh turns async: its asyncio.run calls become awaits; asyncio.run(load()) already runs the coroutine
+    assert edits(plan, "app/m.py") == [(11, UNWRAP_RUN), (12, UNWRAP_RUN), (13, AWAIT)]
+    assert "app.m.starts" not in plan.async_functions
+
+
+@pytest.mark.parametrize("consumer", ["sum", "any", "all", "min", "max", "sorted", "list", "tuple", "set", "dict"])
+def test_generator_expression_consumed_at_once_becomes_an_awaiting_list(tmp_path: Path, consumer: str) -> None:
+    element = "(x, load(x))" if consumer == "dict" else "load(x)"
+    source = f"def load(x):\n    return x\n\ndef f(xs):\n    return {consumer}({element} for x in xs)\n"
+    proj = project(tmp_path, {"app/m.py": source})
+    plan = run(proj, "app.m.load")
+    assert plan.blockers == []
+    kinds = sorted((e.line, e.col, e.kind) for e in plan.call_edits)
+    assert kinds == sorted([(5, 11, GENEXP_LIST), (5, 11 + len(consumer) + 1 + element.index("load"), AWAIT)])
+
+
+def test_str_join_over_a_generator_expression(tmp_path: Path) -> None:
+    source = 'def load(x):\n    return x\n\ndef f(xs):\n    return ", ".join(load(x) for x in xs)\n'
+    plan = run(project(tmp_path, {"app/m.py": source}), "app.m.load")
+    assert plan.blockers == []
+    assert edits(plan, "app/m.py") == [(5, AWAIT), (5, GENEXP_LIST)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["return (load(x) for x in xs)", "g = (load(x) for x in xs)\n    return g", "return zip(load(x) for x in xs)"],
+    ids=["returned", "stored", "lazy-consumer"],
+)
+def test_any_other_generator_expression_stays_a_blocker(tmp_path: Path, body: str) -> None:
+    source = f"def load(x):\n    return x\n\ndef f(xs):\n    {body}\n"
+    plan = run(project(tmp_path, {"app/m.py": source}), "app.m.load")
+    assert [b.kind for b in plan.blockers] == ["generator_expression"]
+    assert not any(e.kind == GENEXP_LIST for e in plan.call_edits)
+
+
+def test_test_case_outside_a_test_named_module_still_becomes_isolated_asyncio(tmp_path: Path) -> None:
+    case = "import unittest\nfrom app.m import load\n\nclass Checks(unittest.TestCase):\n"
+    case += "    def test_it(self):\n        self.assertEqual(load(), 1)\n"
+    proj = project(tmp_path, {"app/m.py": LEAF, "app/checks.py": case})
+    plan = run(proj, "app.m.load")
+    assert [(e.path, e.name) for e in plan.class_edits] == [("app/checks.py", "Checks")]
+    assert "app.checks.Checks.test_it" in plan.async_functions
+
+
+def test_a_lambda_handed_to_a_builtin_gets_a_fix_that_works_with_the_builtin(tmp_path: Path) -> None:
+    source = "def load(x):\n    return x\n\ndef f(xs):\n    return sorted(xs, key=lambda x: load(x))\n"
+    [blocker] = run(project(tmp_path, {"app/m.py": source}), "app.m.load").blockers
+    assert blocker.kind == "lambda"
+    assert "`keys = {x: await load(x) for x in xs}`" in blocker.fix and "async def" not in blocker.fix

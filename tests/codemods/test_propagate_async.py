@@ -26,7 +26,10 @@ from asyncmigrate.propagate import (
     ASYNC_WITH,
     ASYNCIO_RUN,
     AWAIT,
+    GENEXP_LIST,
+    UNWRAP_RUN,
     CallEdit,
+    ClassEdit,
     FunctionEdit,
     LockEdit,
     PropagationPlan,
@@ -314,6 +317,113 @@ class TestPropagateAsync(CodemodTest):
             call_edits=[call(before, "assert total()", token="total")],
         )
         self.check(before, after, plan)
+
+    # -- issue 10: asyncio.run, consumed generator expressions, unittest cases ---------------------------
+
+    def test_asyncio_run_in_a_function_turning_async_becomes_await(self) -> None:
+        before = """
+            import asyncio
+
+            def refresh(key):
+                return asyncio.run(remote(key)).value
+        """
+        after = """
+            import asyncio
+
+            async def refresh(key):
+                return (await remote(key)).value
+        """
+        plan = PropagationPlan(
+            function_edits=[function(before, "refresh")],
+            call_edits=[call(before, "asyncio.run", UNWRAP_RUN, token="run")],
+        )
+        self.check(before, after, plan)
+
+    def test_generator_expressions_consumed_at_once_become_awaiting_lists(self) -> None:
+        before = """
+            def report(xs):
+                total = sum(load(x) for x in xs)
+                names = ", ".join(f"{x}={load(x)}" for x in xs if x)
+                return total, names
+        """
+        after = """
+            async def report(xs):
+                total = sum([await load(x) for x in xs])
+                names = ", ".join([f"{x}={await load(x)}" for x in xs if x])
+                return total, names
+        """
+        plan = PropagationPlan(
+            function_edits=[function(before, "report")],
+            call_edits=[
+                call(before, "sum", GENEXP_LIST),
+                call(before, "load(x)"),
+                call(before, "join", GENEXP_LIST),
+                call(before, "load(x)", nth=1),
+            ],
+        )
+        self.check(before, after, plan)
+
+    def test_unittest_case_becomes_isolated_asyncio_test_case(self) -> None:
+        before = """
+            import unittest
+            from unittest import TestCase
+
+            class LoadTests(unittest.TestCase):
+                def setUp(self):
+                    self.value = load()
+
+                def test_load(self):
+                    self.assertEqual(load(), 1)
+
+            class OtherTests(TestCase, Mixin):
+                def test_other(self):
+                    self.assertEqual(load(), 1)
+        """
+        after = """
+            import unittest
+            from unittest import IsolatedAsyncioTestCase
+
+            class LoadTests(unittest.IsolatedAsyncioTestCase):
+                async def asyncSetUp(self):
+                    self.value = await load()
+
+                async def test_load(self):
+                    self.assertEqual(await load(), 1)
+
+            class OtherTests(IsolatedAsyncioTestCase, Mixin):
+                async def test_other(self):
+                    self.assertEqual(await load(), 1)
+        """
+        plan = PropagationPlan(
+            function_edits=[
+                FunctionEdit(PATH, "app.mod.LoadTests.setUp", *_shift(at(before, "def setUp"), 4), rename="asyncSetUp"),
+                function(before, "test_load"),
+                function(before, "test_other"),
+            ],
+            call_edits=[call(before, "load()"), call(before, "load()", nth=1), call(before, "load()", nth=2)],
+            class_edits=[
+                ClassEdit(PATH, "app.mod.LoadTests", at(before, "LoadTests")[0], "LoadTests", ("unittest", "TestCase")),
+                ClassEdit(PATH, "app.mod.OtherTests", at(before, "OtherTests")[0], "OtherTests", ("TestCase",)),
+            ],
+        )
+        self.check(before, after, plan)
+
+
+def _shift(position: tuple[int, int], columns: int) -> tuple[int, int]:
+    return position[0], position[1] + columns
+
+
+def test_edits_the_code_does_not_fit_are_reported_missing() -> None:
+    """The codemod reports what it applied; a planned edit it could not apply is named with its line."""
+    code = "import asyncio\n\ndef refresh():\n    return asyncio.run(remote(), debug=True)\n"
+    plan = PropagationPlan(
+        function_edits=[FunctionEdit(PATH, "app.mod.refresh", 3, 4)],
+        call_edits=[CallEdit(PATH, 4, 19, UNWRAP_RUN, "asyncio.run"), CallEdit(PATH, 2, 0, AWAIT, "app.mod.gone")],
+    )
+    command = PropagateAsyncCommand(CodemodContext(filename=PATH), propagation=plan, path=PATH)
+    output = command.transform_module(cst.parse_module(code)).code
+    assert "asyncio.run(remote(), debug=True)" in output and "async def refresh" in output
+    assert command.missing() == [(2, "await of app.mod.gone"), (4, "asyncio_run_unwrap of asyncio.run")]
 
 
 # -- golden pairs: whole projects applied file by file ----------------------------------------------------

@@ -1,0 +1,27 @@
+"""Counters that adjust the base count: overrides calling super()."""
+
+from __future__ import annotations
+
+from warehouse.base import Counter
+
+
+class ReservedAwareCounter(Counter):
+    def __init__(self, held: int = 0) -> None:
+        self.held = held
+
+    async def count(self, sku: str) -> int:
+        return max(await super().count(sku) - self.held, 0)
+
+
+class LoggingCounter(ReservedAwareCounter):
+    def __init__(self) -> None:
+        super().__init__(held=1)
+        self.seen: list[str] = []
+
+    async def count(self, sku: str) -> int:
+        self.seen.append(sku)
+        return await super().count(sku)
+
+
+async def count_all(counter: Counter, skus: list[str]) -> dict[str, int]:
+    return dict([(sku, await counter.count(sku)) for sku in skus])
