@@ -53,7 +53,7 @@ def main() -> int:
     for kind in KINDS:
         print(f"  {kind:<20} {counts[kind]}")
     print("per template (programs using it):")
-    for template in sorted({key.split(':')[0] for key in by_template}):
+    for template in sorted({key.split(":")[0] for key in by_template}):
         row = ", ".join(f"{k} {by_template[f'{template}:{k}']}" for k in KINDS if by_template[f"{template}:{k}"])
         print(f"  {template:<22} {row}")
     return 1 if any(counts[kind] for kind in FAULTS) else 0

@@ -105,7 +105,8 @@ phases:
   - id: 1
     name: Generated
     files:
-      - {path: fz/app.py, complexity: low, effort_minutes: 5, risk: low, repositories: [item], status: pending, history: []}
+      - {path: fz/app.py, complexity: low, effort_minutes: 5, risk: low, repositories: [item],
+         status: pending, history: []}
 """
 
 RUNNER = """import asyncio
