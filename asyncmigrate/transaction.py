@@ -428,7 +428,10 @@ def _load_manifest(path: Path) -> dict[str, Any]:
 
 
 def _save_manifest(path: Path, document: dict[str, Any]) -> None:
-    _write_atomic(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"), 0o644)
+    try:
+        _write_atomic(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"), 0o644)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
 
 
 def _save_manifest_or_explain(path: Path, document: dict[str, Any], kept: str) -> None:
@@ -492,7 +495,11 @@ def _back_up(
         target = _target(root, change.path)
         mode = stat.S_IMODE(target.stat().st_mode) if change.before is not None else None
         if change.before is not None:
-            _write_durable(directory / "files" / change.path, change.before)
+            backup = directory / "files" / change.path
+            try:
+                _write_durable(backup, change.before)
+            except OSError as exc:
+                raise OSError(exc.errno, exc.strerror, str(backup)) from None
         else:
             created_dirs.extend(d for d in _created_dirs(root, change.path) if d not in created_dirs)
         files.append(
@@ -600,13 +607,18 @@ def restore(root: Path, transaction_id: str, *, plan_step: Mapping[str, Any] | N
     document = _load_manifest(manifest)
     if document["state"] == RESTORED:
         return _record(document)
-    if document["state"] != RESTORING or plan_step is not None:
-        if plan_step is not None:
-            document["plan_step"], document["plan_recorded"] = dict(plan_step), False
-        elif document["state"] == WRITTEN:
-            # Undoing written files without a step of their own: an unrecorded commit step would now
-            # describe files that are gone, so it must not be recorded later.
-            document["plan_step"], document["plan_recorded"] = None, True
+    state = document["state"]
+    if plan_step is not None:
+        document["plan_step"], document["plan_recorded"] = dict(plan_step), False
+    elif state == WRITTEN:
+        # Undoing written files without a step of their own: an unrecorded commit step would now
+        # describe files that are gone, so it must not be recorded later.
+        document["plan_step"], document["plan_recorded"] = None, True
+    if state == WRITTEN or (state == RESTORING and plan_step is not None):
+        # From 'written' on, a restore killed half way must be finished, not forgotten: say so first.
+        # A 'writing' transaction needs no such mark (recovery restores it anyway), which also lets a
+        # full disk undo a failed write.
+        state = RESTORING
         document["state"] = RESTORING
         _save_manifest_or_explain(manifest, document, "no file was restored")
     try:
@@ -614,7 +626,7 @@ def restore(root: Path, transaction_id: str, *, plan_step: Mapping[str, Any] | N
     except OSError as exc:
         raise AsyncMigrateError(
             f"could not restore {exc.filename or 'a file'} ({exc.strerror}); transaction {transaction_id} stays "
-            "'restoring' and the next apply, rollback or mark finishes it"
+            f"'{state}' and the next apply, rollback or mark finishes it"
         ) from None
     crash_point("files-restored")
     document["state"] = RESTORED
@@ -622,7 +634,7 @@ def restore(root: Path, transaction_id: str, *, plan_step: Mapping[str, Any] | N
     _save_manifest_or_explain(
         manifest,
         document,
-        f"every file was restored; transaction {transaction_id} stays 'restoring' until the next apply, "
+        f"every file was restored; transaction {transaction_id} stays '{state}' until the next apply, "
         "rollback or mark",
     )
     return _record(document)
