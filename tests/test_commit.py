@@ -245,7 +245,7 @@ def _wait_for(condition: object, seconds: float = 300) -> None:
 
 # The tests start a grandchild and then wait: orphans would outlive the apply.
 SLOW_TESTS = (
-    "test_command: [python, -c, \"import pathlib, subprocess, sys, time; "
+    'test_command: [python, -c, "import pathlib, subprocess, sys, time; '
     "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); "
     "pathlib.Path('started').touch(); time.sleep(120)\"]"
 )

@@ -58,9 +58,7 @@ def _temp_files(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.tmp"))
 
 
-def test_a_call_graph_cache_that_cannot_be_written_is_not_written(
-    shop: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_call_graph_cache_that_cannot_be_written_is_not_written(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write = asyncmigrate.plan.atomic_write_bytes
 
     def cache_full(path: Path, data: bytes, **kwargs: Any) -> None:
