@@ -98,7 +98,7 @@ def state_dir(root: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     gitignore = directory / ".gitignore"
     if not gitignore.exists():
-        gitignore.write_text("*\n")
+        _write_atomic(gitignore, b"*\n", None)  # never an empty one left by a full disk
     return directory
 
 

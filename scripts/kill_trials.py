@@ -3,14 +3,14 @@
     python scripts/kill_trials.py --trials 50 [--sigterm-trials 10] [--seed 1] [--fixture tests/assets/shop]
 
 Each trial copies the fixture, starts the CLI in a subprocess (in turn: `apply FILE` with its tests,
-`apply FILE --no-test`, `rollback FILE` after an apply), sends SIGKILL after a random delay drawn over
-the command's measured duration, then runs the next command that takes the lock (`mark` of another
-entry) and checks: every touched file byte-identical to before or to after the apply (a torn file is
-neither), all of them on the same side, the plan entry agreeing with them (migrated code under a
-migrated or verified entry whose history holds the apply, original code under a pending or failed
-one), and no temporary file left. SIGTERM trials send SIGTERM while the tests run and count the test
-processes left alive once `apply` has exited. Prints the figures; exit 1 when any count that should be
-0 is not.
+`apply FILE --no-test`, `rollback FILE` after an apply), sends SIGKILL at a random moment (half the
+trials over the whole run, half after the run starts writing: within 30 ms of it, or later), then
+runs the next command that takes the lock (`mark` of another entry) and checks: every touched file
+byte-identical to before or to after the apply (a torn file is neither), all of them on the same side,
+the plan entry agreeing with them (migrated code under a migrated or verified entry whose history
+holds the apply, original code under a pending or failed one), and no temporary file left. SIGTERM
+trials send SIGTERM while the tests run and count the test processes left alive once `apply` has
+exited. Prints the figures; exit 1 when any count that should be 0 is not.
 """
 
 from __future__ import annotations
@@ -106,7 +106,10 @@ def _writing(root: Path) -> bool:
 
 
 def _restoring(root: Path) -> bool:
-    return any('"restor' in m.read_text() for m in (root / ".asyncmigrate/backups").glob("*/manifest.json"))
+    try:
+        return any('"restor' in m.read_text() for m in (root / ".asyncmigrate/backups").glob("*/manifest.json"))
+    except OSError:  # replaced while being read
+        return False
 
 
 class Fixture:
@@ -197,14 +200,22 @@ def kill_trial(fixture: Fixture, kind: str, rng: random.Random, index: int) -> d
         args = ["apply", fixture.target, "--no-test", "--no-diff"]
     else:
         args = ["apply", fixture.target, "--no-diff"]
-    # Odd trials: any moment of the run. Even trials: any moment from shortly before it starts to
-    # write, where a kill can cut a commit in two (loading and analysing take most of a run).
+    # Half the trials: any moment of the whole run (loading and analysing take most of it). The other
+    # half watch for the first write (a manifest appearing, or a restore begun) and kill a random
+    # moment after it: within 30 ms, where the files and the manifest change, or later, where the
+    # plan is saved and the tests run.
     writes_at, total = fixture.windows[kind]
-    low = 0.0 if index % 2 else max(0.0, writes_at - 0.3)
-    delay = rng.uniform(low, total * 1.05)
+    anchored = index % 2 == 0
+    begun = _restoring if kind == "rollback" else _writing
+    delay = rng.uniform(0.0, 0.03) if index % 4 == 0 else rng.uniform(0.0, max(0.05, total - writes_at))
+    if not anchored:
+        delay = rng.uniform(0.0, total * 1.05)
     process = subprocess.Popen(
         _argv(*args), cwd=root, env=_env(marker), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+    if anchored:
+        while process.poll() is None and not begun(root):
+            time.sleep(0.001)
     try:
         process.wait(timeout=delay)
         killed = False
