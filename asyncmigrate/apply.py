@@ -13,21 +13,25 @@ from __future__ import annotations
 
 import ast
 import configparser
+import contextlib
+import signal
+import threading
 import tomllib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from asyncmigrate.callgraph import Project, build_project
 from asyncmigrate.cautions import Caution, new_cleanup_awaits
+from asyncmigrate.commit import commit, locked, undo
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.facade import module_name_for
 from asyncmigrate.plan import Plan, find_plan, load_plan, record_status
 from asyncmigrate.propagate import Blocker, PropagationPlan, Seed, propagate
 from asyncmigrate.scan import check_encoding, discover, libcst_error_line
-from asyncmigrate.transaction import ApplyLock, FileChange, foreign_edits, recover, restore, write_transaction
+from asyncmigrate.transaction import FileChange, foreign_edits
 from asyncmigrate.types import CallSite, FileStatus
 
 
@@ -375,6 +379,39 @@ class ApplyResult:
     test_output: str = ""
 
 
+class Interrupted(BaseException):
+    """A signal ended the apply (SIGTERM from CI or `timeout`, SIGINT from Ctrl-C).
+
+    A BaseException, like KeyboardInterrupt, so that nothing on the way treats it as an ordinary error;
+    ``detail`` says what was done about the step it interrupted.
+    """
+
+    def __init__(self, signame: str, detail: str = "") -> None:
+        super().__init__(signame)
+        self.signame = signame
+        self.detail = detail
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises :class:`Interrupted` in the main thread, as SIGINT raises KeyboardInterrupt, so the
+    test process group is stopped and the files restored. A second SIGTERM while that cleanup runs is
+    ignored: the cleanup is what ends the process, and a SIGKILL is settled by the next command."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(_signum: int, _frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Interrupted("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def planned_targets(plan: Plan, files: Sequence[str], phase: int | None, all_files: bool) -> list[str]:
     if files and (phase is not None or all_files):
         raise AsyncMigrateError("give files, or --phase, or --all; not several")
@@ -415,13 +452,18 @@ def apply_file(
     force: bool = False,
     run_tests: bool = True,
     use_cache: bool = True,
+    timeout: float | None = None,
     on_status: Callable[[str], None] | None = None,
     all_tests: bool | None = None,
 ) -> tuple[Plan, ApplyResult]:
     """Apply one planned file as one transaction; returns the updated plan and what happened.
 
+    Files and plan move together (:mod:`asyncmigrate.commit`): the files are written with the entry set
+    to migrated as one step, and when the tests fail, time out (``timeout``, default the plan's
+    ``test_timeout``) or are interrupted, the files are restored with the entry set to failed as one step.
     ``all_tests``: run the whole suite rather than the tests that can reach the change (None: as the
-    plan's ``test_selection`` says)."""
+    plan's ``test_selection`` says).
+    """
     from asyncmigrate.testrun import run_tests as run_test_command
     from asyncmigrate.testrun import select_tests, whole_suite
 
@@ -447,20 +489,27 @@ def apply_file(
         raise AsyncMigrateError(
             f"uncommitted changes in {', '.join(dirty)}; commit or stash them first (or pass --force)"
         )
-    record = write_transaction(
-        plan.root,
+    used = sorted({c.target.split(".", 1)[0] for c in change.rewritten if c.path == target and c.target})
+    record, plan = commit(
+        plan,
         [FileChange(e.path, e.before, e.after) for e in changed],
         label=f"apply {target}",
-        plan_entries=[target],
+        entries=[target],
+        status=FileStatus.MIGRATED,
+        event=_history(change),
+        repositories=used,
     )
     result.written, result.transaction = True, record.id
-    used = sorted({c.target.split(".", 1)[0] for c in change.rewritten if c.path == target and c.target})
-    plan = record_status(
-        plan, target, FileStatus.MIGRATED, _history(change, transaction=record.id), repositories=used
-    )
     if not run_tests:
         result.status = FileStatus.MIGRATED
         return plan, result
+
+    def fail(event: dict[str, Any]) -> Plan:
+        event = {"event": "test", "restored": record.id, **event}
+        _, updated = undo(plan, record.id, entries=[target], status=FileStatus.FAILED, event=event)
+        return updated
+
+    limit = timeout if timeout is not None else plan.test_timeout
     try:
         if all_tests:
             tests = list(whole_suite(plan))
@@ -469,16 +518,20 @@ def apply_file(
             tests = select_tests(plan, [e.path for e in changed], related=change.related_tests)
             say(f"running {len(tests)} test module(s) for {target}")
         result.test_paths = tuple(tests)
-        run = run_test_command(plan, tests)
-    except BaseException:
-        # the tests could not even run (command missing, interrupted): the change is not verified
-        restore(plan.root, record.id)
-        record_status(
-            plan,
-            target,
-            FileStatus.FAILED,
-            {"event": "test", "restored": record.id, "output_tail": "the test command could not run"},
-        )
+        run = run_test_command(plan, tests, timeout=limit)
+    except Interrupted as exc:
+        fail({"reason": f"interrupted by {exc.signame}"})
+        exc.detail = f"the files of {target} were restored and it is marked failed"
+        raise
+    except KeyboardInterrupt:
+        fail({"reason": "interrupted by SIGINT"})
+        raise Interrupted("SIGINT", f"the files of {target} were restored and it is marked failed") from None
+    except AsyncMigrateError as exc:
+        # the tests could not even run (command missing): the change is not verified
+        fail({"reason": "the test command could not run", "output_tail": str(exc)})
+        raise AsyncMigrateError(f"{exc}; the files of {target} were restored and it is marked failed") from None
+    except Exception as exc:
+        fail({"reason": f"the test run failed: {type(exc).__name__}: {exc}".splitlines()[0]})
         raise
     result.test_passed, result.test_output = run.passed, run.output_tail
     test_result = {
@@ -490,16 +543,15 @@ def apply_file(
     }
     if run.passed:
         result.status = FileStatus.VERIFIED
-        plan = record_status(plan, target, FileStatus.VERIFIED, {"event": "test", "test_result": test_result})
+        plan = record_status(
+            plan, target, FileStatus.VERIFIED, {"event": "test", "transaction": record.id, "test_result": test_result}
+        )
         return plan, result
-    restore(plan.root, record.id)
     result.status = FileStatus.FAILED
-    plan = record_status(
-        plan,
-        target,
-        FileStatus.FAILED,
-        {"event": "test", "test_result": test_result, "restored": record.id, "output_tail": run.output_tail},
-    )
+    event: dict[str, Any] = {"test_result": test_result, "output_tail": run.output_tail}
+    if run.timed_out:
+        event["reason"] = f"the tests did not finish within {limit:g} s"
+    plan = fail(event)
     return plan, result
 
 
@@ -511,20 +563,26 @@ def apply_files(
     force: bool = False,
     run_tests: bool = True,
     use_cache: bool = True,
+    timeout: float | None = None,
     on_status: Callable[[str], None] | None = None,
     all_tests: bool | None = None,
 ) -> tuple[Plan, list[ApplyResult]]:
-    """Apply each target in order, each its own transaction, under the apply lock."""
+    """Apply each target in order, each its own transaction, under the apply lock.
+
+    What an earlier apply or rollback left half done is settled first. SIGTERM ends the run like
+    SIGINT: the test process group is stopped, the step in progress undone, and :class:`Interrupted`
+    raised.
+    """
     results: list[ApplyResult] = []
     if dry_run:
         for target in targets:
             plan, result = apply_file(plan, target, dry_run=True, use_cache=use_cache)
             results.append(result)
         return plan, results
-    with ApplyLock(plan.root, on_note=on_status):
-        for recovered in recover(plan.root):
+    with _sigterm_interrupts(), locked(plan, on_note=on_status) as (_lock, recovered):
+        for record in recovered:
             if on_status:
-                on_status(f"restored the files of an interrupted apply ({recovered.label}, {recovered.id})")
+                on_status(f"restored the files of an interrupted {record.label} ({record.id})")
         for target in targets:
             plan, result = apply_file(
                 plan,
@@ -532,6 +590,7 @@ def apply_files(
                 force=force,
                 run_tests=run_tests,
                 use_cache=use_cache,
+                timeout=timeout,
                 on_status=on_status,
                 all_tests=all_tests,
             )

@@ -18,6 +18,7 @@ a million lines touches only the call sites spelled ``attack``.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import io
 import pickle
@@ -1329,9 +1330,12 @@ def build_project(root: Path, paths: Iterable[str], *, use_cache: bool = True) -
     if use_cache and (changed or fresh.keys() != cache.keys()):
         from asyncmigrate.plan import atomic_write_bytes
 
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        ignore = root / ".asyncmigrate" / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n")
-        atomic_write_bytes(cache_file, pickle.dumps(fresh, protocol=pickle.HIGHEST_PROTOCOL))
+        # A cache that cannot be written (a full disk, a read-only tree) is simply not written: the
+        # result is the same, the next run just computes it again.
+        with contextlib.suppress(OSError):
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            ignore = root / ".asyncmigrate" / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("*\n")
+            atomic_write_bytes(cache_file, pickle.dumps(fresh, protocol=pickle.HIGHEST_PROTOCOL))
     return Project(root, blobs, index)

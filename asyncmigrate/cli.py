@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -292,7 +293,12 @@ def mark(
     event: dict[str, Any] = {"action": "mark"}
     if reason:
         event["reason"] = reason
-    record_status(plan, path, status_value, event, reason=reason)
+    from asyncmigrate.commit import locked
+
+    # Under the apply lock, so a mark made while an apply runs is refused rather than overwritten, and
+    # anything a crash left half done is settled before the plan changes.
+    with locked(plan, on_note=render.note):
+        record_status(plan, path, status_value, event, reason=reason)
     render.note(f"{path}: {status_value.value}")
 
 
@@ -317,8 +323,8 @@ def rollback(
 
     uncommitted edits made after the apply (use --force), or a later apply of the same files (roll it back first).
     """
-    from asyncmigrate.transaction import phase_entries
-    from asyncmigrate.transaction import rollback as run_rollback
+    from asyncmigrate.commit import phase_entries
+    from asyncmigrate.commit import rollback as run_rollback
 
     if (file is None) == (phase is None):
         raise AsyncMigrateError("rollback takes either FILE or --phase N")
@@ -478,6 +484,12 @@ def apply(
     force: Annotated[bool, typer.Option("--force", help="Write over files with uncommitted edits.")] = False,
     no_test: Annotated[bool, typer.Option("--no-test", help="Do not run the touched files' tests.")] = False,
     tests: TestsOption = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout", help="Seconds before the tests are stopped and the file failed (default: plan's test_timeout)."
+        ),
+    ] = None,
     show_diff: Annotated[bool, typer.Option("--diff/--no-diff", help="Show the unified diff.")] = True,
     output_format: FormatOption = OutputFormat.table,
     plan_path: PlanOption = None,
@@ -491,11 +503,13 @@ def apply(
     Exit 0 when everything applied was verified (or migrated with --no-test); 1 with blockers, failed
     tests, or --dry-run changes to show; 2 on bad input.
     """
-    from asyncmigrate.apply import apply_files, planned_targets
+    from asyncmigrate.apply import Interrupted, apply_files, planned_targets
     from asyncmigrate.testrun import check_test_command
 
     if bool(files) + (phase is not None) + all_files > 1:
         raise AsyncMigrateError("apply takes FILE..., --phase N or --all; not several")
+    if timeout is not None and not 0 < timeout < float("inf"):
+        raise AsyncMigrateError("--timeout must be a positive number of seconds")
     plan = _load(plan_path)
     targets = planned_targets(plan, [_relative_to_root(plan, f) for f in files or []], phase, all_files)
     missing = [t for t in targets if not (plan.root / t).is_file()]
@@ -511,15 +525,20 @@ def apply(
     if not targets:
         render.note("nothing to apply: every selected file is done, skipped or blocked")
         raise typer.Exit(ExitCode.OK)
-    plan, results = apply_files(
-        plan,
-        targets,
-        dry_run=dry_run,
-        force=force,
-        run_tests=not no_test,
-        on_status=render.note,
-        all_tests=None if tests is None else tests is TestSelection.all,
-    )
+    try:
+        plan, results = apply_files(
+            plan,
+            targets,
+            dry_run=dry_run,
+            force=force,
+            run_tests=not no_test,
+            timeout=timeout,
+            on_status=render.note,
+            all_tests=None if tests is None else tests is TestSelection.all,
+        )
+    except Interrupted as exc:
+        render.error(f"interrupted by {exc.signame}" + (f"; {exc.detail}" if exc.detail else ""))
+        raise typer.Exit(128 + int(getattr(signal.Signals, exc.signame))) from None
     if output_format is OutputFormat.json:
         render.print_json(
             {"results": [{**r.change.to_json(), "status": r.status.value if r.status else None,

@@ -25,6 +25,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import AliasEvent
 
 from asyncmigrate.errors import PlanError
+from asyncmigrate.faults import crash_point
 from asyncmigrate.types import FileStatus
 
 PLAN_FILENAME = "migration_plan.yaml"
@@ -33,6 +34,7 @@ PLAN_VERSION = 1
 # is slow and large: a 7.9 MB plan took 20 s and 0.9 GB to load, so a bigger file is refused up front.
 MAX_PLAN_BYTES = 4 * 1024 * 1024
 LEVELS = ("low", "medium", "high")
+DEFAULT_TEST_TIMEOUT = 1800.0  # seconds an apply waits for its tests before stopping them
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class Plan:
     test_selection: str = "selected"
     # decorators (qualified names) that work unchanged on a coroutine function
     async_aware_decorators: tuple[str, ...] = ()
+    test_timeout: float = DEFAULT_TEST_TIMEOUT
     document: Any = field(default=None, compare=False, repr=False)
 
     def entries(self) -> Iterator[PlanEntry]:
@@ -399,6 +402,7 @@ _TOP_KEYS = {
     "test_selection",
     "async_aware_decorators",
     "phases",
+    "test_timeout",
 }
 
 
@@ -447,6 +451,7 @@ def parse_plan(document: Any, path: Path, *, check_files: bool = True) -> Plan:
         test_selection=_test_selection(where, document),
         async_aware_decorators=_dotted_names(where, document, "async_aware_decorators"),
         phases=_parse_phases(where, document, root, repositories, check_files),
+        test_timeout=_parse_test_timeout(where, document),
         document=document,
     )
 
@@ -479,6 +484,14 @@ def _parse_test_command(where: _Where, document: Any) -> tuple[str, ...]:
     if not command[0].strip():
         raise where.error(document["test_command"], 0, "test_command[0]", "the program name is empty")
     return command
+
+
+def _parse_test_timeout(where: _Where, document: Any) -> float:
+    value = document.get("test_timeout", DEFAULT_TEST_TIMEOUT)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
+        problem = f"must be a positive number of seconds, got {value!r}"
+        raise where.error(document, "test_timeout", "test_timeout", problem)
+    return float(value)
 
 
 def _parse_async_variants(where: _Where, document: Any) -> dict[str, str]:
@@ -600,7 +613,20 @@ def _new_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+class _ChangedMeanwhile(Exception):
+    """The file no longer holds the bytes the caller based its new content on."""
+
+
+def temp_files(path: Path) -> list[Path]:
+    """The temporary files :func:`atomic_write_bytes` leaves next to ``path`` when killed mid-write."""
+    try:
+        return sorted(path.parent.glob(f".{path.name}.*.tmp"))
+    except OSError:
+        return []
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, expect: bytes | None = None) -> None:
+    """Temp file, fsync, rename; with ``expect``, only if ``path`` still holds exactly those bytes."""
     directory = path.parent
     mode = path.stat().st_mode & 0o7777 if path.exists() else _new_file_mode()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
@@ -609,8 +635,10 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp_name, mode)
+        os.chmod(tmp_name, mode)
+        crash_point(f"temp-written {path.name}")
+        if expect is not None and path.read_bytes() != expect:
+            raise _ChangedMeanwhile(str(path))
         os.replace(tmp_name, path)
     except BaseException:
         try:
@@ -620,30 +648,98 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+class PlanWriteError(PlanError):
+    """The plan could not be written (a full disk, a read-only file); it was left as it was."""
+
+
 def save_plan(plan: Plan) -> Plan:
     """Write the plan's document atomically and return the re-validated plan."""
     text = dump_document(plan.document)
-    atomic_write_text(plan.path, text)
+    try:
+        atomic_write_text(plan.path, text)
+    except OSError as exc:
+        raise PlanWriteError(f"could not write {plan.path} ({exc.strerror}); the plan was left as it was") from None
     return parse_plan(plan.document, plan.path, check_files=False)
 
 
 def update_plan(plan: Plan, change: Callable[[Any], None]) -> Plan:
-    """Apply ``change`` to the round-trip document, validate the result, then save it atomically."""
-    change(plan.document)
-    checked = parse_plan(plan.document, plan.path, check_files=False)
-    return save_plan(checked)
+    """Apply ``change`` to the plan as it is on disk now, validate the result, then save it atomically.
+
+    The document is read afresh, not taken from ``plan``: a hand edit or an ``asyncmigrate mark`` made
+    since ``plan`` was loaded is kept. Saving only replaces the bytes the change was based on; if the
+    file changed in between, the change is made again on the new text (a few times, then PlanError).
+    """
+    for _attempt in range(5):
+        try:
+            before = plan.path.read_bytes()
+        except OSError as exc:
+            raise PlanError(f"{plan.path}: cannot read plan ({exc.strerror})") from None
+        fresh = load_plan(plan.path, check_files=False)
+        change(fresh.document)
+        checked = parse_plan(fresh.document, plan.path, check_files=False)
+        try:
+            atomic_write_bytes(plan.path, dump_document(checked.document).encode("utf-8"), expect=before)
+        except _ChangedMeanwhile:
+            continue
+        except OSError as exc:
+            raise PlanWriteError(f"could not write {plan.path} ({exc.strerror}); the plan was left as it was") from None
+        return checked
+    raise PlanError(f"{plan.path}: kept changing while asyncmigrate was saving it; nothing was saved, try again")
 
 
-def _entry_node(document: Any, path: str) -> CommentedMap:
+def find_entry_node(document: Any, path: str) -> CommentedMap | None:
+    """The round-trip mapping of the plan entry for ``path``, or None."""
     for phase in document.get("phases", []):
         for spec in phase.get("files", []):
             if spec.get("path") == path:
                 return spec  # type: ignore[no-any-return]
-    raise PlanError(f"{path}: not in the plan")
+    return None
+
+
+def _entry_node(document: Any, path: str) -> CommentedMap:
+    spec = find_entry_node(document, path)
+    if spec is None:
+        raise PlanError(f"{path}: not in the plan")
+    return spec
 
 
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def set_status(
+    document: Any,
+    path: str,
+    status: FileStatus,
+    event: dict[str, Any],
+    *,
+    reason: str | None = None,
+    repositories: Sequence[str] | None = None,
+) -> None:
+    """In a round-trip document: set an entry's status and append a history event; with
+    ``repositories``, also set the entry's list to them (what a migration actually used)."""
+    spec = _entry_node(document, path)
+    spec.fa.set_block_style()  # an entry with a history reads best one key per line
+    spec["status"] = status.value
+    if repositories is not None and list(spec.get("repositories") or []) != list(repositories):
+        used = CommentedSeq(repositories)
+        used.fa.set_flow_style()
+        spec["repositories"] = used
+    if reason is not None:
+        spec["reason"] = reason
+    history = spec.get("history")
+    if not isinstance(history, list):
+        history = CommentedSeq()
+        spec["history"] = history
+    if isinstance(history, CommentedSeq):
+        history.fa.set_block_style()
+    record = CommentedMap()
+    record.fa.set_flow_style()  # one event per line
+    record["when"] = now_iso()
+    record["status"] = status.value
+    for key, value in event.items():
+        record[key] = value
+    history.append(record)
 
 
 def record_status(
@@ -657,29 +753,6 @@ def record_status(
 ) -> Plan:
     """Set an entry's status and append a history event (``when`` and ``status`` are filled in);
     with ``repositories``, also set the entry's list to them (what a migration actually used)."""
-
-    def change(document: Any) -> None:
-        spec = _entry_node(document, path)
-        spec.fa.set_block_style()  # an entry with a history reads best one key per line
-        spec["status"] = status.value
-        if repositories is not None and list(spec.get("repositories") or []) != list(repositories):
-            used = CommentedSeq(repositories)
-            used.fa.set_flow_style()
-            spec["repositories"] = used
-        if reason is not None:
-            spec["reason"] = reason
-        history = spec.get("history")
-        if not isinstance(history, list):
-            history = CommentedSeq()
-            spec["history"] = history
-        if isinstance(history, CommentedSeq):
-            history.fa.set_block_style()
-        record = CommentedMap()
-        record.fa.set_flow_style()  # one event per line
-        record["when"] = now_iso()
-        record["status"] = status.value
-        for key, value in event.items():
-            record[key] = value
-        history.append(record)
-
-    return update_plan(plan, change)
+    return update_plan(
+        plan, lambda document: set_status(document, path, status, event, reason=reason, repositories=repositories)
+    )

@@ -17,12 +17,12 @@ from rich.text import Text
 
 from asyncmigrate.apply import ApplyResult, ComputedChange
 from asyncmigrate.check import CheckResult
+from asyncmigrate.commit import RollbackResult
 from asyncmigrate.plan import Plan
 from asyncmigrate.propagate import Blocker
 from asyncmigrate.scan import ProgressCallback
 from asyncmigrate.status import Progress as MigrationProgress
 from asyncmigrate.testrun import TestRun
-from asyncmigrate.transaction import RollbackResult
 from asyncmigrate.types import FileStatus, ScanResult
 
 stdout = Console(highlight=False)

@@ -37,6 +37,7 @@ from pathlib import Path, PurePosixPath
 from asyncmigrate.discovery import discover
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.facade import module_name_for
+from asyncmigrate.faults import crash_point
 from asyncmigrate.plan import Plan
 
 TAIL_LINES = 40
@@ -57,6 +58,7 @@ class TestRun:
     returncode: int | None  # None: not run (no tests selected)
     duration: float
     output_tail: str  # last ~40 lines of combined stdout/stderr
+    timed_out: bool = False  # stopped at the timeout
 
     @property
     def ran(self) -> bool:
@@ -367,13 +369,14 @@ def run_tests(plan: Plan, test_paths: Sequence[str], *, timeout: float = 1800) -
             f"test command not executable: {command[0]} (test_command in {plan.path.name})"
         ) from None
     try:
+        crash_point("tests-started")
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         output = _stop(process)
         message = f"asyncmigrate: the test command did not finish within {timeout:g} s and was stopped"
         tail = "\n".join(filter(None, [_tail(output, TAIL_LINES - 1), message]))
-        return TestRun(command, paths, False, process.returncode, time.monotonic() - started, tail)
-    except BaseException:  # Ctrl-C: the tests run in their own session, so stop them ourselves
+        return TestRun(command, paths, False, process.returncode, time.monotonic() - started, tail, timed_out=True)
+    except BaseException:  # Ctrl-C, SIGTERM: the tests run in their own session, so stop them ourselves
         _stop(process)
         raise
     returncode = process.returncode

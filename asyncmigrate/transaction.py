@@ -4,8 +4,17 @@ Every file an ``apply`` touches is written together: the originals are first bac
 ``.asyncmigrate/backups/<id>/`` with a manifest (state ``writing``), then each file is replaced through a
 temporary file and a rename, so at every instant a file holds either its old or its new bytes, never a
 mix. Only when every file is in place does the manifest say ``written``. A process killed in between
-leaves a ``writing`` manifest behind, and :func:`recover` (called at the start of every apply and
-rollback) restores those files from the backups.
+leaves a ``writing`` manifest behind, and :func:`recover` (called at the start of every command that
+takes the lock) restores those files from the backups. Undoing is the mirror image: the manifest says
+``restoring`` before the first file is put back and ``restored`` after the last, and :func:`recover`
+finishes a ``restoring`` transaction.
+
+The manifest is also the commit point for the plan: the state change that makes the files migrated
+(``written``) or original again (``restoring``) carries, in the same atomic manifest write, the
+*plan step* that goes with it (the entries' new status and history event, an opaque mapping here).
+The layer that owns the plan records the step and then calls :func:`mark_step_recorded`; a step a
+crash left unrecorded is listed by :func:`unrecorded_steps`, so files and plan never disagree for
+longer than until the next command. This module knows nothing of the plan itself.
 
 The layout under the project root::
 
@@ -23,6 +32,7 @@ an apply can recover, write, test and restore under one lock.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -33,7 +43,7 @@ import socket
 import stat
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -41,8 +51,7 @@ from types import TracebackType
 from typing import Any
 
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.plan import Plan, record_status
-from asyncmigrate.types import FileStatus
+from asyncmigrate.faults import crash_point
 
 STATE_DIR = ".asyncmigrate"
 BACKUPS = "backups"
@@ -55,6 +64,7 @@ TEMP_MARKER = ".asyncmigrate-"
 
 WRITING = "writing"
 WRITTEN = "written"
+RESTORING = "restoring"
 RESTORED = "restored"
 
 
@@ -72,7 +82,7 @@ class TransactionRecord:
     plan_entries: tuple[str, ...]  # plan paths this transaction migrated (for rollback FILE / --phase)
     files: tuple[str, ...]
     created: str  # ISO time
-    state: str  # "writing" | "written" | "restored"
+    state: str  # "writing" | "written" | "restoring" | "restored"
     # Files that, when restored, held bytes the transaction had not written (edited since). They were
     # restored anyway; the bytes they held are kept under backups/<id>/displaced/<path>.
     displaced: tuple[str, ...] = ()
@@ -88,7 +98,7 @@ def state_dir(root: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     gitignore = directory / ".gitignore"
     if not gitignore.exists():
-        gitignore.write_text("*\n")
+        _write_atomic(gitignore, b"*\n", None)  # never an empty one left by a full disk
     return directory
 
 
@@ -204,14 +214,20 @@ class ApplyLock:
     def __enter__(self) -> ApplyLock:
         if self._content is not None:
             raise AsyncMigrateError(f"{self.path}: already held by this process")
-        state_dir(self.root)
-        with open(self.path.with_name(LOCK_NAME + ".guard"), "a") as guard:
-            fcntl.flock(guard.fileno(), fcntl.LOCK_EX)  # held for microseconds
-            try:
-                if not self._try_create():
-                    self._take_over_if_stale()
-            finally:
-                fcntl.flock(guard.fileno(), fcntl.LOCK_UN)
+        try:
+            state_dir(self.root)
+            with open(self.path.with_name(LOCK_NAME + ".guard"), "a") as guard:
+                fcntl.flock(guard.fileno(), fcntl.LOCK_EX)  # held for microseconds
+                try:
+                    _remove_temp_files(self.path)  # a killed acquirer's; no one else writes one now
+                    if not self._try_create():
+                        self._take_over_if_stale()
+                finally:
+                    fcntl.flock(guard.fileno(), fcntl.LOCK_UN)
+        except OSError as exc:
+            raise AsyncMigrateError(
+                f"could not create the lock {self.path} ({exc.strerror}); nothing was changed"
+            ) from None
         if self.note is not None and self._on_note is not None:
             self._on_note(self.note)
         return self
@@ -232,15 +248,47 @@ class ApplyLock:
         self._content = None
 
     def _try_create(self) -> bool:
+        """Create the lock file with its content in one step: it is never seen (or left) empty.
+
+        The content goes to a temporary file first, which is then hard-linked to the lock's name: a link
+        fails if the name exists, like ``O_EXCL``, and a full disk fails the temporary file, not the lock.
+        """
         content = {"pid": os.getpid(), "host": socket.gethostname(), "since": _now_iso()}
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{LOCK_NAME}{TEMP_MARKER}", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                json.dump(content, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp_name, 0o644)
+            try:
+                os.link(tmp_name, self.path)
+            except FileExistsError:
+                return False
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK):
+                    raise
+                return self._create_in_place(content)  # a file system without hard links
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+        self._content = content
+        return True
+
+    def _create_in_place(self, content: dict[str, Any]) -> bool:
         try:
             fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             return False
-        with os.fdopen(fd, "w") as handle:
-            json.dump(content, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            with os.fdopen(fd, "w") as handle:
+                json.dump(content, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()  # never leave an empty lock behind
+            raise
         self._content = content
         return True
 
@@ -380,7 +428,18 @@ def _load_manifest(path: Path) -> dict[str, Any]:
 
 
 def _save_manifest(path: Path, document: dict[str, Any]) -> None:
-    _write_atomic(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"), 0o644)
+    try:
+        _write_atomic(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"), 0o644)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+
+
+def _save_manifest_or_explain(path: Path, document: dict[str, Any], kept: str) -> None:
+    """Save a manifest; a full disk (or any write error) is one line naming what was kept."""
+    try:
+        _save_manifest(path, document)
+    except OSError as exc:
+        raise AsyncMigrateError(f"could not write {path} ({exc.strerror}); {kept}") from None
 
 
 def _record(document: dict[str, Any]) -> TransactionRecord:
@@ -436,7 +495,11 @@ def _back_up(
         target = _target(root, change.path)
         mode = stat.S_IMODE(target.stat().st_mode) if change.before is not None else None
         if change.before is not None:
-            _write_durable(directory / "files" / change.path, change.before)
+            backup = directory / "files" / change.path
+            try:
+                _write_durable(backup, change.before)
+            except OSError as exc:
+                raise OSError(exc.errno, exc.strerror, str(backup)) from None
         else:
             created_dirs.extend(d for d in _created_dirs(root, change.path) if d not in created_dirs)
         files.append(
@@ -471,6 +534,7 @@ def write_transaction(
     *,
     label: str,
     plan_entries: Sequence[str],
+    plan_step: Mapping[str, Any] | None = None,
     on_file_written: Callable[[str], None] | None = None,
 ) -> TransactionRecord:
     """Write every change as one transaction; see the module docstring for the protocol.
@@ -478,7 +542,8 @@ def write_transaction(
     Refuses (AsyncMigrateError, nothing written) when a file's bytes are no longer ``change.before``.
     Bytes are written exactly as given (no newline translation) and each file keeps its mode. If writing
     fails part-way (a full disk, a read-only file), the files already written are restored before the
-    error is raised. ``on_file_written`` is called after each file is in place.
+    error is raised. ``on_file_written`` is called after each file is in place. ``plan_step`` (JSON-able)
+    is stored with the ``written`` state, unrecorded, for the caller to record in its plan.
     """
     _check_changes(root, changes)
     transaction_id = _new_id()
@@ -491,13 +556,20 @@ def write_transaction(
             f"could not back up {exc.filename or 'a file'} ({exc.strerror}); nothing was written"
         ) from None
     files = document["files"]
+    crash_point("backed-up")
     try:
         for change, entry in zip(changes, files, strict=True):
             target = _target(root, change.path)
             target.parent.mkdir(parents=True, exist_ok=True)
             _write_atomic(target, change.after, entry["mode"])
+            crash_point("file-written")
             if on_file_written is not None:
                 on_file_written(change.path)
+        crash_point("files-written")
+        document["state"] = WRITTEN
+        document["plan_step"] = dict(plan_step) if plan_step is not None else None
+        document["plan_recorded"] = plan_step is None
+        _save_manifest(directory / MANIFEST, document)  # the commit point: files and plan step together
     except OSError as exc:
         restore(root, transaction_id)
         raise AsyncMigrateError(
@@ -506,8 +578,6 @@ def write_transaction(
     except BaseException:
         restore(root, transaction_id)
         raise
-    document["state"] = WRITTEN
-    _save_manifest(directory / MANIFEST, document)
     return _record(document)
 
 
@@ -522,20 +592,55 @@ def _remove_temp_files(target: Path) -> None:
                 leftover.unlink()
 
 
-def restore(root: Path, transaction_id: str) -> TransactionRecord:
+def restore(root: Path, transaction_id: str, *, plan_step: Mapping[str, Any] | None = None) -> TransactionRecord:
     """Put every file of the transaction back to its backed-up bytes and mode; delete the files it created.
 
     Each file is replaced atomically. Idempotent: a transaction already ``restored`` is returned as it is,
     without touching any file (someone may have edited them since), and a restore interrupted part-way is
-    finished by running it again. A file that holds neither the bytes the transaction found nor the ones it
-    wrote was edited afterwards: it is restored all the same, but its bytes are first copied to
-    ``backups/<id>/displaced/<path>`` and it is listed in the record's ``displaced``. Callers that want to
-    refuse instead check :func:`edited_since` first.
+    finished by running it again (or by :func:`recover`). A file that holds neither the bytes the
+    transaction found nor the ones it wrote was edited afterwards: it is restored all the same, but its
+    bytes are first copied to ``backups/<id>/displaced/<path>`` and it is listed in the record's
+    ``displaced``. Callers that want to refuse instead check :func:`edited_since` first. ``plan_step`` is
+    stored, unrecorded, with the ``restoring`` state, before the first file is touched.
     """
     manifest = _manifest_path(root, transaction_id)
     document = _load_manifest(manifest)
     if document["state"] == RESTORED:
         return _record(document)
+    state = document["state"]
+    if plan_step is not None:
+        document["plan_step"], document["plan_recorded"] = dict(plan_step), False
+    elif state == WRITTEN:
+        # Undoing written files without a step of their own: an unrecorded commit step would now
+        # describe files that are gone, so it must not be recorded later.
+        document["plan_step"], document["plan_recorded"] = None, True
+    if state == WRITTEN or (state == RESTORING and plan_step is not None):
+        # From 'written' on, a restore killed half way must be finished, not forgotten: say so first.
+        # A 'writing' transaction needs no such mark (recovery restores it anyway), which also lets a
+        # full disk undo a failed write.
+        state = RESTORING
+        document["state"] = RESTORING
+        _save_manifest_or_explain(manifest, document, "no file was restored")
+    try:
+        _restore_files(root, manifest, document)
+    except OSError as exc:
+        raise AsyncMigrateError(
+            f"could not restore {exc.filename or 'a file'} ({exc.strerror}); transaction {transaction_id} stays "
+            f"'{state}' and the next apply, rollback or mark finishes it"
+        ) from None
+    crash_point("files-restored")
+    document["state"] = RESTORED
+    document["restored"] = _now_iso()
+    _save_manifest_or_explain(
+        manifest,
+        document,
+        f"every file was restored; transaction {transaction_id} stays '{state}' until the next apply, "
+        "rollback or mark",
+    )
+    return _record(document)
+
+
+def _restore_files(root: Path, manifest: Path, document: dict[str, Any]) -> None:
     directory = manifest.parent
     displaced: list[str] = list(document.get("displaced", ()))
     for entry in document["files"]:
@@ -561,14 +666,11 @@ def restore(root: Path, transaction_id: str) -> TransactionRecord:
                 raise AsyncMigrateError(f"{directory / 'files' / path}: the backup is damaged; {path} left as it is")
             target.parent.mkdir(parents=True, exist_ok=True)
             _write_atomic(target, original, entry["mode"])
+        crash_point("file-restored")
     for created in reversed(document.get("created_dirs", [])):
         with contextlib.suppress(OSError):  # not empty: someone put other files there since
             (root / created).rmdir()
-    document["state"] = RESTORED
-    document["restored"] = _now_iso()
     document["displaced"] = displaced
-    _save_manifest(manifest, document)
-    return _record(document)
 
 
 def edited_since(root: Path, transaction_id: str) -> list[str]:
@@ -585,11 +687,16 @@ def edited_since(root: Path, transaction_id: str) -> list[str]:
     return edited
 
 
-def recover(root: Path) -> list[TransactionRecord]:
-    """Restore every transaction a crash or kill left in state ``writing``; return them, oldest first.
+def recover(
+    root: Path, *, interrupted_step: Callable[[TransactionRecord], Mapping[str, Any] | None] | None = None
+) -> list[TransactionRecord]:
+    """Finish what a crash or kill left half done; return the transactions undone, oldest first.
 
-    Also drops backup directories without a manifest (a process killed while backing up, before it
-    touched any file). Call it under :class:`ApplyLock`, before anything else writes.
+    A transaction left ``writing`` is restored (``interrupted_step`` gives the plan step that goes with
+    that, if any); one left ``restoring`` is restored to the end, keeping its own step. Also drops backup
+    directories without a manifest (a process killed while backing up, before it touched any file) and
+    the temporary files a killed writer left next to a manifest or a target. Call it under
+    :class:`ApplyLock`, before anything else writes.
     """
     backups = _backups(root)
     if not backups.is_dir():
@@ -597,7 +704,39 @@ def recover(root: Path) -> list[TransactionRecord]:
     for directory in backups.iterdir():
         if directory.is_dir() and not (directory / MANIFEST).exists():
             shutil.rmtree(directory, ignore_errors=True)
-    return [restore(root, record.id) for record in transactions(root) if record.state == WRITING]
+        elif directory.is_dir():
+            _remove_temp_files(directory / MANIFEST)
+    undone = []
+    for record in transactions(root):
+        if record.state == WRITING:
+            step = interrupted_step(record) if interrupted_step is not None else None
+            undone.append(restore(root, record.id, plan_step=step))
+        elif record.state == RESTORING:
+            undone.append(restore(root, record.id))
+    return undone
+
+
+def unrecorded_steps(root: Path) -> list[tuple[TransactionRecord, dict[str, Any]]]:
+    """The plan steps whose file change is done but which the plan may not show yet, oldest first."""
+    steps = []
+    for record in transactions(root):
+        if record.state not in (WRITTEN, RESTORED):
+            continue
+        document = _load_manifest(_manifest_path(root, record.id))
+        step = document.get("plan_step")
+        if isinstance(step, dict) and not document.get("plan_recorded", True):
+            steps.append((record, step))
+    return steps
+
+
+def mark_step_recorded(root: Path, transaction_id: str) -> None:
+    """The plan now shows the transaction's step: :func:`unrecorded_steps` no longer lists it."""
+    manifest = _manifest_path(root, transaction_id)
+    document = _load_manifest(manifest)
+    document["plan_recorded"] = True
+    # Not worth failing a command over: the step is recorded idempotently, so it is merely checked again.
+    with contextlib.suppress(OSError):
+        _save_manifest(manifest, document)
 
 
 def transactions(root: Path) -> list[TransactionRecord]:
@@ -642,135 +781,19 @@ def foreign_edits(root: Path, paths: Iterable[str]) -> list[str]:
     return foreign
 
 
-# --- rollback: the library behind `asyncmigrate rollback` ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RollbackResult:
-    restored: tuple[TransactionRecord, ...]  # newest first, as restored
-    entries: tuple[str, ...]  # plan entries set back to pending
-    recovered: tuple[TransactionRecord, ...]  # interrupted applies recover() undid first
-    lock_note: str | None = None
-
-    @property
-    def files_restored(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(f for r in self.restored for f in r.files))
-
-
-def _to_roll_back(root: Path, entries: Sequence[str]) -> list[TransactionRecord]:
-    wanted = set(entries)
-    return [r for r in reversed(transactions(root)) if r.state != RESTORED and wanted & set(r.plan_entries)]
-
-
-def _conflicts(root: Path, chosen: Sequence[TransactionRecord], force: bool) -> list[str]:
-    """Why restoring ``chosen`` would destroy work that is not theirs (empty: safe)."""
-    chosen_ids = {r.id for r in chosen}
-    problems: list[str] = []
-    live = [r for r in transactions(root) if r.state != RESTORED]
-    # A later apply that rewrote the same file builds on this one: undoing ours under it would silently
-    # drop its changes, and --force does not make that right.
-    for record in chosen:
-        for later in live:
-            if later.id > record.id and later.id not in chosen_ids:
-                shared = sorted(set(record.files) & set(later.files))
-                if shared:
-                    problems.append(
-                        f"{', '.join(shared)} also changed by the later transaction {later.id} ({later.label}); "
-                        f"roll back {', '.join(later.plan_entries) or later.id} first"
-                    )
-    if problems or force:
-        return problems
-    # Edits made after the apply: refuse when they are not committed (or git cannot tell), since
-    # restoring would leave them only in backups/<id>/displaced/.
-    newest_writer: dict[str, TransactionRecord] = {}
-    for record in chosen:  # newest first: the first writer seen is the one whose bytes should be there
-        for path in record.files:
-            newest_writer.setdefault(path, record)
-    edited = [
-        path for record in chosen for path in edited_since(root, record.id) if newest_writer[path].id == record.id
-    ]
-    if edited:
-        dirty = git_dirty(root, edited)
-        uncommitted = sorted(edited if dirty is None else dirty)
-        if uncommitted:
-            problems.append(
-                f"edited since the apply and not committed: {', '.join(uncommitted)} "
-                "(use --force to restore anyway; the edits are kept under .asyncmigrate/backups/)"
-            )
-    return problems
-
-
-def rollback(
-    plan: Plan,
-    entries: Sequence[str],
-    *,
-    force: bool = False,
-    on_note: Callable[[str], None] | None = None,
-) -> RollbackResult:
-    """Restore, newest first, every transaction that migrated one of ``entries`` and set its entries to pending.
-
-    Under :class:`ApplyLock`, interrupted applies are recovered first (their entries also go back to
-    pending). A transaction that migrated several entries restores all of its files, so all of its entries
-    go back to pending, each with a history event ``{event: rollback, transaction, files_restored}``.
-    Refuses (AsyncMigrateError, nothing restored) when a later transaction not being rolled back changed
-    the same files, or, without ``force``, when a file has uncommitted edits the transaction did not make.
-    Nothing to roll back is not an error: the result is simply empty.
-    """
-    root = plan.root
-    with ApplyLock(root, on_note=on_note) as lock:
-        recovered = recover(root)
-        for record in recovered:
-            for entry in record.plan_entries:
-                if plan.entry(entry) is not None:
-                    plan = record_status(
-                        plan,
-                        entry,
-                        FileStatus.PENDING,
-                        {"event": "recover", "transaction": record.id, "files_restored": list(record.files)},
-                    )
-        chosen = _to_roll_back(root, entries)
-        problems = _conflicts(root, chosen, force)
-        if problems:
-            raise AsyncMigrateError("nothing rolled back: " + "; ".join(problems))
-        restored: list[TransactionRecord] = []
-        pending: list[str] = []
-        for record in chosen:
-            done = restore(root, record.id)
-            restored.append(done)
-            for entry in done.plan_entries:
-                if plan.entry(entry) is None:
-                    continue  # the plan no longer lists it; the files are restored all the same
-                event: dict[str, Any] = {
-                    "event": "rollback",
-                    "transaction": done.id,
-                    "files_restored": list(done.files),
-                }
-                if done.displaced:
-                    event["displaced"] = list(done.displaced)
-                plan = record_status(plan, entry, FileStatus.PENDING, event)
-                if entry not in pending:
-                    pending.append(entry)
-        return RollbackResult(tuple(restored), tuple(pending), tuple(recovered), lock.note)
-
-
-def phase_entries(plan: Plan, phase_id: int) -> list[str]:
-    """The plan paths of one phase (PlanError when there is no such phase)."""
-    return [entry.path for entry in plan.phase(phase_id).files]
-
-
 __all__ = [
     "ApplyLock",
     "FileChange",
-    "RollbackResult",
     "TransactionRecord",
     "dirty_files",
     "edited_since",
     "foreign_edits",
     "git_dirty",
+    "mark_step_recorded",
     "recover",
     "restore",
-    "rollback",
     "transactions",
     "transactions_for",
+    "unrecorded_steps",
     "write_transaction",
 ]

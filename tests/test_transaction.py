@@ -506,3 +506,70 @@ def test_foreign_edits_leaves_out_the_tools_own_uncommitted_work(tmp_path: Path)
     restore(tmp_path, first.id)  # everything back to the committed bytes: nothing dirty at all
     assert foreign_edits(tmp_path, ["b.py", "c.py"]) == ["b.py"]
     assert foreign_edits(tmp_path.parent, []) == []
+
+
+# --- the plan step a manifest carries, and restores a crash cut in two -------------------------------------
+
+
+def test_the_plan_step_goes_with_the_state_and_stays_listed_until_recorded(tmp_path: Path) -> None:
+    _tree(tmp_path, {"a.py": b"a0", "b.py": b"b0"})
+    commit_step = {"entries": ["a.py"], "status": "migrated", "event": {"event": "apply"}}
+    record = write_transaction(
+        tmp_path,
+        _changes(tmp_path, {"a.py": b"a1", "b.py": b"b1"}),
+        label="t",
+        plan_entries=["a.py"],
+        plan_step=commit_step,
+    )
+
+    assert [(r.id, step) for r, step in transaction_module.unrecorded_steps(tmp_path)] == [(record.id, commit_step)]
+    transaction_module.mark_step_recorded(tmp_path, record.id)
+    assert transaction_module.unrecorded_steps(tmp_path) == []
+
+    undo_step = {"entries": ["a.py"], "status": "failed", "event": {"event": "test"}}
+    restore(tmp_path, record.id, plan_step=undo_step)
+
+    assert [(r.state, step) for r, step in transaction_module.unrecorded_steps(tmp_path)] == [("restored", undo_step)]
+    assert (tmp_path / "a.py").read_bytes() == b"a0" and (tmp_path / "b.py").read_bytes() == b"b0"
+
+
+def test_a_restore_cut_in_two_is_finished_by_recover_with_its_step(tmp_path: Path) -> None:
+    _tree(tmp_path, {"a.py": b"a0", "b.py": b"b0"})
+    record = write_transaction(tmp_path, _changes(tmp_path, {"a.py": b"a1", "b.py": b"b1"}), label="t", plan_entries=[])
+    manifest = tmp_path / BACKUPS / record.id / "manifest.json"
+    step = {"entries": ["a.py"], "status": "pending", "event": {"event": "rollback"}}
+    # as a kill -9 after the first file of a rollback leaves it
+    document = {**json.loads(manifest.read_text()), "state": "restoring", "plan_step": step, "plan_recorded": False}
+    manifest.write_text(json.dumps(document))
+    (tmp_path / "a.py").write_bytes(b"a0")
+
+    undone = recover(tmp_path, interrupted_step=lambda _record: pytest.fail("not an interrupted write"))
+
+    assert [r.id for r in undone] == [record.id]
+    assert (tmp_path / "a.py").read_bytes() == b"a0" and (tmp_path / "b.py").read_bytes() == b"b0"
+    assert [(r.state, s) for r, s in transaction_module.unrecorded_steps(tmp_path)] == [("restored", step)]
+
+
+def test_an_interrupted_write_gets_the_step_recover_is_given(tmp_path: Path) -> None:
+    _tree(tmp_path, {"a.py": b"a0"})
+    record = write_transaction(tmp_path, _changes(tmp_path, {"a.py": b"a1"}), label="t", plan_entries=["a.py"])
+    manifest = tmp_path / BACKUPS / record.id / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "state": "writing"}))
+    step = {"entries": ["a.py"], "status": "pending", "event": {"event": "recover"}}
+
+    recover(tmp_path, interrupted_step=lambda r: step if r.id == record.id else None)
+
+    assert (tmp_path / "a.py").read_bytes() == b"a0"
+    assert [s for _, s in transaction_module.unrecorded_steps(tmp_path)] == [step]
+
+
+def test_the_lock_is_created_whole_without_hard_links(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_links(*_args: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+
+    with ApplyLock(tmp_path) as lock:
+        assert json.loads(lock.path.read_text())["pid"] == os.getpid()
+        assert list(lock.path.parent.glob("*.tmp")) == []
+    assert not lock.path.exists()

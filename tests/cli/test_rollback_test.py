@@ -180,6 +180,32 @@ def test_rollback_is_refused_while_an_apply_holds_the_lock(shop: Path) -> None:
     assert (shop / "shop/service.py").read_bytes() == b"# new\n"
 
 
+def test_mark_is_refused_while_an_apply_holds_the_lock(shop: Path) -> None:
+    plan = (shop / "migration_plan.yaml").read_bytes()
+    with ApplyLock(shop):
+        result = runner.invoke(app, ["mark", "shop/handlers.py", "--status", "skipped", "--reason", "later"])
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "another asyncmigrate apply is running" in result.stderr
+    assert (shop / "migration_plan.yaml").read_bytes() == plan
+
+
+def test_mark_first_records_a_step_a_crash_left_unrecorded(shop: Path) -> None:
+    service = (shop / "shop/service.py").read_bytes()
+    step = {"entries": ["shop/service.py"], "status": "migrated", "event": {"event": "apply"}}
+    changes = [FileChange("shop/service.py", service, service + b"# migrated\n")]
+    record = write_transaction(
+        shop, changes, label="apply shop/service.py", plan_entries=["shop/service.py"], plan_step=step
+    )
+
+    result = runner.invoke(app, ["mark", "shop/handlers.py", "--status", "skipped", "--reason", "later"])
+
+    assert result.exit_code == 0, result.output
+    status, event = _entry(shop, "shop/service.py")
+    assert status is FileStatus.MIGRATED and event["event"] == "apply" and event["transaction"] == record.id
+    assert _entry(shop, "shop/handlers.py")[0] is FileStatus.SKIPPED
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
