@@ -22,7 +22,8 @@ from typing import Any
 from asyncmigrate.callgraph import Project, build_project
 from asyncmigrate.cautions import Caution, new_cleanup_awaits
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.facade import module_name_for
+from asyncmigrate.limits import excluded_blockers, excluded_edit_blockers, unreadable_blockers
+from asyncmigrate.modules import plan_layout
 from asyncmigrate.plan import Plan, find_plan, load_plan, record_status
 from asyncmigrate.propagate import Blocker, PropagationPlan, Seed, propagate
 from asyncmigrate.scan import check_encoding, discover
@@ -75,7 +76,7 @@ class ComputedChange:
             "functions_made_async": {f: list(chain) for f, chain in sorted(self.propagation.async_functions.items())},
             "resolutions": list(self.propagation.resolutions),
             "blockers": [b.to_json() for b in self.blockers],
-            "ambiguous": [a.to_json() for a in self.propagation.ambiguities],
+            "accepted_doubts": [a.to_json() for a in self.propagation.accepted_doubts],
             "cautions": [c.to_json() for c in self.cautions],
         }
 
@@ -112,7 +113,7 @@ def project_paths(plan: Plan) -> list[str]:
 
 
 def load_project(plan: Plan, *, use_cache: bool = True) -> Project:
-    return build_project(plan.root, project_paths(plan), use_cache=use_cache)
+    return build_project(plan.root, project_paths(plan), use_cache=use_cache, layout=plan_layout(plan))
 
 
 def _read_source(plan: Plan, path: str) -> bytes:
@@ -146,7 +147,7 @@ def _codemod(command: Any, path: str, data: bytes) -> bytes:
 def _context(plan: Plan, path: str) -> Any:
     from libcst.codemod import CodemodContext
 
-    module, is_package = module_name_for(path)
+    module, is_package = plan_layout(plan).module_name(path)
     return CodemodContext(
         filename=str(plan.root / path),
         full_module_name=module,
@@ -155,11 +156,19 @@ def _context(plan: Plan, path: str) -> Any:
 
 
 def _check_output(path: str, data: bytes) -> None:
-    """The output parses with LibCST and compiles with CPython (``await`` outside ``async def`` does not)."""
+    """The output parses with LibCST and compiles with CPython (``await`` outside ``async def`` does not).
+
+    Syntax newer than this Python (3.12 on 3.11) is lowered first, keeping the rest to compile."""
     try:
         compile(data, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
         compile(data, path, "exec", dont_inherit=True)
     except SyntaxError as exc:
+        from asyncmigrate.lowering import lower_newer_syntax
+
+        lowered = lower_newer_syntax(data)
+        if lowered is not None and lowered != data:
+            _check_output(path, lowered)
+            return
         raise AsyncMigrateError(
             f"{path}:{exc.lineno}: the rewrite produced code that does not compile ({exc.msg}); nothing was written"
         ) from None
@@ -168,7 +177,7 @@ def _check_output(path: str, data: bytes) -> None:
 def _seeds(
     plan: Plan, project: Project, path: str, qualnames: Iterable[str], rewritten: Sequence[CallSite]
 ) -> list[Seed]:
-    module, _ = module_name_for(path)
+    module, _ = plan_layout(plan).module_name(path)
     seeds = []
     for qualname in sorted(qualnames):
         function = project.functions.get(f"{module}.{qualname}")
@@ -210,9 +219,12 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
         async_callbacks=plan.async_callbacks,
         pytest_auto_mode=pytest_asyncio_auto_mode(plan.root),
         async_variants=plan.async_variants,
+        accepted_doubts=plan.accepted_doubts,
     )
     change.propagation = propagation
     change.blockers.extend(propagation.blockers)
+    change.blockers.extend(excluded_blockers(plan.exclude, propagation, plan.path.name))
+    change.blockers.extend(unreadable_blockers(project, propagation, plan.root))
     touched = sorted(propagation.touched_paths() | set(targets))
     for path in touched:
         if path not in sources:
@@ -240,6 +252,9 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
         if after != before:
             change.cautions.extend(new_cleanup_awaits(path, before, after))
         change.edits.append(FileEdit(path, before, after))
+    edits = [(e.path, e.before, e.after) for e in change.edits]
+    blocked = [b.path for b in change.blockers]
+    change.blockers.extend(excluded_edit_blockers(plan.exclude, edits, blocked, plan.path.name))
     return change
 
 
@@ -307,6 +322,8 @@ def _history(change: ComputedChange, **extra: Any) -> dict[str, Any]:
         event["resolutions"] = list(change.propagation.resolutions)
     if change.cautions:
         event["cautions"] = [c.describe() for c in change.cautions]
+    if change.propagation.accepted_doubts:  # the plan's choice, kept where `report` and people look
+        event["accepted_doubts"] = [a.to_json() for a in change.propagation.accepted_doubts]
     event.update(extra)
     return event
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,30 @@ class Mapping:
 
 
 @dataclass(frozen=True)
+class AcceptedDoubt:
+    """A call the call graph cannot follow, accepted by a person as not reaching a function turning async.
+
+    ``at`` names one call site (``path:line``); ``pattern`` names many: ``caller -> callee``, each side a
+    glob over function ids (``pkg.reports.* -> pkg.store.Store.save``; ``<module>`` is module level).
+    """
+
+    reason: str
+    at: str | None = None
+    pattern: str | None = None
+    plan_line: int = 0  # where the acceptance is written, so findings can point at it
+
+    def matches(self, path: str, line: int, caller: str, callee: str) -> bool:
+        if self.at is not None:
+            return self.at == f"{path}:{line}"
+        assert self.pattern is not None
+        caller_glob, _, callee_glob = (part.strip() for part in self.pattern.partition("->"))
+        return fnmatchcase(caller, caller_glob) and fnmatchcase(callee, callee_glob)
+
+    def describe(self) -> str:
+        return f"{self.at or self.pattern} ({self.reason})"
+
+
+@dataclass(frozen=True)
 class PlanEntry:
     path: str
     phase: int
@@ -97,6 +123,8 @@ class Plan:
     # sync callables with an async counterpart, used once the caller is async: "EventBus.publish" ->
     # "publish_async" (a method of the same object) or "time.sleep" -> "asyncio.sleep" (a function)
     async_variants: dict[str, str] = field(default_factory=dict)
+    python_path: tuple[str, ...] = ()  # import roots, root-relative; () = the default (see modules.py)
+    accepted_doubts: tuple[AcceptedDoubt, ...] = ()
     document: Any = field(default=None, compare=False, repr=False)
 
     def entries(self) -> Iterator[PlanEntry]:
@@ -375,6 +403,8 @@ _TOP_KEYS = {
     "mappings",
     "async_callbacks",
     "async_variants",
+    "python_path",
+    "accepted_doubts",
     "phases",
 }
 
@@ -420,6 +450,8 @@ def parse_plan(document: Any, path: Path, *, check_files: bool = True) -> Plan:
         unmapped=unmapped,
         async_callbacks=_str_list(where, document, "async_callbacks", "async_callbacks"),
         async_variants=_parse_async_variants(where, document),
+        python_path=_parse_python_path(where, document, root, check_files),
+        accepted_doubts=_parse_accepted_doubts(where, document),
         phases=_parse_phases(where, document, root, repositories, check_files),
         document=document,
     )
@@ -435,6 +467,51 @@ def _parse_async_variants(where: _Where, document: Any) -> dict[str, str]:
             raise where.error(node, key, keypath, "must be a dotted name (module.Class.method or module.function)")
         variants[key] = value
     return variants
+
+
+def _parse_python_path(where: _Where, document: Any, root: Path, check_files: bool) -> tuple[str, ...]:
+    roots = _str_list(where, document, "python_path", "python_path")
+    for index, directory in enumerate(roots):
+        if Path(directory).is_absolute() or ".." in Path(directory).parts:
+            raise where.error(
+                document["python_path"], index, f"python_path[{index}]", "must be a directory inside the project"
+            )
+        if check_files and not (root / directory).is_dir():
+            raise where.error(
+                document["python_path"], index, f"python_path[{index}]", f"directory {directory!r} does not exist"
+            )
+    return roots
+
+
+_AT = re.compile(r"^(?P<path>[^:]+):(?P<line>[1-9][0-9]*)$")
+
+
+def _parse_accepted_doubts(where: _Where, document: Any) -> tuple[AcceptedDoubt, ...]:
+    items = _get(where, document, "accepted_doubts", "accepted_doubts", list, [])
+    accepted = []
+    for index, item in enumerate(items):
+        keypath = f"accepted_doubts[{index}]"
+        _check_type(where, items, index, keypath, item, dict)
+        _check_keys(where, item, keypath, {"at", "pattern", "reason"}, {"reason"})
+        reason = _get(where, item, "reason", f"{keypath}.reason", str)
+        if not reason.strip():
+            raise where.error(item, "reason", f"{keypath}.reason", "say why the call cannot reach the async function")
+        at = _get(where, item, "at", f"{keypath}.at", str)
+        pattern = _get(where, item, "pattern", f"{keypath}.pattern", str)
+        if (at is None) == (pattern is None):
+            problem = "give exactly one of `at: path:line` or `pattern: caller -> callee`"
+            raise where.error(items, index, keypath, problem)
+        if at is not None and not _AT.match(at):
+            raise where.error(item, "at", f"{keypath}.at", f"{at!r} is not path:line (e.g. src/pkg/mod.py:42)")
+        if pattern is not None:
+            caller, arrow, callee = (part.strip() for part in pattern.partition("->"))
+            if not arrow or not caller or not callee:
+                raise where.error(
+                    item, "pattern", f"{keypath}.pattern", f"{pattern!r} is not `caller -> callee` (globs over ids)"
+                )
+        line = getattr(getattr(item, "lc", None), "line", None)
+        accepted.append(AcceptedDoubt(reason.strip(), at, pattern, line + 1 if isinstance(line, int) else 0))
+    return tuple(accepted)
 
 
 def _yaml() -> YAML:

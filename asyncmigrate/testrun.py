@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.facade import module_name_for
+from asyncmigrate.modules import DEFAULT_LAYOUT, ModuleLayout, plan_layout, resolve_relative
 from asyncmigrate.plan import Plan
 
 TAIL_LINES = 40
@@ -90,20 +90,6 @@ def _walk(directory: Path) -> Iterator[Path]:
                 yield Path(current) / name
 
 
-def _resolve_relative(path: str, level: int, module: str | None) -> str | None:
-    """``from ..x import y`` in ``path`` -> the absolute name of ``..x`` (None when it climbs too high)."""
-    name, is_package = module_name_for(path)
-    parts = name.split(".")
-    if not is_package:
-        parts = parts[:-1]
-    if level - 1 > len(parts):
-        return None
-    base = parts[: len(parts) - (level - 1)]
-    if module:
-        base.append(module)
-    return ".".join(base) or None
-
-
 def _dotted_string(node: ast.Call) -> str | None:
     func = node.func
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
@@ -115,7 +101,7 @@ def _dotted_string(node: ast.Call) -> str | None:
     return None
 
 
-def imported_modules(path: str, source: bytes) -> set[str]:
+def imported_modules(path: str, source: bytes, layout: ModuleLayout = DEFAULT_LAYOUT) -> set[str]:
     """Every module name ``source`` (the file at root-relative ``path``) may import directly.
 
     ``from a import b`` yields both ``a`` and ``a.b`` because ``b`` may be a submodule; a dotted string
@@ -130,7 +116,7 @@ def imported_modules(path: str, source: bytes) -> set[str]:
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = _resolve_relative(path, node.level, node.module) if node.level else node.module
+            base = resolve_relative(layout.package_of(path), node.level, node.module)
             if base is None:
                 continue
             names.add(base)
@@ -209,7 +195,8 @@ def select_tests(plan: Plan, touched: Iterable[str]) -> list[str]:
             selected.update(_named_after(plan, path, test_modules))
             by_import.append(path)
     if by_import:
-        wanted = [(module_name_for(path), path) for path in by_import]
+        layout = plan_layout(plan)
+        wanted = [(layout.module_name(path), path) for path in by_import]
         for file in all_files:
             name = PurePosixPath(file).name
             if name != "conftest.py" and not is_test_module(file):
@@ -221,7 +208,7 @@ def select_tests(plan: Plan, touched: Iterable[str]) -> list[str]:
             candidates = [(m, pkg) for (m, pkg), _ in wanted if _might_import(source, m)]
             if not candidates:
                 continue
-            imported = imported_modules(file, source)
+            imported = imported_modules(file, source, layout)
             if any(_imports(imported, module, pkg) for module, pkg in candidates):
                 selected.update(_served_by(file, test_modules) if name == "conftest.py" else [file])
     return sorted(selected)
