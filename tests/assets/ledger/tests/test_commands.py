@@ -1,6 +1,6 @@
 from ledger.archive import Archiver
 from ledger.batch import Journal, run_batch
-from ledger.books import open_books
+from ledger.books import recorded
 from ledger.closing import Closer
 from ledger.dispatch import Simulator, perform
 from ledger.period import end_period
@@ -10,7 +10,7 @@ from ledger.transfers import Transfers
 
 def test_poster_records() -> None:
     Poster().post("cash", 4)
-    assert [e.amount for e in open_books().entries] == [4]
+    assert recorded() == [4]
 
 
 def test_batch_posts_to_a_journal() -> None:
@@ -21,7 +21,7 @@ def test_batch_posts_to_a_journal() -> None:
 
 def test_transfer_moves() -> None:
     Transfers().move("cash", "bank", 5)
-    assert [e.amount for e in open_books().entries] == [-5, 5]
+    assert recorded() == [-5, 5]
 
 
 def test_perform_on_a_simulator() -> None:

@@ -39,3 +39,13 @@ def open_books() -> Books:
 def reset_books() -> None:
     global _BOOKS
     _BOOKS = None
+
+
+def seed(*entries: Entry) -> None:
+    """Test set-up: entries already in the books."""
+    open_books().entries.extend(entries)
+
+
+def recorded() -> list[int]:
+    """Test check: the amounts in the books, in order."""
+    return [entry.amount for entry in open_books().entries]
