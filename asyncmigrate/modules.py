@@ -109,7 +109,7 @@ def resolve_relative(package: str, level: int, target: str | None) -> str | None
     if level <= 0:
         return target or None
     parts = package.split(".") if package else []
-    if level - 1 > len(parts) or (level - 1 == len(parts) and not target):
+    if level - 1 >= len(parts):
         return None
     base = parts[: len(parts) - (level - 1)]
     if target:
