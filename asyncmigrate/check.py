@@ -216,7 +216,14 @@ def unawaited_async_calls(context: CheckContext) -> Iterator[Finding]:
     from asyncmigrate.scan import discover
 
     existing, _ = scan_paths(context.plan)  # a missing directory is planned-file-missing's to report
-    project = build_project(context.plan.root, discover(context.plan.root, existing, []), use_cache=context.use_cache)
+    from asyncmigrate.modules import plan_layout
+
+    project = build_project(
+        context.plan.root,
+        discover(context.plan.root, existing, []),
+        use_cache=context.use_cache,
+        layout=plan_layout(context.plan),
+    )
     accepting = set(context.plan.async_callbacks)
     for function in project.functions.values():
         if not function.is_async or function.is_generator or _returns_context_manager(function):

@@ -7,10 +7,10 @@ the other. So both questions are answered here and nowhere else.
 - Import roots (``sys.path`` entries, root-relative) come from the plan's ``python_path``; by default
   the project root and each source directory that is not itself a package, so in a ``src/`` layout
   ``src/app/api.py`` is ``app.api``. A file under several roots takes the innermost one.
-- A regular package ``x/__init__.py`` wins over a module ``x.py`` beside it, as the import system
-  does. The module it hides can never be imported under its name, so it gets a name of its own
-  (``x[shadowed]``) that no import can reach: its own calls are still followed, and no two files
-  share a name.
+- A regular package ``x/__init__.py`` wins over a module ``x.py`` beside it, and an earlier root over
+  a later one, as the import system does. A file so hidden can never be imported under its name, so
+  it gets a name of its own (``x[shadowed]``) that no import can reach: its own calls are still
+  followed, and no two files share a name.
 """
 
 from __future__ import annotations
@@ -63,8 +63,10 @@ class ModuleLayout:
         if is_package:
             parts = parts[:-1]
         name = ".".join(parts)
-        if not is_package and self.base is not None and (self.base / posix.with_suffix("") / "__init__.py").is_file():
-            return name + SHADOWED, False
+        if self.base is not None and name:
+            winner = self.module_file(name)
+            if winner is not None and winner != self.base / posix:
+                return name + SHADOWED, is_package  # a package beside it, or the same name on an earlier root
         return name, is_package
 
     def package_of(self, path: str) -> str:

@@ -209,3 +209,10 @@ def test_a_312_module_is_summarized_and_a_syntax_error_is_not() -> None:
     assert {(5, 19, "pick"), (10, 43, "name")} <= calls
     assert summarize_module("app/bad.py", b"def f(:\n    pass\n") is None
     assert lower_newer_syntax(b"def f(:\n    pass\n") is None
+
+
+def test_the_same_name_on_two_roots_goes_to_the_first_root(tmp_path: Path) -> None:
+    touch(tmp_path, "tools/util.py", "src/tools/util.py", "src/tools/__init__.py", "tools/__init__.py")
+    layout = ModuleLayout.of(("", "src"), tmp_path)
+    assert layout.module_name("tools/util.py") == ("tools.util", False)
+    assert layout.module_name("src/tools/util.py") == ("tools.util" + SHADOWED, False)
