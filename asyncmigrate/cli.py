@@ -363,6 +363,7 @@ def check(
     Findings: a file marked migrated or verified calls the facade again (migrated-file-calls-facade);
     a file the plan does not list calls the facade (unplanned-facade-call);
     the plan names a file that no longer exists (planned-file-missing).
+    A doubt the plan accepts (accepted_doubts) is listed as accepted-doubt and does not fail the gate.
     Exit 0 when there are none; 1 when there are findings; 2 on bad input.
     """
     from asyncmigrate.check import check as run_check

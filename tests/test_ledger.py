@@ -8,11 +8,13 @@ Each test copies it to a temporary directory. Where an apply writes, the fixture
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from asyncmigrate.apply import apply_files, compute_change
@@ -168,7 +170,10 @@ def test_an_accepted_doubt_is_written_recorded_and_kept_visible(ledger: Path, ta
     assert result_check.ok, [str(f) for f in result_check.findings]
     # report lists it, in markdown and JSON
     report = build_report(plan, scan(ledger, FacadeSpec.from_plan(plan), plan=plan, use_cache=False))
-    assert [(d["path"], d["line"], d["kind"]) for d in to_json(report)["accepted_doubts"]] == [(path, line, kind)]
+    document = to_json(report)
+    assert [(d["path"], d["line"], d["kind"]) for d in document["accepted_doubts"]] == [(path, line, kind)]
+    schema = json.loads((Path(__file__).parents[1] / "asyncmigrate/schemas/report.schema.json").read_text())
+    jsonschema.validate(document, schema)
     assert "### Accepted doubts" in to_markdown(report)
     run = suite_passes(ledger)
     assert run.returncode == 0, run.stdout + run.stderr
