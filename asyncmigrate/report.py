@@ -832,6 +832,14 @@ _RULES: tuple[tuple[str, str, str, str, str], ...] = (  # id, name, level, short
         "Construct that cannot become async",
         "A construct that cannot become async (a lambda, a property, a sync entry point, ...) stops the migration.",
     ),
+    (
+        "accepted-doubt",
+        "AcceptedDoubt",
+        "note",
+        "Call the migration could not follow, accepted by the plan",
+        "A call that may reach a function made async, which the call graph cannot follow (unknown receiver, "
+        "getattr, several candidates); the plan's accepted_doubts says why it cannot, so it was left as it is.",
+    ),
 )
 _RULE_INDEX = {rule[0]: index for index, rule in enumerate(_RULES)}
 
@@ -910,6 +918,17 @@ def to_sarif(report: Report) -> dict[str, Any]:
     for u in report.unplanned:
         results += [_call_result(plan, c, "not in the plan", _line_text(lines, c)) for c in u.calls]
     results += [_blocker_result(b) for b in report.blockers]
+    results += [
+        {
+            "ruleId": "accepted-doubt",
+            "ruleIndex": _RULE_INDEX["accepted-doubt"],
+            "level": "note",
+            "message": {"text": f"{d.call}() may call {d.callee} ({d.kind}); accepted: {d.reason}"},
+            "locations": [_location(d.path, d.line)],
+            "properties": {"kind": d.kind, "entry": d.entry},
+        }
+        for d in report.accepted_doubts
+    ]
     rules = [
         {
             "id": rule_id,

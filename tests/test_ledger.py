@@ -21,7 +21,7 @@ from asyncmigrate.apply import apply_files, compute_change
 from asyncmigrate.check import ACCEPTED_DOUBT, check
 from asyncmigrate.facade import FacadeSpec
 from asyncmigrate.plan import load_plan
-from asyncmigrate.report import build_report, to_json, to_markdown
+from asyncmigrate.report import build_report, to_json, to_markdown, to_sarif
 from asyncmigrate.scan import scan
 from asyncmigrate.types import FileStatus
 
@@ -175,6 +175,8 @@ def test_an_accepted_doubt_is_written_recorded_and_kept_visible(ledger: Path, ta
     schema = json.loads((Path(__file__).parents[1] / "asyncmigrate/schemas/report.schema.json").read_text())
     jsonschema.validate(document, schema)
     assert "### Accepted doubts" in to_markdown(report)
+    notes = [r for r in to_sarif(report)["runs"][0]["results"] if r["ruleId"] == "accepted-doubt"]
+    assert [n["locations"][0]["physicalLocation"]["region"]["startLine"] for n in notes] == [line]
     run = suite_passes(ledger)
     assert run.returncode == 0, run.stdout + run.stderr
 
