@@ -194,3 +194,23 @@ def test_check_keeps_an_accepted_doubt_until_the_code_no_longer_has_it(ledger: P
     # the receiver gets a type the graph follows (a Journal): the doubt, and the finding, are gone
     batch.write_text(batch.read_text().replace("def run_batch(poster, rows", "def run_batch(poster: Journal, rows"))
     assert [f for f in check(plan, use_cache=False).findings if f.kind == ACCEPTED_DOUBT] == []
+
+
+def test_apply_all_from_the_command_line_blocks_with_one_line_each_and_no_traceback(
+    ledger: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from asyncmigrate.cli import app
+
+    monkeypatch.chdir(ledger)
+    result = CliRunner().invoke(app, ["apply", "--all", "--no-test"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    for target, [(path, line, kind, _)] in ((t, b) for t, b in BLOCKERS.items() if b):
+        assert f"{path}:{line} {kind}" in result.output, target
+    statuses = {e.path: e.status for e in load_plan(ledger / PLAN).entries()}
+    assert statuses == {
+        target: FileStatus.MIGRATED if not blockers else FileStatus.BLOCKED for target, blockers in BLOCKERS.items()
+    }
