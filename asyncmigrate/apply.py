@@ -27,7 +27,8 @@ from asyncmigrate.callgraph import Project, build_project
 from asyncmigrate.cautions import Caution, new_cleanup_awaits
 from asyncmigrate.commit import commit, locked, undo
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.facade import module_name_for
+from asyncmigrate.limits import excluded_blockers, excluded_edit_blockers, unreadable_blockers
+from asyncmigrate.modules import plan_layout
 from asyncmigrate.plan import Plan, find_plan, load_plan, record_status
 from asyncmigrate.propagate import Blocker, PropagationPlan, Seed, propagate
 from asyncmigrate.scan import check_encoding, discover, libcst_error_line
@@ -81,7 +82,7 @@ class ComputedChange:
             "functions_made_async": {f: list(chain) for f, chain in sorted(self.propagation.async_functions.items())},
             "resolutions": list(self.propagation.resolutions),
             "blockers": [b.to_json() for b in self.blockers],
-            "ambiguous": [a.to_json() for a in self.propagation.ambiguities],
+            "accepted_doubts": [a.to_json() for a in self.propagation.accepted_doubts],
             "cautions": [c.to_json() for c in self.cautions],
         }
 
@@ -118,7 +119,7 @@ def project_paths(plan: Plan) -> list[str]:
 
 
 def load_project(plan: Plan, *, use_cache: bool = True) -> Project:
-    return build_project(plan.root, project_paths(plan), use_cache=use_cache)
+    return build_project(plan.root, project_paths(plan), use_cache=use_cache, layout=plan_layout(plan))
 
 
 def _read_source(plan: Plan, path: str) -> bytes:
@@ -152,7 +153,7 @@ def _codemod(command: Any, path: str, data: bytes) -> bytes:
 def _context(plan: Plan, path: str) -> Any:
     from libcst.codemod import CodemodContext
 
-    module, is_package = module_name_for(path)
+    module, is_package = plan_layout(plan).module_name(path)
     return CodemodContext(
         filename=str(plan.root / path),
         full_module_name=module,
@@ -161,11 +162,19 @@ def _context(plan: Plan, path: str) -> Any:
 
 
 def _check_output(path: str, data: bytes) -> None:
-    """The output parses with LibCST and compiles with CPython (``await`` outside ``async def`` does not)."""
+    """The output parses with LibCST and compiles with CPython (``await`` outside ``async def`` does not).
+
+    Syntax newer than this Python (3.12 on 3.11) is lowered first, keeping the rest to compile."""
     try:
         compile(data, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
         compile(data, path, "exec", dont_inherit=True)
     except SyntaxError as exc:
+        from asyncmigrate.lowering import lower_newer_syntax
+
+        lowered = lower_newer_syntax(data)
+        if lowered is not None and lowered != data:
+            _check_output(path, lowered)
+            return
         raise AsyncMigrateError(
             f"{path}:{exc.lineno}: the rewrite produced code that does not compile ({exc.msg}); nothing was written"
         ) from None
@@ -174,7 +183,7 @@ def _check_output(path: str, data: bytes) -> None:
 def _seeds(
     plan: Plan, project: Project, path: str, qualnames: Iterable[str], rewritten: Sequence[CallSite]
 ) -> list[Seed]:
-    module, _ = module_name_for(path)
+    module, _ = plan_layout(plan).module_name(path)
     seeds = []
     for qualname in sorted(qualnames):
         function = project.functions.get(f"{module}.{qualname}")
@@ -217,9 +226,12 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
         pytest_auto_mode=pytest_asyncio_auto_mode(plan.root),
         async_variants=plan.async_variants,
         async_aware_decorators=plan.async_aware_decorators,
+        accepted_doubts=plan.accepted_doubts,
     )
     change.propagation = propagation
     change.blockers.extend(propagation.blockers)
+    change.blockers.extend(excluded_blockers(plan.exclude, propagation, plan.path.name))
+    change.blockers.extend(unreadable_blockers(project, propagation, plan.root))
     touched = sorted(propagation.touched_paths() | set(targets))
     for path in touched:
         if path not in sources:
@@ -257,6 +269,9 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
             change.cautions.extend(new_cleanup_awaits(path, before, after))
         change.edits.append(FileEdit(path, before, after))
     _carry_facade_doubles(plan, project, change)
+    edits = [(e.path, e.before, e.after) for e in change.edits]
+    blocked = [b.path for b in change.blockers]
+    change.blockers.extend(excluded_edit_blockers(plan.exclude, edits, blocked, plan.path.name))
     return change
 
 
@@ -267,8 +282,9 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange) 
     from codemods.migrate_facade_doubles import MigrateFacadeDoublesCommand, facade_doubles
 
     edits = {edit.path: edit for edit in change.edits}
+    layout = plan_layout(plan)
     migrated = {
-        module_name_for(path)[0]: (edits[path].before, edits[path].after) for path in change.targets if path in edits
+        layout.module_name(path)[0]: (edits[path].before, edits[path].after) for path in change.targets if path in edits
     }
     tests = [
         path
@@ -440,6 +456,8 @@ def _history(change: ComputedChange, **extra: Any) -> dict[str, Any]:
         event["resolutions"] = list(change.propagation.resolutions)
     if change.cautions:
         event["cautions"] = [c.describe() for c in change.cautions]
+    if change.propagation.accepted_doubts:  # the plan's choice, kept where `report` and people look
+        event["accepted_doubts"] = [a.to_json() for a in change.propagation.accepted_doubts]
     event.update(extra)
     return event
 

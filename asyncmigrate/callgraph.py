@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from asyncmigrate.facade import absolute_module, module_name_for
+from asyncmigrate.modules import DEFAULT_LAYOUT, ModuleLayout, resolve_relative
 
 _GRAPH_FORMAT = 8
 
@@ -39,6 +39,7 @@ FOR = "for"  # ``for x in f()``: becomes ``async for``
 COMP_FOR = "comp_for"  # ``[... for x in f()]``: becomes ``async for`` inside the comprehension
 GENEXP = "genexp"  # inside a generator expression: an ``await`` there would change its type
 ARGUMENT = "argument"  # ``g(f())``: the coroutine object is handed to g (asyncio.run, create_task, list, …)
+GETATTR = "<getattr>"  # first link of the chain of ``getattr(obj, "name")(...)``: ("<getattr>", "name")
 
 # TypeEvidence kinds: what a name's value might be.
 ANNOTATION = "ann"  # the chain of an annotation: ``x: EventBus``
@@ -149,6 +150,15 @@ def chain_of(node: ast.expr) -> Chain | None:
         parts.append(node.id)
         return tuple(reversed(parts))
     return None
+
+
+def getattr_constant(func: ast.expr) -> str | None:
+    """``getattr(obj, "name")`` (as the callee of a call) -> "name"; anything else -> None."""
+    if not (isinstance(func, ast.Call) and isinstance(func.func, ast.Name) and func.func.id == "getattr"):
+        return None
+    if len(func.args) < 2 or not isinstance(func.args[1], ast.Constant) or not isinstance(func.args[1].value, str):
+        return None
+    return func.args[1].value
 
 
 def annotation_chains(node: ast.expr | None) -> tuple[Chain, ...]:
@@ -322,7 +332,8 @@ class _Summarizer(ast.NodeVisitor):
                 self._bind_import(head, head)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        source = absolute_module(self.module, node.module, node.level, self.is_package)
+        package = self.module if self.is_package else self.module.rpartition(".")[0]
+        source = resolve_relative(package, node.level, node.module) or ""
         for alias in node.names:
             if alias.name == "*":
                 continue
@@ -653,6 +664,8 @@ class _Summarizer(ast.NodeVisitor):
             receiver_call = chain_of(func.value.func)
             if receiver_call is not None:
                 chain = ("<call>", func.attr)
+        if chain is None and (name := getattr_constant(func)) is not None:
+            chain = (GETATTR, name)  # ``getattr(obj, "name")(...)``: a call no type can follow
         if chain is not None:
             line, col = self._callee_token(func)
             context = self._context.get(id(node), PLAIN)
@@ -778,13 +791,48 @@ def is_test_path(path: str) -> bool:
     return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
 
 
-def summarize_module(path: str, source: bytes) -> ModuleSummary | None:
-    """One file's summary, or None when ``ast`` cannot parse it (its calls then stay unknown)."""
+class Unreadable(Exception):
+    """A project file the call graph cannot read; ``line`` and ``reason`` say where and why."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"{line}: {reason}")
+        self.line = line
+        self.reason = reason
+
+
+def parse_module(source: bytes) -> tuple[ast.Module, bytes]:
+    """``ast`` of ``source`` and the text it was read from: syntax newer than this Python (3.12's
+    ``type`` aliases, PEP 695 generics, PEP 701 f-strings) is read through LibCST and lowered, keeping
+    the line and column of every call. Raises Unreadable."""
     try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ast.parse(source), source
+    except SyntaxError as exc:
+        error = exc
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise Unreadable(1, f"cannot be parsed ({type(exc).__name__})") from None
+    from asyncmigrate.lowering import lower_newer_syntax
+
+    lowered = lower_newer_syntax(source)
+    if lowered is not None:
+        try:
+            return ast.parse(lowered), lowered
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            pass
+    raise Unreadable(error.lineno or 1, f"syntax error: {error.msg}")
+
+
+def summarize_module(path: str, source: bytes, layout: ModuleLayout = DEFAULT_LAYOUT) -> ModuleSummary | None:
+    """One file's summary, or None when it cannot be parsed (see ``read_module`` for why)."""
+    try:
+        return read_module(path, source, layout)
+    except Unreadable:
         return None
-    module, is_package = module_name_for(path)
+
+
+def read_module(path: str, source: bytes, layout: ModuleLayout = DEFAULT_LAYOUT) -> ModuleSummary:
+    """One file's summary; raises Unreadable when neither ``ast`` nor LibCST can parse it."""
+    tree, source = parse_module(source)
+    module, is_package = layout.module_name(path)
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
     except SyntaxError:
@@ -957,6 +1005,7 @@ class Project:
         index: dict[str, ModuleIndex] | None = None,
     ) -> None:
         self.root = root
+        self.unreadable: dict[str, str] = {}  # path -> "line: reason", for files no parser could read
         blobs: dict[str, bytes | ModuleSummary] = dict(modules)
         if index is None:
             index = {
@@ -1282,17 +1331,22 @@ _BUILTINS = frozenset(
 # --- building, with a per-file cache ----------------------------------------------------------------
 
 
-def _cache_path(root: Path) -> Path:
-    return root / ".asyncmigrate" / "cache" / f"graph-{_GRAPH_FORMAT}.pickle"
+def _cache_path(root: Path, layout: ModuleLayout) -> Path:
+    roots = hashlib.blake2b(layout.fingerprint().encode(), digest_size=6).hexdigest()
+    return root / ".asyncmigrate" / "cache" / f"graph-{_GRAPH_FORMAT}-{roots}.pickle"
 
 
-def build_project(root: Path, paths: Iterable[str], *, use_cache: bool = True) -> Project:
+def build_project(
+    root: Path, paths: Iterable[str], *, use_cache: bool = True, layout: ModuleLayout | None = None
+) -> Project:
     """The project over ``paths`` (root-relative), reusing cached summaries whose content has not changed.
 
     The cache keeps, per file, its digest, its ``ModuleIndex`` and its summary pickled on its own, so a
-    warm start unpickles the small indexes only; summaries load when a question needs them.
+    warm start unpickles the small indexes only; summaries load when a question needs them. A file
+    that cannot be parsed is kept in ``Project.unreadable`` (path -> "line: reason"), never dropped.
     """
-    cache_file = _cache_path(root)
+    layout = layout or ModuleLayout.of(("",), root)
+    cache_file = _cache_path(root, layout)
     cache: dict[str, tuple[bytes, ModuleIndex | None, bytes | None]] = {}
     if use_cache and cache_file.is_file():
         try:
@@ -1306,6 +1360,7 @@ def build_project(root: Path, paths: Iterable[str], *, use_cache: bool = True) -
     index: dict[str, ModuleIndex] = {}
     fresh: dict[str, tuple[bytes, ModuleIndex | None, bytes | None]] = {}
     changed = False
+    unreadable: dict[str, str] = {}
     for path in paths:
         try:
             data = (root / path).read_bytes()
@@ -1318,11 +1373,15 @@ def build_project(root: Path, paths: Iterable[str], *, use_cache: bool = True) -
             fresh[path] = cached
             if entry is not None and blob is not None:
                 index[path], blobs[path] = entry, blob
+            elif blob is not None:
+                unreadable[path] = blob.decode()
             continue
         changed = True
-        summary = summarize_module(path, data)
-        if summary is None:
-            fresh[path] = (digest, None, None)
+        try:
+            summary = read_module(path, data, layout)
+        except Unreadable as exc:
+            unreadable[path] = str(exc)
+            fresh[path] = (digest, None, str(exc).encode())
             continue
         entry = ModuleIndex.of(summary)
         index[path], blobs[path] = entry, summary
@@ -1338,4 +1397,6 @@ def build_project(root: Path, paths: Iterable[str], *, use_cache: bool = True) -
             if not ignore.exists():
                 ignore.write_text("*\n")
             atomic_write_bytes(cache_file, pickle.dumps(fresh, protocol=pickle.HIGHEST_PROTOCOL))
-    return Project(root, blobs, index)
+    project = Project(root, blobs, index)
+    project.unreadable = unreadable
+    return project

@@ -25,6 +25,11 @@ from asyncmigrate.unawaited import UNAWAITED_ASYNC_CALL as UNAWAITED_ASYNC_CALL
 MIGRATED_FILE_CALLS_FACADE = "migrated-file-calls-facade"
 UNPLANNED_FACADE_CALL = "unplanned-facade-call"
 PLANNED_FILE_MISSING = "planned-file-missing"
+ACCEPTED_DOUBT = "accepted-doubt"
+# Listed, but not a failure: the plan accepts them with a reason. They stay listed while the code still
+# has the doubt, so the acceptance is seen at every run and goes away only with the doubt itself.
+NON_FAILING = frozenset({ACCEPTED_DOUBT})
+
 
 @dataclass(frozen=True, order=True)
 class Finding:
@@ -202,10 +207,73 @@ def unawaited_async_calls(context: CheckContext) -> Iterator[Finding]:
     from asyncmigrate.unawaited import unawaited_calls
 
     existing, _ = scan_paths(context.plan)  # a missing directory is planned-file-missing's to report
-    project = build_project(context.plan.root, discover(context.plan.root, existing, []), use_cache=context.use_cache)
+    from asyncmigrate.modules import plan_layout
+
+    project = build_project(
+        context.plan.root,
+        discover(context.plan.root, existing, []),
+        use_cache=context.use_cache,
+        layout=plan_layout(context.plan),
+    )
     facade_calls = frozenset((c.path, c.line, c.method) for c in context.scan.calls)
     for call in unawaited_calls(context.plan, project, facade_calls):
         yield Finding(call.path, call.line, call.column, call.kind, call.message, call.fix)
+
+
+def accepted_doubts(context: CheckContext) -> Iterator[Finding]:
+    """A call the call graph cannot follow that may reach an async project function, which the plan
+    accepts: by an ``accepted_doubts`` rule, or as recorded in a file's history when it was applied
+    (matched by file, call, caller and callee, so the lines an apply adds do not lose it)."""
+    from asyncmigrate.callgraph import build_project
+    from asyncmigrate.doubts import acceptance_for, several_doubt, unresolved_doubt
+    from asyncmigrate.modules import plan_layout
+    from asyncmigrate.scan import discover
+
+    plan = context.plan
+    recorded = _recorded_doubts(plan)
+    if not plan.accepted_doubts and not recorded:
+        return
+    existing, _ = scan_paths(plan)
+    project = build_project(
+        plan.root, discover(plan.root, existing, []), use_cache=context.use_cache, layout=plan_layout(plan)
+    )
+    asynchronous = {f.id for f in project.functions.values() if f.is_async}
+    for function_id in sorted(asynchronous):
+        function = project.functions[function_id]
+        for module, caller, call, resolved in project.callers(function):
+            doubt = unresolved_doubt(project, module, caller, call, resolved, function) or (
+                several_doubt(project, module, caller, call, function, asynchronous)
+                if resolved is not None and not call.awaited
+                else None
+            )
+            if doubt is None:
+                continue
+            rule = acceptance_for(doubt, plan.accepted_doubts)
+            reason = rule.reason if rule else recorded.get((doubt.path, doubt.call, doubt.caller, doubt.callee))
+            if reason is None:
+                continue
+            yield Finding(
+                doubt.path,
+                doubt.line,
+                doubt.col,
+                ACCEPTED_DOUBT,
+                f"{doubt.message()} (accepted: {reason})",
+                "nothing to do while the acceptance holds; to have the call followed and awaited instead, "
+                + doubt.fix().split("; or,", 1)[0],
+            )
+
+
+def _recorded_doubts(plan: Plan) -> dict[tuple[str, str, str, str], str]:
+    """(path, call, caller, callee) -> reason, for every doubt an apply accepted, from the history."""
+    found: dict[tuple[str, str, str, str], str] = {}
+    for entry in plan.entries():
+        for event in entry.history:
+            for item in event.get("accepted_doubts") or ():
+                if isinstance(item, dict):
+                    key = (item.get("path"), item.get("call"), item.get("caller"), item.get("callee"))
+                    if all(isinstance(part, str) for part in key):
+                        found[(str(key[0]), str(key[1]), str(key[2]), str(key[3]))] = str(item.get("reason", ""))
+    return found
 
 
 # The kinds in the order they run. One more kind: write its function and add it here.
@@ -214,6 +282,7 @@ CHECKS: tuple[Check, ...] = (
     migrated_file_calls_facade,
     unplanned_facade_call,
     unawaited_async_calls,
+    accepted_doubts,
 )
 
 
@@ -224,7 +293,7 @@ class CheckResult:
 
     @property
     def ok(self) -> bool:
-        return not self.findings
+        return all(finding.kind in NON_FAILING for finding in self.findings)
 
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}

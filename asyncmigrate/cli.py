@@ -231,8 +231,8 @@ def init(
         raise AsyncMigrateError("init needs at least one --factory (e.g. --factory app.db.get_db)")
     rules = [PhaseRule.parse(text) for text in phase or []]
     root = _resolve(output_path, str(output_path)).parent
-    spec = FacadeSpec.from_options(root, factory, facade_class or (), receiver or ())
     source_dirs = source or ["."]
+    spec = FacadeSpec.from_options(root, factory, facade_class or (), receiver or (), source_dirs)
     test_dirs = tests or []
     excluded = exclude or []
     with render.progress_bar("Scanning") as progress:
@@ -456,6 +456,7 @@ def check(
     Findings: a file marked migrated or verified calls the facade again (migrated-file-calls-facade);
     a file the plan does not list calls the facade (unplanned-facade-call);
     the plan names a file that no longer exists (planned-file-missing).
+    A doubt the plan accepts (accepted_doubts) is listed as accepted-doubt and does not fail the gate.
     Exit 0 when there are none; 1 when there are findings; 2 on bad input.
     """
     from asyncmigrate.check import check as run_check

@@ -18,7 +18,7 @@ from libcst.metadata import (
 from libcst.metadata.expression_context_provider import ExpressionContext, ExpressionContextVisitor
 from libcst.metadata.scope_provider import ScopeVisitor
 
-from asyncmigrate.facade import FacadeSpec, module_name_for
+from asyncmigrate.facade import FacadeSpec
 from asyncmigrate.resolver import FacadeResolver
 from asyncmigrate.slicing import Anchor
 from asyncmigrate.types import CallSite, Resolution
@@ -105,7 +105,7 @@ class FacadeCallCollector(_CachedDispatch):
         self._facade_attributes = 0
         self.spec = spec
         self.path = path
-        self.module_name, self.is_package = module_name_for(path)
+        self.module_name, self.is_package = spec.layout.module_name(path)
         self.calls: list[CallSite] = []
         self._resolver: FacadeResolver | None = None
         self._frames: list[str | _Function] = []  # class qualnames and functions, innermost last

@@ -8,10 +8,11 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from asyncmigrate.modules import DEFAULT_LAYOUT, ModuleLayout, default_roots, plan_layout, resolve_relative
 from asyncmigrate.plan import Plan
 
 
@@ -24,12 +25,14 @@ class FacadeSpec:
     targets: Mapping[str, str] = field(default_factory=dict)  # facade method -> "repo.method"
     sync_repositories: frozenset[str] = frozenset()  # repositories whose methods are not awaited
     depends: frozenset[str] = frozenset({"fastapi.Depends", "fastapi.params.Depends"})
+    layout: ModuleLayout = DEFAULT_LAYOUT  # how paths map to module names (the plan's import roots)
 
     @classmethod
     def from_plan(cls, plan: Plan) -> FacadeSpec:
+        layout = plan_layout(plan)
         methods = set(plan.facade.methods)
         if not methods:
-            methods = discover_methods(plan.root, plan.facade.classes)
+            methods = discover_methods(layout, plan.facade.classes)
         if methods:  # a mapped method is a facade method even when the class hides it
             methods |= set(plan.mappings) | set(plan.unmapped)
         return cls(
@@ -39,20 +42,28 @@ class FacadeSpec:
             methods=frozenset(methods),
             targets={name: m.target for name, m in plan.mappings.items()},
             sync_repositories=frozenset(n for n, r in plan.repositories.items() if not r.awaitable),
+            layout=layout,
         )
 
     @classmethod
     def from_options(
-        cls, root: Path, factories: Iterable[str], classes: Iterable[str], receiver_names: Iterable[str]
+        cls,
+        root: Path,
+        factories: Iterable[str],
+        classes: Iterable[str],
+        receiver_names: Iterable[str],
+        source: Sequence[str] = (),
     ) -> FacadeSpec:
         """The facade given on the command line (no plan yet): its methods are discovered from its
         classes exactly as ``from_plan`` does, so a scan without a plan finds what one with a plan finds."""
         classes = frozenset(classes)
+        layout = ModuleLayout.of(default_roots(root, source), root)
         return cls(
             factories=frozenset(factories),
             classes=classes,
             receiver_names=frozenset(receiver_names),
-            methods=frozenset(discover_methods(root, classes)),
+            methods=frozenset(discover_methods(layout, classes)),
+            layout=layout,
         )
 
     def hint_tokens(self) -> tuple[bytes, ...]:
@@ -71,6 +82,7 @@ class FacadeSpec:
                 sorted(self.targets.items()),
                 sorted(self.depends),
                 sorted(self.sync_repositories),
+                self.layout.fingerprint(),
             ]
         )
         return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
@@ -86,25 +98,17 @@ class FacadeSpec:
         return not name.startswith("_")
 
 
-def module_file(root: Path, dotted: str) -> Path | None:
-    base = root.joinpath(*dotted.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def discover_methods(root: Path, classes: Iterable[str]) -> set[str]:
+def discover_methods(layout: ModuleLayout, classes: Iterable[str]) -> set[str]:
     """Public method names of the facade classes defined in the tree, following re-exports."""
     methods: set[str] = set()
     for qualified in classes:
         module, _, name = qualified.rpartition(".")
-        methods |= _class_methods(root, module, name, depth=0)
+        methods |= _class_methods(layout, module, name, depth=0)
     return methods
 
 
-def _class_methods(root: Path, module: str, name: str, depth: int) -> set[str]:
-    path = module_file(root, module) if module else None
+def _class_methods(layout: ModuleLayout, module: str, name: str, depth: int) -> set[str]:
+    path = layout.module_file(module) if module else None
     if path is None or depth > 5:
         return set()
     try:
@@ -120,29 +124,12 @@ def _class_methods(root: Path, module: str, name: str, depth: int) -> set[str]:
             }
             for base in node.bases:  # bases defined in the same module count too
                 if isinstance(base, ast.Name):
-                    found |= _class_methods(root, module, base.id, depth + 1)
+                    found |= _class_methods(layout, module, base.id, depth + 1)
             return found
         if isinstance(node, ast.ImportFrom):
             for alias in node.names:
                 if (alias.asname or alias.name) == name:
-                    source = absolute_module(module, node.module, node.level, path.name == "__init__.py")
-                    return _class_methods(root, source, alias.name, depth + 1)
+                    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+                    source = resolve_relative(package, node.level, node.module) or ""
+                    return _class_methods(layout, source, alias.name, depth + 1)
     return set()
-
-
-def absolute_module(current: str, target: str | None, level: int, is_package: bool) -> str:
-    if level == 0:
-        return target or ""
-    parts = current.split(".")
-    keep = len(parts) - level + (1 if is_package else 0)
-    prefix = parts[: max(keep, 0)]
-    return ".".join([*prefix, target] if target else prefix)
-
-
-def module_name_for(path: str) -> tuple[str, bool]:
-    """``server/api/players.py`` -> (``server.api.players``, False); packages -> (``pkg``, True)."""
-    parts = Path(path).with_suffix("").parts
-    is_package = parts[-1] == "__init__"
-    if is_package:
-        parts = parts[:-1]
-    return ".".join(parts), is_package

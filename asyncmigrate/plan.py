@@ -10,11 +10,13 @@ from __future__ import annotations
 import io
 import os
 import posixpath
+import re
 import stat
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,30 @@ class Mapping:
 
 
 @dataclass(frozen=True)
+class AcceptedDoubt:
+    """A call the call graph cannot follow, accepted by a person as not reaching a function turning async.
+
+    ``at`` names one call site (``path:line``); ``pattern`` names many: ``caller -> callee``, each side a
+    glob over function ids (``pkg.reports.* -> pkg.store.Store.save``; ``<module>`` is module level).
+    """
+
+    reason: str
+    at: str | None = None
+    pattern: str | None = None
+    plan_line: int = 0  # where the acceptance is written, so findings can point at it
+
+    def matches(self, path: str, line: int, caller: str, callee: str) -> bool:
+        if self.at is not None:
+            return self.at == f"{path}:{line}"
+        assert self.pattern is not None
+        caller_glob, _, callee_glob = (part.strip() for part in self.pattern.partition("->"))
+        return fnmatchcase(caller, caller_glob) and fnmatchcase(callee, callee_glob)
+
+    def describe(self) -> str:
+        return f"{self.at or self.pattern} ({self.reason})"
+
+
+@dataclass(frozen=True)
 class PlanEntry:
     path: str
     phase: int
@@ -114,6 +140,8 @@ class Plan:
     # decorators (qualified names) that work unchanged on a coroutine function
     async_aware_decorators: tuple[str, ...] = ()
     test_timeout: float = DEFAULT_TEST_TIMEOUT
+    python_path: tuple[str, ...] = ()  # import roots, root-relative; () = the default (see modules.py)
+    accepted_doubts: tuple[AcceptedDoubt, ...] = ()
     document: Any = field(default=None, compare=False, repr=False)
 
     def entries(self) -> Iterator[PlanEntry]:
@@ -401,6 +429,8 @@ _TOP_KEYS = {
     "coroutine_consumers",
     "test_selection",
     "async_aware_decorators",
+    "python_path",
+    "accepted_doubts",
     "phases",
     "test_timeout",
 }
@@ -450,6 +480,8 @@ def parse_plan(document: Any, path: Path, *, check_files: bool = True) -> Plan:
         coroutine_consumers=_dotted_names(where, document, "coroutine_consumers"),
         test_selection=_test_selection(where, document),
         async_aware_decorators=_dotted_names(where, document, "async_aware_decorators"),
+        python_path=_parse_python_path(where, document, root, check_files),
+        accepted_doubts=_parse_accepted_doubts(where, document),
         phases=_parse_phases(where, document, root, repositories, check_files),
         test_timeout=_parse_test_timeout(where, document),
         document=document,
@@ -524,6 +556,51 @@ class _NoAliasComposer(Composer):
                 event.start_mark,
             )
         return super().compose_node(parent, index)
+
+
+def _parse_python_path(where: _Where, document: Any, root: Path, check_files: bool) -> tuple[str, ...]:
+    roots = _str_list(where, document, "python_path", "python_path")
+    for index, directory in enumerate(roots):
+        if Path(directory).is_absolute() or ".." in Path(directory).parts:
+            raise where.error(
+                document["python_path"], index, f"python_path[{index}]", "must be a directory inside the project"
+            )
+        if check_files and not (root / directory).is_dir():
+            raise where.error(
+                document["python_path"], index, f"python_path[{index}]", f"directory {directory!r} does not exist"
+            )
+    return roots
+
+
+_AT = re.compile(r"^(?P<path>[^:]+):(?P<line>[1-9][0-9]*)$")
+
+
+def _parse_accepted_doubts(where: _Where, document: Any) -> tuple[AcceptedDoubt, ...]:
+    items = _get(where, document, "accepted_doubts", "accepted_doubts", list, [])
+    accepted = []
+    for index, item in enumerate(items):
+        keypath = f"accepted_doubts[{index}]"
+        _check_type(where, items, index, keypath, item, dict)
+        _check_keys(where, item, keypath, {"at", "pattern", "reason"}, {"reason"})
+        reason = _get(where, item, "reason", f"{keypath}.reason", str)
+        if not reason.strip():
+            raise where.error(item, "reason", f"{keypath}.reason", "say why the call cannot reach the async function")
+        at = _get(where, item, "at", f"{keypath}.at", str)
+        pattern = _get(where, item, "pattern", f"{keypath}.pattern", str)
+        if (at is None) == (pattern is None):
+            problem = "give exactly one of `at: path:line` or `pattern: caller -> callee`"
+            raise where.error(items, index, keypath, problem)
+        if at is not None and not _AT.match(at):
+            raise where.error(item, "at", f"{keypath}.at", f"{at!r} is not path:line (e.g. src/pkg/mod.py:42)")
+        if pattern is not None:
+            caller, arrow, callee = (part.strip() for part in pattern.partition("->"))
+            if not arrow or not caller or not callee:
+                raise where.error(
+                    item, "pattern", f"{keypath}.pattern", f"{pattern!r} is not `caller -> callee` (globs over ids)"
+                )
+        line = getattr(getattr(item, "lc", None), "line", None)
+        accepted.append(AcceptedDoubt(reason.strip(), at, pattern, line + 1 if isinstance(line, int) else 0))
+    return tuple(accepted)
 
 
 def _yaml() -> YAML:

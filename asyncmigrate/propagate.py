@@ -10,7 +10,7 @@ apply the plan.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from asyncmigrate.callgraph import (
@@ -26,6 +26,8 @@ from asyncmigrate.callgraph import (
     ModuleSummary,
     Project,
 )
+from asyncmigrate.doubts import AcceptedUse, Doubt, acceptance_for, candidates, several_doubt, unresolved_doubt
+from asyncmigrate.plan import AcceptedDoubt
 
 # Call-site edits
 AWAIT = "await"
@@ -148,19 +150,6 @@ class Blocker:
 
 
 @dataclass(frozen=True)
-class Ambiguity:
-    """A call that cannot be resolved but is spelled like a function that turns async."""
-
-    path: str
-    line: int
-    call: str
-    candidates: tuple[str, ...]
-
-    def to_json(self) -> dict[str, object]:
-        return {"path": self.path, "line": self.line, "call": self.call, "candidates": list(self.candidates)}
-
-
-@dataclass(frozen=True)
 class CallEdit:
     path: str
     line: int  # the callee's name token (or a lock's with-item), as LibCST reports it
@@ -211,7 +200,7 @@ class PropagationPlan:
     lock_edits: list[LockEdit] = field(default_factory=list)
     class_edits: list[ClassEdit] = field(default_factory=list)
     blockers: list[Blocker] = field(default_factory=list)
-    ambiguities: list[Ambiguity] = field(default_factory=list)
+    accepted_doubts: list[AcceptedUse] = field(default_factory=list)  # doubts the plan accepts, for the record
     resolutions: list[str] = field(default_factory=list)  # automatic resolutions applied, for the report
     # function id -> (path, line, qualname), to show a function where people look for it
     function_sites: dict[str, tuple[str, int, str]] = field(default_factory=dict)
@@ -258,11 +247,15 @@ class _Propagator:
         pytest_auto_mode: bool,
         async_variants: dict[str, str] | None = None,
         async_aware_decorators: Iterable[str] = (),
+        accepted_doubts: Sequence[AcceptedDoubt] = (),
     ) -> None:
         self.project = project
         self.aware_decorators = frozenset(async_aware_decorators) | ASYNC_AWARE_DECORATORS
         # project decorator id -> the functions turning async it decorates: (function, decorator line, chain)
         self.decorated: dict[str, list[tuple[FunctionSummary, int, tuple[str, ...]]]] = {}
+        self.accepted = tuple(accepted_doubts)
+        # calls whose receiver may hold several classes: settled once every function turning async is known
+        self._maybe_several: list[tuple[ModuleSummary, FunctionSummary | None, CallRef, FunctionSummary, Chain]] = []
         self.async_variants = dict(async_variants or {})
         self.accepting = frozenset(async_callbacks) | BUILTIN_ASYNC_CALLBACKS
         self.pytest_auto_mode = pytest_auto_mode
@@ -336,6 +329,7 @@ class _Propagator:
             if not self._can_turn_async(function, chain):
                 continue
             self._turn_async(function, chain)
+        self._settle_several()
         self._settle_locks()
         self._settle_decorators()
         self._use_async_variants()
@@ -680,9 +674,12 @@ class _Propagator:
         pending_names: list[str] = []
         for module, caller, call, resolved in self.project.callers(function):
             if resolved is None:
-                if call.is_call and not call.awaited:
-                    self._ambiguous(module, call, function)
+                doubt = unresolved_doubt(self.project, module, caller, call, resolved, function)
+                if doubt is not None:
+                    self._doubt(doubt, chain)
                 continue
+            if call.is_call and not call.awaited and len(call.chain) > 1 and not resolved.constructs:
+                self._maybe_several.append((module, caller, call, function, chain))
             if resolved.function is None or resolved.function.id != function.id or resolved.constructs:
                 continue
             if not call.is_call:
@@ -721,14 +718,31 @@ class _Propagator:
         value = self.project.value_of_chain(tuple(name.split(".")), module, caller)
         return value is not None and value[0] == "external" and value[1] in EAGER_CONSUMERS
 
-    def _ambiguous(self, module: ModuleSummary, call: CallRef, function: FunctionSummary) -> None:
-        if len(call.chain) == 1 and call.receiver_call is None:
-            return  # an unresolved bare name is a different function (a builtin or a local value)
-        text = ".".join(call.chain)
-        for existing in self.plan.ambiguities:
-            if (existing.path, existing.line, existing.call) == (module.path, call.line, text):
-                return
-        self.plan.ambiguities.append(Ambiguity(module.path, call.line, text, (function.id,)))
+    def _doubt(self, doubt: Doubt, chain: tuple[str, ...]) -> None:
+        """A call that may reach a function turning async: a blocker, unless the plan accepts it."""
+        acceptance = acceptance_for(doubt, self.accepted)
+        if acceptance is not None:
+            use = AcceptedUse(doubt, acceptance)
+            if all(u.doubt.site != doubt.site or u.doubt.callee != doubt.callee for u in self.plan.accepted_doubts):
+                self.plan.accepted_doubts.append(use)
+            return
+        if any(b.path == doubt.path and b.line == doubt.line and b.kind == doubt.kind for b in self.plan.blockers):
+            return  # one blocker per call site, whichever function it may reach first
+        self._block(doubt.path, doubt.line, doubt.kind, doubt.message(), (*chain, doubt.caller), doubt.fix())
+
+    def _settle_several(self) -> None:
+        turning = set(self.plan.async_functions)
+        seen: set[tuple[str, int, int, str]] = set()
+        for module, caller, call, function, chain in self._maybe_several:
+            key = (module.path, call.line, call.col, function.id)
+            if key in seen:
+                continue
+            seen.add(key)
+            found = candidates(self.project, call, module, caller)
+            asynchronous = {f for f in found if f in turning or self.project.functions[f].is_async}
+            doubt = several_doubt(self.project, module, caller, call, function, asynchronous)
+            if doubt is not None:
+                self._doubt(doubt, chain)
 
     def _reference(
         self,
@@ -1008,8 +1022,11 @@ def propagate(
     pytest_auto_mode: bool = True,
     async_variants: dict[str, str] | None = None,
     async_aware_decorators: Iterable[str] = (),
+    accepted_doubts: Sequence[AcceptedDoubt] = (),
 ) -> PropagationPlan:
     """Every edit that turning the seeds' facade calls into awaits implies, across the project."""
-    propagator = _Propagator(project, async_callbacks, pytest_auto_mode, async_variants, async_aware_decorators)
+    propagator = _Propagator(
+        project, async_callbacks, pytest_auto_mode, async_variants, async_aware_decorators, accepted_doubts
+    )
     propagator.seed(seeds)
     return propagator.run()

@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from asyncmigrate.facade import FacadeSpec, module_name_for
+from asyncmigrate.facade import FacadeSpec
 from asyncmigrate.types import CallSite
 
 _MAX_REACH = 1000
@@ -112,7 +112,7 @@ def summarize(path: str, data: bytes, spec: FacadeSpec) -> FileSummary | None:
 def summarize_tree(path: str, tree: ast.Module, spec: FacadeSpec) -> FileSummary:
     summarizer = _Summarizer(spec.receiver_names)
     summarizer.visit(tree)
-    return FileSummary(module_name_for(path)[0], tuple(summarizer.functions))
+    return FileSummary(spec.layout.module_name(path)[0], tuple(summarizer.functions))
 
 
 def estimate_reach(

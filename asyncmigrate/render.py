@@ -277,7 +277,8 @@ def check_findings(result: CheckResult) -> None:
         if finding.fix:
             stdout.print(Text(f"    fix: {finding.fix}", style="dim"), soft_wrap=True)
     if result.ok:
-        stderr.print("[green]check passed[/]: no findings", soft_wrap=True)
+        listed = f"{len(result.findings)} accepted doubt(s) listed" if result.findings else "no findings"
+        stderr.print(f"[green]check passed[/]: {listed}", soft_wrap=True)
         return
     kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(result.counts().items()))
     stderr.print(f"[bold red]check failed[/]: {len(result.findings)} findings ({kinds})", soft_wrap=True)
@@ -301,12 +302,8 @@ def change_summary(change: ComputedChange) -> None:
         stdout.print(f"  [yellow]unmapped[/] {where}: {escape(call.method)} stays on the facade")
     for resolution in change.propagation.resolutions:
         stdout.print(f"  [green]resolved[/] {escape(resolution)}", soft_wrap=True)
-    for ambiguity in change.propagation.ambiguities:
-        stdout.print(
-            f"  [yellow]ambiguous[/] {escape(ambiguity.path)}:{ambiguity.line}: {escape(ambiguity.call)}() "
-            f"may call {escape(', '.join(ambiguity.candidates))}; review it",
-            soft_wrap=True,
-        )
+    for accepted in change.propagation.accepted_doubts:
+        stdout.print(f"  [yellow]accepted doubt[/] {escape(accepted.describe())}", soft_wrap=True)
     for caution in change.cautions:
         stdout.print(
             f"  [yellow]caution[/] {escape(caution.describe())}\n    [green]fix:[/] {escape(caution.fix)}",

@@ -189,6 +189,55 @@ class Report:
     def effort_remaining_hours(self) -> float:
         return round(self.progress.effort_remaining_minutes / 60, 2)
 
+    @property
+    def accepted_doubts(self) -> tuple[AcceptedDoubtRecord, ...]:
+        return tuple(d for f in self.files for d in accepted_doubts_of(f.entry))
+
+
+@dataclass(frozen=True)
+class AcceptedDoubtRecord:
+    """A doubt an apply went ahead with because the plan accepted it, as its history records it."""
+
+    entry: str
+    path: str
+    line: int | None
+    kind: str
+    call: str
+    callee: str
+    reason: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "entry": self.entry,
+            "path": self.path,
+            "line": self.line,
+            "kind": self.kind,
+            "call": self.call,
+            "callee": self.callee,
+            "reason": self.reason,
+        }
+
+
+def accepted_doubts_of(entry: PlanEntry) -> tuple[AcceptedDoubtRecord, ...]:
+    """Every doubt the entry's applies accepted, once each (``check`` says whether the code still has it)."""
+    found: dict[tuple[str, str, str], AcceptedDoubtRecord] = {}
+    for event in entry.history:
+        listed = event.get("accepted_doubts")
+        for item in listed if isinstance(listed, list) else ():
+            if not isinstance(item, Mapping):
+                continue
+            record = AcceptedDoubtRecord(
+                entry=entry.path,
+                path=str(item.get("path") or entry.path),
+                line=_line(item.get("line")),
+                kind=str(item.get("kind") or "doubt"),
+                call=str(item.get("call") or ""),
+                callee=str(item.get("callee") or ""),
+                reason=str(item.get("reason") or ""),
+            )
+            found[(record.path, record.call, record.callee)] = record
+    return tuple(found.values())
+
 
 def build_report(plan: Plan, scan: ScanResult, *, generated_at: str | None = None) -> Report:
     """Combine the plan (statuses, estimates, history) with a scan of the code as it is now."""
@@ -447,6 +496,14 @@ def to_markdown(report: Report) -> str:
     out += _md_phases(report)
     if report.blockers:
         out += _md_blockers(report)
+    if report.accepted_doubts:
+        out += ["", "### Accepted doubts", "", "| where | kind | call | may reach | reason |"]
+        out.append("| --- | --- | --- | --- | --- |")
+        for d in report.accepted_doubts:
+            where = f"{d.path}:{d.line}" if d.line else d.path
+            out.append(
+                f"| {_code(where)} | {_cell(d.kind)} | {_code(d.call + '()')} | {_code(d.callee)} | {_cell(d.reason)} |"
+            )
     failed = [f for f in report.files if f.status is FileStatus.FAILED or f.regressed]
     if failed:
         out += ["", "### Failed", ""]
@@ -658,6 +715,7 @@ def to_json(report: Report) -> dict[str, Any]:
             for phase in report.phases
         ],
         "blockers": [b.to_json() for b in report.blockers],
+        "accepted_doubts": [d.to_json() for d in report.accepted_doubts],
         "unplanned": [
             {"path": f.path, "call_sites": len(f.calls), "blocking": len(f.blocking)} for f in report.unplanned
         ],
@@ -789,6 +847,14 @@ _RULES: tuple[tuple[str, str, str, str, str], ...] = (  # id, name, level, short
         "Construct that cannot become async",
         "A construct that cannot become async (a lambda, a property, a sync entry point, ...) stops the migration.",
     ),
+    (
+        "accepted-doubt",
+        "AcceptedDoubt",
+        "note",
+        "Call the migration could not follow, accepted by the plan",
+        "A call that may reach a function made async, which the call graph cannot follow (unknown receiver, "
+        "getattr, several candidates); the plan's accepted_doubts says why it cannot, so it was left as it is.",
+    ),
 )
 _RULE_INDEX = {rule[0]: index for index, rule in enumerate(_RULES)}
 
@@ -872,6 +938,17 @@ def to_sarif(report: Report) -> dict[str, Any]:
     for u in report.unplanned:
         results += [_call_result(plan, c, "not in the plan", _line_text(lines, c)) for c in u.calls]
     results += [_blocker_result(b) for b in report.blockers]
+    results += [
+        {
+            "ruleId": "accepted-doubt",
+            "ruleIndex": _RULE_INDEX["accepted-doubt"],
+            "level": "note",
+            "message": {"text": f"{d.call}() may call {d.callee} ({d.kind}); accepted: {d.reason}"},
+            "locations": [_location(d.path, d.line)],
+            "properties": {"kind": d.kind, "entry": d.entry},
+        }
+        for d in report.accepted_doubts
+    ]
     rules = [
         {
             "id": rule_id,

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 import libcst as cst
 from libcst.metadata import Assignment, BaseAssignment, ImportAssignment, Scope
 
-from asyncmigrate.facade import FacadeSpec, absolute_module
+from asyncmigrate.facade import FacadeSpec
+from asyncmigrate.modules import absolute_name
 from asyncmigrate.types import Resolution
 
 _MAX_DEPTH = 6  # alias chains longer than this (p = q = r = ...) are not followed
@@ -52,10 +53,8 @@ class FacadeResolver:
         return {self._absolute(q.name) for q in scope.get_qualified_names_for(node)}
 
     def _absolute(self, name: str) -> str:
-        if not name.startswith("."):
-            return name
-        level = len(name) - len(name.lstrip("."))
-        return absolute_module(self.module_name, name[level:], level, self.is_package)
+        package = self.module_name if self.is_package else self.module_name.rpartition(".")[0]
+        return absolute_name(package, name)
 
     def is_factory(self, node: cst.BaseExpression) -> bool:
         return bool(self.qualified_names(node) & self.spec.factories)

@@ -36,8 +36,8 @@ from pathlib import Path, PurePosixPath
 
 from asyncmigrate.discovery import discover
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.facade import module_name_for
 from asyncmigrate.faults import crash_point
+from asyncmigrate.modules import DEFAULT_LAYOUT, ModuleLayout, plan_layout, resolve_relative
 from asyncmigrate.plan import Plan
 
 TAIL_LINES = 40
@@ -85,20 +85,6 @@ def _test_files(plan: Plan) -> list[str]:
     return discover(plan.root, roots) if roots else []
 
 
-def _resolve_relative(path: str, level: int, module: str | None) -> str | None:
-    """``from ..x import y`` in ``path`` -> the absolute name of ``..x`` (None when it climbs too high)."""
-    name, is_package = module_name_for(path)
-    parts = name.split(".")
-    if not is_package:
-        parts = parts[:-1]
-    if level - 1 > len(parts):
-        return None
-    base = parts[: len(parts) - (level - 1)]
-    if module:
-        base.append(module)
-    return ".".join(base) or None
-
-
 def _dotted_string(node: ast.Call) -> str | None:
     func = node.func
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
@@ -110,7 +96,7 @@ def _dotted_string(node: ast.Call) -> str | None:
     return None
 
 
-def imported_modules(path: str, source: bytes) -> set[str]:
+def imported_modules(path: str, source: bytes, layout: ModuleLayout = DEFAULT_LAYOUT) -> set[str]:
     """Every module name ``source`` (the file at root-relative ``path``) may import directly.
 
     ``from a import b`` yields both ``a`` and ``a.b`` because ``b`` may be a submodule; a dotted string
@@ -125,7 +111,7 @@ def imported_modules(path: str, source: bytes) -> set[str]:
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = _resolve_relative(path, node.level, node.module) if node.level else node.module
+            base = resolve_relative(layout.package_of(path), node.level, node.module)
             if base is None:
                 continue
             names.add(base)
@@ -193,8 +179,9 @@ def _project_files(plan: Plan) -> list[str]:
 class _ImportReader:
     """Each file's direct imports, read once however many rounds of the closure ask."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, layout: ModuleLayout) -> None:
         self.root = root
+        self.layout = layout
         self._sources: dict[str, bytes] = {}
         self._imports: dict[str, set[str]] = {}
 
@@ -212,22 +199,23 @@ class _ImportReader:
         if not candidates:
             return False
         if path not in self._imports:
-            self._imports[path] = imported_modules(path, source)
+            self._imports[path] = imported_modules(path, source, self.layout)
         return any(_imports(self._imports[path], module, pkg) for module, pkg in candidates)
 
 
 def _importers(plan: Plan, touched: Sequence[str]) -> list[str]:
     """Every project file that imports one of ``touched``, directly or through other project modules."""
     files = _project_files(plan)
-    reader = _ImportReader(plan.root)
+    layout = plan_layout(plan)
+    reader = _ImportReader(plan.root, layout)
     reached: set[str] = set(touched)
-    frontier = [module_name_for(path) for path in touched]
+    frontier = [layout.module_name(path) for path in touched]
     found: list[str] = []
     while frontier:
         new = [f for f in files if f not in reached and reader.imports_any(f, frontier)]
         reached.update(new)
         found.extend(new)
-        frontier = [module_name_for(path) for path in new]
+        frontier = [layout.module_name(path) for path in new]
     return found
 
 

@@ -64,6 +64,8 @@ from libcst.metadata import (
 )
 from libcst.metadata.scope_provider import Assignment, Scope
 
+from asyncmigrate.modules import absolute_name
+
 MOCK_MODULES = ("unittest.mock", "mock")
 IDENTIFIER = re.compile(r"[^\W\d]\w*")
 CONFIG_KEYS = frozenset({"return_value", "side_effect"})
@@ -235,22 +237,11 @@ class MigrateTestDoublesCommand(VisitorBasedCodemodCommand):
         if name.source is QualifiedNameSource.LOCAL and module:
             return f"{module}.{name.name}"
         if name.name.startswith("."):
-            return self._resolve_relative(name.name)
+            package = self.context.full_package_name
+            if package is None and module:
+                package = module.rpartition(".")[0]
+            return name.name if package is None else absolute_name(package, name.name)
         return name.name
-
-    def _resolve_relative(self, dotted: str) -> str:
-        package = self.context.full_package_name
-        if package is None and self.context.full_module_name:
-            package = self.context.full_module_name.rpartition(".")[0]
-        if package is None:
-            return dotted
-        rest = dotted.lstrip(".")
-        base = package.split(".") if package else []
-        drop = len(dotted) - len(rest) - 1
-        if drop > len(base):
-            return dotted
-        base = base[: len(base) - drop]
-        return ".".join([*base, rest] if rest else base)
 
     def _is(self, node: cst.CSTNode, names: frozenset[str]) -> bool:
         return not self._qualified(node).isdisjoint(names)

@@ -28,6 +28,7 @@ from asyncmigrate.callgraph import (
     build_project,
     summarize_module,
 )
+from asyncmigrate.modules import ModuleLayout
 
 
 def summary(source: str, path: str = "app/mod.py") -> ModuleSummary:
@@ -397,13 +398,13 @@ def test_cache_reuses_unchanged_files_and_resummarizes_changed_ones(
     assert set(first.functions) == {"app.a.a", "app.b.b"}
 
     summarized: list[str] = []
-    real = callgraph.summarize_module
+    real = callgraph.read_module
 
-    def counting(path: str, source: bytes) -> ModuleSummary | None:
+    def counting(path: str, source: bytes, layout: ModuleLayout) -> ModuleSummary:
         summarized.append(path)
-        return real(path, source)
+        return real(path, source, layout)
 
-    monkeypatch.setattr(callgraph, "summarize_module", counting)
+    monkeypatch.setattr(callgraph, "read_module", counting)
     (tmp_path / "app" / "b.py").write_text("def b2():\n    return 2\n")
     second = build_project(tmp_path, paths)
     assert summarized == ["app/b.py"]
@@ -424,3 +425,5 @@ def test_unparsable_and_missing_files_are_skipped(tmp_path: Path) -> None:
     project(tmp_path, {"app/__init__.py": "", "app/ok.py": "def ok():\n    pass\n", "app/bad.py": "def bad(:\n"})
     proj = build_project(tmp_path, ["app/__init__.py", "app/ok.py", "app/bad.py", "app/gone.py"], use_cache=False)
     assert set(proj.modules) == {"app/__init__.py", "app/ok.py"}
+    # never in silence: the file nobody could parse is named, with its line
+    assert proj.unreadable == {"app/bad.py": "1: syntax error: invalid syntax"}

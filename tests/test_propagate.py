@@ -97,7 +97,7 @@ def test_chain_across_three_files(tmp_path: Path) -> None:
     assert edits(plan, "app/b.py") == [(4, AWAIT)]
     assert edits(plan, "app/a.py") == [(4, AWAIT)]
     assert {e.path for e in plan.function_edits} == {"app/a.py", "app/b.py", "app/c.py"}
-    assert plan.blockers == [] and plan.ambiguities == []
+    assert plan.blockers == [] and plan.accepted_doubts == []
 
 
 def test_call_through_an_import_alias(tmp_path: Path) -> None:
@@ -284,7 +284,7 @@ def test_overriding_methods_turn_async_together(tmp_path: Path) -> None:
     assert plan.async_functions["app.shapes.Shape.area"] == ("app.shapes.Square.area", "app.shapes.Shape.area")
 
 
-def test_unresolved_call_spelled_like_an_async_function_is_ambiguous(tmp_path: Path) -> None:
+def test_unresolved_call_spelled_like_an_async_function_is_a_doubt_that_blocks(tmp_path: Path) -> None:
     proj = project(
         tmp_path,
         {
@@ -303,10 +303,11 @@ def test_unresolved_call_spelled_like_an_async_function_is_ambiguous(tmp_path: P
         },
     )
     plan = run(proj, "app.service.Service.load")
-    assert [(a.path, a.line, a.call, a.candidates) for a in plan.ambiguities] == [
-        ("app/use.py", 2, "thing.load", ("app.service.Service.load",)),
-        ("app/use.py", 3, "x.load", ("app.service.Service.load",)),
+    assert [(b.path, b.line, b.kind, b.chain) for b in plan.blockers] == [
+        ("app/use.py", 2, "doubt_unknown_receiver", ("app.service.Service.load", "app.use.use")),
+        ("app/use.py", 3, "doubt_unknown_receiver", ("app.service.Service.load", "app.use.use")),
     ]
+    assert 'accepted_doubts: [{at: "app/use.py:2", reason: "..."}]' in plan.blockers[0].fix
     assert set(plan.async_functions) == {"app.service.Service.load"}
 
 

@@ -433,7 +433,7 @@ def _report(path: str, change: ComputedChange) -> list[str]:
     lines = [f"# {path}"]
     lines += [f"unmapped: {c.path}:{c.line}: {c.receiver}.{c.method}" for c in change.unmapped]
     lines += [f"resolution: {r}" for r in change.propagation.resolutions]
-    lines += [f"ambiguous: {a.path}:{a.line}: {a.call}" for a in change.propagation.ambiguities]
+    lines += [f"accepted doubt: {a.describe()}" for a in change.propagation.accepted_doubts]
     lines += [f"blocker: {b.describe()}" for b in change.blockers]
     return lines
 

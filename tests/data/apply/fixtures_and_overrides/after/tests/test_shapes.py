@@ -13,5 +13,9 @@ async def test_describe() -> None:
     assert await Tile().describe("t") == "t: 1"
 
 
-def describe_all(shapes: list[Shape]) -> list[str]:
-    return [shape.describe("x") for shape in shapes]
+async def describe_all(shapes: list[Shape]) -> list[str]:
+    described = []
+    shape: Shape
+    for shape in shapes:
+        described.append(await shape.describe("x"))
+    return described

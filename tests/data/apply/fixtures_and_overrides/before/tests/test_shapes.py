@@ -14,4 +14,8 @@ def test_describe() -> None:
 
 
 def describe_all(shapes: list[Shape]) -> list[str]:
-    return [shape.describe("x") for shape in shapes]
+    described = []
+    shape: Shape
+    for shape in shapes:
+        described.append(shape.describe("x"))
+    return described

@@ -1,0 +1,134 @@
+"""Paths <-> module names, the way Python resolves them: the one implementation every part uses.
+
+The scanner, the call graph, test selection and the codemods all need the module a file is and the
+module a relative import names; when two of them disagree, a call is followed by one and missed by
+the other. So both questions are answered here and nowhere else.
+
+- Import roots (``sys.path`` entries, root-relative) come from the plan's ``python_path``; by default
+  the project root and each source directory that is not itself a package, so in a ``src/`` layout
+  ``src/app/api.py`` is ``app.api``. A file under several roots takes the innermost one.
+- A regular package ``x/__init__.py`` wins over a module ``x.py`` beside it, and an earlier root over
+  a later one, as the import system does. A file so hidden can never be imported under its name, so
+  it gets a name of its own (``x[shadowed]``) that no import can reach: its own calls are still
+  followed, and no two files share a name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from asyncmigrate.plan import Plan
+
+SHADOWED = "[shadowed]"
+
+
+def _clean(root: str) -> str:
+    text = PurePosixPath(root.replace("\\", "/")).as_posix()
+    return "" if text in (".", "") else text.rstrip("/")
+
+
+@dataclass(frozen=True)
+class ModuleLayout:
+    """Where modules live: the import roots (root-relative, "" for the project root)."""
+
+    roots: tuple[str, ...] = ("",)
+    base: Path | None = None  # the project root on disk; None: do not look for shadowing packages
+
+    @classmethod
+    def of(cls, roots: Iterable[str], base: Path | None = None) -> ModuleLayout:
+        cleaned = tuple(dict.fromkeys(_clean(r) for r in roots)) or ("",)
+        return cls(cleaned, base)
+
+    def _root_of(self, path: PurePosixPath) -> PurePosixPath | None:
+        best: PurePosixPath | None = None
+        for root in self.roots:
+            candidate = PurePosixPath(root) if root else PurePosixPath()
+            if root and candidate not in path.parents:
+                continue
+            if best is None or len(candidate.parts) > len(best.parts):
+                best = candidate
+        return best
+
+    def module_name(self, path: str) -> tuple[str, bool]:
+        """``src/app/api.py`` -> (``app.api``, False); ``src/app/__init__.py`` -> (``app``, True)."""
+        posix = PurePosixPath(path.replace("\\", "/"))
+        root = self._root_of(posix)
+        relative = posix.relative_to(root) if root is not None and root.parts else posix
+        parts = list(relative.with_suffix("").parts)
+        is_package = bool(parts) and parts[-1] == "__init__"
+        if is_package:
+            parts = parts[:-1]
+        name = ".".join(parts)
+        if self.base is not None and name:
+            winner = self.module_file(name)
+            if winner is not None and winner != self.base / posix:
+                return name + SHADOWED, is_package  # a package beside it, or the same name on an earlier root
+        return name, is_package
+
+    def package_of(self, path: str) -> str:
+        """The package relative imports in ``path`` start from."""
+        name, is_package = self.module_name(path)
+        return name if is_package else name.rpartition(".")[0]
+
+    def module_file(self, dotted: str) -> Path | None:
+        """The file ``import dotted`` loads, searching the roots in order (a package before a module)."""
+        if self.base is None or not dotted:
+            return None
+        for root in self.roots:
+            base = self.base.joinpath(root, *dotted.split(".")) if root else self.base.joinpath(*dotted.split("."))
+            for candidate in (base / "__init__.py", base.with_suffix(".py")):
+                if candidate.is_file():
+                    return candidate
+        return None
+
+    def fingerprint(self) -> str:
+        return "|".join(self.roots)
+
+
+DEFAULT_LAYOUT = ModuleLayout()
+
+
+def default_roots(base: Path, source: Sequence[str]) -> tuple[str, ...]:
+    """The project root, and each source directory that is not itself a package (``src/``)."""
+    roots = [""]
+    for directory in source:
+        cleaned = _clean(directory)
+        if cleaned and (base / cleaned).is_dir() and not (base / cleaned / "__init__.py").is_file():
+            roots.append(cleaned)
+    return tuple(dict.fromkeys(roots))
+
+
+def resolve_relative(package: str, level: int, target: str | None) -> str | None:
+    """``from ..x import y`` in a module of ``package`` -> the absolute name of ``..x``.
+
+    ``level`` 1 is the package itself; each further dot climbs one package. None when the import
+    climbs above the top-level package (Python raises ImportError there).
+    """
+    if level <= 0:
+        return target or None
+    parts = package.split(".") if package else []
+    if level - 1 >= len(parts):
+        return None
+    base = parts[: len(parts) - (level - 1)]
+    if target:
+        base.append(target)
+    return ".".join(base) or None
+
+
+def absolute_name(package: str, name: str) -> str:
+    """A name as LibCST's qualified names write it (``.x.y``, ``..z``) made absolute; others unchanged."""
+    if not name.startswith("."):
+        return name
+    rest = name.lstrip(".")
+    resolved = resolve_relative(package, len(name) - len(rest), rest or None)
+    return resolved if resolved is not None else name
+
+
+def plan_layout(plan: Plan) -> ModuleLayout:
+    """The layout the plan describes: its ``python_path``, else the default roots of its sources."""
+    roots = plan.python_path or default_roots(plan.root, plan.source)
+    return ModuleLayout.of(roots, plan.root)

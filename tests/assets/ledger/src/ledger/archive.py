@@ -1,0 +1,3 @@
+class Archiver:
+    def close(self, account: str) -> int:
+        return 0

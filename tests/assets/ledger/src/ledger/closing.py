@@ -1,0 +1,7 @@
+from ledger.books import open_books
+
+
+class Closer:
+    def close(self, account: str) -> int:
+        books = open_books()
+        return len(books.entries_for(account))

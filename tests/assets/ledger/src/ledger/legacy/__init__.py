@@ -1,0 +1,1 @@
+"""Code another team owns: the plan excludes it."""
