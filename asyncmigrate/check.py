@@ -311,7 +311,13 @@ def check(
 ) -> CheckResult:
     """Run every finding kind over the plan's codebase; findings come sorted by file, line and kind."""
     context = CheckContext(plan, use_cache=use_cache, progress=progress)
-    findings = sorted({finding for kind in checks for finding in kind(context)})
+    found = {finding for kind in checks for finding in kind(context)}
+    # A doubt the plan accepts is that call's verdict: the weaker "possibly unawaited" guess at the same
+    # call is the very doubt, already decided.
+    accepted = {(f.path, f.line) for f in found if f.kind == ACCEPTED_DOUBT}
+    findings = sorted(
+        f for f in found if not (f.kind == POSSIBLY_UNAWAITED_ASYNC_CALL and (f.path, f.line) in accepted)
+    )
     return CheckResult(plan.path, tuple(findings))
 
 

@@ -23,7 +23,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from asyncmigrate.callgraph import CallRef, FunctionSummary, ModuleSummary, Project, Value, chain_of
+from asyncmigrate.callgraph import GETATTR, CallRef, FunctionSummary, ModuleSummary, Project, Value, chain_of
 from asyncmigrate.plan import Plan
 
 UNAWAITED_ASYNC_CALL = "unawaited-async-call"
@@ -152,6 +152,8 @@ class _Analysis:
         name = call.chain[-1]
         if name in _BUILTIN_METHODS or call.receiver_call is not None or len(call.chain) < 2:
             return False
+        if call.chain[0] == GETATTR:
+            return False  # ``getattr(obj, "m")(...)``: its own pass below reads the receiver
         if (module.path, call.line, name) in self.facade_calls:
             return False  # the scanner knows this receiver: the sync facade, whose methods are not coroutines
         return _unknown(self.project.value_of_chain(call.chain[:-1], module, caller))

@@ -859,7 +859,7 @@ def test_super_calls_are_awaited_and_the_hierarchy_turns_together_across_modules
         },
     )
     plan = run(proj, "app.base.Base.load")
-    assert plan.blockers == [] and plan.ambiguities == []
+    assert plan.blockers == [] and plan.accepted_doubts == []
     assert set(plan.async_functions) == {"app.base.Base.load", "app.child.Child.load", "app.child.GrandChild.load"}
     assert edits(plan, "app/child.py") == [(8, AWAIT), (12, AWAIT)]
 
