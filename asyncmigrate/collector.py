@@ -40,6 +40,67 @@ class _Candidate:
     function: _Function | None
     in_lambda: bool
     index: int  # among the module's facade-method attributes, in visiting order
+    wrapper: str | None = None  # the thread hop the bound method is handed to
+
+
+# A mock's own attributes: ``facade.m.return_value = …`` configures a test double, it calls nothing.
+MOCK_ATTRIBUTES = frozenset(
+    {
+        "return_value",
+        "side_effect",
+        "called",
+        "call_count",
+        "call_args",
+        "call_args_list",
+        "mock_calls",
+        "method_calls",
+        "await_count",
+        "await_args",
+        "await_args_list",
+        "reset_mock",
+        "configure_mock",
+        "assert_called",
+        "assert_called_once",
+        "assert_called_with",
+        "assert_called_once_with",
+        "assert_any_call",
+        "assert_has_calls",
+        "assert_not_called",
+        "assert_awaited",
+        "assert_awaited_once",
+        "assert_awaited_with",
+        "assert_awaited_once_with",
+        "assert_any_await",
+        "assert_has_awaits",
+        "assert_not_awaited",
+    }
+)
+# Callables that run a sync callable on a worker thread: name -> index of the callable among the arguments.
+THREAD_HOPS = {"to_thread": 0, "run_in_executor": 1}
+
+
+def callee_name(func: cst.BaseExpression) -> str | None:
+    """``asyncio.to_thread`` and ``to_thread`` both name ``to_thread``."""
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    if isinstance(func, cst.Name):
+        return func.value
+    return None
+
+
+def hopped_callable(call: cst.Call) -> cst.Attribute | None:
+    """The attribute handed to a thread hop: ``to_thread(x.m, …)``, ``run_in_executor(None, x.m, …)``,
+    or the same through ``functools.partial(x.m, …)``; None for any other call."""
+    index = THREAD_HOPS.get(callee_name(call.func) or "")
+    if index is None or len(call.args) <= index:
+        return None
+    if any(arg.keyword is not None or arg.star for arg in call.args[: index + 1]):
+        return None
+    handed = call.args[index].value
+    if isinstance(handed, cst.Call) and callee_name(handed.func) == "partial" and handed.args:
+        first = handed.args[0]
+        handed = first.value if first.keyword is None and not first.star else handed
+    return handed if isinstance(handed, cst.Attribute) else None
 
 
 _Hook = Callable[[cst.CSTVisitor, cst.CSTNode], object] | None
@@ -114,6 +175,8 @@ class FacadeCallCollector(_CachedDispatch):
         self._call_funcs: set[int] = set()
         self._stores: set[int] = set()
         self._candidates: list[_Candidate] = []
+        self._mock_config: set[int] = set()  # facade-method attributes whose mock attribute is used
+        self._hops: dict[int, str] = {}  # attribute handed to a thread hop -> the hop's name
 
     # --- scope bookkeeping ------------------------------------------------------------------
     def visit_Module(self, node: cst.Module) -> None:
@@ -230,8 +293,13 @@ class FacadeCallCollector(_CachedDispatch):
         self._call_funcs.add(id(node.func))
         if isinstance(node.func, cst.Attribute) and id(node) in self._awaited:
             self._awaited.add(id(node.func))
+        handed = hopped_callable(node)
+        if handed is not None:
+            self._hops[id(handed)] = callee_name(node.func) or ""
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value in MOCK_ATTRIBUTES and isinstance(node.value, cst.Attribute):
+            self._mock_config.add(id(node.value))  # the outer attribute is visited first
         if not self.spec.is_facade_method(node.attr.value):
             return
         index = self._facade_attributes
@@ -244,10 +312,11 @@ class FacadeCallCollector(_CachedDispatch):
                 or self.anchors[index].function != (function.name if function else "<module>")
             ):
                 self.anchor_mismatch = True
-        if id(node) in self._stores:
+        if id(node) in self._stores or id(node) in self._mock_config:
             return
         is_call = id(node) in self._call_funcs
-        if not is_call and not self.spec.methods:
+        wrapper = self._hops.get(id(node))
+        if not is_call and wrapper is None and not self.spec.methods:
             return  # without the facade's method list, a bare attribute is not evidence of a method
         self._candidates.append(
             _Candidate(
@@ -257,6 +326,7 @@ class FacadeCallCollector(_CachedDispatch):
                 function=self._function,
                 in_lambda=self._lambda_depth > 0,
                 index=index,
+                wrapper=wrapper,
             )
         )
 
@@ -297,8 +367,9 @@ class FacadeCallCollector(_CachedDispatch):
                     awaited=candidate.awaited,
                     target=self.spec.targets.get(method),
                     resolution=Resolution(resolution),
-                    is_reference=not candidate.is_call,
+                    is_reference=not candidate.is_call and candidate.wrapper is None,
                     in_lambda=candidate.in_lambda,
+                    wrapper=candidate.wrapper,
                 )
             )
 

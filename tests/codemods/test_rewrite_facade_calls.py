@@ -530,9 +530,11 @@ class TestRewriteFacadeCalls(CodemodTest):
             BOOTED = open_store().load_book("0")
             """,
             [
-                f"{FILENAME}:6: bound_method: store.load_book is used as a value, not called; wrap it: "
+                f"{FILENAME}:6: bound_method: store.load_book is used as a value, not called (kept in `load`, "
+                "used out of sight at line 12); wrap it: "
                 "`async def load_book(*args): return await book_repo.get(*args)`",
-                f"{FILENAME}:7: bound_method: store.shelf_of is used as a value, not called; call it explicitly",
+                f"{FILENAME}:7: bound_method: store.shelf_of is used as a value, not called (kept in `where`, "
+                "used out of sight at line 12); call it explicitly",
                 f"{FILENAME}:8: lambda: store.load_book is called in a lambda, which cannot await; "
                 "turn the lambda into an `async def` function",
                 f"{FILENAME}:9: generator_expression: store.load_book is called in a generator expression; "
