@@ -147,8 +147,11 @@ def reshaped(
         used.update(packed)
         value = cst.Call(func=cst.parse_expression(pack_class), args=fields)
         if mapping.pack.keyword is None:
-            if gap:
-                raise ShapeError("the parameter object would follow an omitted positional argument")
+            if gap or any(name not in used and name not in packed for name in bound):
+                raise ShapeError(
+                    "the parameter object would follow an argument passed by keyword; "
+                    "list the parameters before it under `positional`"
+                )
             out.append(positional_arg(value))
         else:
             packed_object = keyword_arg(mapping.pack.keyword, value)

@@ -332,7 +332,9 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         for reference in assignments[0].references:
             parent = self._parent(reference.node)
             position = self.get_metadata(PositionProvider, reference.node).start
-            if not (isinstance(parent, cst.Call) and parent.func is reference.node) or reference.scope is not scope:
+            if not (isinstance(parent, cst.Call) and parent.func is reference.node) or self._in_nested_def(
+                parent, function
+            ):
                 return [], f" (kept in `{target.value}`, used out of sight at line {position.line})"
             calls.append(parent)
         return calls, ""
@@ -413,6 +415,10 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
             names = self._locals.setdefault(id(function), {})
             site.local_name = names.setdefault(repository.name, _free_name(function, repository.attribute, names))
         return site
+
+    def _in_nested_def(self, node: cst.CSTNode, function: cst.FunctionDef) -> bool:
+        """Inside another def than ``function`` (a lambda or a comprehension is still in sight)."""
+        return self._inside(node, function, cst.FunctionDef)
 
     def _inside(self, node: cst.CSTNode, function: cst.FunctionDef, kind: type[cst.CSTNode]) -> bool:
         current: cst.CSTNode | None = self._parent(node)

@@ -53,12 +53,12 @@ def test_forge_migrates_with_apply_all_and_its_suite_stays_green(tmp_path: Path)
     entry = plan.entry("forge/workshop.py")
     assert entry is not None and entry.status is FileStatus.VERIFIED
     applied = next(event for event in entry.history if event.get("event") == "apply")
-    assert applied["call_sites"] == 7  # the two thread hops, the executor, the twin, the bound method, two calls
+    assert applied["call_sites"] == 8  # two thread hops, the executor, two async twins, the bound method, two calls
     assert applied["functions_made_async"] == 4  # holdings, spare, report and the sync test of spare
 
     after = _suite(project)
     assert after.returncode == 0, after.stdout + after.stderr
-    assert "7 passed" in after.stdout
+    assert "8 passed" in after.stdout
     for path in ("forge/workshop.py", "tests/test_workshop.py"):
         assert (project / path).read_text() == (GOLDEN / path).read_text(), path
 

@@ -22,6 +22,11 @@ class ItemRepo:
         if audit:
             RECORDS.moves.append((item_id, bench))
 
+    def label(self, item_id: int) -> str:
+        """Computed from the cached record: no reason to wait for anything."""
+        item = RECORDS.items[item_id]
+        return f"{item.kind}#{item.item_id}"
+
     async def owned_by(self, owner: str, *, kinds: tuple[str, ...] = ()) -> list[Item]:
         return [i for i in RECORDS.items.values() if i.owner == owner and (not kinds or i.kind in kinds)]
 

@@ -53,6 +53,10 @@ class Vault:
     def bench_of(self, item_id: int) -> str:
         return RECORDS.items[item_id].bench
 
+    async def label_async(self, item_id: int) -> str:
+        item = RECORDS.items[item_id]
+        return f"{item.kind}#{item.item_id}"
+
 
 def open_vault() -> Vault:
     return Vault()

@@ -32,6 +32,10 @@ async def size_of(kind: str) -> int:
     return blueprint.size if blueprint else 0
 
 
+async def tag(item_id: int) -> str:
+    return await open_vault().label_async(item_id)
+
+
 def holdings(owner: str) -> int:
     vault = open_vault()
     count = vault.items_owned

@@ -29,6 +29,11 @@ async def test_size_of() -> None:
     assert await workshop.size_of("axe") == 0
 
 
+async def test_tag() -> None:
+    item = await workshop.craft("sword", "ada")
+    assert await workshop.tag(item.item_id) == f"sword#{item.item_id}"
+
+
 async def test_holdings_and_report() -> None:
     await workshop.craft("sword", "ada")
     await workshop.craft("sword", "ada")

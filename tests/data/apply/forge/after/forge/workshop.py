@@ -37,6 +37,11 @@ async def size_of(kind: str) -> int:
     return blueprint.size if blueprint else 0
 
 
+async def tag(item_id: int) -> str:
+    items = get_item_repo()
+    return items.label(item_id)
+
+
 async def holdings(owner: str) -> int:
     items = get_item_repo()
     return await count_owned(items, owner)
