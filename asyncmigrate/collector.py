@@ -34,7 +34,7 @@ class _Function:
 
 @dataclass
 class _Candidate:
-    attribute: cst.Attribute
+    attribute: cst.Attribute | cst.Call  # ``receiver.method``, or ``getattr(receiver, "method")``
     is_call: bool
     awaited: bool
     function: _Function | None
@@ -77,6 +77,27 @@ MOCK_ATTRIBUTES = frozenset(
 )
 # Callables that run a sync callable on a worker thread: name -> index of the callable among the arguments.
 THREAD_HOPS = {"to_thread": 0, "run_in_executor": 1}
+
+
+def getattr_method(node: cst.CSTNode) -> tuple[cst.BaseExpression, str] | None:
+    """``getattr(receiver, "name")`` -> (receiver, name); None for anything else."""
+    if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "getattr"):
+        return None
+    if len(node.args) < 2 or any(arg.keyword is not None or arg.star for arg in node.args[:2]):
+        return None
+    name = node.args[1].value
+    if not isinstance(name, cst.SimpleString) or not isinstance(name.evaluated_value, str):
+        return None
+    return node.args[0].value, name.evaluated_value
+
+
+def access_parts(node: cst.Attribute | cst.Call) -> tuple[cst.BaseExpression, str]:
+    """The receiver and method name of a facade-method access."""
+    if isinstance(node, cst.Attribute):
+        return node.value, node.attr.value
+    parts = getattr_method(node)
+    assert parts is not None
+    return parts
 
 
 def callee_name(func: cst.BaseExpression) -> str | None:
@@ -291,24 +312,31 @@ class FacadeCallCollector(_CachedDispatch):
 
     def visit_Call(self, node: cst.Call) -> None:
         self._call_funcs.add(id(node.func))
-        if isinstance(node.func, cst.Attribute) and id(node) in self._awaited:
+        if isinstance(node.func, cst.Attribute | cst.Call) and id(node) in self._awaited:
             self._awaited.add(id(node.func))
         handed = hopped_callable(node)
         if handed is not None:
             self._hops[id(handed)] = callee_name(node.func) or ""
+        parts = getattr_method(node)
+        if parts is not None and self.spec.is_facade_method(parts[1]):
+            self._access(node, parts[1])
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if node.attr.value in MOCK_ATTRIBUTES and isinstance(node.value, cst.Attribute):
+        if node.attr.value in MOCK_ATTRIBUTES and isinstance(node.value, cst.Attribute | cst.Call):
             self._mock_config.add(id(node.value))  # the outer attribute is visited first
         if not self.spec.is_facade_method(node.attr.value):
             return
+        self._access(node, node.attr.value)
+
+    def _access(self, node: cst.Attribute | cst.Call, method: str) -> None:
+        """A facade-method access: ``receiver.method``, or ``getattr(receiver, "method")``."""
         index = self._facade_attributes
         self._facade_attributes += 1
         if self.anchors is not None:
             function = self._function
             if (
                 index >= len(self.anchors)
-                or self.anchors[index].attr != node.attr.value
+                or self.anchors[index].attr != method
                 or self.anchors[index].function != (function.name if function else "<module>")
             ):
                 self.anchor_mismatch = True
@@ -346,14 +374,14 @@ class FacadeCallCollector(_CachedDispatch):
         module = original_node
         for candidate in self._candidates:
             function = candidate.function
+            receiver, method = access_parts(candidate.attribute)
             resolution = self.resolver.resolve(
-                candidate.attribute.value,
+                receiver,
                 function.class_name if function else None,
                 function.self_name if function else None,
             )
             if resolution is None:
                 continue
-            method = candidate.attribute.attr.value
             line, column = self._position(candidate)
             self.calls.append(
                 CallSite(
@@ -361,7 +389,7 @@ class FacadeCallCollector(_CachedDispatch):
                     line=line,
                     column=column,
                     method=method,
-                    receiver=module.code_for_node(candidate.attribute.value),
+                    receiver=module.code_for_node(receiver),
                     function=function.name if function else "<module>",
                     function_is_async=bool(function and function.is_async),
                     awaited=candidate.awaited,

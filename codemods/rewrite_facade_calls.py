@@ -33,7 +33,7 @@ from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import ParentNodeProvider, PositionProvider, ScopeProvider
 
-from asyncmigrate.collector import FacadeCallCollector, hopped_callable
+from asyncmigrate.collector import FacadeCallCollector, access_parts, getattr_method, hopped_callable
 from asyncmigrate.facade import FacadeSpec
 from asyncmigrate.plan import Mapping, Plan, Repository, find_plan, load_plan
 from asyncmigrate.signatures import Signature, SignatureIndex
@@ -79,7 +79,7 @@ class RewriteOutcome:
 @dataclass
 class _Site:
     call: CallSite
-    attribute: cst.Attribute
+    attribute: cst.Attribute | cst.Call  # ``receiver.method`` or ``getattr(receiver, "method")``
     repository: Repository
     method: str
     renames: dict[str, str]
@@ -110,7 +110,9 @@ class _SitePlanner(cst.CSTVisitor):
     def __init__(self, calls: MappingType[tuple[int, int, str], CallSite]) -> None:
         super().__init__()
         self.calls = calls
-        self.found: list[tuple[CallSite, cst.Attribute, cst.FunctionDef | None, cst.ClassDef | None, bool]] = []
+        self.found: list[
+            tuple[CallSite, cst.Attribute | cst.Call, cst.FunctionDef | None, cst.ClassDef | None, bool]
+        ] = []
         self.in_signature: set[int] = set()
         self._functions: list[cst.FunctionDef] = []
         self._classes: list[tuple[cst.ClassDef, int]] = []  # class, depth of functions when entered
@@ -154,8 +156,16 @@ class _SitePlanner(cst.CSTVisitor):
         return False
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._found(node, node.attr.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        parts = getattr_method(node)
+        if parts is not None:
+            self._found(node, parts[1])
+
+    def _found(self, node: cst.Attribute | cst.Call, method: str) -> None:
         start = self.get_metadata(PositionProvider, node).start
-        call = self.calls.get((start.line, start.column, node.attr.value))
+        call = self.calls.get((start.line, start.column, method))
         if call is None:
             return
         function = self._functions[-1] if self._functions else None
@@ -243,7 +253,7 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
     def _plan_site(
         self,
         call: CallSite,
-        attribute: cst.Attribute,
+        attribute: cst.Attribute | cst.Call,
         function: cst.FunctionDef | None,
         cls: cst.ClassDef | None,
         in_genexp: bool,
@@ -290,7 +300,11 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         return self.get_metadata(ParentNodeProvider, node, None)
 
     def _call_nodes(
-        self, call: CallSite, attribute: cst.Attribute, mapping: Mapping, function: cst.FunctionDef | None
+        self,
+        call: CallSite,
+        attribute: cst.Attribute | cst.Call,
+        mapping: Mapping,
+        function: cst.FunctionDef | None,
     ) -> tuple[str, list[cst.Call]] | None:
         """The form of the call site and the call node(s) the rewrite replaces; None after a blocker."""
         what = f"{call.receiver}.{call.method}"
@@ -316,7 +330,9 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         self._unsafe(call, "bound_method", f"{what} is used as a value, not called{problem}", fix)
         return None
 
-    def _bound_calls(self, attribute: cst.Attribute, function: cst.FunctionDef | None) -> tuple[list[cst.Call], str]:
+    def _bound_calls(
+        self, attribute: cst.Attribute | cst.Call, function: cst.FunctionDef | None
+    ) -> tuple[list[cst.Call], str]:
         """``m = facade.m`` whose every use is a call ``m(...)`` in the same function: those calls."""
         target = _bound_target(self._parent(attribute))
         if target is None or function is None:
@@ -342,7 +358,7 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
     def _site_for(
         self,
         call: CallSite,
-        attribute: cst.Attribute,
+        attribute: cst.Attribute | cst.Call,
         mapping: Mapping,
         repository: Repository,
         function: cst.FunctionDef,
@@ -391,7 +407,7 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
             return None
         if not self._check_arguments(site, node):
             return None
-        receiver = attribute.value
+        receiver = access_parts(attribute)[0]
         self_name = _first_param(function) if cls is not None else None
         if cls is not None:
             method = _method_of(cls, function)
@@ -550,7 +566,7 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
 
     def _find_unused_receivers(self) -> None:
         """Local facade variables and Depends parameters whose every use is being rewritten go away."""
-        receivers = {id(site.attribute.value) for site in self._sites.values() if site.strategy != SELF}
+        receivers = {id(access_parts(site.attribute)[0]) for site in self._sites.values() if site.strategy != SELF}
         functions = {id(s.function): s.function for s in self._sites.values() if s.function is not None}
         for function in functions.values():
             scope = self.get_metadata(ScopeProvider, function.body, None)
@@ -706,11 +722,8 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         self_name = _first_param(init)
         if self_name is None or not isinstance(init.body, cst.IndentedBlock):
             return init
-        facade_attrs = {
-            site.attribute.value.attr.value
-            for site in self._sites.values()
-            if site.strategy == SELF and isinstance(site.attribute.value, cst.Attribute)
-        }
+        receivers = [access_parts(site.attribute)[0] for site in self._sites.values() if site.strategy == SELF]
+        facade_attrs = {receiver.attr.value for receiver in receivers if isinstance(receiver, cst.Attribute)}
         statements = list(init.body.body)
         already = _self_assigned(init, self_name)
         anchor = max(

@@ -265,6 +265,11 @@ def test_call_forms_of_async_code_and_mock_configuration(tmp_path: Path) -> None
         "    assert vault.move_item.call_args is None and not vault.bench_of.called\n"
         "    vault.items_owned.reset_mock()\n"
         "    vault.bench_of(1)  # the one call\n"
+        "    getattr(vault, 'move_item').assert_not_called()\n"
+    )
+    (forge / "forge" / "lookup.py").write_text(
+        "from forge.vault import open_vault\n\n\nasync def fetch(kind):\n"
+        "    return getattr(open_vault(), 'fetch_blueprint')(kind)\n"
     )
     plan = load_plan(forge / "migration_plan.yaml")
     for jobs in (1, 2):
@@ -286,3 +291,9 @@ def test_call_forms_of_async_code_and_mock_configuration(tmp_path: Path) -> None
             41: ("items_owned", None, False, True, False),  # a bound method (rewritten where it is called)
             46: ("forge_item", None, False, False, False),
         }
+        lookup = [
+            (c.line, c.column, c.method, c.receiver, c.blocks_event_loop)
+            for c in result.calls
+            if c.path == "forge/lookup.py"
+        ]
+        assert lookup == [(5, 11, "fetch_blueprint", "open_vault()", True)]  # getattr with a literal name

@@ -966,6 +966,47 @@ class TestCallForms(CodemodTest):
             ],
         )
 
+    def test_getattr_with_a_literal_name_called_in_sight(self) -> None:
+        self.check(
+            """
+            from forge.vault import open_vault
+
+
+            async def kinds(names):
+                vault = open_vault()
+                first = getattr(vault, "fetch_blueprint")(names[0])
+                fetch = getattr(vault, "fetch_blueprint")
+                return [first, fetch(names[1])]
+            """,
+            """
+            from forge.repos import get_blueprint_repo
+
+
+            async def kinds(names):
+                blueprints = get_blueprint_repo()
+                first = await blueprints.get(names[0])
+                return [first, await blueprints.get(names[1])]
+            """,
+        )
+
+    def test_getattr_handed_away_is_a_blocker(self) -> None:
+        code = """
+            from forge.vault import open_vault
+
+
+            def hooks(register):
+                vault = open_vault()
+                register(getattr(vault, "fetch_blueprint"))
+        """
+        self.check(
+            code,
+            code,
+            [
+                f"{FORGE_FILE}:6: bound_method: vault.fetch_blueprint is used as a value, not called; wrap it: "
+                "`async def fetch_blueprint(*args): return await blueprints.get(*args)`"
+            ],
+        )
+
     # -- mock configuration is no call site -----------------------------------------------------------
 
     def test_mock_configuration_is_left_alone_without_a_warning(self) -> None:
