@@ -10,10 +10,17 @@ the class and the attribute of each repository):
   parameter is dropped once nothing uses it);
 * anywhere else, the enclosing function starts with ``player_repo = get_player_repository()``.
 
-Calls to async repositories are awaited; calls to sync ones (``awaitable: false``) are not. Arguments,
-comments and formatting are kept. What cannot be rewritten safely — a bound method used as a value, a
-call inside a lambda or a generator expression, a call at module level — is left as it is and reported
-(``self.warn`` and ``outcome.unsafe``), as are facade methods without a mapping.
+Calls to async repositories are awaited; calls to sync ones (``awaitable: false``, per repository or
+per mapping) are not. The forms a call takes: ``facade.m(...)``; ``await facade.m_async(...)`` (an async
+twin: its one ``await`` stays, or goes for a sync target); a thread hop — ``to_thread(facade.m, ...)``,
+``run_in_executor(None, facade.m, ...)``, either through ``partial`` — which becomes the repository call
+itself; ``m = facade.m`` (or ``getattr(facade, "m")``) called in the same function, rewritten at each
+call. Arguments are renamed or laid out anew as the mapping says (``_arguments.py``) and checked
+against the target's signature read from the tree. Where only names change, arguments, comments and
+formatting are kept. What cannot be rewritten safely — a bound method used out of sight, a call inside
+a lambda or a generator expression, a call at module level, a call that does not fit its target — is
+left as it is and reported (``self.warn`` and ``outcome.unsafe``), as are facade methods without a
+mapping.
 
 Runs under LibCST's runner too:
 ``python -m libcst.tool codemod rewrite_facade_calls.RewriteFacadeCallsCommand --plan migration_plan.yaml FILE``.
