@@ -65,3 +65,22 @@ def test_forge_migrates_with_apply_all_and_its_suite_stays_green(tmp_path: Path)
     scan = CliRunner().invoke(app, ["scan", "--plan", str(plan_file), "--format", "json", "--no-cache"])
     document = json.loads(scan.stdout)
     assert document["summary"]["call_sites"] == 0, document["files"]
+
+
+def test_a_mapping_that_does_not_fit_blocks_the_file_and_writes_nothing(tmp_path: Path) -> None:
+    project = tmp_path / "forge"
+    shutil.copytree(FORGE, project)
+    plan_file = project / "migration_plan.yaml"
+    plan_file.write_text(plan_file.read_text().replace("    constants: {audit: true}\n", ""))
+    before = (project / "forge" / "workshop.py").read_bytes()
+
+    result = CliRunner().invoke(app, ["apply", "--all", "--plan", str(plan_file), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    assert (project / "forge" / "workshop.py").read_bytes() == before
+    entry = load_plan(plan_file).entry("forge/workshop.py")
+    assert entry is not None and entry.status is FileStatus.BLOCKED
+    blockers = entry.history[-1]["blockers"]
+    assert [(b["path"], b["line"], b["kind"]) for b in blockers] == [("forge/workshop.py", 26, "signature_mismatch")]
+    assert "move_item(self, item_id: int, bench: str)" in blockers[0]["message"]
+    assert "relocate(self, bench: str, item_id: int, *, audit: bool)" in blockers[0]["message"]
+    assert "missing required argument 'audit'" in blockers[0]["message"]
