@@ -15,6 +15,12 @@ from pathlib import Path
 from asyncmigrate.facade import absolute_module, module_file
 
 _MAX_DEPTH = 5
+# Bases that add no method a repository, an adapter or a parameter class is called through.
+_EMPTY_BASES = frozenset({"object", "Generic", "Protocol", "ABC", "abc.ABC", "typing.Generic", "typing.Protocol"})
+
+
+class SignatureUnknown(Exception):
+    """The class inherits from something that cannot be read from the tree: no verdict either way."""
 
 
 @dataclass(frozen=True)
@@ -43,8 +49,12 @@ class Signature:
         for keyword in keywords:
             if keyword in filled:
                 found.append(f"{keyword!r} is given twice")
+            elif keyword in self.positional[: self.posonly] and not self.varkw:
+                found.append(f"{keyword!r} is positional-only")
+                continue
             elif keyword not in keyword_names and not self.varkw:
                 found.append(f"unknown keyword {keyword!r}")
+                continue
             filled.add(keyword)
         if not splat:
             missing = sorted(self.required - filled, key=self._order)
@@ -133,7 +143,8 @@ class SignatureIndex:
         return _signature(node.name, node.args, isinstance(node, ast.AsyncFunctionDef), drop_first=False)
 
     def method(self, class_dotted: str, name: str) -> Signature | None:
-        """A method of a class defined in the tree, looked up through its bases of the same module."""
+        """A method of a class defined in the tree, looked up through its bases; None when the class is
+        not in the tree or has no such method. Raises SignatureUnknown when a base cannot be read."""
         found = self._definition(class_dotted)
         if found is None or not isinstance(found[0], ast.ClassDef):
             return None
@@ -145,14 +156,16 @@ class SignatureIndex:
                 is_async = isinstance(item, ast.AsyncFunctionDef)
                 return _signature(item.name, item.args, is_async, drop_first=not _is_static(item))
         for base in cls.bases:
-            if depth >= _MAX_DEPTH or not isinstance(base, ast.Name | ast.Attribute):
+            expression = base.value if isinstance(base, ast.Subscript) else base  # Base[T]
+            base_name = ast.unparse(expression)
+            if base_name in _EMPTY_BASES:
                 continue
-            base_name = base.id if isinstance(base, ast.Name) else ast.unparse(base)
-            found = self._definition(f"{module}.{base_name}") if isinstance(base, ast.Name) else None
-            if found is not None and isinstance(found[0], ast.ClassDef):
-                signature = self._method_in(found[0], found[1], name, depth + 1)
-                if signature is not None:
-                    return signature
+            found = self._definition(f"{module}.{base_name}") if isinstance(expression, ast.Name) else None
+            if found is None or not isinstance(found[0], ast.ClassDef) or depth >= _MAX_DEPTH:
+                raise SignatureUnknown(f"{cls.name} inherits from {base_name}, which is not in the tree")
+            signature = self._method_in(found[0], found[1], name, depth + 1)
+            if signature is not None:
+                return signature
         return None
 
     def has_class(self, dotted: str) -> bool:
@@ -166,9 +179,14 @@ class SignatureIndex:
         if found is None or not isinstance(found[0], ast.ClassDef):
             return None
         cls = found[0]
-        init = self._method_in(cls, found[1], "__init__", 0)
+        try:
+            init = self._method_in(cls, found[1], "__init__", 0)
+        except SignatureUnknown:
+            return None
         if init is not None:
             return init
+        if any(ast.unparse(base) not in _EMPTY_BASES for base in cls.bases):
+            return None  # fields inherited from a base: not worth guessing which
         fields: list[str] = []
         required: set[str] = set()
         for item in cls.body:

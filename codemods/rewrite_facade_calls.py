@@ -43,7 +43,7 @@ from libcst.metadata import ParentNodeProvider, PositionProvider, ScopeProvider
 from asyncmigrate.collector import FacadeCallCollector, access_parts, getattr_method, hopped_callable
 from asyncmigrate.facade import FacadeSpec
 from asyncmigrate.plan import Mapping, Plan, Repository, find_plan, load_plan
-from asyncmigrate.signatures import Signature, SignatureIndex
+from asyncmigrate.signatures import Signature, SignatureIndex, SignatureUnknown
 from asyncmigrate.types import CallSite
 from codemods._arguments import ShapeError, call_shape, forwarded_args, positional_arg, renamed, reshaped
 from codemods._syntax import awaited, body_insert_index, needs_parentheses_for_await
@@ -453,7 +453,10 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
 
     def _facade_signature(self, method: str) -> Signature | None:
         for class_name in self.plan.facade.classes:
-            signature = self.signatures.method(class_name, method)
+            try:
+                signature = self.signatures.method(class_name, method)
+            except SignatureUnknown:
+                continue
             if signature is not None:
                 return signature
         return None
@@ -557,7 +560,10 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         class_name = site.repository.class_name
         if not self.signatures.has_class(class_name):
             return None, None
-        target = self.signatures.method(class_name, mapping.method)
+        try:
+            target = self.signatures.method(class_name, mapping.method)
+        except SignatureUnknown:
+            return None, None  # inherited from a class outside the tree: nothing to check against
         if target is None:
             return f"{class_name} has no method {mapping.method} (mappings.{mapping.facade_method})", None
         return None, target
