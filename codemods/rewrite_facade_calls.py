@@ -293,6 +293,7 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
                 return
             sites.append(site)
         for site in sites:
+            self._choose_receiver(site, cls)
             self._sites[id(site.node)] = site
             self._by_node[id(site.node)] = site
             if site.drop_await:
@@ -414,7 +415,13 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
             return None
         if not self._check_arguments(site, node):
             return None
-        receiver = access_parts(attribute)[0]
+        return site
+
+    def _choose_receiver(self, site: _Site, cls: cst.ClassDef | None) -> None:
+        """How the rewritten call reaches its repository: ``self.<attribute>``, a Depends parameter, a local."""
+        function, repository = site.function, site.repository
+        assert function is not None
+        receiver = access_parts(site.attribute)[0]
         self_name = _first_param(function) if cls is not None else None
         if cls is not None:
             method = _method_of(cls, function)
@@ -437,7 +444,6 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         else:
             names = self._locals.setdefault(id(function), {})
             site.local_name = names.setdefault(repository.name, _free_name(function, repository.attribute, names))
-        return site
 
     def _in_nested_def(self, node: cst.CSTNode, function: cst.FunctionDef) -> bool:
         """Inside another def than ``function`` (a lambda or a comprehension is still in sight)."""

@@ -955,6 +955,7 @@ class TestCallForms(CodemodTest):
             def later():
                 vault = open_vault()
                 fetch = vault.fetch_blueprint
+                fetch("axe")  # in sight, but the lambda's call blocks them all: nothing changes
                 return lambda: fetch("sword")
         """
         self.check(
