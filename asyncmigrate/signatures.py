@@ -36,6 +36,7 @@ class Signature:
     varkw: bool
     is_async: bool
     text: str  # as written: "get(isbn, *, fresh=False)"
+    decorated: bool = False  # a decorator may change what calling it returns
 
     def problems(self, positional: int, keywords: Sequence[str], *, splat: bool = False) -> list[str]:
         """Why a call with ``positional`` positional arguments and these keywords does not fit, if it
@@ -67,7 +68,9 @@ class Signature:
         return names.index(name) if name in names else len(names)
 
 
-def _signature(name: str, args: ast.arguments, is_async: bool, *, drop_first: bool) -> Signature:
+def _signature(
+    name: str, args: ast.arguments, is_async: bool, *, drop_first: bool, decorated: bool = False
+) -> Signature:
     positional = [*args.posonlyargs, *args.args]
     posonly = len(args.posonlyargs)
     defaults = len(args.defaults)
@@ -88,7 +91,14 @@ def _signature(name: str, args: ast.arguments, is_async: bool, *, drop_first: bo
         varkw=args.kwarg is not None,
         is_async=is_async,
         text=text,
+        decorated=decorated,
     )
+
+
+def _is_plain_decorator(decorator: ast.expr) -> bool:
+    """``staticmethod``, ``classmethod``, ``abstractmethod``, ``override``: the call returns what the def does."""
+    name = decorator.attr if isinstance(decorator, ast.Attribute) else getattr(decorator, "id", "")
+    return name in {"staticmethod", "classmethod", "abstractmethod", "override"}
 
 
 def _is_static(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -154,7 +164,8 @@ class SignatureIndex:
         for item in reversed(cls.body):
             if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name == name:
                 is_async = isinstance(item, ast.AsyncFunctionDef)
-                return _signature(item.name, item.args, is_async, drop_first=not _is_static(item))
+                decorated = any(not _is_plain_decorator(d) for d in item.decorator_list)
+                return _signature(item.name, item.args, is_async, drop_first=not _is_static(item), decorated=decorated)
         for base in cls.bases:
             expression = base.value if isinstance(base, ast.Subscript) else base  # Base[T]
             base_name = ast.unparse(expression)

@@ -516,14 +516,15 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
                 f"adjust mappings.{call.method} (args, positional, constants, pack or an adapter)",
             )
             return False
-        if mapping.adapter is not None and target.is_async != self.plan.awaits(call.method):
+        if target.is_async != self.plan.awaits(call.method) and not target.decorated:
+            # awaiting a plain def's value fails; not awaiting an async def leaves a coroutine un-awaited
             kind = "an async def" if target.is_async else "a plain def"
+            what_is = f"the adapter {mapping.adapter}" if mapping.adapter is not None else mapping.target
             self._unsafe(
                 call,
                 "signature_mismatch",
-                f"the adapter {mapping.adapter} is {kind}, but mappings.{call.method} says awaitable: "
-                f"{str(self.plan.awaits(call.method)).lower()}",
-                f"set mappings.{call.method}.awaitable to {str(target.is_async).lower()}",
+                f"{what_is} is {kind}, but the plan says awaitable: {str(self.plan.awaits(call.method)).lower()}",
+                f"set mappings.{call.method}.awaitable (or the repository's) to {str(target.is_async).lower()}",
             )
             return False
         return True
