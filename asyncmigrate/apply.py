@@ -194,7 +194,9 @@ def _seeds(
             for call in rewritten
             if call.function == qualname
             and call.target is not None
-            and plan.repositories[call.target.split(".", 1)[0]].awaitable
+            and plan.awaits(call.method)
+            and not call.awaited  # an awaited async twin already sits in an async function
+            and call.wrapper is None  # a thread hop was awaited already
         )
         seeds.append(Seed(function, f"{path}: facade calls in {qualname} now await a repository", awaits))
     return seeds

@@ -97,7 +97,7 @@ class CheckContext:
         if mapping is None:
             return None
         repository = self.plan.repositories[mapping.repository]
-        prefix = "await " if repository.awaitable else ""
+        prefix = "await " if self.plan.awaits(call.method) else ""
         return f"{prefix}{repository.attribute}.{mapping.method}(...) from {repository.provider}()"
 
 

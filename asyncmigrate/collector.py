@@ -34,12 +34,94 @@ class _Function:
 
 @dataclass
 class _Candidate:
-    attribute: cst.Attribute
+    attribute: cst.Attribute | cst.Call  # ``receiver.method``, or ``getattr(receiver, "method")``
     is_call: bool
     awaited: bool
     function: _Function | None
     in_lambda: bool
     index: int  # among the module's facade-method attributes, in visiting order
+    wrapper: str | None = None  # the thread hop the bound method is handed to
+
+
+# A mock's own attributes: ``facade.m.return_value = …`` configures a test double, it calls nothing.
+MOCK_ATTRIBUTES = frozenset(
+    {
+        "return_value",
+        "side_effect",
+        "called",
+        "call_count",
+        "call_args",
+        "call_args_list",
+        "mock_calls",
+        "method_calls",
+        "await_count",
+        "await_args",
+        "await_args_list",
+        "reset_mock",
+        "configure_mock",
+        "assert_called",
+        "assert_called_once",
+        "assert_called_with",
+        "assert_called_once_with",
+        "assert_any_call",
+        "assert_has_calls",
+        "assert_not_called",
+        "assert_awaited",
+        "assert_awaited_once",
+        "assert_awaited_with",
+        "assert_awaited_once_with",
+        "assert_any_await",
+        "assert_has_awaits",
+        "assert_not_awaited",
+    }
+)
+# Callables that run a sync callable on a worker thread: name -> index of the callable among the arguments.
+THREAD_HOPS = {"to_thread": 0, "run_in_executor": 1}
+
+
+def getattr_method(node: cst.CSTNode) -> tuple[cst.BaseExpression, str] | None:
+    """``getattr(receiver, "name")`` -> (receiver, name); None for anything else."""
+    if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "getattr"):
+        return None
+    if len(node.args) < 2 or any(arg.keyword is not None or arg.star for arg in node.args[:2]):
+        return None
+    name = node.args[1].value
+    if not isinstance(name, cst.SimpleString) or not isinstance(name.evaluated_value, str):
+        return None
+    return node.args[0].value, name.evaluated_value
+
+
+def access_parts(node: cst.Attribute | cst.Call) -> tuple[cst.BaseExpression, str]:
+    """The receiver and method name of a facade-method access."""
+    if isinstance(node, cst.Attribute):
+        return node.value, node.attr.value
+    parts = getattr_method(node)
+    assert parts is not None
+    return parts
+
+
+def callee_name(func: cst.BaseExpression) -> str | None:
+    """``asyncio.to_thread`` and ``to_thread`` both name ``to_thread``."""
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    if isinstance(func, cst.Name):
+        return func.value
+    return None
+
+
+def hopped_callable(call: cst.Call) -> cst.Attribute | None:
+    """The attribute handed to a thread hop: ``to_thread(x.m, …)``, ``run_in_executor(None, x.m, …)``,
+    or the same through ``functools.partial(x.m, …)``; None for any other call."""
+    index = THREAD_HOPS.get(callee_name(call.func) or "")
+    if index is None or len(call.args) <= index:
+        return None
+    if any(arg.keyword is not None or arg.star for arg in call.args[: index + 1]):
+        return None
+    handed = call.args[index].value
+    if isinstance(handed, cst.Call) and callee_name(handed.func) == "partial" and handed.args:
+        first = handed.args[0]
+        handed = first.value if first.keyword is None and not first.star else handed
+    return handed if isinstance(handed, cst.Attribute) else None
 
 
 _Hook = Callable[[cst.CSTVisitor, cst.CSTNode], object] | None
@@ -114,6 +196,8 @@ class FacadeCallCollector(_CachedDispatch):
         self._call_funcs: set[int] = set()
         self._stores: set[int] = set()
         self._candidates: list[_Candidate] = []
+        self._mock_config: set[int] = set()  # facade-method attributes whose mock attribute is used
+        self._hops: dict[int, str] = {}  # attribute handed to a thread hop -> the hop's name
 
     # --- scope bookkeeping ------------------------------------------------------------------
     def visit_Module(self, node: cst.Module) -> None:
@@ -228,26 +312,39 @@ class FacadeCallCollector(_CachedDispatch):
 
     def visit_Call(self, node: cst.Call) -> None:
         self._call_funcs.add(id(node.func))
-        if isinstance(node.func, cst.Attribute) and id(node) in self._awaited:
+        if isinstance(node.func, cst.Attribute | cst.Call) and id(node) in self._awaited:
             self._awaited.add(id(node.func))
+        handed = hopped_callable(node)
+        if handed is not None:
+            self._hops[id(handed)] = callee_name(node.func) or ""
+        parts = getattr_method(node)
+        if parts is not None and self.spec.is_facade_method(parts[1]):
+            self._access(node, parts[1])
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value in MOCK_ATTRIBUTES and isinstance(node.value, cst.Attribute | cst.Call):
+            self._mock_config.add(id(node.value))  # the outer attribute is visited first
         if not self.spec.is_facade_method(node.attr.value):
             return
+        self._access(node, node.attr.value)
+
+    def _access(self, node: cst.Attribute | cst.Call, method: str) -> None:
+        """A facade-method access: ``receiver.method``, or ``getattr(receiver, "method")``."""
         index = self._facade_attributes
         self._facade_attributes += 1
         if self.anchors is not None:
             function = self._function
             if (
                 index >= len(self.anchors)
-                or self.anchors[index].attr != node.attr.value
+                or self.anchors[index].attr != method
                 or self.anchors[index].function != (function.name if function else "<module>")
             ):
                 self.anchor_mismatch = True
-        if id(node) in self._stores:
+        if id(node) in self._stores or id(node) in self._mock_config:
             return
         is_call = id(node) in self._call_funcs
-        if not is_call and not self.spec.methods:
+        wrapper = self._hops.get(id(node))
+        if not is_call and wrapper is None and not self.spec.methods:
             return  # without the facade's method list, a bare attribute is not evidence of a method
         self._candidates.append(
             _Candidate(
@@ -257,6 +354,7 @@ class FacadeCallCollector(_CachedDispatch):
                 function=self._function,
                 in_lambda=self._lambda_depth > 0,
                 index=index,
+                wrapper=wrapper,
             )
         )
 
@@ -276,14 +374,14 @@ class FacadeCallCollector(_CachedDispatch):
         module = original_node
         for candidate in self._candidates:
             function = candidate.function
+            receiver, method = access_parts(candidate.attribute)
             resolution = self.resolver.resolve(
-                candidate.attribute.value,
+                receiver,
                 function.class_name if function else None,
                 function.self_name if function else None,
             )
             if resolution is None:
                 continue
-            method = candidate.attribute.attr.value
             line, column = self._position(candidate)
             self.calls.append(
                 CallSite(
@@ -291,14 +389,15 @@ class FacadeCallCollector(_CachedDispatch):
                     line=line,
                     column=column,
                     method=method,
-                    receiver=module.code_for_node(candidate.attribute.value),
+                    receiver=module.code_for_node(receiver),
                     function=function.name if function else "<module>",
                     function_is_async=bool(function and function.is_async),
                     awaited=candidate.awaited,
                     target=self.spec.targets.get(method),
                     resolution=Resolution(resolution),
-                    is_reference=not candidate.is_call,
+                    is_reference=not candidate.is_call and candidate.wrapper is None,
                     in_lambda=candidate.in_lambda,
+                    wrapper=candidate.wrapper,
                 )
             )
 

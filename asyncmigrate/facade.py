@@ -24,6 +24,7 @@ class FacadeSpec:
     methods: frozenset[str]  # the facade's public methods; empty when unknown
     targets: Mapping[str, str] = field(default_factory=dict)  # facade method -> "repo.method"
     sync_repositories: frozenset[str] = frozenset()  # repositories whose methods are not awaited
+    unawaited_methods: frozenset[str] = frozenset()  # mapped facade methods whose rewrite is not awaited
     depends: frozenset[str] = frozenset({"fastapi.Depends", "fastapi.params.Depends"})
     layout: ModuleLayout = DEFAULT_LAYOUT  # how paths map to module names (the plan's import roots)
 
@@ -42,6 +43,7 @@ class FacadeSpec:
             methods=frozenset(methods),
             targets={name: m.target for name, m in plan.mappings.items()},
             sync_repositories=frozenset(n for n, r in plan.repositories.items() if not r.awaitable),
+            unawaited_methods=frozenset(m for m in plan.mappings if not plan.awaits(m)),
             layout=layout,
         )
 
@@ -83,14 +85,14 @@ class FacadeSpec:
                 sorted(self.depends),
                 sorted(self.sync_repositories),
                 self.layout.fingerprint(),
+                sorted(self.unawaited_methods),
             ]
         )
         return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
 
     def is_async_target(self, method: str) -> bool:
         """True when the facade method maps to an awaited repository method."""
-        target = self.targets.get(method)
-        return target is not None and target.split(".", 1)[0] not in self.sync_repositories
+        return method in self.targets and method not in self.unawaited_methods
 
     def is_facade_method(self, name: str) -> bool:
         if self.methods:

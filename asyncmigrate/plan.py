@@ -57,15 +57,35 @@ class Repository:
 
 
 @dataclass(frozen=True)
+class Pack:
+    """Facade arguments gathered into one parameter object: ``Params(owner=o, size=2)``."""
+
+    class_name: str  # qualified name of the parameter class, imported where the call is rewritten
+    fields: tuple[tuple[str, str], ...]  # facade parameter -> the class's keyword
+    keyword: str | None = None  # pass the object as this keyword; None: positionally, after the others
+
+
+@dataclass(frozen=True)
 class Mapping:
     facade_method: str
     repository: str
     method: str
     args: tuple[tuple[str, str], ...] = ()  # keyword renames, facade name -> repository name
+    # The target's leading positional arguments, by facade parameter name (None: as the call has them).
+    positional: tuple[str, ...] | None = None
+    constants: tuple[tuple[str, str], ...] = ()  # keyword -> Python literal (source text) always passed
+    pack: Pack | None = None
+    adapter: str | None = None  # qualified name of a function called as adapter(repository, *args, **kwargs)
+    awaitable: bool | None = None  # per method; None: the repository's ``awaitable``
 
     @property
     def target(self) -> str:
         return f"{self.repository}.{self.method}"
+
+    @property
+    def reshapes(self) -> bool:
+        """Arguments are bound to the facade method's parameters and laid out anew (not only renamed)."""
+        return self.positional is not None or bool(self.constants) or self.pack is not None
 
 
 @dataclass(frozen=True)
@@ -150,6 +170,13 @@ class Plan:
 
     def entry(self, path: str) -> PlanEntry | None:
         return next((e for e in self.entries() if e.path == path), None)
+
+    def awaits(self, facade_method: str) -> bool:
+        """Whether the rewritten call of a mapped facade method is awaited (per method, else per repository)."""
+        mapping = self.mappings[facade_method]
+        if mapping.awaitable is not None:
+            return mapping.awaitable
+        return self.repositories[mapping.repository].awaitable
 
     def phase(self, phase_id: int) -> Phase:
         for phase in self.phases:
@@ -286,6 +313,103 @@ def _parse_target(
     return repo, method
 
 
+_MAPPING_KEYS = {"target", "args", "positional", "constants", "pack", "adapter", "awaitable"}
+
+
+def _identifier(where: _Where, parent: Any, key: str | int, keypath: str, value: Any) -> str:
+    _check_type(where, parent, key, keypath, value, str)
+    if not value.isidentifier():
+        raise where.error(parent, key, keypath, f"{value!r} is not a Python identifier")
+    return str(value)
+
+
+def _qualified(where: _Where, parent: Any, key: str, keypath: str) -> str:
+    value = _get(where, parent, key, keypath, str)
+    module, dot, name = value.rpartition(".")
+    if not dot or not name.isidentifier() or not all(part.isidentifier() for part in module.split(".")):
+        raise where.error(parent, key, keypath, f"{value!r} must be a qualified name (package.module.name)")
+    return str(value)
+
+
+def _constant(where: _Where, parent: Any, key: str, keypath: str, value: Any) -> str:
+    if value is not None and not isinstance(value, str | int | float | bool):
+        got = type(value).__name__
+        raise where.error(parent, key, keypath, f"must be a string, a number, true, false or null, got {got}")
+    return repr(value if not isinstance(value, str) else str(value))
+
+
+def _parse_pack(where: _Where, spec: Any, keypath: str) -> Pack:
+    node = spec["pack"]
+    _check_type(where, spec, "pack", keypath, node, dict)
+    _check_keys(where, node, keypath, {"class", "fields", "keyword"}, {"class", "fields"})
+    fields_node = node["fields"]
+    fields: list[tuple[str, str]] = []
+    if isinstance(fields_node, list):
+        for i, name in enumerate(fields_node):
+            fields.append((_identifier(where, fields_node, i, f"{keypath}.fields[{i}]", name),) * 2)
+    elif isinstance(fields_node, dict):
+        for old, new in fields_node.items():
+            fields.append(
+                (
+                    _identifier(where, fields_node, old, f"{keypath}.fields.{old}", old),
+                    _identifier(where, fields_node, old, f"{keypath}.fields.{old}", new),
+                )
+            )
+    else:
+        _check_type(where, node, "fields", f"{keypath}.fields", fields_node, list)
+    if not fields:
+        raise where.error(node, "fields", f"{keypath}.fields", "must name at least one facade parameter")
+    keyword = node.get("keyword")
+    if keyword is not None:
+        keyword = _identifier(where, node, "keyword", f"{keypath}.keyword", keyword)
+    return Pack(_qualified(where, node, "class", f"{keypath}.class"), tuple(fields), keyword)
+
+
+def _parse_mapping_spec(
+    where: _Where, method: str, spec: Any, keypath: str, repositories: dict[str, Repository]
+) -> Mapping:
+    _check_keys(where, spec, keypath, _MAPPING_KEYS, {"target"})
+    target = _get(where, spec, "target", f"{keypath}.target", str)
+    repo, target_method = _parse_target(where, spec, "target", f"{keypath}.target", target, repositories)
+    args_node = _get(where, spec, "args", f"{keypath}.args", dict, CommentedMap())
+    for old, new in args_node.items():
+        _identifier(where, args_node, old, f"{keypath}.args.{old}", new)
+    positional: tuple[str, ...] | None = None
+    if "positional" in spec:
+        names = _get(where, spec, "positional", f"{keypath}.positional", list)
+        for i, name in enumerate(names):
+            _identifier(where, names, i, f"{keypath}.positional[{i}]", name)
+            if name in names[:i]:
+                raise where.error(names, i, f"{keypath}.positional[{i}]", f"{name!r} is listed twice")
+        positional = tuple(names)
+    constants_node = _get(where, spec, "constants", f"{keypath}.constants", dict, CommentedMap())
+    constants = tuple(
+        (
+            _identifier(where, constants_node, k, f"{keypath}.constants.{k}", k),
+            _constant(where, constants_node, k, f"{keypath}.constants.{k}", v),
+        )
+        for k, v in constants_node.items()
+    )
+    pack = _parse_pack(where, spec, f"{keypath}.pack") if "pack" in spec else None
+    if pack is not None and positional is not None:
+        for name, _ in pack.fields:
+            if name in positional:
+                raise where.error(spec, "pack", f"{keypath}.pack.fields", f"{name!r} is also listed under positional")
+    adapter = _qualified(where, spec, "adapter", f"{keypath}.adapter") if "adapter" in spec else None
+    awaitable = _get(where, spec, "awaitable", f"{keypath}.awaitable", bool, None)
+    return Mapping(
+        method,
+        repo,
+        target_method,
+        tuple((str(k), str(v)) for k, v in args_node.items()),
+        positional,
+        constants,
+        pack,
+        adapter,
+        awaitable,
+    )
+
+
 def _parse_mappings(
     where: _Where, node: Any, repositories: dict[str, Repository]
 ) -> tuple[dict[str, Mapping], tuple[str, ...]]:
@@ -297,19 +421,12 @@ def _parse_mappings(
         if spec is None:  # "method: null" records a facade method with no async counterpart
             unmapped.append(method)
             continue
-        args: tuple[tuple[str, str], ...] = ()
         if isinstance(spec, dict):
-            _check_keys(where, spec, keypath, {"target", "args"}, {"target"})
-            target = _get(where, spec, "target", f"{keypath}.target", str)
-            args_node = _get(where, spec, "args", f"{keypath}.args", dict, CommentedMap())
-            for old, new in args_node.items():
-                _check_type(where, args_node, old, f"{keypath}.args.{old}", new, str)
-            args = tuple((str(k), str(v)) for k, v in args_node.items())
-            repo, target_method = _parse_target(where, spec, "target", f"{keypath}.target", target, repositories)
-        else:
-            _check_type(where, maps_node, method, keypath, spec, str)
-            repo, target_method = _parse_target(where, maps_node, method, keypath, spec, repositories)
-        mappings[method] = Mapping(method, repo, target_method, args)
+            mappings[method] = _parse_mapping_spec(where, method, spec, keypath, repositories)
+            continue
+        _check_type(where, maps_node, method, keypath, spec, str)
+        repo, target_method = _parse_target(where, maps_node, method, keypath, spec, repositories)
+        mappings[method] = Mapping(method, repo, target_method)
     return mappings, tuple(unmapped)
 
 

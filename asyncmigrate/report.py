@@ -424,14 +424,16 @@ def rewrite_for(plan: Plan, call: CallSite, source_line: str | None) -> Rewrite 
     mapping = plan.mappings.get(call.method)
     if mapping is None or call.is_reference or call.in_lambda or source_line is None:
         return None
+    if mapping.reshapes or mapping.adapter or call.wrapper or (call.awaited and not plan.awaits(call.method)):
+        return None  # more than the opening changes: only ``apply`` rewrites these
     repository = plan.repositories[mapping.repository]
-    if repository.awaitable and not call.function_is_async:
+    if plan.awaits(call.method) and not call.function_is_async:
         return None
     deleted = f"{call.receiver}.{call.method}("
     if source_line[call.column : call.column + len(deleted)] != deleted:
         return None
     holder = "self." if call.receiver.startswith("self.") else ""
-    awaits = "await " if repository.awaitable and not call.awaited else ""
+    awaits = "await " if plan.awaits(call.method) and not call.awaited else ""
     inserted = f"{awaits}{holder}{repository.attribute}.{mapping.method}("
     where = (
         f"{holder}{repository.attribute} set from {repository.provider}()"

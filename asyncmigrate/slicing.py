@@ -196,6 +196,8 @@ class _Slicer:
     # --- what the collector will look at ---------------------------------------------------------
     def _candidates(self) -> list[tuple[_Item, ast.Attribute]] | None:
         """Every facade-method attribute with the statement that holds it; None if unsafe."""
+        if b"getattr" in self.data and self._has_facade_getattr():
+            return None  # ``getattr(x, "method")`` is a facade access with no attribute: read the whole file
         if self.pattern is not None:
             hit_lines = self._pattern_lines(self.pattern)
             if not hit_lines:
@@ -217,6 +219,20 @@ class _Slicer:
                 if isinstance(child, ast.Attribute) and self.spec.is_facade_method(child.attr):
                     found.append((item, child))
         return found
+
+    def _has_facade_getattr(self) -> bool:
+        for node in ast.walk(self.tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "getattr"
+                and len(node.args) >= 2
+                and isinstance(node.args[1], ast.Constant)
+                and isinstance(node.args[1].value, str)
+                and self.spec.is_facade_method(node.args[1].value)
+            ):
+                return True
+        return False
 
     def _pattern_lines(self, pattern: re.Pattern[bytes]) -> set[int]:
         matches = [m.end() for m in pattern.finditer(self.data)]

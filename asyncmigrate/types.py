@@ -48,11 +48,20 @@ class CallSite:
     resolution: Resolution
     is_reference: bool = False  # the bound method is used as a value, not called
     in_lambda: bool = False
+    # "to_thread" / "run_in_executor": the bound method is handed to a thread hop, which calls it
+    wrapper: str | None = None
 
     @property
     def blocks_event_loop(self) -> bool:
-        """A sync facade call executed directly inside ``async def`` stalls the event loop."""
-        return self.function_is_async and not self.in_lambda and not self.is_reference
+        """A sync facade call executed directly inside ``async def`` stalls the event loop (an awaited
+        call is to one of the facade's async methods; a thread hop runs it elsewhere)."""
+        return (
+            self.function_is_async
+            and not self.in_lambda
+            and not self.is_reference
+            and not self.awaited
+            and self.wrapper is None
+        )
 
     @property
     def mapped(self) -> bool:
@@ -73,6 +82,7 @@ class CallSite:
             "resolution": self.resolution.value,
             "is_reference": self.is_reference,
             "in_lambda": self.in_lambda,
+            "wrapper": self.wrapper,
         }
 
 

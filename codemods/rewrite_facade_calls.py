@@ -10,10 +10,17 @@ the class and the attribute of each repository):
   parameter is dropped once nothing uses it);
 * anywhere else, the enclosing function starts with ``player_repo = get_player_repository()``.
 
-Calls to async repositories are awaited; calls to sync ones (``awaitable: false``) are not. Arguments,
-comments and formatting are kept. What cannot be rewritten safely — a bound method used as a value, a
-call inside a lambda or a generator expression, a call at module level — is left as it is and reported
-(``self.warn`` and ``outcome.unsafe``), as are facade methods without a mapping.
+Calls to async repositories are awaited; calls to sync ones (``awaitable: false``, per repository or
+per mapping) are not. The forms a call takes: ``facade.m(...)``; ``await facade.m_async(...)`` (an async
+twin: its one ``await`` stays, or goes for a sync target); a thread hop — ``to_thread(facade.m, ...)``,
+``run_in_executor(None, facade.m, ...)``, either through ``partial`` — which becomes the repository call
+itself; ``m = facade.m`` (or ``getattr(facade, "m")``) called in the same function, rewritten at each
+call. Arguments are renamed or laid out anew as the mapping says (``_arguments.py``) and checked
+against the target's signature read from the tree. Where only names change, arguments, comments and
+formatting are kept. What cannot be rewritten safely — a bound method used out of sight, a call inside
+a lambda or a generator expression, a call at module level, a call that does not fit its target — is
+left as it is and reported (``self.warn`` and ``outcome.unsafe``), as are facade methods without a
+mapping.
 
 Runs under LibCST's runner too:
 ``python -m libcst.tool codemod rewrite_facade_calls.RewriteFacadeCallsCommand --plan migration_plan.yaml FILE``.
@@ -33,15 +40,27 @@ from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import ParentNodeProvider, PositionProvider, ScopeProvider
 
-from asyncmigrate.collector import FacadeCallCollector
+from asyncmigrate.collector import FacadeCallCollector, access_parts, getattr_method, hopped_callable
 from asyncmigrate.facade import FacadeSpec
-from asyncmigrate.plan import Plan, Repository, find_plan, load_plan
+from asyncmigrate.plan import Mapping, Plan, Repository, find_plan, load_plan
+from asyncmigrate.signatures import Signature, SignatureIndex, SignatureUnknown
 from asyncmigrate.types import CallSite
+from codemods._arguments import ShapeError, call_shape, forwarded_args, positional_arg, renamed, reshaped
 from codemods._syntax import awaited, body_insert_index, needs_parentheses_for_await
 
 SELF = "self"  # through an attribute set in __init__
 DEPENDS = "depends"  # through a FastAPI dependency parameter
 LOCAL = "local"  # through a local assigned from the provider
+
+CALL = "call"  # facade.m(...)
+HOP = "hop"  # to_thread(facade.m, ...), run_in_executor(None, facade.m, ...), with or without partial
+BOUND = "bound"  # m = facade.m; ... m(...) in the same function
+_HOP_IMPORTS: tuple[tuple[str, str | None], ...] = (
+    ("asyncio", None),
+    ("asyncio", "to_thread"),
+    ("functools", None),
+    ("functools", "partial"),
+)
 
 
 @dataclass(frozen=True)
@@ -67,7 +86,7 @@ class RewriteOutcome:
 @dataclass
 class _Site:
     call: CallSite
-    attribute: cst.Attribute
+    attribute: cst.Attribute | cst.Call  # ``receiver.method`` or ``getattr(receiver, "method")``
     repository: Repository
     method: str
     renames: dict[str, str]
@@ -76,6 +95,13 @@ class _Site:
     self_name: str | None = None
     class_node: cst.ClassDef | None = None
     local_name: str = ""
+    mapping: Mapping | None = None
+    form: str = CALL
+    node: cst.Call | None = None  # the call replaced: the facade call, the thread hop, the bound method's call
+    add_await: bool = False  # the new call is awaited by the rewrite
+    drop_await: bool = False  # the ``await`` around the old expression goes (a sync target)
+    facade_signature: Signature | None = None
+    pack_class: str | None = None  # the parameter class as the module names it
 
 
 def _split(dotted: str) -> tuple[str, str]:
@@ -91,7 +117,9 @@ class _SitePlanner(cst.CSTVisitor):
     def __init__(self, calls: MappingType[tuple[int, int, str], CallSite]) -> None:
         super().__init__()
         self.calls = calls
-        self.found: list[tuple[CallSite, cst.Attribute, cst.FunctionDef | None, cst.ClassDef | None, bool]] = []
+        self.found: list[
+            tuple[CallSite, cst.Attribute | cst.Call, cst.FunctionDef | None, cst.ClassDef | None, bool]
+        ] = []
         self.in_signature: set[int] = set()
         self._functions: list[cst.FunctionDef] = []
         self._classes: list[tuple[cst.ClassDef, int]] = []  # class, depth of functions when entered
@@ -135,8 +163,16 @@ class _SitePlanner(cst.CSTVisitor):
         return False
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._found(node, node.attr.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        parts = getattr_method(node)
+        if parts is not None:
+            self._found(node, parts[1])
+
+    def _found(self, node: cst.Attribute | cst.Call, method: str) -> None:
         start = self.get_metadata(PositionProvider, node).start
-        call = self.calls.get((start.line, start.column, node.attr.value))
+        call = self.calls.get((start.line, start.column, method))
         if call is None:
             return
         function = self._functions[-1] if self._functions else None
@@ -174,6 +210,9 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         self._self_repos: dict[int, set[str]] = {}  # id(class) -> repositories needed on self
         self._removable: set[int] = set()  # ids of assignment statements / params left unused
         self._facade_params: dict[int, cst.Param] = {}  # id(function) -> the Depends(facade) parameter
+        self._by_node: dict[int, _Site] = {}  # id(call node replaced) -> site
+        self._drop_await: set[int] = set()  # ids of awaited expressions whose ``await`` goes
+        self.signatures = SignatureIndex(self.spec.layout)
 
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
@@ -221,7 +260,7 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
     def _plan_site(
         self,
         call: CallSite,
-        attribute: cst.Attribute,
+        attribute: cst.Attribute | cst.Call,
         function: cst.FunctionDef | None,
         cls: cst.ClassDef | None,
         in_genexp: bool,
@@ -235,18 +274,10 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
             return
         repository = self.plan.repositories[mapping.repository]
         what = f"{call.receiver}.{call.method}"
-        if call.is_reference and repository.awaitable:
-            self._unsafe(
-                call,
-                "bound_method",
-                f"{what} is used as a value, not called",
-                f"wrap it: `async def {call.method}(*args): "
-                f"return await {repository.attribute}.{mapping.method}(*args)`",
-            )
+        nodes = self._call_nodes(call, attribute, mapping, function)
+        if nodes is None:
             return
-        if call.is_reference:
-            self._unsafe(call, "bound_method", f"{what} is used as a value, not called", "call it explicitly")
-            return
+        form, call_nodes = nodes
         if function is None:
             self._unsafe(
                 call,
@@ -255,24 +286,142 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
                 "move it into a function (an async start-up hook if it must run once)",
             )
             return
-        if repository.awaitable and call.in_lambda:
+        sites = []
+        for node in call_nodes:
+            site = self._site_for(call, attribute, mapping, repository, function, cls, form, node, in_genexp)
+            if site is None:
+                return
+            sites.append(site)
+        for site in sites:
+            self._choose_receiver(site, cls)
+            self._sites[id(site.node)] = site
+            self._by_node[id(site.node)] = site
+            if site.drop_await:
+                self._drop_await.add(id(site.node))
+            if site.add_await:
+                self.outcome.awaiting_functions.add(call.function)
+        if form == BOUND:
+            self._removable.add(id(_bound_target(self._parent(attribute))))
+        self.outcome.rewritten.append(call)
+
+    def _parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.get_metadata(ParentNodeProvider, node, None)
+
+    def _call_nodes(
+        self,
+        call: CallSite,
+        attribute: cst.Attribute | cst.Call,
+        mapping: Mapping,
+        function: cst.FunctionDef | None,
+    ) -> tuple[str, list[cst.Call]] | None:
+        """The form of the call site and the call node(s) the rewrite replaces; None after a blocker."""
+        what = f"{call.receiver}.{call.method}"
+        if call.wrapper is not None:
+            node: cst.CSTNode | None = self._parent(attribute)
+            while node is not None and not (isinstance(node, cst.Call) and hopped_callable(node) is attribute):
+                node = self._parent(node)
+            if isinstance(node, cst.Call):
+                return HOP, [node]
+        if not call.is_reference:
+            parent = self._parent(attribute)
+            assert isinstance(parent, cst.Call)
+            return CALL, [parent]
+        calls, problem = self._bound_calls(attribute, function)
+        if calls:
+            return BOUND, calls
+        fix = "call it explicitly"
+        if self.plan.awaits(call.method):
+            fix = (
+                f"wrap it: `async def {call.method}(*args): "
+                f"return await {self.plan.repositories[mapping.repository].attribute}.{mapping.method}(*args)`"
+            )
+        self._unsafe(call, "bound_method", f"{what} is used as a value, not called{problem}", fix)
+        return None
+
+    def _bound_calls(
+        self, attribute: cst.Attribute | cst.Call, function: cst.FunctionDef | None
+    ) -> tuple[list[cst.Call], str]:
+        """``m = facade.m`` whose every use is a call ``m(...)`` in the same function: those calls."""
+        target = _bound_target(self._parent(attribute))
+        if target is None or function is None:
+            return [], ""
+        scope = self.get_metadata(ScopeProvider, target, None)
+        function_scope = self.get_metadata(ScopeProvider, function.body, None)
+        if scope is None or scope is not function_scope:
+            return [], ""
+        assignments = list(scope.assignments[target.value])
+        if len(assignments) != 1:
+            return [], f" (`{target.value}` is bound more than once)"
+        calls: list[cst.Call] = []
+        for reference in assignments[0].references:
+            parent = self._parent(reference.node)
+            position = self.get_metadata(PositionProvider, reference.node).start
+            if not (isinstance(parent, cst.Call) and parent.func is reference.node) or self._in_nested_def(
+                parent, function
+            ):
+                return [], f" (kept in `{target.value}`, used out of sight at line {position.line})"
+            calls.append(parent)
+        return calls, ""
+
+    def _site_for(
+        self,
+        call: CallSite,
+        attribute: cst.Attribute | cst.Call,
+        mapping: Mapping,
+        repository: Repository,
+        function: cst.FunctionDef,
+        cls: cst.ClassDef | None,
+        form: str,
+        node: cst.Call,
+        in_genexp: bool,
+    ) -> _Site | None:
+        what = f"{call.receiver}.{call.method}"
+        awaits = self.plan.awaits(call.method)
+        parent = self._parent(node)
+        outer_awaited = isinstance(parent, cst.Await) and parent.expression is node
+        facade_signature = self._facade_signature(call.method)
+        # The old expression already gives an awaitable: a thread hop, or a call to an async facade method.
+        gives_awaitable = form == HOP or outer_awaited or bool(facade_signature and facade_signature.is_async)
+        site = _Site(call, attribute, repository, mapping.method, dict(mapping.args), LOCAL, function)
+        site.mapping, site.form, site.node, site.facade_signature = mapping, form, node, facade_signature
+        if gives_awaitable and not awaits and not outer_awaited:
+            self._unsafe(
+                call,
+                "awaitable_expected",
+                f"{what} gives an awaitable that is used as a value, but {mapping.target} is not awaited",
+                "await it where it is created, or map it to an async method",
+            )
+            return None
+        site.drop_await = gives_awaitable and not awaits
+        site.add_await = awaits and not gives_awaitable
+        in_lambda = call.in_lambda if form != BOUND else self._inside(node, function, cst.Lambda)
+        if form == BOUND:
+            in_genexp = self._inside(node, function, cst.GeneratorExp)
+        if site.add_await and in_lambda:
             self._unsafe(
                 call,
                 "lambda",
                 f"{what} is called in a lambda, which cannot await",
                 "turn the lambda into an `async def` function",
             )
-            return
-        if repository.awaitable and in_genexp:
+            return None
+        if site.add_await and in_genexp:
             self._unsafe(
                 call,
                 "generator_expression",
                 f"{what} is called in a generator expression",
                 "build a list with `[await ... for ...]` instead",
             )
-            return
-        site = _Site(call, attribute, repository, mapping.method, dict(mapping.args), LOCAL, function)
-        receiver = attribute.value
+            return None
+        if not self._check_arguments(site, node):
+            return None
+        return site
+
+    def _choose_receiver(self, site: _Site, cls: cst.ClassDef | None) -> None:
+        """How the rewritten call reaches its repository: ``self.<attribute>``, a Depends parameter, a local."""
+        function, repository = site.function, site.repository
+        assert function is not None
+        receiver = access_parts(site.attribute)[0]
         self_name = _first_param(function) if cls is not None else None
         if cls is not None:
             method = _method_of(cls, function)
@@ -295,14 +444,149 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         else:
             names = self._locals.setdefault(id(function), {})
             site.local_name = names.setdefault(repository.name, _free_name(function, repository.attribute, names))
-        self._sites[id(attribute)] = site
-        self.outcome.rewritten.append(call)
-        if repository.awaitable:
-            self.outcome.awaiting_functions.add(call.function)
+
+    def _in_nested_def(self, node: cst.CSTNode, function: cst.FunctionDef) -> bool:
+        """Inside another def than ``function`` (a lambda or a comprehension is still in sight)."""
+        return self._inside(node, function, cst.FunctionDef)
+
+    def _inside(self, node: cst.CSTNode, function: cst.FunctionDef, kind: type[cst.CSTNode]) -> bool:
+        current: cst.CSTNode | None = self._parent(node)
+        while current is not None and current is not function:
+            if isinstance(current, kind):
+                return True
+            current = self._parent(current)
+        return False
+
+    def _facade_signature(self, method: str) -> Signature | None:
+        for class_name in self.plan.facade.classes:
+            try:
+                signature = self.signatures.method(class_name, method)
+            except SignatureUnknown:
+                continue
+            if signature is not None:
+                return signature
+        return None
+
+    def _check_arguments(self, site: _Site, node: cst.Call) -> bool:
+        """Lay the arguments out as the mapping says and check them against the target's signature
+        read from the tree; a mismatch is a blocker naming both signatures."""
+        mapping = site.mapping
+        assert mapping is not None
+        call = site.call
+        what = f"{call.receiver}.{call.method}"
+        facade_text = site.facade_signature.text if site.facade_signature else f"{call.method}(?)"
+        if mapping.pack is not None:
+            if not self.signatures.has_class(mapping.pack.class_name):
+                self._unsafe(
+                    call,
+                    "missing_parameter_class",
+                    f"the parameter class {mapping.pack.class_name} (mappings.{call.method}) is not in the tree",
+                    f"define it, or correct mappings.{call.method}.pack.class",
+                )
+                return False
+            site.pack_class = _split(mapping.pack.class_name)[1]
+        try:
+            args = self._target_args(site, forwarded_args(node, site.form == HOP))
+        except ShapeError as error:
+            self._unsafe(
+                call,
+                "argument_mapping",
+                f"{what} cannot be rewritten to {mapping.target}: {error}",
+                f"pass the arguments explicitly, or adjust mappings.{call.method}",
+            )
+            return False
+        target_text, target = self._target_signature(site)
+        if target is None:
+            if target_text is not None:
+                self._unsafe(call, "missing_target", target_text, f"correct mappings.{call.method}")
+                return False
+            return True  # the repository class is not in the tree: nothing to read its methods from
+        positional, keywords, splat = call_shape(args)
+        problems = target.problems(positional, keywords, splat=splat)
+        if mapping.pack is not None:
+            constructor = self.signatures.constructor(mapping.pack.class_name)
+            if constructor is not None:
+                fields = [field for name, field in mapping.pack.fields if name in self._bound_names(site, node)]
+                problems += [f"{constructor.text}: {p}" for p in constructor.problems(0, fields)]
+        if problems:
+            self._unsafe(
+                call,
+                "signature_mismatch",
+                f"{what} as {facade_text} does not fit {target.text}: {'; '.join(problems)}",
+                f"adjust mappings.{call.method} (args, positional, constants, pack or an adapter)",
+            )
+            return False
+        if target.is_async != self.plan.awaits(call.method) and not target.decorated:
+            # awaiting a plain def's value fails; not awaiting an async def leaves a coroutine un-awaited
+            kind = "an async def" if target.is_async else "a plain def"
+            what_is = f"the adapter {mapping.adapter}" if mapping.adapter is not None else mapping.target
+            self._unsafe(
+                call,
+                "signature_mismatch",
+                f"{what_is} is {kind}, but the plan says awaitable: {str(self.plan.awaits(call.method)).lower()}",
+                f"set mappings.{call.method}.awaitable (or the repository's) to {str(target.is_async).lower()}",
+            )
+            return False
+        return True
+
+    def _bound_names(self, site: _Site, node: cst.Call) -> set[str]:
+        """The facade parameters the call gives a value (for the parameter object's check)."""
+        signature = site.facade_signature
+        if signature is None:
+            return set()
+        args = forwarded_args(node, site.form == HOP)
+        names = set(signature.positional[: sum(1 for a in args if a.keyword is None and not a.star)])
+        return names | {a.keyword.value for a in args if a.keyword is not None}
+
+    def _target_signature(self, site: _Site) -> tuple[str | None, Signature | None]:
+        """(why there is none, the signature the rewritten call must fit)."""
+        mapping = site.mapping
+        assert mapping is not None
+        if mapping.adapter is not None:
+            adapter = self.signatures.function(mapping.adapter)
+            if adapter is None:
+                return (
+                    f"the adapter {mapping.adapter} of mappings.{mapping.facade_method} is not defined in the tree",
+                    None,
+                )
+            if not adapter.positional and not adapter.varargs:
+                return f"the adapter {adapter.text} takes no repository as its first argument", None
+            rest = adapter.positional[1:]
+            without_repository = Signature(
+                adapter.name,
+                rest,
+                max(adapter.posonly - 1, 0),
+                adapter.kwonly,
+                adapter.required - set(adapter.positional[:1]),
+                adapter.varargs,
+                adapter.varkw,
+                adapter.is_async,
+                adapter.text,
+            )
+            return None, without_repository
+        class_name = site.repository.class_name
+        if not self.signatures.has_class(class_name):
+            return None, None
+        try:
+            target = self.signatures.method(class_name, mapping.method)
+        except SignatureUnknown:
+            return None, None  # inherited from a class outside the tree: nothing to check against
+        if target is None:
+            return f"{class_name} has no method {mapping.method} (mappings.{mapping.facade_method})", None
+        return None, target
+
+    @staticmethod
+    def _target_args(site: _Site, args: list[cst.Arg]) -> list[cst.Arg]:
+        """The rewritten call's arguments, but for an adapter's first (the repository). Raises ShapeError."""
+        mapping = site.mapping
+        assert mapping is not None
+        if mapping.reshapes:
+            return reshaped(args, mapping, site.facade_signature, site.pack_class)
+        return renamed(args, site.renames)
 
     def _find_unused_receivers(self) -> None:
         """Local facade variables and Depends parameters whose every use is being rewritten go away."""
-        receivers = {id(site.attribute.value) for site in self._sites.values() if site.strategy != SELF}
+        receivers = {id(access_parts(site.attribute)[0]) for site in self._sites.values() if site.strategy != SELF}
         functions = {id(s.function): s.function for s in self._sites.values() if s.function is not None}
         for function in functions.values():
             scope = self.get_metadata(ScopeProvider, function.body, None)
@@ -321,30 +605,56 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
 
     # --- transforming --------------------------------------------------------------------------
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        site = self._sites.get(id(original_node.func))
-        if site is None or not isinstance(updated_node.func, cst.Attribute):
+        site = self._by_node.get(id(original_node))
+        if site is None:
             return updated_node
         repository = site.repository
+        mapping = site.mapping
+        assert mapping is not None
         receiver: cst.BaseExpression
         if site.strategy == SELF:
             assert site.self_name is not None
             receiver = cst.Attribute(value=cst.Name(site.self_name), attr=cst.Name(repository.attribute))
         else:
             receiver = cst.Name(site.local_name)
-        func = updated_node.func.with_changes(value=receiver, attr=cst.Name(site.method))
-        args = [
-            arg.with_changes(keyword=cst.Name(site.renames[arg.keyword.value]))
-            if arg.keyword is not None and arg.keyword.value in site.renames
-            else arg
-            for arg in updated_node.args
-        ]
-        call = updated_node.with_changes(func=func, args=args)
+        call: cst.Call
+        if site.form != HOP and not mapping.reshapes and mapping.adapter is None:
+            # only the callee and keyword names change: the arguments keep their layout and comments
+            func: cst.BaseExpression = (
+                updated_node.func.with_changes(value=receiver, attr=cst.Name(site.method))
+                if isinstance(updated_node.func, cst.Attribute)
+                else cst.Attribute(value=receiver, attr=cst.Name(site.method))
+            )
+            call = updated_node.with_changes(func=func, args=renamed(updated_node.args, site.renames))
+        else:
+            args = self._target_args(site, forwarded_args(updated_node, site.form == HOP))
+            if mapping.adapter is not None:
+                module, name = _split(mapping.adapter)
+                AddImportsVisitor.add_needed_import(self.context, module, name)
+                func, args = cst.Name(name), [positional_arg(receiver), *args]
+            else:
+                func = cst.Attribute(value=receiver, attr=cst.Name(site.method))
+            call = cst.Call(func=func, args=args, lpar=updated_node.lpar, rpar=updated_node.rpar)
+        if mapping.pack is not None:
+            AddImportsVisitor.add_needed_import(self.context, *_split(mapping.pack.class_name))
+        if site.form == HOP:  # the thread hop's imports go once nothing else uses them
+            for hop_module, hop_name in _HOP_IMPORTS:
+                RemoveImportsVisitor.remove_unused_import(self.context, hop_module, hop_name)
         module, name = _split(repository.provider)
         AddImportsVisitor.add_needed_import(self.context, module, name)
-        if not repository.awaitable:
+        if not site.add_await:
             return call
         parent = self.get_metadata(ParentNodeProvider, original_node, None)
         return awaited(call, parenthesize=needs_parentheses_for_await(parent, original_node))
+
+    def leave_Await(self, original_node: cst.Await, updated_node: cst.Await) -> cst.BaseExpression:
+        if id(original_node.expression) not in self._drop_await:
+            return updated_node
+        # a sync repository method replaces an awaited one: the value is used as it is
+        inner = updated_node.expression
+        if updated_node.lpar and not inner.lpar:
+            return inner.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
+        return inner
 
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
@@ -432,11 +742,8 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         self_name = _first_param(init)
         if self_name is None or not isinstance(init.body, cst.IndentedBlock):
             return init
-        facade_attrs = {
-            site.attribute.value.attr.value
-            for site in self._sites.values()
-            if site.strategy == SELF and isinstance(site.attribute.value, cst.Attribute)
-        }
+        receivers = [access_parts(site.attribute)[0] for site in self._sites.values() if site.strategy == SELF]
+        facade_attrs = {receiver.attr.value for receiver in receivers if isinstance(receiver, cst.Attribute)}
         statements = list(init.body.body)
         already = _self_assigned(init, self_name)
         anchor = max(
@@ -492,6 +799,13 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
 
 
 # --- small helpers ------------------------------------------------------------------------------
+
+
+def _bound_target(node: cst.CSTNode | None) -> cst.Name | None:
+    """The name in ``name = facade.m``, when ``node`` is that assignment."""
+    if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+        return node.targets[0].target
+    return None
 
 
 def _first_param(function: cst.FunctionDef | None) -> str | None:

@@ -158,3 +158,105 @@ def test_a_plan_too_large_to_be_a_plan_is_refused_before_reading(shop: Path) -> 
     with pytest.raises(PlanError) as raised:
         load_plan(path)
     assert str(raised.value) == f"{path}: 4.0 MB is over the 4 MB a plan may have; trim the history"
+
+
+# Argument mappings: each (the text replacing ``fetch_user: user.find`` on line 14, expected line, fragment)
+FETCH = "fetch_user: user.find"
+MALFORMED_MAPPINGS = {
+    "unknown mapping key": (
+        "fetch_user: {target: user.find, order: [a]}",
+        14,
+        "mappings.fetch_user.order: unknown key (expected one of: adapter, args, awaitable, constants",
+    ),
+    "rename to a non-identifier": (
+        "fetch_user: {target: user.find, args: {a: 2b}}",
+        14,
+        "args.a: '2b' is not a Python identifier",
+    ),
+    "positional not a list": (
+        "fetch_user: {target: user.find, positional: a}",
+        14,
+        "mappings.fetch_user.positional: must be a list, got str",
+    ),
+    "positional listed twice": (
+        "fetch_user:\n    target: user.find\n    positional: [a,\n      a]",
+        17,
+        "mappings.fetch_user.positional[1]: 'a' is listed twice",
+    ),
+    "constant that is no literal": (
+        "fetch_user:\n    target: user.find\n    constants: {audit: [1]}",
+        16,
+        "mappings.fetch_user.constants.audit: must be a string, a number, true, false or null, got",
+    ),
+    "pack without a class": (
+        "fetch_user: {target: user.find, pack: {fields: [a]}}",
+        14,
+        "mappings.fetch_user.pack.class: required key is missing",
+    ),
+    "pack class not qualified": (
+        "fetch_user:\n    target: user.find\n    pack: {class: Params, fields: [a]}",
+        16,
+        "mappings.fetch_user.pack.class: 'Params' must be a qualified name",
+    ),
+    "pack without fields": (
+        "fetch_user:\n    target: user.find\n    pack: {class: shop.p.Params, fields: []}",
+        16,
+        "mappings.fetch_user.pack.fields: must name at least one facade parameter",
+    ),
+    "packed and positional": (
+        "fetch_user:\n    target: user.find\n    positional: [a]\n    pack: {class: shop.p.Params, fields: [a]}",
+        17,
+        "mappings.fetch_user.pack.fields: 'a' is also listed under positional",
+    ),
+    "adapter not qualified": (
+        "fetch_user:\n    target: user.find\n    adapter: 'count(x)'",
+        16,
+        "mappings.fetch_user.adapter: 'count(x)' must be a qualified name",
+    ),
+    "awaitable not a boolean": (
+        "fetch_user:\n    target: user.find\n    awaitable: sometimes",
+        16,
+        "mappings.fetch_user.awaitable: must be true or false, got str",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_MAPPINGS))
+def test_malformed_argument_mapping_names_file_line_and_key(case: str, edit_plan: Callable[[str, str], Path]) -> None:
+    new, line, fragment = MALFORMED_MAPPINGS[case]
+    path = edit_plan(FETCH, new)
+    with pytest.raises(PlanError) as raised:
+        load_plan(path)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}:{line}:"), message
+    assert fragment in message, message
+
+
+def test_argument_mapping_loads(edit_plan: Callable[[str, str], Path]) -> None:
+    path = edit_plan(
+        FETCH,
+        "fetch_user:\n"
+        "    target: user.find\n"
+        "    args: {uid: user_id}\n"
+        "    positional: [uid, name]\n"
+        "    constants: {fresh: true, label: 'x', limit: 3, tag: null}\n"
+        "    pack: {class: shop.params.Query, fields: {page: number, size: size}, keyword: query}\n"
+        "    adapter: shop.glue.find_user\n"
+        "    awaitable: false",
+    )
+    plan = load_plan(path)
+    mapping = plan.mappings["fetch_user"]
+    assert mapping.args == (("uid", "user_id"),)
+    assert mapping.positional == ("uid", "name")
+    assert mapping.constants == (("fresh", "True"), ("label", "'x'"), ("limit", "3"), ("tag", "None"))
+    assert mapping.pack is not None
+    assert (mapping.pack.class_name, mapping.pack.fields, mapping.pack.keyword) == (
+        "shop.params.Query",
+        (("page", "number"), ("size", "size")),
+        "query",
+    )
+    assert mapping.adapter == "shop.glue.find_user"
+    assert mapping.reshapes
+    assert not plan.awaits("fetch_user")  # per method, over the repository's awaitable: true
+    assert plan.awaits("store_user")

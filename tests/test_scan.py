@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import jsonschema
@@ -244,3 +245,55 @@ def test_discovery_skips_tool_directories_and_linked_directories(tmp_path: Path)
     assert discover(tmp_path, ["pkg"], []) == ["outside.py", "pkg/a.py", "pkg/sub/b.py"]
     assert discover(tmp_path, ["."], ["pkg/sub"]) == ["outside.py", "pkg/a.py"]
     assert discover(tmp_path / "pkg", ["sub"], []) == ["sub/b.py"]
+
+
+def test_call_forms_of_async_code_and_mock_configuration(tmp_path: Path) -> None:
+    """Thread hops and awaited async twins are call sites that do not block the event loop; a mock's
+    configuration on a facade method (``.return_value``, ``.assert_called_once_with(...)``, …) is none."""
+    forge = tmp_path / "forge"
+    shutil.copytree(Path(__file__).parent / "assets" / "forge", forge)
+    (forge / "tests" / "test_doubles.py").write_text(
+        "from unittest.mock import MagicMock\n"
+        "\n"
+        "from forge.vault import Vault\n"
+        "\n"
+        "\n"
+        "def configure(vault: Vault) -> None:\n"
+        "    vault.fetch_blueprint.return_value = None\n"
+        "    vault.forge_item.side_effect = KeyError\n"
+        "    vault.fetch_blueprint.assert_called_once_with('sword')\n"
+        "    assert vault.move_item.call_args is None and not vault.bench_of.called\n"
+        "    vault.items_owned.reset_mock()\n"
+        "    vault.bench_of(1)  # the one call\n"
+        "    getattr(vault, 'move_item').assert_not_called()\n"
+    )
+    (forge / "forge" / "lookup.py").write_text(
+        "from forge.vault import open_vault\n\n\nasync def fetch(kind):\n"
+        "    return getattr(open_vault(), 'fetch_blueprint')(kind)\n"
+    )
+    plan = load_plan(forge / "migration_plan.yaml")
+    for jobs in (1, 2):
+        result = scan(forge, FacadeSpec.from_plan(plan), plan=plan, use_cache=False, jobs=jobs)
+        calls = {(c.path, c.line): c for c in result.calls}
+        assert [key for key in calls if key[0] == "tests/test_doubles.py"] == [("tests/test_doubles.py", 12)]
+        workshop = {
+            c.line: (c.method, c.wrapper, c.awaited, c.is_reference, c.blocks_event_loop)
+            for c in result.calls
+            if c.path == "forge/workshop.py"
+        }
+        assert workshop == {
+            17: ("fetch_blueprint", "to_thread", False, False, False),
+            20: ("forge_item", "to_thread", False, False, False),
+            26: ("move_item", "run_in_executor", False, False, False),  # through functools.partial
+            27: ("bench_of", None, False, False, True),  # the one sync call left in async code
+            31: ("fetch_blueprint_async", None, True, False, False),  # the facade's own async twin
+            36: ("label_async", None, True, False, False),
+            41: ("items_owned", None, False, True, False),  # a bound method (rewritten where it is called)
+            46: ("forge_item", None, False, False, False),
+        }
+        lookup = [
+            (c.line, c.column, c.method, c.receiver, c.blocks_event_loop)
+            for c in result.calls
+            if c.path == "forge/lookup.py"
+        ]
+        assert lookup == [(5, 11, "fetch_blueprint", "open_vault()", True)]  # getattr with a literal name

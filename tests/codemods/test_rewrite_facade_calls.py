@@ -530,9 +530,11 @@ class TestRewriteFacadeCalls(CodemodTest):
             BOOTED = open_store().load_book("0")
             """,
             [
-                f"{FILENAME}:6: bound_method: store.load_book is used as a value, not called; wrap it: "
+                f"{FILENAME}:6: bound_method: store.load_book is used as a value, not called (kept in `load`, "
+                "used out of sight at line 12); wrap it: "
                 "`async def load_book(*args): return await book_repo.get(*args)`",
-                f"{FILENAME}:7: bound_method: store.shelf_of is used as a value, not called; call it explicitly",
+                f"{FILENAME}:7: bound_method: store.shelf_of is used as a value, not called (kept in `where`, "
+                "used out of sight at line 12); call it explicitly",
                 f"{FILENAME}:8: lambda: store.load_book is called in a lambda, which cannot await; "
                 "turn the lambda into an `async def` function",
                 f"{FILENAME}:9: generator_expression: store.load_book is called in a generator expression; "
@@ -663,3 +665,600 @@ def test_call_in_a_parameter_default_runs_at_import_time() -> None:
     assert output == CodemodTest.make_fixture_data(code)
     assert [(u.kind, u.line) for u in command.outcome.unsafe] == [("module_level", 4)]
     assert len(warnings) == 1
+
+
+# -- every form a facade call takes in async code, and the mappings real APIs need ---------------------
+# Against the plan of ``tests/assets/forge``: facade ``forge.vault.open_vault()`` / ``Vault`` (with async
+# twins ``fetch_blueprint_async`` and ``label_async``); ``blueprints`` (async), ``items`` (async, but
+# ``label`` sync: ``awaitable: false`` on the mapping) and ``benches`` (sync). ``forge_item`` packs
+# ``owner``/``size`` into ``forge.specs.ItemSpec``; ``move_item`` reorders to ``relocate(bench, item_id,
+# audit=True)``; ``items_owned`` goes through the adapter ``forge.adapters.count_owned``.
+
+FORGE = ROOT / "tests" / "assets" / "forge"
+FORGE_PLAN: Plan = load_plan(FORGE / "migration_plan.yaml")
+FORGE_FILE = "forge/example.py"
+
+
+def forge_context() -> CodemodContext:
+    return CodemodContext(filename=str(FORGE / FORGE_FILE), full_module_name="forge.example", full_package_name="forge")
+
+
+def forge_rewrite(code: str, plan: Plan = FORGE_PLAN) -> tuple[str, RewriteFacadeCallsCommand, list[str]]:
+    """The codemod's output, command and warnings under ``plan`` (the forge plan, or an edited copy)."""
+    ctx = CodemodContext(
+        filename=str(plan.root / FORGE_FILE), full_module_name="forge.example", full_package_name="forge"
+    )
+    command = RewriteFacadeCallsCommand(ctx, plan_object=plan)
+    output = command.transform_module(cst.parse_module(CodemodTest.make_fixture_data(code))).code
+    return output, command, list(ctx.warnings)
+
+
+class TestCallForms(CodemodTest):
+    TRANSFORM = RewriteFacadeCallsCommand
+
+    def check(self, before: str, after: str, warnings: Sequence[str] = ()) -> None:
+        self.assertCodemod(
+            before, after, context_override=forge_context(), expected_warnings=list(warnings), plan_object=FORGE_PLAN
+        )
+        expected = CodemodTest.make_fixture_data(after)
+        again, _, _ = forge_rewrite(expected)
+        self.assertEqual(expected, again)
+
+    # -- async twins: exactly one await, none for a sync target ---------------------------------------
+
+    def test_awaited_async_twin_keeps_its_one_await(self) -> None:
+        self.check(
+            """
+            from forge.vault import open_vault
+
+
+            async def size(kind):
+                vault = open_vault()
+                return (await vault.fetch_blueprint_async(kind)).size
+            """,
+            """
+            from forge.repos import get_blueprint_repo
+
+
+            async def size(kind):
+                blueprints = get_blueprint_repo()
+                return (await blueprints.get(kind)).size
+            """,
+        )
+
+    def test_async_twin_handed_to_gather_stays_unawaited(self) -> None:
+        self.check(
+            """
+            import asyncio
+
+            from forge.vault import open_vault
+
+
+            async def both(a, b):
+                vault = open_vault()
+                return await asyncio.gather(vault.fetch_blueprint_async(a), vault.fetch_blueprint_async(b))
+            """,
+            """
+            import asyncio
+            from forge.repos import get_blueprint_repo
+
+
+            async def both(a, b):
+                blueprints = get_blueprint_repo()
+                return await asyncio.gather(blueprints.get(a), blueprints.get(b))
+            """,
+        )
+
+    def test_async_twin_onto_a_sync_method_loses_its_await(self) -> None:
+        self.check(
+            """
+            from forge.vault import open_vault
+
+
+            async def tags(ids):
+                vault = open_vault()
+                first = await vault.label_async(ids[0])
+                return [first, (await vault.label_async(ids[1])).upper()]
+            """,
+            """
+            from forge.repos import get_item_repo
+
+
+            async def tags(ids):
+                items = get_item_repo()
+                first = items.label(ids[0])
+                return [first, (items.label(ids[1])).upper()]
+            """,
+        )
+
+    def test_per_method_awaitable_false_on_an_async_repository(self) -> None:
+        self.check(
+            """
+            from forge.vault import open_vault
+
+
+            def names(ids):
+                vault = open_vault()
+                return [vault.label_async] and None
+            """,
+            """
+            from forge.vault import open_vault
+
+
+            def names(ids):
+                vault = open_vault()
+                return [vault.label_async] and None
+            """,
+            [f"{FORGE_FILE}:6: bound_method: vault.label_async is used as a value, not called; call it explicitly"],
+        )
+
+    # -- thread hops: the hop existed only because the call was sync ----------------------------------
+
+    def test_to_thread_with_positional_and_keyword_arguments(self) -> None:
+        self.check(
+            """
+            import asyncio
+
+            from forge.vault import open_vault
+
+
+            async def craft(kind, owner):
+                vault = open_vault()
+                blueprint = await asyncio.to_thread(vault.fetch_blueprint, kind)
+                return await asyncio.to_thread(vault.forge_item, kind, owner=owner, size=blueprint.size)
+            """,
+            """
+            from forge.repos import get_blueprint_repo, get_item_repo
+            from forge.specs import ItemSpec
+
+
+            async def craft(kind, owner):
+                blueprints = get_blueprint_repo()
+                items = get_item_repo()
+                blueprint = await blueprints.get(kind)
+                return await items.create(kind, ItemSpec(owner=owner, size=blueprint.size))
+            """,
+        )
+
+    def test_run_in_executor_and_partial_forms(self) -> None:
+        self.check(
+            """
+            import asyncio
+            import functools
+            from functools import partial
+
+            from forge.vault import open_vault
+
+
+            async def moves(item_id, bench):
+                loop = asyncio.get_running_loop()
+                vault = open_vault()
+                await loop.run_in_executor(None, vault.move_item, item_id, bench)
+                await loop.run_in_executor(None, functools.partial(vault.move_item, item_id), bench)
+                await asyncio.to_thread(partial(vault.move_item, item_id, bench=bench))
+                return await asyncio.to_thread(partial(vault.fetch_blueprint), "sword")
+            """,
+            """
+            import asyncio
+            from forge.repos import get_blueprint_repo, get_item_repo
+
+
+            async def moves(item_id, bench):
+                blueprints = get_blueprint_repo()
+                items = get_item_repo()
+                loop = asyncio.get_running_loop()
+                await items.relocate(bench, item_id, audit=True)
+                await items.relocate(bench, item_id, audit=True)
+                await items.relocate(bench, item_id, audit=True)
+                return await blueprints.get("sword")
+            """,
+        )
+
+    def test_thread_hop_onto_a_sync_repository_is_a_plain_call(self) -> None:
+        self.check(
+            """
+            import asyncio
+
+            from forge.vault import open_vault
+
+
+            async def where(item_id):
+                vault = open_vault()
+                return await asyncio.to_thread(vault.bench_of, item_id)
+            """,
+            """
+            from forge.repos import get_bench_map
+
+
+            async def where(item_id):
+                benches = get_bench_map()
+                return benches.bench_for(item_id)
+            """,
+        )
+
+    def test_thread_hop_handed_to_create_task_stays_a_coroutine(self) -> None:
+        self.check(
+            """
+            import asyncio
+
+            from forge.vault import open_vault
+
+
+            async def later(kind):
+                vault = open_vault()
+                task = asyncio.create_task(asyncio.to_thread(vault.fetch_blueprint, kind))
+                return await task
+            """,
+            """
+            import asyncio
+            from forge.repos import get_blueprint_repo
+
+
+            async def later(kind):
+                blueprints = get_blueprint_repo()
+                task = asyncio.create_task(blueprints.get(kind))
+                return await task
+            """,
+        )
+
+    # -- bound methods: rewritten where the call is in sight ------------------------------------------
+
+    def test_bound_method_called_in_the_same_function(self) -> None:
+        self.check(
+            """
+            from forge.vault import open_vault
+
+
+            def kinds(names):
+                vault = open_vault()
+                fetch = vault.fetch_blueprint
+                first = fetch(names[0])
+                return [first, fetch(names[1])]
+            """,
+            """
+            from forge.repos import get_blueprint_repo
+
+
+            def kinds(names):
+                blueprints = get_blueprint_repo()
+                first = await blueprints.get(names[0])
+                return [first, await blueprints.get(names[1])]
+            """,
+        )
+
+    def test_bound_method_used_out_of_sight_is_a_blocker(self) -> None:
+        code = """
+            from forge.vault import open_vault
+
+
+            def hooks(register):
+                vault = open_vault()
+                fetch = vault.fetch_blueprint
+                fetch("sword")
+                register(fetch)
+        """
+        self.check(
+            code,
+            code,
+            [
+                f"{FORGE_FILE}:6: bound_method: vault.fetch_blueprint is used as a value, not called (kept in "
+                "`fetch`, used out of sight at line 8); wrap it: "
+                "`async def fetch_blueprint(*args): return await blueprints.get(*args)`"
+            ],
+        )
+
+    def test_bound_method_called_in_a_lambda_is_a_blocker(self) -> None:
+        code = """
+            from forge.vault import open_vault
+
+
+            def later():
+                vault = open_vault()
+                fetch = vault.fetch_blueprint
+                fetch("axe")  # in sight, but the lambda's call blocks them all: nothing changes
+                return lambda: fetch("sword")
+        """
+        self.check(
+            code,
+            code,
+            [
+                f"{FORGE_FILE}:6: lambda: vault.fetch_blueprint is called in a lambda, which cannot await; "
+                "turn the lambda into an `async def` function"
+            ],
+        )
+
+    def test_getattr_with_a_literal_name_called_in_sight(self) -> None:
+        self.check(
+            """
+            from forge.vault import open_vault
+
+
+            async def kinds(names):
+                vault = open_vault()
+                first = getattr(vault, "fetch_blueprint")(names[0])
+                fetch = getattr(vault, "fetch_blueprint")
+                return [first, fetch(names[1])]
+            """,
+            """
+            from forge.repos import get_blueprint_repo
+
+
+            async def kinds(names):
+                blueprints = get_blueprint_repo()
+                first = await blueprints.get(names[0])
+                return [first, await blueprints.get(names[1])]
+            """,
+        )
+
+    def test_getattr_handed_away_is_a_blocker(self) -> None:
+        code = """
+            from forge.vault import open_vault
+
+
+            def hooks(register):
+                vault = open_vault()
+                register(getattr(vault, "fetch_blueprint"))
+        """
+        self.check(
+            code,
+            code,
+            [
+                f"{FORGE_FILE}:6: bound_method: vault.fetch_blueprint is used as a value, not called; wrap it: "
+                "`async def fetch_blueprint(*args): return await blueprints.get(*args)`"
+            ],
+        )
+
+    # -- mock configuration is no call site -----------------------------------------------------------
+
+    def test_mock_configuration_is_left_alone_without_a_warning(self) -> None:
+        code = """
+            from unittest.mock import MagicMock
+
+            from forge.vault import Vault
+
+
+            def configured(vault: Vault):
+                vault.fetch_blueprint.return_value = None
+                vault.bench_of.side_effect = KeyError
+                vault.fetch_blueprint.assert_called_once_with("x")
+                vault.move_item.reset_mock()
+                return vault.forge_item.call_args, vault.forge_item.called
+        """
+        self.check(code, code)
+
+    # -- argument mappings --------------------------------------------------------------------------
+
+    def test_reordered_positional_arguments_and_a_constant(self) -> None:
+        self.check(
+            """
+            from forge.vault import open_vault
+
+
+            async def moves(i, b):
+                vault = open_vault()
+                vault.move_item(i, b)
+                vault.move_item(bench=b, item_id=i)
+                vault.move_item(i, bench=b)
+            """,
+            """
+            from forge.repos import get_item_repo
+
+
+            async def moves(i, b):
+                items = get_item_repo()
+                await items.relocate(b, i, audit=True)
+                await items.relocate(b, i, audit=True)
+                await items.relocate(b, i, audit=True)
+            """,
+        )
+
+    def test_keyword_and_positional_arguments_packed_into_a_parameter_object(self) -> None:
+        self.check(
+            """
+            from forge.vault import open_vault
+
+
+            async def make(kind, who):
+                vault = open_vault()
+                a = vault.forge_item(kind, who, 2)
+                b = vault.forge_item(kind, size=3)
+                return a, b, vault.forge_item(kind=kind)
+            """,
+            """
+            from forge.repos import get_item_repo
+            from forge.specs import ItemSpec
+
+
+            async def make(kind, who):
+                items = get_item_repo()
+                a = await items.create(kind, ItemSpec(owner=who, size=2))
+                b = await items.create(kind, ItemSpec(size=3))
+                return a, b, await items.create(kind, ItemSpec())
+            """,
+        )
+
+    def test_adapter_receives_the_repository_first(self) -> None:
+        self.check(
+            """
+            from forge.vault import open_vault
+
+
+            async def count(owner):
+                return open_vault().items_owned(owner) + open_vault().items_owned(owner=owner)
+            """,
+            """
+            from forge.adapters import count_owned
+            from forge.repos import get_item_repo
+
+
+            async def count(owner):
+                items = get_item_repo()
+                return await count_owned(items, owner) + await count_owned(items, owner=owner)
+            """,
+        )
+
+
+# -- a rewrite that does not fit the code is a blocker, never written ---------------------------------
+
+
+def _forge_plan(tmp_path: Path, old: str, new: str, file: str = "migration_plan.yaml") -> Plan:
+    """The forge plan on a copy of the project, with one piece of ``file`` replaced."""
+    project = tmp_path / "forge"
+    shutil.copytree(FORGE, project)
+    edited = project / file
+    text = edited.read_text()
+    assert old in text, old
+    edited.write_text(text.replace(old, new, 1))
+    return load_plan(project / "migration_plan.yaml")
+
+
+def _blocked(plan: Plan, code: str) -> tuple[str, list[tuple[int, str, str]]]:
+    output, command, warnings = forge_rewrite(code, plan)
+    assert output == CodemodTest.make_fixture_data(code), "a blocked call must stay as it was"
+    assert len(warnings) == len(command.outcome.unsafe)
+    return output, [(u.line, u.kind, u.message) for u in command.outcome.unsafe]
+
+
+MOVE = "  move_item:                                      # move_item(i, b) -> relocate(b, i, audit=True)\n"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "code", "expected"),
+    [
+        pytest.param(
+            "  fetch_blueprint: blueprint.get\n",
+            "  fetch_blueprint: {target: blueprint.get, args: {kind: name}}\n",
+            "async def f(vault: Vault):\n    return await asyncio.to_thread(vault.fetch_blueprint, kind='x')\n",
+            "vault.fetch_blueprint as fetch_blueprint(self, kind: str) does not fit get(self, kind: str): "
+            "unknown keyword 'name'",
+            id="unknown-keyword",
+        ),
+        pytest.param(
+            "    constants: {audit: true}\n",
+            "",
+            "async def f(vault: Vault):\n    vault.move_item(1, 'anvil')\n",
+            "vault.move_item as move_item(self, item_id: int, bench: str) does not fit "
+            "relocate(self, bench: str, item_id: int, *, audit: bool): missing required argument 'audit'",
+            id="missing-required",
+        ),
+        pytest.param(
+            "",
+            "",
+            "async def f(vault: Vault):\n    vault.fetch_blueprint('sword', 'axe')\n",
+            "does not fit get(self, kind: str): too many positional arguments (2, it takes 1)",
+            id="too-many-positionals",
+        ),
+        pytest.param(
+            "  fetch_blueprint: blueprint.get\n",
+            "  fetch_blueprint: {target: blueprint.get, args: {kind: kind}, constants: {kind: sword}}\n",
+            "async def f(vault: Vault):\n    vault.fetch_blueprint('sword')\n",
+            "'kind' is given twice",
+            id="given-twice",
+        ),
+    ],
+)
+def test_signature_mismatch_is_a_blocker_naming_both_signatures(
+    tmp_path: Path, old: str, new: str, code: str, expected: str
+) -> None:
+    plan = _forge_plan(tmp_path, old, new)
+    source = "import asyncio\n\nfrom forge.vault import Vault\n\n\n" + code
+    _, unsafe = _blocked(plan, source)
+    assert [(line, kind) for line, kind, _ in unsafe] == [(7, "signature_mismatch")]
+    assert expected in unsafe[0][2]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "code", "kind", "expected"),
+    [
+        pytest.param(
+            "adapter: forge.adapters.count_owned",
+            "adapter: forge.adapters.count_all",
+            "async def f(vault: Vault):\n    return vault.items_owned('ada')\n",
+            "missing_target",
+            "the adapter forge.adapters.count_all of mappings.items_owned is not defined in the tree",
+            id="missing-adapter",
+        ),
+        pytest.param(
+            "adapter: forge.adapters.count_owned}",
+            "adapter: forge.adapters.count_owned, awaitable: false}",
+            "async def f(vault: Vault):\n    return vault.items_owned('ada')\n",
+            "signature_mismatch",
+            "the adapter forge.adapters.count_owned is an async def, but the plan says awaitable: false",
+            id="adapter-awaitable-mismatch",
+        ),
+        pytest.param(
+            "  label_async: {target: item.label, awaitable: false}",
+            "  label_async: {target: item.label}",
+            "async def f(vault: Vault):\n    return await vault.label_async(1)\n",
+            "signature_mismatch",
+            "item.label is a plain def, but the plan says awaitable: true",
+            id="awaited-target-is-a-plain-def",
+        ),
+        pytest.param(
+            "  bench_of: bench.bench_for",
+            "  bench_of: {target: item.owned_by, awaitable: false}",
+            "async def f(vault: Vault):\n    return vault.bench_of('ada')\n",
+            "signature_mismatch",
+            "item.owned_by is an async def, but the plan says awaitable: false",
+            id="unawaited-target-is-an-async-def",
+        ),
+        pytest.param(
+            "class: forge.specs.ItemSpec",
+            "class: forge.specs.ItemParams",
+            "async def f(vault: Vault):\n    return vault.forge_item('sword', owner='ada')\n",
+            "missing_parameter_class",
+            "the parameter class forge.specs.ItemParams (mappings.forge_item) is not in the tree",
+            id="missing-parameter-class",
+        ),
+        pytest.param(
+            "fields: [owner, size]",
+            "fields: {owner: owner, size: weight}",
+            "async def f(vault: Vault):\n    return vault.forge_item('sword', size=2)\n",
+            "signature_mismatch",
+            "does not fit create(self, kind: str, spec: ItemSpec): ItemSpec(owner, size): unknown keyword 'weight'",
+            id="parameter-class-field",
+        ),
+        pytest.param(
+            "  fetch_blueprint: blueprint.get\n",
+            "  fetch_blueprint: blueprint.fetch\n",
+            "async def f(vault: Vault):\n    return vault.fetch_blueprint('sword')\n",
+            "missing_target",
+            "forge.repos.BlueprintRepo has no method fetch (mappings.fetch_blueprint)",
+            id="missing-target-method",
+        ),
+        pytest.param(
+            "",
+            "",
+            "async def f(vault: Vault, args):\n    return vault.move_item(*args)\n",
+            "argument_mapping",
+            "vault.move_item cannot be rewritten to item.relocate: the call passes `*…`, which cannot be bound to "
+            "move_item(self, item_id: int, bench: str)",
+            id="star-arguments-under-reordering",
+        ),
+        pytest.param(
+            "",
+            "",
+            "async def f(vault: Vault):\n    return [vault.label_async(1)]\n",
+            "awaitable_expected",
+            "vault.label_async gives an awaitable that is used as a value, but item.label is not awaited",
+            id="unawaited-twin-onto-a-sync-method",
+        ),
+    ],
+)
+def test_mapping_that_does_not_fit_the_tree_is_a_blocker(
+    tmp_path: Path, old: str, new: str, code: str, kind: str, expected: str
+) -> None:
+    plan = _forge_plan(tmp_path, old, new)
+    source = "import asyncio\n\nfrom forge.vault import Vault\n\n\n" + code
+    _, unsafe = _blocked(plan, source)
+    assert [(line, k) for line, k, _ in unsafe] == [(7, kind)]
+    assert expected in unsafe[0][2], unsafe[0][2]
+
+
+def test_facade_method_missing_from_the_tree_cannot_be_reshaped(tmp_path: Path) -> None:
+    plan = _forge_plan(tmp_path, "    def move_item(", "    def _move_item(", "forge/vault.py")
+    _, unsafe = _blocked(
+        plan, "from forge.vault import Vault\n\n\nasync def f(vault: Vault):\n    vault.move_item(1, 'a')\n"
+    )
+    assert [(line, kind) for line, kind, _ in unsafe] == [(5, "argument_mapping")]
+    assert "the facade method move_item is not defined in the tree" in unsafe[0][2]

@@ -1,0 +1,1 @@
+"""A crafting workshop: blueprints, items on benches, a ledger of who owns what."""
