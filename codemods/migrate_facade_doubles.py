@@ -319,6 +319,8 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
             target = dotted_parts(assign.targets[0].target) if len(assign.targets) == 1 else None
             spec_set = self._facade_spec(assign.value)
             if spec_set is not None and target is not None and tuple(target) not in aliased:
+                if len(target) == 1 and not _handed_on(function.body, target[0]):
+                    continue  # configured and inspected, never given to code: no migrated code receives it
                 doubles.append(_Double(RECEIVED, [tuple(target)], line, spec_set=spec_set))
         return doubles
 
@@ -829,6 +831,33 @@ class _Statements(cst.CSTVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
+
+
+class _NameEscapes(cst.CSTVisitor):
+    """Does ``name`` appear other than as ``name.attribute`` or as an assignment target: passed, stored,
+    returned, yielded — given to code that may be migrated?"""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.escapes = False
+        self._receivers: set[int] = set()  # ids of Name nodes that are the value of an Attribute
+        self._targets: set[int] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._receivers.add(id(node.value))
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._targets.add(id(node.target))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.name and id(node) not in self._receivers and id(node) not in self._targets:
+            self.escapes = True
+
+
+def _handed_on(body: cst.CSTNode, name: str) -> bool:
+    visitor = _NameEscapes(name)
+    body.visit(visitor)
+    return visitor.escapes
 
 
 class _Uses(cst.CSTVisitor):
