@@ -372,6 +372,8 @@ def rewrite_for(plan: Plan, call: CallSite, source_line: str | None) -> Rewrite 
     repository = plan.repositories[mapping.repository]
     if repository.awaitable and not call.function_is_async:
         return None
+    if repository.provider is None:  # reached only through a received facade: apply decides how
+        return None
     deleted = f"{call.receiver}.{call.method}("
     if source_line[call.column : call.column + len(deleted)] != deleted:
         return None

@@ -141,7 +141,7 @@ class TestRewriteFacadeCalls(CodemodTest):
             """,
         )
 
-    def test_attribute_not_set_in_init_gets_a_local(self) -> None:
+    def test_attribute_set_outside_init_calls_the_provider_in_place(self) -> None:
         self.check(
             """
             from library.storage import open_store
@@ -164,8 +164,7 @@ class TestRewriteFacadeCalls(CodemodTest):
                     self.store = open_store()
 
                 def title(self, isbn: str):
-                    book_repo = get_book_repo()
-                    return await book_repo.get(isbn)
+                    return await get_book_repo().get(isbn)
             """,
         )
 
@@ -291,15 +290,15 @@ class TestRewriteFacadeCalls(CodemodTest):
 
 
             def tidy(isbn: str) -> int:
-                book_repo = get_book_repo()
                 store = open_store()
+                book_repo = get_book_repo()
                 await book_repo.get(isbn)
                 return store.compact()
             """,
             [f"{FILENAME}:7: store.compact has no repository counterpart (unmapped)"],
         )
 
-    def test_one_line_function_body_becomes_a_block(self) -> None:
+    def test_one_line_function_calls_the_provider_in_place(self) -> None:
         self.check(
             """
             from library.storage import open_store
@@ -311,9 +310,7 @@ class TestRewriteFacadeCalls(CodemodTest):
             from library.repos import get_book_repo
 
 
-            def load(isbn):
-                book_repo = get_book_repo()
-                return await book_repo.get(isbn)
+            def load(isbn): return await get_book_repo().get(isbn)
             """,
         )
 
@@ -324,7 +321,8 @@ class TestRewriteFacadeCalls(CodemodTest):
 
 
             def pair(isbn, book_repo):
-                return open_store().load_book(isbn), book_repo
+                store = open_store()
+                return store.load_book(isbn), book_repo
             """,
             """
             from library.repos import get_book_repo
@@ -359,8 +357,7 @@ class TestRewriteFacadeCalls(CodemodTest):
 
 
             def title(isbn: str) -> str:
-                book_repo = get_book_repo()
-                return (await book_repo.get(isbn)).title
+                return (await get_book_repo().get(isbn)).title
 
 
             def tidy() -> int:
@@ -383,8 +380,7 @@ class TestRewriteFacadeCalls(CodemodTest):
 
 
             def title(isbn: str):
-                book_repo = get_book_repo()
-                return await book_repo.get(isbn)
+                return await get_book_repo().get(isbn)
             """,
         )
 
@@ -515,9 +511,9 @@ class TestRewriteFacadeCalls(CodemodTest):
 
 
             def unsafe(isbns):
+                store = open_store()
                 book_repo = get_book_repo()
                 shelf_cache = get_shelf_cache()
-                store = open_store()
                 load = store.load_book
                 where = store.shelf_of
                 later = lambda: store.load_book(isbns[0])
@@ -599,7 +595,7 @@ def test_outermost_iterable_of_a_generator_expression_is_awaited() -> None:
             return list(book.title for book in open_store().find_books(limit=2))
         """
     )
-    assert "for book in await book_repo.search(max_results=2))" in output
+    assert "for book in await get_book_repo().search(max_results=2))" in output
     assert not command.outcome.unsafe and not warnings
     compile(output, FILENAME, "exec")
 
