@@ -192,13 +192,13 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         self.outcome = RewriteOutcome()
         self._sites: dict[int, _Site] = {}  # id(attribute node) -> site
         self._locals: dict[int, dict[str, str]] = {}  # id(function) -> repository name -> local name
-        # id(statement assigning a facade local) -> repository name -> the repository local to add after it
+        # id(statement assigning the facade) -> repository name -> what to assign the provider's repository to
+        # right after it (a local, or ``self.<attribute>`` in ``__init__``)
         self._after: dict[int, dict[str, str]] = {}
         self._provider_refs: dict[str, str] = {}  # repository name -> the name its provider is imported as
         self._resolver: FacadeResolver | None = None
         self._function_scope: Scope | None = None  # the scope of the function whose call is being planned
         self._depends: dict[int, dict[str, str]] = {}  # id(function) -> repository name -> parameter name
-        self._self_repos: dict[int, set[str]] = {}  # id(class) -> repositories needed on self
         self._removable: set[int] = set()  # ids of assignment statements / params left unused
         self._facade_params: dict[int, cst.Param] = {}  # id(function) -> the Depends(facade) parameter
 
@@ -319,8 +319,14 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
             )
             return
         elif origin.kind == _OBTAINED_SELF and cls is not None and self_name:
+            # ``self.<attribute> = provider()`` right after each ``__init__`` line that stored the facade
             site.strategy, site.self_name, site.class_node = SELF, self_name, cls
-            self._self_repos.setdefault(id(cls), set()).add(repository.name)
+            init = next(m for m in cls.body.body if isinstance(m, cst.FunctionDef) and m.name.value == "__init__")
+            init_self = _first_param(init) or self_name
+            if repository.attribute not in _self_assigned_in(init.body, init_self):
+                for statement in origin.statements:
+                    target = f"{init_self}.{repository.attribute}"
+                    self._after.setdefault(id(statement), {})[repository.name] = target
         elif origin.kind == _OBTAINED_LOCAL:
             site.strategy = LOCAL
             names = self._locals.setdefault(id(function), {})
@@ -418,6 +424,8 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
             value = resolver.assigned.get(assignment.node)
             if value is None:
                 return received  # a loop target, a bare annotation, ...
+            if _is_none(value):
+                continue  # a placeholder until the facade is set
             origin = self._origin(value, cls, self_name, depth + 1)
             if origin.kind == _RECEIVED:
                 return received
@@ -426,6 +434,8 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
                 local = False  # a walrus, a with-item, a closure, an alias of an alias: call the provider inline
             else:
                 statements.append(statement)
+        if local and not statements:
+            return received  # only ever None here: nothing shows where it comes from
         return _Origin(_OBTAINED_LOCAL, statements) if local else _Origin(_OBTAINED)
 
     def _assignment_statement(self, target: cst.CSTNode) -> cst.SimpleStatementLine | None:
@@ -435,6 +445,9 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
             holder = self.get_metadata(ParentNodeProvider, holder, None)
             if not isinstance(holder, cst.Assign) or len(holder.targets) != 1:
                 return None
+        return self._assignment_line(holder)
+
+    def _assignment_line(self, holder: cst.CSTNode | None) -> cst.SimpleStatementLine | None:
         if not isinstance(holder, cst.Assign | cst.AnnAssign):
             return None
         line = self.get_metadata(ParentNodeProvider, holder, None)
@@ -452,15 +465,24 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         if not values:
             return received
         in_init_only = True
+        statements: list[cst.SimpleStatementLine] = []
         for method, value in values:
             if value is None:
                 return received  # a dataclass field, a bare annotation
+            if _is_none(value):
+                continue  # a placeholder until the facade is set
             method_self = _first_param(method) if method is not None else None
             if self._origin(value, cls, method_self, depth + 1).kind == _RECEIVED:
                 return received
-            if method is None or method.name.value != "__init__" or not isinstance(value, cst.Call):
+            holder = self.get_metadata(ParentNodeProvider, value, None)
+            line = self._assignment_line(holder) if holder is not None else None
+            if method is None or method.name.value != "__init__" or not isinstance(value, cst.Call) or line is None:
                 in_init_only = False
-        return _Origin(_OBTAINED_SELF if in_init_only else _OBTAINED)
+            else:
+                statements.append(line)
+        if in_init_only and not statements:
+            return received  # only ever None in the class: nothing shows where it comes from
+        return _Origin(_OBTAINED_SELF, statements) if in_init_only else _Origin(_OBTAINED)
 
     def _find_unused_receivers(self) -> None:
         """Local facade variables and Depends parameters whose every use is being rewritten go away."""
@@ -601,43 +623,6 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
                 return updated.with_changes(params=params.with_changes(**{field_name: group}))
         return updated
 
-    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
-        repos = self._self_repos.get(id(original_node))
-        if not repos:
-            return updated_node
-        body = list(updated_node.body.body)
-        for index, member in enumerate(body):
-            if isinstance(member, cst.FunctionDef) and member.name.value == "__init__":
-                body[index] = self._init_with_repositories(member, repos)
-                break
-        return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
-
-    def _init_with_repositories(self, init: cst.FunctionDef, repos: set[str]) -> cst.FunctionDef:
-        self_name = _first_param(init)
-        if self_name is None or not isinstance(init.body, cst.IndentedBlock):
-            return init
-        facade_attrs = {
-            site.attribute.value.attr.value
-            for site in self._sites.values()
-            if site.strategy == SELF and isinstance(site.attribute.value, cst.Attribute)
-        }
-        statements = list(init.body.body)
-        already = _self_assigned(init, self_name)
-        anchor = max(
-            (i for i, s in enumerate(statements) if _self_assigned_in(s, self_name) & facade_attrs),
-            default=len(statements) - 1,
-        )
-        new = [
-            cst.parse_statement(
-                f"{self_name}.{self.plan.repositories[repo].attribute} = "
-                f"{self._provider_call(self.plan.repositories[repo])}"
-            )
-            for repo in sorted(repos)
-            if self.plan.repositories[repo].attribute not in already
-        ]
-        statements[anchor + 1 : anchor + 1] = new
-        return init.with_changes(body=init.body.with_changes(body=statements))
-
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         facade_names = self.spec.factories | self.spec.classes
         for dotted in sorted(facade_names):
@@ -721,18 +706,6 @@ def _self_assigned_in(statement: cst.CSTNode, self_name: str) -> set[str]:
 
     statement.visit(_Targets())
     return names
-
-
-def _self_assigned(init: cst.FunctionDef, self_name: str) -> set[str]:
-    return _self_assigned_in(init.body, self_name)
-
-
-def _init_assigns(cls: cst.ClassDef, attr: str) -> bool:
-    for member in cls.body.body:
-        if isinstance(member, cst.FunctionDef) and member.name.value == "__init__":
-            self_name = _first_param(member)
-            return self_name is not None and attr in _self_assigned(member, self_name)
-    return False
 
 
 def _is_depends_call(node: cst.BaseExpression | None) -> bool:
@@ -843,6 +816,10 @@ class _SelfStores(cst.CSTVisitor):
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None and _is_self_attr(node.target, self.self_name, self.attr):
             self.values.append(node.value)
+
+
+def _is_none(value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Name) and value.value == "None"
 
 
 def _is_self_attr(target: cst.BaseExpression, self_name: str, attr: str) -> bool:

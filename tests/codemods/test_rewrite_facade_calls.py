@@ -1112,3 +1112,45 @@ class TestReachingTheRepository(CodemodTest):
                     return self.store.load_book(isbn)
             """
         self.check(code, code, ITSELF)
+
+    def test_self_attribute_obtained_in_init_gets_its_repository_in_the_same_block(self) -> None:
+        self.check(
+            """
+            from library.storage import open_store
+
+
+            class Desk:
+                def __init__(self, offline: bool) -> None:
+                    self.store = None
+                    if offline:
+                        return
+                    try:
+                        self.store = open_store()
+                    except OSError:
+                        self.store = open_store()
+
+                def title(self, isbn: str):
+                    return self.store.load_book(isbn)
+            """,
+            """
+            from library.storage import open_store
+            from library.repos import get_book_repo
+
+
+            class Desk:
+                def __init__(self, offline: bool) -> None:
+                    self.store = None
+                    if offline:
+                        return
+                    try:
+                        self.store = open_store()
+                        self.book_repo = get_book_repo()
+                    except OSError:
+                        self.store = open_store()
+                        self.book_repo = get_book_repo()
+
+                def title(self, isbn: str):
+                    return await self.book_repo.get(isbn)
+            """,
+            THROUGH_ATTRIBUTES,
+        )
