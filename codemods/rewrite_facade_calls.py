@@ -841,6 +841,10 @@ def _provider_names(module: cst.Module, plan: Plan) -> dict[str, str]:
         def visit_Name(self, node: cst.Name) -> None:
             names.add(node.value)
 
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)  # ``x.get_repo`` is another object's attribute: it binds no name here
+            return False
+
         def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
             if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
                 return False

@@ -1043,9 +1043,13 @@ class TestReachingTheRepository(CodemodTest):
 
             def title(isbn: str):
                 return open_store().load_book(isbn)
+
+
+            def other(shelf):
+                return shelf.get_shelf_cache(), open_store().shelf_of("1")  # another object's attribute
             """,
             """
-            from library.repos import get_book_repo as _get_book_repo
+            from library.repos import get_book_repo as _get_book_repo, get_shelf_cache
 
 
             def get_book_repo():  # the module's own, unrelated
@@ -1054,6 +1058,10 @@ class TestReachingTheRepository(CodemodTest):
 
             def title(isbn: str):
                 return await _get_book_repo().get(isbn)
+
+
+            def other(shelf):
+                return shelf.get_shelf_cache(), get_shelf_cache().shelf_for("1")  # another object's attribute
             """,
             THROUGH_ATTRIBUTES,
         )
