@@ -98,6 +98,9 @@ class CheckContext:
             return None
         repository = self.plan.repositories[mapping.repository]
         prefix = "await " if self.plan.awaits(call.method) else ""
+        if repository.provider is None:  # only reachable through a received facade
+            path = "".join(f".{part}" for part in repository.received_path or ())
+            return f"{prefix}<received facade>{path}.{mapping.method}(...)"
         return f"{prefix}{repository.attribute}.{mapping.method}(...) from {repository.provider}()"
 
 

@@ -34,7 +34,12 @@ class FacadeSpec:
         methods = set(plan.facade.methods)
         if not methods:
             methods = discover_methods(layout, plan.facade.classes)
-        if methods:  # a mapped method is a facade method even when the class hides it
+        if methods:
+            # what a received facade hands out to migrated code — a repository property, a repository
+            # method on the object itself (``from_received: itself``) — is not a facade call to migrate
+            methods -= {m.method for m in plan.mappings.values() if plan.repositories[m.repository].received_path == ()}
+            methods -= {path[0] for r in plan.repositories.values() if (path := r.received_path)}
+            # a mapped method is a facade method even when the class hides it
             methods |= set(plan.mappings) | set(plan.unmapped)
         return cls(
             factories=frozenset(plan.facade.factories),

@@ -37,6 +37,9 @@ PLAN_VERSION = 1
 MAX_PLAN_BYTES = 4 * 1024 * 1024
 LEVELS = ("low", "medium", "high")
 DEFAULT_TEST_TIMEOUT = 1800.0  # seconds an apply waits for its tests before stopping them
+FROM_RECEIVED_ITSELF = "itself"
+FROM_RECEIVED_ATTRIBUTE = "attribute:"
+FROM_RECEIVED_DEPENDS = "depends"
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,21 @@ class Facade:
 class Repository:
     name: str
     class_name: str
-    provider: str
+    provider: str | None  # how code that *obtains* the facade gets this repository; None: never obtained
     attribute: str
     awaitable: bool
+    # how this repository is reached from a facade the code *receives*: "itself", "attribute:<path>",
+    # "depends" or None (a call on a received facade needing it is then a blocker)
+    from_received: str | None = None
+
+    @property
+    def received_path(self) -> tuple[str, ...] | None:
+        """The attribute path of ``from_received: attribute:<path>``; () for ``itself``; None otherwise."""
+        if self.from_received == FROM_RECEIVED_ITSELF:
+            return ()
+        if self.from_received is not None and self.from_received.startswith(FROM_RECEIVED_ATTRIBUTE):
+            return tuple(self.from_received[len(FROM_RECEIVED_ATTRIBUTE) :].split("."))
+        return None
 
 
 @dataclass(frozen=True)
@@ -286,19 +301,51 @@ def _parse_repositories(where: _Where, node: Any) -> dict[str, Repository]:
         keypath = f"repositories.{name}"
         _check_type(where, repos_node, name, keypath, spec, dict)
         _check_keys(
-            where, spec, keypath, {"class", "provider", "attribute", "awaitable"}, {"class", "provider", "attribute"}
+            where,
+            spec,
+            keypath,
+            {"class", "provider", "attribute", "awaitable", "from_received"},
+            {"class", "attribute"},
         )
         attribute = _get(where, spec, "attribute", f"{keypath}.attribute", str)
         if not attribute.isidentifier():
             raise where.error(spec, "attribute", f"{keypath}.attribute", f"{attribute!r} is not a Python identifier")
+        provider = _get(where, spec, "provider", f"{keypath}.provider", str)
+        from_received = _parse_from_received(where, spec, keypath, provider)
+        if provider is None and from_received is None:
+            raise where.error(
+                spec, None, keypath, "needs `provider` (for code that obtains the facade), `from_received`, or both"
+            )
         repositories[name] = Repository(
             name=name,
             class_name=_get(where, spec, "class", f"{keypath}.class", str),
-            provider=_get(where, spec, "provider", f"{keypath}.provider", str),
+            provider=provider,
             attribute=attribute,
             awaitable=_get(where, spec, "awaitable", f"{keypath}.awaitable", bool, True),
+            from_received=from_received,
         )
     return repositories
+
+
+def _parse_from_received(where: _Where, spec: Any, keypath: str, provider: str | None) -> str | None:
+    value: str | None = _get(where, spec, "from_received", f"{keypath}.from_received", str)
+    if value is None:
+        return None
+    keypath = f"{keypath}.from_received"
+    if value == FROM_RECEIVED_DEPENDS:
+        if provider is None:
+            raise where.error(spec, "from_received", keypath, "`depends` needs the repository's `provider`")
+        return value
+    if value == FROM_RECEIVED_ITSELF:
+        return value
+    if value.startswith(FROM_RECEIVED_ATTRIBUTE):
+        path = value[len(FROM_RECEIVED_ATTRIBUTE) :]
+        if path and all(part.isidentifier() for part in path.split(".")):
+            return value
+        raise where.error(spec, "from_received", keypath, f"{value!r}: the attribute path must be dotted identifiers")
+    raise where.error(
+        spec, "from_received", keypath, f"{value!r} is not one of: itself, attribute:<dotted.path>, depends"
+    )
 
 
 def _parse_target(

@@ -28,7 +28,7 @@ from asyncmigrate.check import MIGRATED_FILE_CALLS_FACADE, regressions
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.plan import Plan, PlanEntry, atomic_write_text, now_iso
 from asyncmigrate.status import PhaseProgress, Progress, progress
-from asyncmigrate.types import CallSite, FileReport, FileStatus, ScanResult
+from asyncmigrate.types import CallSite, FileReport, FileStatus, Resolution, ScanResult
 
 REPORT_SCHEMA = "asyncmigrate.report/v1"
 _OUTPUT_KEYS = ("output_tail", "output")  # a test run's own output in a history event: shown verbatim, last
@@ -413,6 +413,10 @@ class Rewrite:
     description: str
 
 
+# how a receiver was recognised when it is an object the code receives (it stays, see rewrite_facade_calls)
+_RECEIVED = frozenset({Resolution.ANNOTATION, Resolution.DEPENDS, Resolution.APP_STATE, Resolution.RECEIVER_NAME})
+
+
 def rewrite_for(plan: Plan, call: CallSite, source_line: str | None) -> Rewrite | None:
     """The call's new opening, from the plan's mapping, when it is valid where it stands.
 
@@ -432,14 +436,24 @@ def rewrite_for(plan: Plan, call: CallSite, source_line: str | None) -> Rewrite 
     deleted = f"{call.receiver}.{call.method}("
     if source_line[call.column : call.column + len(deleted)] != deleted:
         return None
-    holder = "self." if call.receiver.startswith("self.") else ""
     awaits = "await " if plan.awaits(call.method) and not call.awaited else ""
-    inserted = f"{awaits}{holder}{repository.attribute}.{mapping.method}("
-    where = (
-        f"{holder}{repository.attribute} set from {repository.provider}()"
-        if holder
-        else f"{repository.attribute} = {repository.provider}() in scope"
-    )
+    if call.resolution in _RECEIVED:  # the received object stays: reach the repository from it
+        path = repository.received_path
+        if path is None:
+            return None  # `depends` or nothing: a new parameter, or a blocker — apply decides
+        inserted = f"{awaits}{call.receiver}{''.join(f'.{part}' for part in path)}.{mapping.method}("
+        where = f"on the received facade, `from_received: {repository.from_received}`"
+    else:
+        # self.<x>: obtained from a factory in __init__ or received from a parameter; only apply tells
+        if repository.provider is None or (call.resolution is Resolution.SELF_ATTRIBUTE and repository.from_received):
+            return None
+        holder = "self." if call.receiver.startswith("self.") else ""
+        inserted = f"{awaits}{holder}{repository.attribute}.{mapping.method}("
+        where = (
+            f"{holder}{repository.attribute} set from {repository.provider}()"
+            if holder
+            else f"{repository.attribute} = {repository.provider}() in scope"
+        )
     renames = ", ".join(f"{old}= -> {new}=" for old, new in mapping.args)
     description = f"Replace `{deleted}` with `{inserted}` ({where})"
     if renames:

@@ -147,9 +147,24 @@ class FacadeResolver:
             ]
             if found:
                 return min(found, key=_STRENGTH.index)
+            # the plan's names are a last resort, never above a binding the scan can see
+            # (``gw = MagicMock(spec=Gateway)``, ``gw: Gateway``): that object is something else
+            if any(self._binds_something_else(assignment) for assignment in scope[expr.value]):
+                return None
         if expr.value in self.spec.receiver_names:
             return Resolution.RECEIVER_NAME
         return None
+
+    def _binds_something_else(self, assignment: BaseAssignment) -> bool:
+        if not isinstance(assignment, Assignment):
+            return False
+        node = assignment.node
+        if isinstance(node, cst.Param):
+            return node.annotation is not None or isinstance(node.default, cst.Call)
+        if node in self.annotated:
+            return True
+        value = self.assigned.get(node)
+        return value is not None and _is_other_object(value)
 
     def _resolve_assignment(
         self, assignment: BaseAssignment, class_name: str | None, self_name: str | None, depth: int
@@ -190,6 +205,8 @@ class FacadeResolver:
             found = self.resolve_class_attribute(class_name, attr, depth)
             if found is not None:
                 return found
+            if self._class_binds_something_else(class_name, attr):
+                return None
         if attr in self.spec.receiver_names:
             # request.app.state.persistence / app.state.persistence: FastAPI's application state
             if isinstance(owner, cst.Attribute) and owner.attr.value == "state":
@@ -213,6 +230,31 @@ class FacadeResolver:
                     return Resolution.SELF_ATTRIBUTE
             pending.extend(self.class_bases.get(current, []))
         return None
+
+
+    def _class_binds_something_else(self, class_name: str, attr: str) -> bool:
+        """``self.<attr>`` is assigned or annotated as some other object in the class."""
+        if attr in self.class_annotations.get(class_name, {}):
+            return True
+        return any(_is_other_object(value) for value in self.class_attributes.get(class_name, {}).get(attr, []))
+
+
+def _is_other_object(value: cst.BaseExpression) -> bool:
+    """A value that visibly is not the facade (it did not resolve to it): a call, a literal, a lambda."""
+    return isinstance(
+        value,
+        cst.Call
+        | cst.Lambda
+        | cst.BaseNumber
+        | cst.BaseString
+        | cst.List
+        | cst.Tuple
+        | cst.Dict
+        | cst.Set
+        | cst.ListComp
+        | cst.DictComp
+        | cst.SetComp,
+    )
 
 
 def _dotted(node: cst.BaseExpression) -> str | None:

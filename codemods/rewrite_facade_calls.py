@@ -1,14 +1,19 @@
 """Rewrite each mapped facade call into a call on its repository: ``await player_repo.get_player_by_id(x)``.
 
-How the repository is obtained depends on where the facade came from (the plan names the provider,
-the class and the attribute of each repository):
+How migrated code reaches the repository follows how it reached the facade (the plan names, per
+repository, its ``provider``, ``class``, ``attribute`` and ``from_received``):
 
-* a class whose ``__init__`` stores the facade (``self.persistence = get_persistence()``) gets
-  ``self.player_repo = get_player_repository()`` right after that line, and calls go through it;
-* a FastAPI endpoint taking ``persistence = Depends(get_persistence)`` gets a
-  ``player_repo: PlayerRepository = Depends(get_player_repository)`` parameter instead (the facade
-  parameter is dropped once nothing uses it);
-* anywhere else, the enclosing function starts with ``player_repo = get_player_repository()``.
+* a facade the code *obtains* — a factory call, a variable assigned from one, ``self.x`` set from one —
+  becomes the repository's provider, obtained where the facade was: ``get_player_repository()`` in
+  place of an inline ``get_persistence()``; ``player_repo = get_player_repository()`` right after the
+  statement that assigned the facade local (same block, same ``try``, after the same guards);
+  ``self.player_repo = get_player_repository()`` after the ``__init__`` line that stored the facade;
+* a facade the code *receives* — a parameter (typed or not), ``self.x`` set from a parameter, a
+  dataclass field, ``request.app.state.x``, ``Depends(...)`` — stays received: the call goes through
+  the received object itself (``from_received: itself``), an attribute path on it
+  (``attribute:players`` → ``persistence.players.get_player_by_id(x)``), or, in a FastAPI endpoint, a
+  new ``player_repo: PlayerRepository = Depends(get_player_repository)`` parameter (``depends``). The
+  rewrite never swaps an injected object for a global: with no ``from_received`` the call is unsafe.
 
 Calls to async repositories are awaited; calls to sync ones (``awaitable: false``, per repository or
 per mapping) are not. The forms a call takes: ``facade.m(...)``; ``await facade.m_async(...)`` (an async
@@ -18,9 +23,10 @@ itself; ``m = facade.m`` (or ``getattr(facade, "m")``) called in the same functi
 call. Arguments are renamed or laid out anew as the mapping says (``_arguments.py``) and checked
 against the target's signature read from the tree. Where only names change, arguments, comments and
 formatting are kept. What cannot be rewritten safely — a bound method used out of sight, a call inside
-a lambda or a generator expression, a call at module level, a call that does not fit its target — is
-left as it is and reported (``self.warn`` and ``outcome.unsafe``), as are facade methods without a
-mapping.
+a lambda or a generator expression, a call at module level, a call that does not fit its target, a
+received facade the plan gives no way to reach the repository from, an obtained one whose repository
+has no provider — is left as it is and reported (``self.warn`` and ``outcome.unsafe``), as are facade
+methods without a mapping.
 
 Runs under LibCST's runner too:
 ``python -m libcst.tool codemod rewrite_facade_calls.RewriteFacadeCallsCommand --plan migration_plan.yaml FILE``.
@@ -30,27 +36,34 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping as MappingType
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 import libcst as cst
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
-from libcst.metadata import ParentNodeProvider, PositionProvider, ScopeProvider
+from libcst.metadata import Assignment, ParentNodeProvider, PositionProvider, Scope, ScopeProvider
 
 from asyncmigrate.collector import FacadeCallCollector, access_parts, getattr_method, hopped_callable
 from asyncmigrate.facade import FacadeSpec
-from asyncmigrate.plan import Mapping, Plan, Repository, find_plan, load_plan
+from asyncmigrate.plan import FROM_RECEIVED_DEPENDS, Mapping, Plan, Repository, find_plan, load_plan
+from asyncmigrate.resolver import FacadeResolver
 from asyncmigrate.signatures import Signature, SignatureIndex, SignatureUnknown
 from asyncmigrate.types import CallSite
 from codemods._arguments import ShapeError, call_shape, forwarded_args, positional_arg, renamed, reshaped
-from codemods._syntax import awaited, body_insert_index, needs_parentheses_for_await
+from codemods._syntax import awaited, needs_parentheses_for_await
 
-SELF = "self"  # through an attribute set in __init__
-DEPENDS = "depends"  # through a FastAPI dependency parameter
-LOCAL = "local"  # through a local assigned from the provider
+SELF = "self"  # obtained: through an attribute set from the provider in __init__
+DEPENDS = "depends"  # received through Depends: through a new FastAPI dependency parameter
+LOCAL = "local"  # obtained: through a local assigned from the provider where the facade local was
+INLINE = "inline"  # obtained: the provider called where the facade was (``get_repo().m(x)``)
+RECEIVED = "received"  # received: through the received object itself or an attribute path on it
+
+_OBTAINED_LOCAL = "obtained_local"
+_OBTAINED = "obtained"
+_OBTAINED_SELF = "obtained_self"
+_RECEIVED = "received"
+_MAX_DEPTH = 6
 
 CALL = "call"  # facade.m(...)
 HOP = "hop"  # to_thread(facade.m, ...), run_in_executor(None, facade.m, ...), with or without partial
@@ -102,6 +115,16 @@ class _Site:
     drop_await: bool = False  # the ``await`` around the old expression goes (a sync target)
     facade_signature: Signature | None = None
     pack_class: str | None = None  # the parameter class as the module names it
+    path: tuple[str, ...] = ()  # RECEIVED: the attribute path from the received object
+    received: cst.BaseExpression | None = None  # RECEIVED: the received object, as written at the call
+
+
+@dataclass
+class _Origin:
+    """Where a receiver's facade came from."""
+
+    kind: str  # _OBTAINED_LOCAL | _OBTAINED | _OBTAINED_SELF | _RECEIVED
+    statements: list[cst.SimpleStatementLine] = field(default_factory=list)  # _OBTAINED_LOCAL: the assignments
 
 
 def _split(dotted: str) -> tuple[str, str]:
@@ -206,8 +229,13 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         self.outcome = RewriteOutcome()
         self._sites: dict[int, _Site] = {}  # id(attribute node) -> site
         self._locals: dict[int, dict[str, str]] = {}  # id(function) -> repository name -> local name
+        # id(statement assigning the facade) -> repository name -> what to assign the provider's repository to
+        # right after it (a local, or ``self.<attribute>`` in ``__init__``)
+        self._after: dict[int, dict[str, str]] = {}
+        self._provider_refs: dict[str, str] = {}  # repository name -> the name its provider is imported as
+        self._resolver: FacadeResolver | None = None
+        self._function_scope: Scope | None = None  # the scope of the function whose call is being planned
         self._depends: dict[int, dict[str, str]] = {}  # id(function) -> repository name -> parameter name
-        self._self_repos: dict[int, set[str]] = {}  # id(class) -> repositories needed on self
         self._removable: set[int] = set()  # ids of assignment statements / params left unused
         self._facade_params: dict[int, cst.Param] = {}  # id(function) -> the Depends(facade) parameter
         self._by_node: dict[int, _Site] = {}  # id(call node replaced) -> site
@@ -236,6 +264,8 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         wrapper.visit(collector)
         if not collector.calls:
             return tree
+        self._resolver = collector.resolver
+        self._provider_refs = _provider_names(tree, self.plan)
         planner = _SitePlanner({(c.line, c.column, c.method): c for c in collector.calls})
         wrapper.visit(planner)
         for call, attribute, function, cls, in_genexp in planner.found:
@@ -293,7 +323,8 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
                 return
             sites.append(site)
         for site in sites:
-            self._choose_receiver(site, cls)
+            if not self._choose_receiver(site, cls):
+                return  # the first site decides for all: they share one receiver, and nothing was recorded
             self._sites[id(site.node)] = site
             self._by_node[id(site.node)] = site
             if site.drop_await:
@@ -417,33 +448,51 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
             return None
         return site
 
-    def _choose_receiver(self, site: _Site, cls: cst.ClassDef | None) -> None:
-        """How the rewritten call reaches its repository: ``self.<attribute>``, a Depends parameter, a local."""
-        function, repository = site.function, site.repository
+    def _choose_receiver(self, site: _Site, cls: cst.ClassDef | None) -> bool:
+        """How the rewritten call reaches its repository, following how the code reached the facade:
+        obtained -> the provider (``self.<attribute>`` set in ``__init__``, a local where the facade local
+        was assigned, or the provider called in place); received -> the received object, as the plan's
+        ``from_received`` says. False (and unsafe) when the plan gives no way; nothing is recorded then."""
+        function, repository, call = site.function, site.repository, site.call
         assert function is not None
+        what = f"{call.receiver}.{call.method}"
         receiver = access_parts(site.attribute)[0]
-        self_name = _first_param(function) if cls is not None else None
-        if cls is not None:
-            method = _method_of(cls, function)
-            self_name = _first_param(method) if method is not None else None
-        if (
-            cls is not None
-            and self_name
-            and isinstance(receiver, cst.Attribute)
-            and isinstance(receiver.value, cst.Name)
-            and receiver.value.value == self_name
-            and _init_assigns(cls, receiver.attr.value)
-        ):
+        method = _method_of(cls, function) if cls is not None else None
+        self_name = _first_param(method) if method is not None else None
+        self._function_scope = self.get_metadata(ScopeProvider, function.body, None)
+        origin = self._origin(receiver, cls, self_name, 0)
+        site.strategy = INLINE
+        if origin.kind == _RECEIVED:
+            return self._plan_received(site, receiver, function, what)
+        if repository.provider is None:
+            self._unsafe(
+                call,
+                "obtained_facade",
+                f"{what} obtains the facade ({_how(receiver)}), and repository {repository.name!r} has no provider",
+                f"add `repositories.{repository.name}.provider` to the plan "
+                f"(or pass the facade in and set `repositories.{repository.name}.from_received`)",
+            )
+            return False
+        if origin.kind == _OBTAINED_SELF and cls is not None and self_name:
+            # ``self.<attribute> = provider()`` right after each ``__init__`` line that stored the facade
             site.strategy, site.self_name, site.class_node = SELF, self_name, cls
-            self._self_repos.setdefault(id(cls), set()).add(repository.name)
-        elif isinstance(receiver, cst.Name) and (param := _depends_param(function, receiver.value)) is not None:
-            site.strategy = DEPENDS
-            self._facade_params[id(function)] = param
-            names = self._depends.setdefault(id(function), {})
-            site.local_name = names.setdefault(repository.name, _free_name(function, repository.attribute, names))
-        else:
+            init = next(m for m in cls.body.body if isinstance(m, cst.FunctionDef) and m.name.value == "__init__")
+            init_self = _first_param(init) or self_name
+            if repository.attribute not in _self_assigned_in(init.body, init_self):
+                for statement in origin.statements:
+                    target = f"{init_self}.{repository.attribute}"
+                    self._after.setdefault(id(statement), {})[repository.name] = target
+        elif origin.kind == _OBTAINED_LOCAL:
+            site.strategy = LOCAL
             names = self._locals.setdefault(id(function), {})
-            site.local_name = names.setdefault(repository.name, _free_name(function, repository.attribute, names))
+            site.local_name = names.setdefault(
+                repository.name,
+                _free_name(function, repository.attribute, names, set(self._provider_refs.values())),
+            )
+            for statement in origin.statements:
+                self._after.setdefault(id(statement), {})[repository.name] = site.local_name
+        # else INLINE: the provider is called where the facade was obtained
+        return True
 
     def _in_nested_def(self, node: cst.CSTNode, function: cst.FunctionDef) -> bool:
         """Inside another def than ``function`` (a lambda or a comprehension is still in sight)."""
@@ -584,9 +633,156 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
             return reshaped(args, mapping, site.facade_signature, site.pack_class)
         return renamed(args, site.renames)
 
+    def _plan_received(
+        self, site: _Site, receiver: cst.BaseExpression, function: cst.FunctionDef, what: str
+    ) -> bool:
+        """Route a call on a received facade the way the plan says; False (and unsafe) when it cannot."""
+        repository, call = site.repository, site.call
+        entry = f"repositories.{repository.name}.from_received"
+        if repository.from_received is None:
+            self._unsafe(
+                call,
+                "received_facade",
+                f"{what} is called on a facade the code receives ({_how(receiver)}); the plan gives no way "
+                f"to reach repository {repository.name!r} from it",
+                f"add `{entry}` to the plan (itself | attribute:<path> | depends)",
+            )
+            return False
+        if repository.from_received == FROM_RECEIVED_DEPENDS:
+            param = _depends_param(function, receiver.value) if isinstance(receiver, cst.Name) else None
+            if param is None:
+                self._unsafe(
+                    call,
+                    "received_facade",
+                    f"{what}: `{entry}: depends` threads a dependency through FastAPI endpoints only, and "
+                    f"this facade is received otherwise ({_how(receiver)})",
+                    f"set `{entry}` to `itself` or `attribute:<path>`",
+                )
+                return False
+            site.strategy = DEPENDS
+            self._facade_params[id(function)] = param
+            names = self._depends.setdefault(id(function), {})
+            site.local_name = names.setdefault(
+                repository.name, _free_name(function, repository.attribute, names, set())
+            )
+            return True
+        site.strategy = RECEIVED
+        site.path = repository.received_path or ()
+        site.received = receiver
+        return True
+
+    def _origin(
+        self, expr: cst.BaseExpression, cls: cst.ClassDef | None, self_name: str | None, depth: int
+    ) -> _Origin:
+        """Obtained or received? Anything the code cannot show to be obtained counts as received:
+        keeping an object is always safe, swapping it for a global is not."""
+        received = _Origin(_RECEIVED)
+        if depth > _MAX_DEPTH:
+            return received
+        resolver = self._resolver
+        if isinstance(expr, cst.Call):
+            return _Origin(_OBTAINED) if resolver is not None and resolver.is_factory_call(expr) else received
+        if isinstance(expr, cst.BooleanOperation | cst.IfExp):
+            parts = (expr.left, expr.right) if isinstance(expr, cst.BooleanOperation) else (expr.body, expr.orelse)
+            origins = [self._origin(part, cls, self_name, depth + 1) for part in parts]
+            return received if any(o.kind == _RECEIVED for o in origins) else _Origin(_OBTAINED)
+        if isinstance(expr, cst.Name):
+            return self._name_origin(expr, cls, self_name, depth)
+        if (
+            isinstance(expr, cst.Attribute)
+            and cls is not None
+            and isinstance(expr.value, cst.Name)
+            and expr.value.value == self_name
+        ):
+            return self._self_origin(cls, expr.attr.value, depth)
+        return received  # request.app.state.x, another object's attribute
+
+    def _name_origin(
+        self, expr: cst.Name, cls: cst.ClassDef | None, self_name: str | None, depth: int
+    ) -> _Origin:
+        received = _Origin(_RECEIVED)
+        scope = self.get_metadata(ScopeProvider, expr, None)
+        resolver = self._resolver
+        if scope is None or resolver is None:
+            return received
+        assignments = list(scope[expr.value])
+        if not assignments:
+            return received
+        statements: list[cst.SimpleStatementLine] = []
+        local = True
+        for assignment in assignments:
+            if not isinstance(assignment, Assignment) or isinstance(assignment.node, cst.Param):
+                return received  # a parameter, an import, a builtin
+            value = resolver.assigned.get(assignment.node)
+            if value is None:
+                return received  # a loop target, a bare annotation, ...
+            if _is_none(value):
+                continue  # a placeholder until the facade is set
+            origin = self._origin(value, cls, self_name, depth + 1)
+            if origin.kind == _RECEIVED:
+                return received
+            statement = self._assignment_statement(assignment.node)
+            if statement is None or assignment.scope is not self._function_scope or not isinstance(value, cst.Call):
+                local = False  # a walrus, a with-item, a closure, an alias of an alias: call the provider inline
+            else:
+                statements.append(statement)
+        if local and not statements:
+            return received  # only ever None here: nothing shows where it comes from
+        return _Origin(_OBTAINED_LOCAL, statements) if local else _Origin(_OBTAINED)
+
+    def _assignment_statement(self, target: cst.CSTNode) -> cst.SimpleStatementLine | None:
+        """The one-statement line ``target = ...`` / ``target: T = ...`` in a block, if that is what it is."""
+        holder = self.get_metadata(ParentNodeProvider, target, None)
+        if isinstance(holder, cst.AssignTarget):
+            holder = self.get_metadata(ParentNodeProvider, holder, None)
+            if not isinstance(holder, cst.Assign) or len(holder.targets) != 1:
+                return None
+        return self._assignment_line(holder)
+
+    def _assignment_line(self, holder: cst.CSTNode | None) -> cst.SimpleStatementLine | None:
+        if not isinstance(holder, cst.Assign | cst.AnnAssign):
+            return None
+        line = self.get_metadata(ParentNodeProvider, holder, None)
+        if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1:
+            parent = self.get_metadata(ParentNodeProvider, line, None)
+            if isinstance(parent, cst.IndentedBlock):
+                return line
+        return None
+
+    def _self_origin(self, cls: cst.ClassDef, attr: str, depth: int) -> _Origin:
+        """``self.<attr>``: received when any assignment stores a received object (or it is a
+        dataclass field, or nothing in the class assigns it); obtained otherwise."""
+        received = _Origin(_RECEIVED)
+        values = _self_values(cls, attr)
+        if not values:
+            return received
+        in_init_only = True
+        statements: list[cst.SimpleStatementLine] = []
+        for method, value in values:
+            if value is None:
+                return received  # a dataclass field, a bare annotation
+            if _is_none(value):
+                continue  # a placeholder until the facade is set
+            method_self = _first_param(method) if method is not None else None
+            if self._origin(value, cls, method_self, depth + 1).kind == _RECEIVED:
+                return received
+            holder = self.get_metadata(ParentNodeProvider, value, None)
+            line = self._assignment_line(holder) if holder is not None else None
+            if method is None or method.name.value != "__init__" or not isinstance(value, cst.Call) or line is None:
+                in_init_only = False
+            else:
+                statements.append(line)
+        if in_init_only and not statements:
+            return received  # only ever None in the class: nothing shows where it comes from
+        return _Origin(_OBTAINED_SELF, statements) if in_init_only else _Origin(_OBTAINED)
+
     def _find_unused_receivers(self) -> None:
         """Local facade variables and Depends parameters whose every use is being rewritten go away."""
-        receivers = {id(access_parts(site.attribute)[0]) for site in self._sites.values() if site.strategy != SELF}
+        receivers = {
+            id(access_parts(site.attribute)[0])
+            for site in self._sites.values()
+            if site.strategy in (LOCAL, INLINE, DEPENDS)
+        }
         functions = {id(s.function): s.function for s in self._sites.values() if s.function is not None}
         for function in functions.values():
             scope = self.get_metadata(ScopeProvider, function.body, None)
@@ -604,6 +800,13 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
                     self._removable.add(id(node))
 
     # --- transforming --------------------------------------------------------------------------
+    def _provider_call(self, repository: Repository) -> str:
+        assert repository.provider is not None  # every obtained site was checked in _plan_site
+        module, name = _split(repository.provider)
+        ref = self._provider_refs.get(repository.name, name)
+        AddImportsVisitor.add_needed_import(self.context, module, name, None if ref == name else ref)
+        return f"{ref}()"
+
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         site = self._by_node.get(id(original_node))
         if site is None:
@@ -615,6 +818,13 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         if site.strategy == SELF:
             assert site.self_name is not None
             receiver = cst.Attribute(value=cst.Name(site.self_name), attr=cst.Name(repository.attribute))
+        elif site.strategy == INLINE:
+            receiver = cst.parse_expression(self._provider_call(repository))
+        elif site.strategy == RECEIVED:
+            assert site.received is not None
+            receiver = site.received  # the same object, as written (the call may be a thread hop's)
+            for part in site.path:
+                receiver = cst.Attribute(value=receiver, attr=cst.Name(part))
         else:
             receiver = cst.Name(site.local_name)
         call: cst.Call
@@ -640,8 +850,6 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         if site.form == HOP:  # the thread hop's imports go once nothing else uses them
             for hop_module, hop_name in _HOP_IMPORTS:
                 RemoveImportsVisitor.remove_unused_import(self.context, hop_module, hop_name)
-        module, name = _split(repository.provider)
-        AddImportsVisitor.add_needed_import(self.context, module, name)
         if not site.add_await:
             return call
         parent = self.get_metadata(ParentNodeProvider, original_node, None)
@@ -658,30 +866,40 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
 
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
-    ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+    ) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
         if len(original_node.body) != 1:
             return updated_node
         statement = original_node.body[0]
-        if (
-            isinstance(statement, cst.Assign)
-            and len(statement.targets) == 1
-            and id(statement.targets[0].target) in self._removable
-        ):
+        keep: list[cst.BaseStatement] = [updated_node]
+        target = (
+            statement.targets[0].target
+            if isinstance(statement, cst.Assign) and len(statement.targets) == 1
+            else statement.target
+            if isinstance(statement, cst.AnnAssign)
+            else None
+        )
+        if target is not None and id(target) in self._removable:
+            keep = []
+        # the repository local goes where the facade local was obtained: same block, same try, same guards
+        added = [
+            cst.parse_statement(f"{local} = {self._provider_call(self.plan.repositories[repo])}")
+            for repo, local in sorted(self._after.get(id(original_node), {}).items())
+        ]
+        if added and keep:
+            added = [a.with_changes(leading_lines=()) for a in added]
+        elif added:
+            added[0] = added[0].with_changes(leading_lines=updated_node.leading_lines)
+        result = [*keep, *added]
+        if not result:
             return cst.RemoveFromParent()
-        return updated_node
+        if len(result) == 1:
+            return result[0]
+        return cst.FlattenSentinel(result)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
-        key = id(original_node)
-        result = updated_node
-        if key in self._depends:
-            result = self._add_depends_params(original_node, result)
-        if key in self._locals:
-            statements = [
-                cst.parse_statement(f"{local} = {_split(self.plan.repositories[repo].provider)[1]}()")
-                for repo, local in sorted(self._locals[key].items())
-            ]
-            result = _insert_at_top(result, statements)
-        return result
+        if id(original_node) in self._depends:
+            return self._add_depends_params(original_node, updated_node)
+        return updated_node
 
     def _add_depends_params(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
         facade_param = self._facade_params[id(original)]
@@ -689,9 +907,8 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         for repo, name in sorted(self._depends[id(original)].items()):
             repository = self.plan.repositories[repo]
             class_module, class_name = _split(repository.class_name)
-            provider_module, provider_name = _split(repository.provider)
             AddImportsVisitor.add_needed_import(self.context, class_module, class_name)
-            AddImportsVisitor.add_needed_import(self.context, provider_module, provider_name)
+            provider_name = self._provider_call(repository).removesuffix("()")
             annotation, default = _depends_shape(facade_param, class_name, provider_name)
             new_params.append(
                 facade_param.with_changes(
@@ -726,43 +943,6 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
                 group = (*group[:index], *fixed, *group[index + 1 :])
                 return updated.with_changes(params=params.with_changes(**{field_name: group}))
         return updated
-
-    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
-        repos = self._self_repos.get(id(original_node))
-        if not repos:
-            return updated_node
-        body = list(updated_node.body.body)
-        for index, member in enumerate(body):
-            if isinstance(member, cst.FunctionDef) and member.name.value == "__init__":
-                body[index] = self._init_with_repositories(member, repos)
-                break
-        return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
-
-    def _init_with_repositories(self, init: cst.FunctionDef, repos: set[str]) -> cst.FunctionDef:
-        self_name = _first_param(init)
-        if self_name is None or not isinstance(init.body, cst.IndentedBlock):
-            return init
-        receivers = [access_parts(site.attribute)[0] for site in self._sites.values() if site.strategy == SELF]
-        facade_attrs = {receiver.attr.value for receiver in receivers if isinstance(receiver, cst.Attribute)}
-        statements = list(init.body.body)
-        already = _self_assigned(init, self_name)
-        anchor = max(
-            (i for i, s in enumerate(statements) if _self_assigned_in(s, self_name) & facade_attrs),
-            default=len(statements) - 1,
-        )
-        new = [
-            cst.parse_statement(
-                f"{self_name}.{self.plan.repositories[repo].attribute} = "
-                f"{_split(self.plan.repositories[repo].provider)[1]}()"
-            )
-            for repo in sorted(repos)
-            if self.plan.repositories[repo].attribute not in already
-        ]
-        for repo in sorted(repos):
-            module, name = _split(self.plan.repositories[repo].provider)
-            AddImportsVisitor.add_needed_import(self.context, module, name)
-        statements[anchor + 1 : anchor + 1] = new
-        return init.with_changes(body=init.body.with_changes(body=statements))
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         facade_names = self.spec.factories | self.spec.classes
@@ -856,18 +1036,6 @@ def _self_assigned_in(statement: cst.CSTNode, self_name: str) -> set[str]:
     return names
 
 
-def _self_assigned(init: cst.FunctionDef, self_name: str) -> set[str]:
-    return _self_assigned_in(init.body, self_name)
-
-
-def _init_assigns(cls: cst.ClassDef, attr: str) -> bool:
-    for member in cls.body.body:
-        if isinstance(member, cst.FunctionDef) and member.name.value == "__init__":
-            self_name = _first_param(member)
-            return self_name is not None and attr in _self_assigned(member, self_name)
-    return False
-
-
 def _is_depends_call(node: cst.BaseExpression | None) -> bool:
     if not isinstance(node, cst.Call):
         return False
@@ -903,9 +1071,10 @@ def _depends_shape(
     return cst.Annotation(annotation), facade_param.default
 
 
-def _free_name(function: cst.FunctionDef, wanted: str, taken: MappingType[str, str]) -> str:
-    """``wanted``, unless the function already binds that name to something else."""
-    used = set(taken.values())
+def _free_name(function: cst.FunctionDef, wanted: str, taken: MappingType[str, str], avoid: set[str]) -> str:
+    """``wanted``, unless the function already binds that name to something else, or it is a name
+    the rewrite needs (a provider: ``rows_repo = rows_repo()`` would make it an unbound local)."""
+    used = set(taken.values()) | avoid
     bound = _bound_names(function)
     name, counter = wanted, 1
     while name in used or name in bound:
@@ -931,14 +1100,102 @@ def _bound_names(function: cst.FunctionDef) -> set[str]:
     return names
 
 
-def _insert_at_top(function: cst.FunctionDef, statements: Sequence[cst.BaseStatement]) -> cst.FunctionDef:
-    body = function.body
-    if not isinstance(body, cst.IndentedBlock):
-        # ``def f(): return p.get(x)`` on one line: move the body into a block
-        small = cast(cst.SimpleStatementSuite, body)
-        block = cst.IndentedBlock(body=[*statements, cst.SimpleStatementLine(body=small.body)])
-        return function.with_changes(body=block)
-    index = body_insert_index(body)
-    members = list(body.body)
-    members[index:index] = statements
-    return function.with_changes(body=body.with_changes(body=members))
+def _how(receiver: cst.BaseExpression) -> str:
+    """How a receiver reads in a message: ``parameter `store```, ```self.store```."""
+    text = cst.Module(body=[]).code_for_node(receiver)
+    return f"`{text}`"
+
+
+def _self_values(cls: cst.ClassDef, attr: str) -> list[tuple[cst.FunctionDef | None, cst.BaseExpression | None]]:
+    """Every value ``self.<attr>`` is given in ``cls``, with the method that gives it (None: the class
+    body; a None value: a field declared by annotation, as dataclasses, attrs and pydantic do)."""
+    found: list[tuple[cst.FunctionDef | None, cst.BaseExpression | None]] = []
+    for member in cls.body.body:
+        if isinstance(member, cst.SimpleStatementLine):
+            for small in member.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    if small.target.value == attr:
+                        found.append((None, None))
+                elif isinstance(small, cst.Assign):
+                    if any(isinstance(t.target, cst.Name) and t.target.value == attr for t in small.targets):
+                        found.append((None, small.value))
+        elif isinstance(member, cst.FunctionDef):
+            self_name = _first_param(member)
+            if self_name is None:
+                continue
+            stores = _SelfStores(self_name, attr)
+            member.body.visit(stores)
+            found.extend((member, value) for value in stores.values)
+    return found
+
+
+class _SelfStores(cst.CSTVisitor):
+    """The values assigned to ``<self_name>.<attr>``."""
+
+    def __init__(self, self_name: str, attr: str) -> None:
+        super().__init__()
+        self.self_name, self.attr = self_name, attr
+        self.values: list[cst.BaseExpression] = []
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if any(_is_self_attr(t.target, self.self_name, self.attr) for t in node.targets):
+            self.values.append(node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None and _is_self_attr(node.target, self.self_name, self.attr):
+            self.values.append(node.value)
+
+
+def _is_none(value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Name) and value.value == "None"
+
+
+def _is_self_attr(target: cst.BaseExpression, self_name: str, attr: str) -> bool:
+    return (
+        isinstance(target, cst.Attribute)
+        and isinstance(target.value, cst.Name)
+        and target.value.value == self_name
+        and target.attr.value == attr
+    )
+
+
+def _provider_names(module: cst.Module, plan: Plan) -> dict[str, str]:
+    """The name each provider is imported as: its own, unless the module already uses that name for
+    something else — then an alias no one uses (a rewrite never shadows a name it needs)."""
+    names: set[str] = set()
+    imported: dict[tuple[str, str], str] = {}
+
+    class _Names(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            names.add(node.value)
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)  # ``x.get_repo`` is another object's attribute: it binds no name here
+            return False
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+            if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+                return False
+            source = RewriteFacadeCallsCommand.module_name_of(node.module)
+            for alias in node.names:
+                bound = alias.asname.name if alias.asname is not None else alias.name
+                if isinstance(bound, cst.Name):
+                    imported[(source, RewriteFacadeCallsCommand.module_name_of(alias.name))] = bound.value
+                    names.add(bound.value)
+            return False
+
+    module.visit(_Names())
+    refs: dict[str, str] = {}
+    for repository in plan.repositories.values():
+        if repository.provider is None:
+            continue
+        source, name = _split(repository.provider)
+        if (source, name) in imported:
+            refs[repository.name] = imported[(source, name)]
+            continue
+        ref, counter = name, 1
+        while ref in names:
+            counter += 1
+            ref = f"{name}_{counter}" if counter > 2 else f"_{name}"
+        refs[repository.name] = ref
+    return refs

@@ -79,6 +79,30 @@ MALFORMED = {
     ),
     "missing required key": ("version: 1\n", "", 2, "version: required key is missing"),
     "file listed twice": ("path: tests/test_service.py", "path: shop/service.py", 29, "already listed in phase 2"),
+    "from_received depends without a provider": (
+        "provider: shop.repos.get_user_repo, attribute: user_repo,",
+        "attribute: user_repo, from_received: depends,",
+        12,
+        "repositories.user.from_received: `depends` needs the repository's `provider`",
+    ),
+    "repository reachable neither way": (
+        "provider: shop.repos.get_user_repo, attribute: user_repo,",
+        "attribute: user_repo,",
+        12,
+        "repositories.user: needs `provider` (for code that obtains the facade), `from_received`, or both",
+    ),
+    "from_received of an unknown kind": (
+        "attribute: user_repo,",
+        "attribute: user_repo, from_received: injected,",
+        12,
+        "repositories.user.from_received: 'injected' is not one of: itself, attribute:<dotted.path>, depends",
+    ),
+    "from_received attribute path that is no path": (
+        "attribute: user_repo,",
+        "attribute: user_repo, from_received: 'attribute:users.',",
+        12,
+        "the attribute path must be dotted identifiers",
+    ),
     # The parser notices the unclosed bracket on the line after it.
     "invalid YAML": ("  - id: 2\n", "  - id: [2\n", 26, "invalid YAML"),
 }
@@ -94,6 +118,27 @@ def test_malformed_plan_names_file_line_and_key(case: str, edit_plan: Callable[[
     assert "\n" not in message
     assert message.startswith(f"{path}:{line}:"), message
     assert fragment in message
+
+
+@pytest.mark.parametrize(
+    ("spec", "provider", "from_received", "path"),
+    [
+        ("provider: shop.repos.get_user_repo, from_received: itself", "shop.repos.get_user_repo", "itself", ()),
+        ("from_received: 'attribute:repos.users'", None, "attribute:repos.users", ("repos", "users")),
+        ("provider: shop.repos.get_user_repo, from_received: depends", "shop.repos.get_user_repo", "depends", None),
+        ("provider: shop.repos.get_user_repo", "shop.repos.get_user_repo", None, None),
+    ],
+)
+def test_provider_is_optional_and_from_received_says_how_a_received_facade_reaches_the_repository(
+    spec: str,
+    provider: str | None,
+    from_received: str | None,
+    path: tuple[str, ...] | None,
+    edit_plan: Callable[[str, str], Path],
+) -> None:
+    plan = load_plan(edit_plan("provider: shop.repos.get_user_repo,", f"{spec},"))
+    user = plan.repositories["user"]
+    assert (user.provider, user.from_received, user.received_path) == (provider, from_received, path)
 
 
 def test_saving_keeps_comments_and_key_order(shop: Path) -> None:

@@ -61,6 +61,32 @@ def test_receiver_names_are_only_a_last_resort(shop: Path) -> None:
     assert [(c.line, c.resolution) for c in calls] == [(2, Resolution.RECEIVER_NAME)]
 
 
+def test_receiver_names_never_override_a_binding_the_scan_sees(shop: Path) -> None:
+    (shop / "shop" / "doubles.py").write_text(
+        "from unittest.mock import MagicMock\n"
+        "from shop.gateway import Gateway\n"
+        "\n"
+        "def mocked():\n"
+        "    db = MagicMock(spec=Gateway)\n"
+        "    return db.fetch_user(1)\n"  # 6: another class's double
+        "\n"
+        "def typed(db: Gateway):\n"
+        "    return db.fetch_user(2)\n"  # 9: annotated as something else
+        "\n"
+        "def untyped(db):\n"
+        "    return db.fetch_user(3)\n"  # 12: an untyped parameter: the name is all there is
+        "\n"
+        "class Holder:\n"
+        "    def __init__(self):\n"
+        "        self.db = Gateway()\n"
+        "\n"
+        "    def read(self):\n"
+        "        return self.db.fetch_user(4)\n"  # 19: self.db is visibly a Gateway
+    )
+    calls = [c for c in _scan(shop).calls if c.path == "shop/doubles.py"]
+    assert [(c.line, c.resolution) for c in calls] == [(12, Resolution.RECEIVER_NAME)]
+
+
 def test_files_without_hints_are_not_parsed(shop: Path) -> None:
     result = _scan(shop, use_cache=False)
     assert result.stats.files_seen == 5  # db.py and repos.py are excluded by the plan

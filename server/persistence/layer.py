@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Depends
 from sqlalchemy import delete, select, update
@@ -37,6 +37,17 @@ from server.models import DEFAULT_ROOM_ID, Player, Profession, Room, utcnow
 from server.persistence import container_persistence, item_instance_persistence, stat_updates
 from server.persistence.utils import DEFAULT_RETRY_POLICY, RetryPolicy, retry_sync
 from server.world import RoomCache, get_room_cache
+
+if TYPE_CHECKING:  # the repositories import this package: at run time they are imported on first use
+    from server.persistence.repositories import (
+        ContainerRepository,
+        ExperienceRepository,
+        HealthRepository,
+        ItemRepository,
+        PlayerRepository,
+        ProfessionRepository,
+        RoomRepository,
+    )
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +79,87 @@ class PersistenceLayer:
     @property
     def room_cache(self) -> RoomCache:
         return self._room_cache if self._room_cache is not None else get_room_cache()
+
+    # --- the async side, reached from the same object ------------------------------------------------
+    # Code that receives this facade (a constructor argument, ``request.app.state.persistence``,
+    # ``Depends(get_persistence)``) keeps receiving it once migrated, and reaches the async repositories
+    # through it: ``await persistence.players.get_player_by_id(x)``. Migration is gradual, so the same
+    # object serves migrated and unmigrated code. They are properties, so ``MagicMock(spec=PersistenceLayer)``
+    # has them too. A facade built with the process-wide plumbing hands out the process-wide repositories
+    # (what ``get_player_repository()`` returns); one built with its own bus, cache or sessions gets
+    # repositories built with the same.
+
+    def _uses_shared_plumbing(self) -> bool:
+        return self._event_bus is None and self._room_cache is None and self._session_factory is sync_session
+
+    def _own_repository(self, name: str, build: Callable[[], T]) -> T:
+        repositories: dict[str, Any] = self.__dict__.setdefault("_own_repositories", {})
+        if name not in repositories:
+            repositories[name] = build()
+        return repositories[name]  # type: ignore[no-any-return]
+
+    @property
+    def players(self) -> PlayerRepository:
+        from server.persistence import repositories
+
+        if self._uses_shared_plumbing():
+            return repositories.get_player_repository()
+        return self._own_repository(
+            "players",
+            lambda: repositories.PlayerRepository(self._room_cache, self._event_bus, retry_policy=self._retry_policy),
+        )
+
+    @property
+    def rooms(self) -> RoomRepository:
+        from server.persistence import repositories
+
+        if self._uses_shared_plumbing():
+            return repositories.get_room_repository()
+        return self._own_repository("rooms", lambda: repositories.RoomRepository(self._room_cache))
+
+    @property
+    def professions(self) -> ProfessionRepository:
+        from server.persistence import repositories
+
+        if self._uses_shared_plumbing():
+            return repositories.get_profession_repository()
+        return self._own_repository("professions", repositories.ProfessionRepository)
+
+    @property
+    def health(self) -> HealthRepository:
+        from server.persistence import repositories
+
+        if self._uses_shared_plumbing():
+            return repositories.get_health_repository()
+        return self._own_repository("health", lambda: repositories.HealthRepository(self._event_bus))
+
+    @property
+    def experience(self) -> ExperienceRepository:
+        from server.persistence import repositories
+
+        if self._uses_shared_plumbing():
+            return repositories.get_experience_repository()
+        return self._own_repository("experience", lambda: repositories.ExperienceRepository(self._event_bus))
+
+    @property
+    def containers(self) -> ContainerRepository:
+        from server.persistence import repositories
+
+        if self._uses_shared_plumbing():
+            return repositories.get_container_repository()
+        return self._own_repository(
+            "containers", lambda: repositories.ContainerRepository(session_factory=self._session_factory)
+        )
+
+    @property
+    def items(self) -> ItemRepository:
+        from server.persistence import repositories
+
+        if self._uses_shared_plumbing():
+            return repositories.get_item_repository()
+        return self._own_repository(
+            "items", lambda: repositories.ItemRepository(session_factory=self._session_factory)
+        )
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:

@@ -9,6 +9,7 @@ the expected outputs is what propagation (tested in test_propagate_async.py) the
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -35,10 +36,10 @@ def context() -> CodemodContext:
     )
 
 
-def rewrite(code: str) -> tuple[str, RewriteFacadeCallsCommand, list[str]]:
+def rewrite(code: str, plan: Plan = PLAN) -> tuple[str, RewriteFacadeCallsCommand, list[str]]:
     """The codemod's output, the command (for its ``outcome``) and the warnings."""
     ctx = context()
-    command = RewriteFacadeCallsCommand(ctx, plan_object=PLAN)
+    command = RewriteFacadeCallsCommand(ctx, plan_object=plan)
     output = command.transform_module(cst.parse_module(CodemodTest.make_fixture_data(code))).code
     return output, command, list(ctx.warnings)
 
@@ -141,7 +142,7 @@ class TestRewriteFacadeCalls(CodemodTest):
             """,
         )
 
-    def test_attribute_not_set_in_init_gets_a_local(self) -> None:
+    def test_attribute_set_outside_init_calls_the_provider_in_place(self) -> None:
         self.check(
             """
             from library.storage import open_store
@@ -164,8 +165,7 @@ class TestRewriteFacadeCalls(CodemodTest):
                     self.store = open_store()
 
                 def title(self, isbn: str):
-                    book_repo = get_book_repo()
-                    return await book_repo.get(isbn)
+                    return await get_book_repo().get(isbn)
             """,
         )
 
@@ -291,15 +291,15 @@ class TestRewriteFacadeCalls(CodemodTest):
 
 
             def tidy(isbn: str) -> int:
-                book_repo = get_book_repo()
                 store = open_store()
+                book_repo = get_book_repo()
                 await book_repo.get(isbn)
                 return store.compact()
             """,
             [f"{FILENAME}:7: store.compact has no repository counterpart (unmapped)"],
         )
 
-    def test_one_line_function_body_becomes_a_block(self) -> None:
+    def test_one_line_function_calls_the_provider_in_place(self) -> None:
         self.check(
             """
             from library.storage import open_store
@@ -311,9 +311,7 @@ class TestRewriteFacadeCalls(CodemodTest):
             from library.repos import get_book_repo
 
 
-            def load(isbn):
-                book_repo = get_book_repo()
-                return await book_repo.get(isbn)
+            def load(isbn): return await get_book_repo().get(isbn)
             """,
         )
 
@@ -324,7 +322,8 @@ class TestRewriteFacadeCalls(CodemodTest):
 
 
             def pair(isbn, book_repo):
-                return open_store().load_book(isbn), book_repo
+                store = open_store()
+                return store.load_book(isbn), book_repo
             """,
             """
             from library.repos import get_book_repo
@@ -359,8 +358,7 @@ class TestRewriteFacadeCalls(CodemodTest):
 
 
             def title(isbn: str) -> str:
-                book_repo = get_book_repo()
-                return (await book_repo.get(isbn)).title
+                return (await get_book_repo().get(isbn)).title
 
 
             def tidy() -> int:
@@ -383,8 +381,7 @@ class TestRewriteFacadeCalls(CodemodTest):
 
 
             def title(isbn: str):
-                book_repo = get_book_repo()
-                return await book_repo.get(isbn)
+                return await get_book_repo().get(isbn)
             """,
         )
 
@@ -515,9 +512,9 @@ class TestRewriteFacadeCalls(CodemodTest):
 
 
             def unsafe(isbns):
+                store = open_store()
                 book_repo = get_book_repo()
                 shelf_cache = get_shelf_cache()
-                store = open_store()
                 load = store.load_book
                 where = store.shelf_of
                 later = lambda: store.load_book(isbns[0])
@@ -601,7 +598,7 @@ def test_outermost_iterable_of_a_generator_expression_is_awaited() -> None:
             return list(book.title for book in open_store().find_books(limit=2))
         """
     )
-    assert "for book in await book_repo.search(max_results=2))" in output
+    assert "for book in await get_book_repo().search(max_results=2))" in output
     assert not command.outcome.unsafe and not warnings
     compile(output, FILENAME, "exec")
 
@@ -844,9 +841,9 @@ class TestCallForms(CodemodTest):
 
 
             async def moves(item_id, bench):
+                loop = asyncio.get_running_loop()
                 blueprints = get_blueprint_repo()
                 items = get_item_repo()
-                loop = asyncio.get_running_loop()
                 await items.relocate(bench, item_id, audit=True)
                 await items.relocate(bench, item_id, audit=True)
                 await items.relocate(bench, item_id, audit=True)
@@ -1092,8 +1089,7 @@ class TestCallForms(CodemodTest):
 
 
             async def count(owner):
-                items = get_item_repo()
-                return await count_owned(items, owner) + await count_owned(items, owner=owner)
+                return await count_owned(get_item_repo(), owner) + await count_owned(get_item_repo(), owner=owner)
             """,
         )
 
@@ -1262,3 +1258,505 @@ def test_facade_method_missing_from_the_tree_cannot_be_reshaped(tmp_path: Path) 
     )
     assert [(line, kind) for line, kind, _ in unsafe] == [(5, "argument_mapping")]
     assert "the facade method move_item is not defined in the tree" in unsafe[0][2]
+
+
+# -- how the code reached the facade decides how it reaches the repository (obtained / received) ---------
+
+
+def _variant(**changes: dict[str, object]) -> Plan:
+    """The library plan with some repository fields changed: ``book={"from_received": "itself"}``."""
+    repositories = {
+        name: dataclasses.replace(repo, **changes.get(name, {}))  # type: ignore[arg-type]
+        for name, repo in PLAN.repositories.items()
+    }
+    return dataclasses.replace(PLAN, repositories=repositories)
+
+
+THROUGH_ATTRIBUTES = _variant(
+    book={"from_received": "attribute:books"}, shelf={"from_received": "attribute:shelves.cache"}
+)
+ITSELF = _variant(book={"from_received": "itself"}, shelf={"from_received": "itself"})
+NOT_FROM_RECEIVED = _variant(book={"from_received": None}, shelf={"from_received": None})
+
+
+class TestReachingTheRepository(CodemodTest):
+    TRANSFORM = RewriteFacadeCallsCommand
+
+    def check(self, before: str, after: str, plan: Plan, warnings: Sequence[str] = ()) -> None:
+        self.assertCodemod(
+            before, after, context_override=context(), expected_warnings=list(warnings), plan_object=plan
+        )
+        expected = CodemodTest.make_fixture_data(after)
+        again, _, _ = rewrite(expected, plan)
+        self.assertEqual(expected, again)
+
+    # -- received: the injected object stays ----------------------------------------------------------
+
+    def test_typed_and_untyped_parameters_stay_and_reach_through_an_attribute_path(self) -> None:
+        self.check(
+            """
+            from library.storage import Store
+
+
+            def title(isbn: str, store: Store) -> str:
+                return store.load_book(isbn).title
+
+
+            def shelf(store, isbn):  # untyped: known by its name
+                return store.shelf_of(isbn)
+            """,
+            """
+            from library.storage import Store
+
+
+            def title(isbn: str, store: Store) -> str:
+                return (await store.books.get(isbn)).title
+
+
+            def shelf(store, isbn):  # untyped: known by its name
+                return store.shelves.cache.shelf_for(isbn)
+            """,
+            THROUGH_ATTRIBUTES,
+        )
+
+    def test_from_received_itself_calls_the_received_object(self) -> None:
+        self.check(
+            """
+            from library.storage import Store
+
+
+            async def title(isbn: str, store: Store) -> str:
+                return store.load_book(isbn).title
+            """,
+            """
+            from library.storage import Store
+
+
+            async def title(isbn: str, store: Store) -> str:
+                return (await store.get(isbn)).title
+            """,
+            ITSELF,
+        )
+
+    def test_constructor_injection_kept_on_self_stays_received(self) -> None:
+        self.check(
+            """
+            from library.storage import Store, open_store
+
+
+            class Desk:
+                def __init__(self, store: Store | None = None) -> None:
+                    self.store = store if store is not None else open_store()
+
+                def title(self, isbn: str) -> str:
+                    return self.store.load_book(isbn).title
+
+
+            class Counter:
+                def __init__(self, store) -> None:
+                    self._store = store
+
+                def shelf(self, isbn: str):
+                    return self._store.shelf_of(isbn)
+            """,
+            """
+            from library.storage import Store, open_store
+
+
+            class Desk:
+                def __init__(self, store: Store | None = None) -> None:
+                    self.store = store if store is not None else open_store()
+
+                def title(self, isbn: str) -> str:
+                    return (await self.store.books.get(isbn)).title
+
+
+            class Counter:
+                def __init__(self, store) -> None:
+                    self._store = store
+
+                def shelf(self, isbn: str):
+                    return self._store.shelves.cache.shelf_for(isbn)
+            """,
+            THROUGH_ATTRIBUTES,
+        )
+
+    def test_dataclass_field_stays_received(self) -> None:
+        self.check(
+            """
+            from dataclasses import dataclass
+
+            from library.storage import Store
+
+
+            @dataclass
+            class Loan:
+                store: Store
+                isbn: str
+
+                def title(self) -> str:
+                    return self.store.load_book(self.isbn).title
+            """,
+            """
+            from dataclasses import dataclass
+
+            from library.storage import Store
+
+
+            @dataclass
+            class Loan:
+                store: Store
+                isbn: str
+
+                def title(self) -> str:
+                    return (await self.store.books.get(self.isbn)).title
+            """,
+            THROUGH_ATTRIBUTES,
+        )
+
+    def test_app_state_and_depends_stay_received(self) -> None:
+        self.check(
+            """
+            from fastapi import Depends, Request
+
+            from library.storage import Store, open_store
+
+
+            async def by_state(request: Request, isbn: str) -> str:
+                store = request.app.state.store
+                return store.load_book(isbn).title + request.app.state.store.shelf_of(isbn)
+
+
+            async def by_depends(isbn: str, store: Store = Depends(open_store)) -> str:
+                return store.load_book(isbn).title
+            """,
+            """
+            from fastapi import Depends, Request
+
+            from library.storage import Store, open_store
+
+
+            async def by_state(request: Request, isbn: str) -> str:
+                store = request.app.state.store
+                return (await store.books.get(isbn)).title + request.app.state.store.shelves.cache.shelf_for(isbn)
+
+
+            async def by_depends(isbn: str, store: Store = Depends(open_store)) -> str:
+                return (await store.books.get(isbn)).title
+            """,
+            THROUGH_ATTRIBUTES,
+        )
+
+    def test_received_facade_without_from_received_is_a_blocker_naming_the_plan_entry(self) -> None:
+        code = """
+            from library.storage import Store
+
+
+            class Desk:
+                def __init__(self, store: Store) -> None:
+                    self.store = store
+
+                def title(self, isbn: str) -> str:
+                    return self.store.load_book(isbn).title
+            """
+        self.check(
+            code,
+            code,
+            NOT_FROM_RECEIVED,
+            [
+                f"{FILENAME}:9: received_facade: self.store.load_book is called on a facade the code receives "
+                "(`self.store`); the plan gives no way to reach repository 'book' from it; "
+                "add `repositories.book.from_received` to the plan (itself | attribute:<path> | depends)"
+            ],
+        )
+
+    def test_from_received_depends_outside_an_endpoint_is_a_blocker(self) -> None:
+        code = """
+            from library.storage import Store
+
+
+            def title(isbn: str, store: Store) -> str:
+                return store.load_book(isbn).title
+            """
+        self.check(
+            code,
+            code,
+            PLAN,  # the library plan says `depends`
+            [
+                f"{FILENAME}:5: received_facade: store.load_book: `repositories.book.from_received: depends` "
+                "threads a dependency through FastAPI endpoints only, and this facade is received otherwise "
+                "(`store`); set `repositories.book.from_received` to `itself` or `attribute:<path>`"
+            ],
+        )
+
+    def test_obtained_facade_whose_repository_has_no_provider_is_a_blocker(self) -> None:
+        code = """
+            from library.storage import open_store
+
+
+            def title(isbn: str) -> str:
+                return open_store().load_book(isbn).title
+            """
+        self.check(
+            code,
+            code,
+            _variant(book={"provider": None, "from_received": "itself"}),
+            [
+                f"{FILENAME}:5: obtained_facade: open_store().load_book obtains the facade (`open_store()`), and "
+                "repository 'book' has no provider; add `repositories.book.provider` to the plan "
+                "(or pass the facade in and set `repositories.book.from_received`)"
+            ],
+        )
+
+    # -- obtained: the repository is obtained where the facade was --------------------------------------
+
+    def test_local_is_created_inside_the_same_try_after_the_same_guards(self) -> None:
+        self.check(
+            """
+            from library.storage import open_store
+
+
+            def lend(isbn: str | None):
+                if not isbn:
+                    return None
+                try:
+                    store = open_store()
+                    return store.load_book(isbn)
+                except KeyError:
+                    return None
+                finally:
+                    print("done")
+            """,
+            """
+            from library.repos import get_book_repo
+
+
+            def lend(isbn: str | None):
+                if not isbn:
+                    return None
+                try:
+                    book_repo = get_book_repo()
+                    return await book_repo.get(isbn)
+                except KeyError:
+                    return None
+                finally:
+                    print("done")
+            """,
+            THROUGH_ATTRIBUTES,
+        )
+
+    def test_each_branch_that_obtains_the_facade_obtains_the_repository(self) -> None:
+        self.check(
+            """
+            from library.storage import open_store
+
+
+            def pick(isbn: str, fresh: bool):
+                if fresh:
+                    store = open_store()
+                else:
+                    if not isbn:
+                        raise ValueError(isbn)
+                    store = open_store()
+                return store.load_book(isbn)
+            """,
+            # (two assignments of the facade local: it stays, as unused as it is harmless)
+            """
+            from library.storage import open_store
+            from library.repos import get_book_repo
+
+
+            def pick(isbn: str, fresh: bool):
+                if fresh:
+                    store = open_store()
+                    book_repo = get_book_repo()
+                else:
+                    if not isbn:
+                        raise ValueError(isbn)
+                    store = open_store()
+                    book_repo = get_book_repo()
+                return await book_repo.get(isbn)
+            """,
+            THROUGH_ATTRIBUTES,
+        )
+
+    def test_inline_factory_call_after_a_guard_is_replaced_in_place(self) -> None:
+        self.check(
+            """
+            from library.storage import open_store
+
+
+            def title(isbn: str):
+                if not isbn:
+                    return None
+                elif open_store().load_book(isbn) is None:
+                    return "?"
+                return open_store().shelf_of(isbn)
+            """,
+            """
+            from library.repos import get_book_repo, get_shelf_cache
+
+
+            def title(isbn: str):
+                if not isbn:
+                    return None
+                elif await get_book_repo().get(isbn) is None:
+                    return "?"
+                return get_shelf_cache().shelf_for(isbn)
+            """,
+            THROUGH_ATTRIBUTES,
+        )
+
+    def test_a_local_never_shadows_the_provider_it_calls(self) -> None:
+        # attribute name == provider name: ``get_book_repo = get_book_repo()`` would be an unbound local
+        self.check(
+            """
+            from library.storage import open_store
+
+
+            def title(isbn: str):
+                store = open_store()
+                return store.load_book(isbn)
+            """,
+            """
+            from library.repos import get_book_repo
+
+
+            def title(isbn: str):
+                get_book_repo_2 = get_book_repo()
+                return await get_book_repo_2.get(isbn)
+            """,
+            _variant(book={"attribute": "get_book_repo"}),
+        )
+
+    def test_provider_name_taken_in_the_module_is_imported_under_an_alias(self) -> None:
+        self.check(
+            """
+            from library.storage import open_store
+
+
+            def get_book_repo():  # the module's own, unrelated
+                return None
+
+
+            def title(isbn: str):
+                return open_store().load_book(isbn)
+
+
+            def other(shelf):
+                return shelf.get_shelf_cache(), open_store().shelf_of("1")  # another object's attribute
+            """,
+            """
+            from library.repos import get_book_repo as _get_book_repo, get_shelf_cache
+
+
+            def get_book_repo():  # the module's own, unrelated
+                return None
+
+
+            def title(isbn: str):
+                return await _get_book_repo().get(isbn)
+
+
+            def other(shelf):
+                return shelf.get_shelf_cache(), get_shelf_cache().shelf_for("1")  # another object's attribute
+            """,
+            THROUGH_ATTRIBUTES,
+        )
+
+    def test_a_module_variable_obtained_at_import_calls_the_provider_in_place(self) -> None:
+        self.check(
+            """
+            from library.storage import open_store
+
+            store = open_store()
+
+
+            def title(isbn: str):
+                if isbn:
+                    return store.load_book(isbn)
+                return None
+            """,
+            """
+            from library.storage import open_store
+            from library.repos import get_book_repo
+
+            store = open_store()
+
+
+            def title(isbn: str):
+                if isbn:
+                    return await get_book_repo().get(isbn)
+                return None
+            """,
+            THROUGH_ATTRIBUTES,
+        )
+
+    # -- receiver_names never above a visible binding (item 6) ------------------------------------------
+
+    def test_a_listed_name_bound_to_something_else_is_not_the_facade(self) -> None:
+        code = """
+            from unittest.mock import MagicMock
+
+            from library.gateway import Gateway
+
+
+            def lookup(isbn: str):
+                store = MagicMock(spec=Gateway)
+                return store.load_book(isbn)
+
+
+            def shelf(store: Gateway, isbn: str):
+                return store.shelf_of(isbn)
+
+
+            class Desk:
+                def __init__(self) -> None:
+                    self.store = Gateway()
+
+                def title(self, isbn: str):
+                    return self.store.load_book(isbn)
+            """
+        self.check(code, code, ITSELF)
+
+    def test_self_attribute_obtained_in_init_gets_its_repository_in_the_same_block(self) -> None:
+        self.check(
+            """
+            from library.storage import open_store
+
+
+            class Desk:
+                def __init__(self, offline: bool) -> None:
+                    self.store = None
+                    if offline:
+                        return
+                    try:
+                        self.store = open_store()
+                    except OSError:
+                        self.store = open_store()
+
+                def title(self, isbn: str):
+                    return self.store.load_book(isbn)
+            """,
+            """
+            from library.storage import open_store
+            from library.repos import get_book_repo
+
+
+            class Desk:
+                def __init__(self, offline: bool) -> None:
+                    self.store = None
+                    if offline:
+                        return
+                    try:
+                        self.store = open_store()
+                        self.book_repo = get_book_repo()
+                    except OSError:
+                        self.store = open_store()
+                        self.book_repo = get_book_repo()
+
+                def title(self, isbn: str):
+                    return await self.book_repo.get(isbn)
+            """,
+            THROUGH_ATTRIBUTES,
+        )

@@ -4,9 +4,8 @@ from app.repos import get_item_repo
 
 
 async def values(keys: list[str]) -> AsyncIterator[int]:
-    item_repo = get_item_repo()
     for key in keys:
-        yield await item_repo.get(key)
+        yield await get_item_repo().get(key)
 
 
 @asynccontextmanager

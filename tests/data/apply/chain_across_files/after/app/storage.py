@@ -9,15 +9,11 @@ async def read(key: str) -> int:
 
 
 async def write(key: str, value: int, keep: bool = False) -> None:
-    item_repo = get_item_repo()
-    await item_repo.put(key, value, replace=not keep)  # keep what is there when asked
+    await get_item_repo().put(key, value, replace=not keep)  # keep what is there when asked
 
 
 def label(key: str) -> str:
-    labels = get_label_cache()
-    return labels.find(key)
+    return get_label_cache().find(key)
 
 
-async def doubled(key: str) -> int:
-    item_repo = get_item_repo()
-    return (await item_repo.get(key)).real * 2
+async def doubled(key: str) -> int: return (await get_item_repo().get(key)).real * 2

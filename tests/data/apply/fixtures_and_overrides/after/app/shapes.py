@@ -11,8 +11,7 @@ class Shape:
 
 class Square(Shape):
     async def area(self, key: str) -> int:
-        item_repo = get_item_repo()
-        return await item_repo.get(key) ** 2
+        return await get_item_repo().get(key) ** 2
 
 
 class Tile(Square):

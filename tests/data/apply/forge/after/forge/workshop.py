@@ -24,22 +24,20 @@ async def craft(kind: str, owner: str) -> Item:
 
 
 async def shelve(item_id: int, bench: str) -> str:
+    loop = asyncio.get_running_loop()
     benches = get_bench_map()
     items = get_item_repo()
-    loop = asyncio.get_running_loop()
     await items.relocate(bench, item_id, audit=True)
     return benches.bench_for(item_id)
 
 
 async def size_of(kind: str) -> int:
-    blueprints = get_blueprint_repo()
-    blueprint = await blueprints.get(kind)
+    blueprint = await get_blueprint_repo().get(kind)
     return blueprint.size if blueprint else 0
 
 
 async def tag(item_id: int) -> str:
-    items = get_item_repo()
-    return items.label(item_id)
+    return get_item_repo().label(item_id)
 
 
 async def holdings(owner: str) -> int:
@@ -48,8 +46,7 @@ async def holdings(owner: str) -> int:
 
 
 async def spare(kind: str) -> Item:
-    items = get_item_repo()
-    return await items.create(kind, ItemSpec())
+    return await get_item_repo().create(kind, ItemSpec())
 
 
 async def report(owner: str) -> str:

@@ -11,9 +11,8 @@ from library.repos import get_book_repo
 
 
 async def overdue_titles(isbns: list[str]) -> AsyncIterator[str]:
-    book_repo = get_book_repo()
     for isbn in isbns:
-        book = await book_repo.get(isbn)
+        book = await get_book_repo().get(isbn)
         if book is not None:
             yield book.title
 

@@ -1,0 +1,1 @@
+"""A guild's membership desk: dependency-injected code over a synchronous ledger."""
