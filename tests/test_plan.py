@@ -11,6 +11,12 @@ from asyncmigrate.plan import load_plan, record_status
 from asyncmigrate.types import FileStatus
 
 
+@pytest.fixture(autouse=True)
+def _shop_without_from_received(edit_plan: Callable[[str, str], Path]) -> None:
+    """These cases write the user repository's reach themselves: start from a plan that gives none."""
+    edit_plan(", from_received: 'attribute:users'}", "}")
+
+
 def test_loads_the_shop_plan(shop: Path) -> None:
     plan = load_plan(shop / "migration_plan.yaml")
     assert plan.facade.factories == ("shop.db.get_db",)

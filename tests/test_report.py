@@ -508,7 +508,8 @@ def _call(**changes: Any) -> CallSite:
 
 
 def test_rewrite_keeps_self_and_only_fires_where_it_is_valid(shop: Path, edit_plan: Any) -> None:
-    plan = load_plan(shop / "migration_plan.yaml")
+    # without from_received, self.db can only be obtained: its rewrite goes through self.user_repo
+    plan = load_plan(edit_plan(", from_received: 'attribute:users'}", "}"))
     line = "        user = self.db.fetch_user(user_id)"
     rewrite = rewrite_for(plan, _call(), line)
     assert rewrite is not None and (rewrite.deleted, rewrite.inserted) == (
@@ -530,13 +531,14 @@ def test_rewrite_keeps_self_and_only_fires_where_it_is_valid(shop: Path, edit_pl
 def test_rewrite_of_a_received_facade_keeps_the_receiver(shop: Path, edit_plan: Any) -> None:
     line = "    return db.fetch_user(user_id)"
     received = _call(receiver="db", column=11, resolution=Resolution.ANNOTATION)
-    # no from_received: apply would block, so there is no fix to offer
-    assert rewrite_for(load_plan(shop / "migration_plan.yaml"), received, line) is None
-    plan = load_plan(edit_plan("attribute: user_repo,", "attribute: user_repo, from_received: 'attribute:users',"))
+    plan = load_plan(shop / "migration_plan.yaml")  # from_received: 'attribute:users'
     rewrite = rewrite_for(plan, received, line)
     assert rewrite is not None and rewrite.inserted == "await db.users.find("
     # self.<x> may be received or obtained: only apply can tell, so no fix once from_received is set
     assert rewrite_for(plan, _call(), "        user = self.db.fetch_user(user_id)") is None
+    # no from_received: apply would block, so there is no fix to offer
+    without = load_plan(edit_plan(", from_received: 'attribute:users'}", "}"))
+    assert rewrite_for(without, received, line) is None
 
 
 def test_unknown_format_and_unwritable_output_are_user_errors(shop: Path, tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ import pytest
 from libcst.codemod import CodemodContext
 
 from asyncmigrate.apply import apply_files
-from asyncmigrate.plan import Repository, load_plan
+from asyncmigrate.plan import load_plan
 from asyncmigrate.types import FileStatus
 from codemods.migrate_facade_doubles import (
     DoubleTarget,
@@ -107,14 +107,9 @@ def test_inputs_from_the_plan_and_the_rewritten_module(tmp_path: Path) -> None:
     assert doubles.class_attributes["tally.books.Books"] >= {"read_account", "write_account"}
     assert "accounts" not in doubles.class_attributes["tally.books.Books"]  # set in __init__: spec refuses it
     # ``from_received`` (the plan schema of received facades) is carried when the plan has it.
-    received = _Received(**dataclasses.asdict(plan.repositories["account"]), from_received="attribute:accounts")
+    received = dataclasses.replace(plan.repositories["account"], from_received="attribute:accounts")
     with_received = dataclasses.replace(plan, repositories={"account": received})
     assert facade_doubles(with_received, {}).targets["read_account"].from_received == "attribute:accounts"
-
-
-@dataclasses.dataclass(frozen=True)
-class _Received(Repository):
-    from_received: str | None = None
 
 
 def test_apply_carries_the_tests_doubles_and_keeps_them_green(tmp_path: Path) -> None:

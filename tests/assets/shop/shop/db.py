@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shop.repos import UserRepo
 
 
 @dataclass
@@ -27,6 +31,13 @@ class Database:
 
     def vacuum(self) -> int:
         return len(self._users)
+
+    @property
+    def users(self) -> UserRepo:
+        """The async side of the same data, for code that receives the facade and is migrated."""
+        from shop.repos import UserRepo
+
+        return UserRepo()
 
 
 _DB: Database | None = None

@@ -6,8 +6,7 @@ from warehouse.repos import get_stock_repo
 
 class Counter:
     async def count(self, sku: str) -> int:
-        stock_repo = get_stock_repo()
-        return await stock_repo.get_level(sku)
+        return await get_stock_repo().get_level(sku)
 
     async def describe(self, sku: str) -> str:
         return f"{sku}: {await self.count(sku)}"

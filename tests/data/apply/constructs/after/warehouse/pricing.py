@@ -7,8 +7,7 @@ from warehouse.repos import get_stock_repo
 
 @timed
 async def price_of(sku: str) -> float:
-    stock_repo = get_stock_repo()
-    return await stock_repo.get_price(sku)
+    return await get_stock_repo().get_price(sku)
 
 
 @timed

@@ -14,7 +14,6 @@ async def supplier_quote(sku: str) -> int:
 
 @typing.no_type_check
 async def restock_plan(sku: str) -> int:
-    stock_repo = get_stock_repo()
-    on_hand = await stock_repo.get_level(sku)
+    on_hand = await get_stock_repo().get_level(sku)
     incoming = await supplier_quote(sku)
     return on_hand + incoming

@@ -9,11 +9,9 @@ class StoreSource:
     """A StockSource by shape: it does not name the protocol."""
 
     async def level(self, sku: str) -> int:
-        stock_repo = get_stock_repo()
-        return await stock_repo.get_level(sku)
+        return await get_stock_repo().get_level(sku)
 
 
 class StoreReservations(Reservations):
     async def reserve(self, sku: str, count: int) -> bool:
-        order_repo = get_order_repo()
-        return await order_repo.reserve(sku, count)
+        return await get_order_repo().reserve(sku, count)
