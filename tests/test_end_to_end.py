@@ -106,6 +106,7 @@ def _failure(outcome: str, suite: subprocess.CompletedProcess[str], log: Path) -
     return f"{outcome} (whole output: {log}):\n{excerpt}"
 
 
+@pytest.mark.end_to_end
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_plan_migrates_file_by_file_with_the_suite_green(
     database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
