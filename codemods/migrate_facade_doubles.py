@@ -32,7 +32,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import libcst as cst
@@ -40,6 +39,7 @@ from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import PositionProvider, QualifiedNameProvider
 
+from asyncmigrate.modules import ModuleLayout, plan_layout
 from asyncmigrate.plan import Plan
 from codemods._syntax import body_insert_index
 from codemods.migrate_test_doubles import (
@@ -48,6 +48,7 @@ from codemods.migrate_test_doubles import (
     PATCH_OBJECTS,
     PATCHES,
     SYNC_MOCKS,
+    _Returns,
     append_arg,
     dotted_parts,
     keyword,
@@ -792,24 +793,6 @@ class _MockUses(cst.CSTVisitor):
         return False
 
 
-class _Returns(cst.CSTVisitor):
-    """What a function returns or yields, not looking into nested functions."""
-
-    def __init__(self) -> None:
-        self.values: list[cst.BaseExpression] = []
-
-    def visit_Return(self, node: cst.Return) -> None:
-        if node.value is not None:
-            self.values.append(node.value)
-
-    def visit_Yield(self, node: cst.Yield) -> None:
-        if isinstance(node.value, cst.BaseExpression):
-            self.values.append(node.value)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-
 class _Statements(cst.CSTVisitor):
     """``with patch(...) as m`` items and single-target assignments, in source order."""
 
@@ -957,7 +940,8 @@ def facade_doubles(plan: Plan, migrated: Mapping[str, tuple[bytes, bytes]]) -> F
             from_received=getattr(repository, "from_received", None),
         )
     classes = plan.facade.classes
-    attributes = {qualified: _class_attributes(plan.root, qualified) for qualified in classes}
+    layout = plan_layout(plan)
+    attributes = {qualified: _class_attributes(layout, qualified) for qualified in classes}
     return FacadeDoubles(frozenset(classes), targets, modules, attributes)
 
 
@@ -980,14 +964,12 @@ def _top_names(data: bytes) -> dict[str, str]:
     return names
 
 
-def _class_attributes(root: Path, qualified: str) -> frozenset[str]:
+def _class_attributes(layout: ModuleLayout, qualified: str) -> frozenset[str]:
     """Names ``dir()`` of the class would show (methods, properties, assigned class attributes); an
     annotation without a value is not one, and a ``Mock(spec=...)`` refuses it."""
     module, _, name = qualified.rpartition(".")
-    path = root.joinpath(*module.split("."))
-    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
-        if not candidate.is_file():
-            continue
+    candidate = layout.module_file(module)
+    if candidate is not None:
         try:
             tree = ast.parse(candidate.read_bytes())
         except (SyntaxError, ValueError, OSError):
