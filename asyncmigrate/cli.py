@@ -20,9 +20,9 @@ except ImportError:  # pragma: no cover
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
 from asyncmigrate import render
+from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.config.plan import PLAN_FILENAME, Plan, atomic_write_text, find_plan, load_plan, record_status
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.facade import FacadeSpec
-from asyncmigrate.plan import PLAN_FILENAME, Plan, atomic_write_text, find_plan, load_plan, record_status
 from asyncmigrate.types import ExitCode, FileStatus
 
 
@@ -158,7 +158,7 @@ def scan(
 
     Exit 0; 1 with --fail-on when such calls exist; 2 on bad input.
     """
-    from asyncmigrate.scan import scan as run_scan
+    from asyncmigrate.analysis.scan import scan as run_scan
 
     if jobs is not None and jobs < 1:
         raise AsyncMigrateError(f"--jobs must be at least 1 (got {jobs})")
@@ -222,8 +222,8 @@ def init(
 
     Exit 0; 2 when the plan exists (without --force) or the input is bad.
     """
-    from asyncmigrate.init import PhaseRule, build_plan_document
-    from asyncmigrate.scan import scan as run_scan
+    from asyncmigrate.analysis.scan import scan as run_scan
+    from asyncmigrate.workflow.init import PhaseRule, build_plan_document
 
     if output_path.exists() and not force:
         raise AsyncMigrateError(f"{output_path} already exists (use --force to overwrite it)")
@@ -265,7 +265,7 @@ def status(
     output: FormatOption = OutputFormat.table,
 ) -> None:
     """Progress per phase: files migrated, effort remaining, and each file's status. Exit 0; 2 on bad input."""
-    from asyncmigrate.status import progress, status_json
+    from asyncmigrate.reporting.status import progress, status_json
 
     plan = _load(plan_path)
     result = progress(plan, phase)
@@ -293,7 +293,7 @@ def mark(
     event: dict[str, Any] = {"action": "mark"}
     if reason:
         event["reason"] = reason
-    from asyncmigrate.commit import locked
+    from asyncmigrate.workflow.commit import locked
 
     # Under the apply lock, so a mark made while an apply runs is refused rather than overwritten, and
     # anything a crash left half done is settled before the plan changes.
@@ -323,8 +323,8 @@ def rollback(
 
     uncommitted edits made after the apply (use --force), or a later apply of the same files (roll it back first).
     """
-    from asyncmigrate.commit import phase_entries
-    from asyncmigrate.commit import rollback as run_rollback
+    from asyncmigrate.workflow.commit import phase_entries
+    from asyncmigrate.workflow.commit import rollback as run_rollback
 
     if (file is None) == (phase is None):
         raise AsyncMigrateError("rollback takes either FILE or --phase N")
@@ -372,7 +372,7 @@ def run_tests_command(
     Exit 0 when they pass or no test covers the files; 1 when they fail or leave a coroutine never awaited;
     2 on bad input.
     """
-    from asyncmigrate.testrun import check_test_command, run_tests, select_tests, whole_suite
+    from asyncmigrate.workflow.testrun import check_test_command, run_tests, select_tests, whole_suite
 
     if timeout <= 0:
         raise AsyncMigrateError("--timeout must be a positive number of seconds")
@@ -430,8 +430,8 @@ def report(
     sarif (2.1.0): each facade call site and blocker, with the rewrite as a fix where it is known.
     Exit 0; 2 on bad input.
     """
-    from asyncmigrate.check import scan_plan
-    from asyncmigrate.report import build_report, render_report, write_report
+    from asyncmigrate.checks.check import scan_plan
+    from asyncmigrate.reporting.report import build_report, render_report, write_report
 
     plan = _load_unchecked(plan_path)
     with render.progress_bar("Scanning") as progress:
@@ -459,8 +459,8 @@ def check(
     A doubt the plan accepts (accepted_doubts) is listed as accepted-doubt and does not fail the gate.
     Exit 0 when there are none; 1 when there are findings; 2 on bad input.
     """
-    from asyncmigrate.check import check as run_check
-    from asyncmigrate.check import check_json
+    from asyncmigrate.checks.check import check as run_check
+    from asyncmigrate.checks.check import check_json
 
     plan = _load_unchecked(plan_path)
     with render.progress_bar("Scanning") as progress:
@@ -504,8 +504,8 @@ def apply(
     Exit 0 when everything applied was verified (or migrated with --no-test); 1 with blockers, failed
     tests, or --dry-run changes to show; 2 on bad input.
     """
-    from asyncmigrate.apply import Interrupted, apply_files, planned_targets
-    from asyncmigrate.testrun import check_test_command
+    from asyncmigrate.workflow.apply import Interrupted, apply_files, planned_targets
+    from asyncmigrate.workflow.testrun import check_test_command
 
     if bool(files) + (phase is not None) + all_files > 1:
         raise AsyncMigrateError("apply takes FILE..., --phase N or --all; not several")
@@ -570,8 +570,8 @@ def graph(
     plan_path: PlanOption = None,
 ) -> None:
     """The propagation tree: every function that turns async, and what reaches each, with blockers."""
-    from asyncmigrate.apply import compute_change, load_project, pytest_asyncio_auto_mode
-    from asyncmigrate.propagate import Seed, propagate
+    from asyncmigrate.migration.propagate import Seed, propagate
+    from asyncmigrate.workflow.apply import compute_change, load_project, pytest_asyncio_auto_mode
 
     plan = _load(plan_path)
     candidate = Path(target)

@@ -15,15 +15,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from asyncmigrate.apply import ApplyResult, ComputedChange
-from asyncmigrate.check import CheckResult
-from asyncmigrate.commit import RollbackResult
-from asyncmigrate.plan import Plan
-from asyncmigrate.propagate import Blocker
-from asyncmigrate.scan import ProgressCallback
-from asyncmigrate.status import Progress as MigrationProgress
-from asyncmigrate.testrun import TestRun
+from asyncmigrate.analysis.scan import ProgressCallback
+from asyncmigrate.checks.check import CheckResult
+from asyncmigrate.config.plan import Plan
+from asyncmigrate.migration.propagate import Blocker
+from asyncmigrate.reporting.status import Progress as MigrationProgress
 from asyncmigrate.types import FileStatus, ScanResult
+from asyncmigrate.workflow.apply import ApplyResult, ComputedChange
+from asyncmigrate.workflow.commit import RollbackResult
+from asyncmigrate.workflow.testrun import TestRun
 
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)

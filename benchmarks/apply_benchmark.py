@@ -108,7 +108,7 @@ def main() -> None:
     seconds, peak, _ = _timed(
         [
             sys.executable, "-m", "libcst.tool", "codemod", "-x", "--no-format", "--hide-progress",
-            "codemods.rewrite_facade_calls.RewriteFacadeCallsCommand", "--plan", str(plan), target,
+            "asyncmigrate.codemods.rewrite_facade_calls.RewriteFacadeCallsCommand", "--plan", str(plan), target,
         ],
         root,
     )

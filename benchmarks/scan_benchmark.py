@@ -108,7 +108,8 @@ def main() -> None:
 
     if not args.skip_libcst:
         runner = [
-            PYTHON, "-m", "libcst.tool", "codemod", "-x", "codemods.report_facade_calls.ReportFacadeCallsCommand",
+            PYTHON, "-m", "libcst.tool", "codemod", "-x",
+            "asyncmigrate.codemods.report_facade_calls.ReportFacadeCallsCommand",
             "--plan", str(plan), "--hide-progress", "--no-format", ".",
         ]  # fmt: skip
         libcst_run, stderr = measure_median(

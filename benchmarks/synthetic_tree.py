@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from asyncmigrate.facade import discover_methods
+from asyncmigrate.analysis.facade import discover_methods
 
 REPO = Path(__file__).resolve().parents[1]
 _SERVER_WORD = re.compile(rb"\bserver\b")

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from asyncmigrate.collector import THREAD_HOPS, callee_name
-from asyncmigrate.plan import Mapping
-from asyncmigrate.signatures import Signature
+from asyncmigrate.analysis.collector import THREAD_HOPS, callee_name
+from asyncmigrate.analysis.signatures import Signature
+from asyncmigrate.config.plan import Mapping
 
 _NO_SPACE = cst.SimpleWhitespace("")
 

@@ -39,10 +39,8 @@ from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import PositionProvider, QualifiedNameProvider
 
-from asyncmigrate.modules import ModuleLayout, plan_layout
-from asyncmigrate.plan import Plan
-from codemods._syntax import body_insert_index
-from codemods.migrate_test_doubles import (
+from asyncmigrate.codemods._syntax import body_insert_index
+from asyncmigrate.codemods.migrate_test_doubles import (
     ASYNC_MOCKS,
     IDENTIFIER,
     PATCH_OBJECTS,
@@ -54,6 +52,8 @@ from codemods.migrate_test_doubles import (
     keyword,
     keyword_arg,
 )
+from asyncmigrate.config.modules import ModuleLayout, plan_layout
+from asyncmigrate.config.plan import Plan
 
 # A call assertion on an awaited method asserts the await instead.
 AWAIT_ASSERTIONS = {

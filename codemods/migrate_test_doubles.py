@@ -64,7 +64,7 @@ from libcst.metadata import (
 )
 from libcst.metadata.scope_provider import Assignment, Scope
 
-from asyncmigrate.modules import absolute_name
+from asyncmigrate.config.modules import absolute_name
 
 MOCK_MODULES = ("unittest.mock", "mock")
 IDENTIFIER = re.compile(r"[^\W\d]\w*")

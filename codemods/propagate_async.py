@@ -8,7 +8,7 @@ automatic resolutions (``@contextmanager`` -> ``@asynccontextmanager`` with ``as
 It records every edit it applies; ``missing()`` names each planned edit it could not find or apply, and
 ``compute_change`` turns those into blockers (a dropped ``await`` still compiles).
 
-The plan (``asyncmigrate.propagate.PropagationPlan``) is computed project-wide first; this codemod only
+The plan (``asyncmigrate.migration.propagate.PropagationPlan``) is computed project-wide first; this codemod only
 finds the nodes it names, by the line and column of each callee's name token. Run standalone
 (``python -m libcst.tool codemod propagate_async.PropagateAsyncCommand --plan migration_plan.yaml
 --migrate server/api/players.py server``), it computes the plan for the named file itself.
@@ -26,7 +26,8 @@ from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import ParentNodeProvider, PositionProvider
 
-from asyncmigrate.propagate import (
+from asyncmigrate.codemods._syntax import awaited, needs_parentheses_for_await
+from asyncmigrate.migration.propagate import (
     ASYNC_COMP,
     ASYNC_FOR,
     ASYNC_VARIANT,
@@ -41,7 +42,6 @@ from asyncmigrate.propagate import (
     LockEdit,
     PropagationPlan,
 )
-from codemods._syntax import awaited, needs_parentheses_for_await
 
 _ASYNC_RETURN_TYPES = {"Iterator": "AsyncIterator", "Iterable": "AsyncIterable", "Generator": "AsyncGenerator"}
 
@@ -130,7 +130,7 @@ class PropagateAsyncCommand(VisitorBasedCodemodCommand):
 
     def _load_edits(self) -> None:
         if self.propagation is None:
-            from asyncmigrate.apply import standalone_propagation  # the library computes the plan
+            from asyncmigrate.workflow.apply import standalone_propagation  # the library computes the plan
 
             self.propagation, root = standalone_propagation(self._standalone_plan, self._standalone_migrate)
             filename = self.context.filename or ""

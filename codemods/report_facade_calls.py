@@ -2,7 +2,7 @@
 
 The same collector ``asyncmigrate scan`` uses, packaged as a LibCST codemod so it runs under
 LibCST's own runner too (``python -m libcst.tool codemod -x
-codemods.report_facade_calls.ReportFacadeCallsCommand --plan migration_plan.yaml server``); the
+asyncmigrate.codemods.report_facade_calls.ReportFacadeCallsCommand --plan migration_plan.yaml server``); the
 scan benchmark measures exactly that against ``asyncmigrate scan``.
 """
 
@@ -15,9 +15,9 @@ import libcst as cst
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.metadata import PositionProvider, ScopeProvider
 
-from asyncmigrate.collector import FacadeCallCollector
-from asyncmigrate.facade import FacadeSpec
-from asyncmigrate.plan import find_plan, load_plan
+from asyncmigrate.analysis.collector import FacadeCallCollector
+from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.config.plan import find_plan, load_plan
 
 
 class ReportFacadeCallsCommand(VisitorBasedCodemodCommand):

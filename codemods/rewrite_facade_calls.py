@@ -44,14 +44,14 @@ from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import Assignment, ParentNodeProvider, PositionProvider, Scope, ScopeProvider
 
-from asyncmigrate.collector import FacadeCallCollector, access_parts, getattr_method, hopped_callable
-from asyncmigrate.facade import FacadeSpec
-from asyncmigrate.plan import FROM_RECEIVED_DEPENDS, Mapping, Plan, Repository, find_plan, load_plan
-from asyncmigrate.resolver import FacadeResolver
-from asyncmigrate.signatures import Signature, SignatureIndex, SignatureUnknown
+from asyncmigrate.analysis.collector import FacadeCallCollector, access_parts, getattr_method, hopped_callable
+from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.analysis.resolver import FacadeResolver
+from asyncmigrate.analysis.signatures import Signature, SignatureIndex, SignatureUnknown
+from asyncmigrate.codemods._arguments import ShapeError, call_shape, forwarded_args, positional_arg, renamed, reshaped
+from asyncmigrate.codemods._syntax import awaited, needs_parentheses_for_await
+from asyncmigrate.config.plan import FROM_RECEIVED_DEPENDS, Mapping, Plan, Repository, find_plan, load_plan
 from asyncmigrate.types import CallSite
-from codemods._arguments import ShapeError, call_shape, forwarded_args, positional_arg, renamed, reshaped
-from codemods._syntax import awaited, needs_parentheses_for_await
 
 SELF = "self"  # obtained: through an attribute set from the provider in __init__
 DEPENDS = "depends"  # received through Depends: through a new FastAPI dependency parameter

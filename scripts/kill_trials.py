@@ -34,7 +34,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from asyncmigrate.plan import load_plan  # noqa: E402
+from asyncmigrate.config.plan import load_plan  # noqa: E402
 from asyncmigrate.types import FileStatus  # noqa: E402
 
 MARKER = "ASYNCMIGRATE_KILL_TRIAL"

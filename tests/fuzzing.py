@@ -31,9 +31,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asyncmigrate.apply import compute_change
+from asyncmigrate.config.plan import load_plan
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.plan import load_plan
+from asyncmigrate.workflow.apply import compute_change
 
 TARGET = "fz/app.py"
 RUN_TIMEOUT_SECONDS = 60  # a program runs in well under a second; a minute means it hangs

@@ -22,14 +22,14 @@ from typing import Any
 
 import pytest
 
-import asyncmigrate.apply as apply_module
-from asyncmigrate.apply import ApplyResult, apply_files, compute_change
+import asyncmigrate.workflow.apply as apply_module
+from asyncmigrate.codemods.propagate_async import PropagateAsyncCommand, _token
+from asyncmigrate.codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
+from asyncmigrate.config.plan import Plan, load_plan
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.plan import Plan, load_plan
-from asyncmigrate.propagate import AWAIT, CallEdit, PropagationPlan
+from asyncmigrate.migration.propagate import AWAIT, CallEdit, PropagationPlan
 from asyncmigrate.types import FileStatus
-from codemods.propagate_async import PropagateAsyncCommand, _token
-from codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
+from asyncmigrate.workflow.apply import ApplyResult, apply_files, compute_change
 
 ASSETS = Path(__file__).parent / "assets"
 TARGETS = ["library/api.py", "library/catalog.py", "library/loans.py"]

@@ -26,9 +26,9 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from asyncmigrate.apply import compute_change
-from asyncmigrate.callgraph import summarize_module
-from asyncmigrate.plan import load_plan
+from asyncmigrate.analysis.callgraph import summarize_module
+from asyncmigrate.config.plan import load_plan
+from asyncmigrate.workflow.apply import compute_change
 
 LIBRARY = Path(__file__).parent / "assets" / "library"
 TARGET = "library/generated.py"

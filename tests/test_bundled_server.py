@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from asyncmigrate.facade import FacadeSpec
-from asyncmigrate.plan import load_plan
-from asyncmigrate.scan import scan
-from asyncmigrate.status import progress
+from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.analysis.scan import scan
+from asyncmigrate.config.plan import load_plan
+from asyncmigrate.reporting.status import progress
 
 REPO = Path(__file__).resolve().parents[1]
 

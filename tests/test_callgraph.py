@@ -14,8 +14,8 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from asyncmigrate import callgraph
-from asyncmigrate.callgraph import (
+from asyncmigrate.analysis import callgraph
+from asyncmigrate.analysis.callgraph import (
     ARGUMENT,
     COMP_FOR,
     FOR,
@@ -28,7 +28,7 @@ from asyncmigrate.callgraph import (
     build_project,
     summarize_module,
 )
-from asyncmigrate.modules import ModuleLayout
+from asyncmigrate.config.modules import ModuleLayout
 
 
 def summary(source: str, path: str = "app/mod.py") -> ModuleSummary:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from asyncmigrate.apply import compute_change
-from asyncmigrate.cautions import new_cleanup_awaits
-from asyncmigrate.plan import load_plan
+from asyncmigrate.config.plan import load_plan
+from asyncmigrate.migration.cautions import new_cleanup_awaits
+from asyncmigrate.workflow.apply import compute_change
 from tests.test_apply_guarantees import DB, PLAN, REPOS
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from asyncmigrate.check import (
+from asyncmigrate.checks.check import (
     CHECKS,
     MIGRATED_FILE_CALLS_FACADE,
     PLANNED_FILE_MISSING,
@@ -20,8 +20,8 @@ from asyncmigrate.check import (
     Finding,
     check,
 )
+from asyncmigrate.config.plan import load_plan
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.plan import load_plan
 
 REPO = Path(__file__).parents[1]
 

@@ -1,7 +1,7 @@
 """Files and plan move together: a kill -9 at every step of `apply` and `rollback`, then the next command.
 
 Each crash is a real SIGKILL of the CLI in a subprocess, at a named step (``ASYNCMIGRATE_CRASH_AT``, see
-``asyncmigrate/faults.py``). After the next command that takes the lock, every file must be byte-identical
+``asyncmigrate/workspace/faults.py``). After the next command that takes the lock, every file must be byte-identical
 to before or to after the apply (all of them the same side), no temporary file may be left, and the plan
 must agree with the files: migrated code under a migrated entry whose history holds the apply, original
 code under a pending or failed entry.
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from asyncmigrate.faults import CRASH_ENV
-from asyncmigrate.plan import load_plan
+from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import FileStatus
+from asyncmigrate.workspace.faults import CRASH_ENV
 
 REPO = Path(__file__).resolve().parents[1]
 ASSETS = REPO / "tests" / "assets"

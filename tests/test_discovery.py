@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from asyncmigrate.discovery import discover_tree
-from asyncmigrate.plan import load_plan
-from asyncmigrate.testrun import select_tests
+from asyncmigrate.analysis.discovery import discover_tree
+from asyncmigrate.config.plan import load_plan
+from asyncmigrate.workflow.testrun import select_tests
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and Unix sockets")
 

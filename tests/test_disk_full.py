@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import asyncmigrate.plan
-import asyncmigrate.transaction
-from asyncmigrate.apply import load_project
+import asyncmigrate.config.plan
+import asyncmigrate.workspace.transaction
 from asyncmigrate.cli import app
-from asyncmigrate.plan import load_plan
+from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import FileStatus
+from asyncmigrate.workflow.apply import load_project
 
 runner = CliRunner()
 TARGET = "shop/service.py"
@@ -59,14 +59,14 @@ def _temp_files(root: Path) -> list[str]:
 
 
 def test_a_call_graph_cache_that_cannot_be_written_is_not_written(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    write = asyncmigrate.plan.atomic_write_bytes
+    write = asyncmigrate.config.plan.atomic_write_bytes
 
     def cache_full(path: Path, data: bytes, **kwargs: Any) -> None:
         if "cache" in path.parts:
             _full()
         write(path, data, **kwargs)
 
-    monkeypatch.setattr(asyncmigrate.plan, "atomic_write_bytes", cache_full)
+    monkeypatch.setattr(asyncmigrate.config.plan, "atomic_write_bytes", cache_full)
     plan = load_plan(shop / "migration_plan.yaml")
 
     project = load_project(plan)
@@ -96,7 +96,7 @@ def test_the_lock_on_a_full_disk_is_one_line_and_leaves_no_lock(shop: Path, monk
 def test_the_plan_save_on_a_full_disk_is_recorded_by_the_next_command(
     shop: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write = asyncmigrate.plan.atomic_write_bytes
+    write = asyncmigrate.config.plan.atomic_write_bytes
 
     def plan_full(path: Path, data: bytes, **kwargs: Any) -> None:
         if path.name == "migration_plan.yaml":
@@ -104,7 +104,7 @@ def test_the_plan_save_on_a_full_disk_is_recorded_by_the_next_command(
         write(path, data, **kwargs)
 
     before = {p: (shop / p).read_bytes() for p in TOUCHED}
-    monkeypatch.setattr(asyncmigrate.plan, "atomic_write_bytes", plan_full)
+    monkeypatch.setattr(asyncmigrate.config.plan, "atomic_write_bytes", plan_full)
 
     result = runner.invoke(app, ["apply", TARGET, "--no-test", "--no-diff"])
 
@@ -121,7 +121,7 @@ def test_the_plan_save_on_a_full_disk_is_recorded_by_the_next_command(
     assert refused.exit_code == 2
     assert "could not write" in _one_error_line(refused.stderr)
 
-    monkeypatch.setattr(asyncmigrate.plan, "atomic_write_bytes", write)
+    monkeypatch.setattr(asyncmigrate.config.plan, "atomic_write_bytes", write)
     settled = runner.invoke(app, ["mark", OTHER, "--status", "skipped", "--reason", "r"])
 
     assert settled.exit_code == 0, settled.output
@@ -133,14 +133,14 @@ def test_the_plan_save_on_a_full_disk_is_recorded_by_the_next_command(
 def test_the_manifest_save_during_a_restore_on_a_full_disk(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = {p: (shop / p).read_bytes() for p in TOUCHED}
     assert runner.invoke(app, ["apply", TARGET, "--no-test", "--no-diff"]).exit_code == 0
-    save = asyncmigrate.transaction._save_manifest
+    save = asyncmigrate.workspace.transaction._save_manifest
 
     def restored_full(path: Path, document: dict[str, Any]) -> None:
         if document["state"] == "restored":
             _full()
         save(path, document)
 
-    monkeypatch.setattr(asyncmigrate.transaction, "_save_manifest", restored_full)
+    monkeypatch.setattr(asyncmigrate.workspace.transaction, "_save_manifest", restored_full)
 
     result = runner.invoke(app, ["rollback", TARGET])
 
@@ -150,7 +150,7 @@ def test_the_manifest_save_during_a_restore_on_a_full_disk(shop: Path, monkeypat
     assert "stays 'restoring' until the next apply, rollback or mark" in line
     assert {p: (shop / p).read_bytes() for p in TOUCHED} == before
 
-    monkeypatch.setattr(asyncmigrate.transaction, "_save_manifest", save)
+    monkeypatch.setattr(asyncmigrate.workspace.transaction, "_save_manifest", save)
     again = runner.invoke(app, ["rollback", TARGET])
 
     assert again.exit_code == 0, again.output

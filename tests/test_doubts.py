@@ -1,4 +1,4 @@
-"""What is a doubt (``asyncmigrate/doubts.py``) and what accepting one does, on small projects.
+"""What is a doubt (``asyncmigrate/migration/doubts.py``) and what accepting one does, on small projects.
 
 Each project seeds ``app.store.Store.save`` (as if its facade calls had just become awaits) and looks
 at the blockers and accepted doubts the propagation reports for the calls around it.
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from asyncmigrate.callgraph import build_project
-from asyncmigrate.plan import AcceptedDoubt
-from asyncmigrate.propagate import PropagationPlan, Seed, propagate
+from asyncmigrate.analysis.callgraph import build_project
+from asyncmigrate.config.plan import AcceptedDoubt
+from asyncmigrate.migration.propagate import PropagationPlan, Seed, propagate
 
 STORE = """
     class Store:

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from asyncmigrate.apply import apply_file
-from asyncmigrate.facade import FacadeSpec
-from asyncmigrate.plan import load_plan
-from asyncmigrate.scan import default_paths, scan
+from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.analysis.scan import default_paths, scan
+from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import FileStatus
+from asyncmigrate.workflow.apply import apply_file
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("ASYNCMIGRATE_E2E_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.analysis.scan import default_paths, scan
 from asyncmigrate.cli import app
-from asyncmigrate.facade import FacadeSpec
-from asyncmigrate.plan import load_plan
-from asyncmigrate.scan import default_paths, scan
+from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import FileStatus
 
 ROOT = Path(__file__).resolve().parent.parent

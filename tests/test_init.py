@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from asyncmigrate.check import check
+from asyncmigrate.checks.check import check
 from asyncmigrate.cli import app
-from asyncmigrate.plan import load_plan
+from asyncmigrate.config.plan import load_plan
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()

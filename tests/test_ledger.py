@@ -17,13 +17,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from asyncmigrate.apply import apply_files, compute_change
-from asyncmigrate.check import ACCEPTED_DOUBT, check
-from asyncmigrate.facade import FacadeSpec
-from asyncmigrate.plan import load_plan
-from asyncmigrate.report import build_report, to_json, to_markdown, to_sarif
-from asyncmigrate.scan import scan
+from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.analysis.scan import scan
+from asyncmigrate.checks.check import ACCEPTED_DOUBT, check
+from asyncmigrate.config.plan import load_plan
+from asyncmigrate.reporting.report import build_report, to_json, to_markdown, to_sarif
 from asyncmigrate.types import FileStatus
+from asyncmigrate.workflow.apply import apply_files, compute_change
 
 ASSETS = Path(__file__).parent / "assets"
 PLAN = "migration_plan.yaml"

@@ -1,6 +1,6 @@
-"""Modules resolved the way Python resolves them (``asyncmigrate/modules.py``), the plan keys that
+"""Modules resolved the way Python resolves them (``asyncmigrate/config/modules.py``), the plan keys that
 describe the layout (``python_path``) and accept doubts (``accepted_doubts``), and 3.12 syntax read on
-3.11 (``asyncmigrate/lowering.py``)."""
+3.11 (``asyncmigrate/analysis/lowering.py``)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from asyncmigrate.callgraph import GETATTR, build_project, summarize_module
+from asyncmigrate.analysis.callgraph import GETATTR, build_project, summarize_module
+from asyncmigrate.analysis.lowering import lower_newer_syntax
+from asyncmigrate.config.modules import (
+    SHADOWED,
+    ModuleLayout,
+    absolute_name,
+    default_roots,
+    plan_layout,
+    resolve_relative,
+)
+from asyncmigrate.config.plan import AcceptedDoubt, load_plan
 from asyncmigrate.errors import PlanError
-from asyncmigrate.lowering import lower_newer_syntax
-from asyncmigrate.modules import SHADOWED, ModuleLayout, absolute_name, default_roots, plan_layout, resolve_relative
-from asyncmigrate.plan import AcceptedDoubt, load_plan
-from asyncmigrate.testrun import imported_modules
+from asyncmigrate.workflow.testrun import imported_modules
 
 
 def touch(root: Path, *paths: str) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from asyncmigrate.config.plan import load_plan, record_status
 from asyncmigrate.errors import PlanError
-from asyncmigrate.plan import load_plan, record_status
 from asyncmigrate.types import FileStatus
 
 
@@ -201,7 +201,7 @@ def test_an_alias_bomb_is_refused_before_it_is_expanded(edit_plan: Callable[[str
 
 
 def test_a_plan_too_large_to_be_a_plan_is_refused_before_reading(shop: Path) -> None:
-    from asyncmigrate.plan import MAX_PLAN_BYTES
+    from asyncmigrate.config.plan import MAX_PLAN_BYTES
 
     path = shop / "migration_plan.yaml"
     with path.open("a") as handle:

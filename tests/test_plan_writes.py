@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from asyncmigrate.config.plan import DEFAULT_TEST_TIMEOUT, load_plan, record_status, update_plan
 from asyncmigrate.errors import PlanError
-from asyncmigrate.plan import DEFAULT_TEST_TIMEOUT, load_plan, record_status, update_plan
 from asyncmigrate.types import FileStatus
 
 

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from asyncmigrate.apply import compute_change
-from asyncmigrate.callgraph import Project, build_project
-from asyncmigrate.plan import load_plan
-from asyncmigrate.propagate import (
+from asyncmigrate.analysis.callgraph import Project, build_project
+from asyncmigrate.config.plan import load_plan
+from asyncmigrate.migration.propagate import (
     ASYNC_COMP,
     ASYNC_FOR,
     ASYNC_WITH,
@@ -28,6 +27,7 @@ from asyncmigrate.propagate import (
     Seed,
     propagate,
 )
+from asyncmigrate.workflow.apply import compute_change
 
 
 def write(root: Path, files: dict[str, str]) -> None:

@@ -11,10 +11,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from asyncmigrate.check import MIGRATED_FILE_CALLS_FACADE, check, scan_plan
+from asyncmigrate.checks.check import MIGRATED_FILE_CALLS_FACADE, check, scan_plan
+from asyncmigrate.config.plan import PlanEntry, load_plan
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.plan import PlanEntry, load_plan
-from asyncmigrate.report import (
+from asyncmigrate.reporting.report import (
     Report,
     build_report,
     files_per_day,

@@ -8,9 +8,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from asyncmigrate.facade import FacadeSpec
-from asyncmigrate.plan import load_plan
-from asyncmigrate.scan import check_encoding, scan
+from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.analysis.scan import check_encoding, scan
+from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import CallSite, Resolution
 
 SCHEMAS = Path(__file__).parents[1] / "asyncmigrate" / "schemas"
@@ -172,7 +172,7 @@ def test_missing_paths_are_input_errors(shop: Path, bad: str) -> None:
 
 
 def test_settled_files_are_known_by_their_stat_and_not_read(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import asyncmigrate.scan as scan_module
+    import asyncmigrate.analysis.scan as scan_module
 
     monkeypatch.setattr(scan_module, "_SETTLED_NS", 0)  # the files were written before the scan
     plan = load_plan(shop / "migration_plan.yaml")
@@ -189,7 +189,7 @@ def test_settled_files_are_known_by_their_stat_and_not_read(shop: Path, monkeypa
 
 
 def test_an_edit_that_keeps_size_and_mtime_is_still_seen(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import asyncmigrate.scan as scan_module
+    import asyncmigrate.analysis.scan as scan_module
 
     monkeypatch.setattr(scan_module, "_SETTLED_NS", 0)
     service = shop / "shop" / "service.py"
@@ -205,7 +205,7 @@ def test_an_edit_that_keeps_size_and_mtime_is_still_seen(shop: Path, monkeypatch
 
 
 def test_files_still_settling_are_not_known_by_their_stat(shop: Path) -> None:
-    from asyncmigrate.scan import ScanCache
+    from asyncmigrate.analysis.scan import ScanCache
 
     plan = load_plan(shop / "migration_plan.yaml")
     spec = FacadeSpec.from_plan(plan)
@@ -215,8 +215,8 @@ def test_files_still_settling_are_not_known_by_their_stat(shop: Path) -> None:
 
 def test_reach_matches_a_plain_walk_of_the_callers() -> None:
     """The estimate's walk expands each (name, kind) once; a plain walk must count the same."""
-    from asyncmigrate.reach import FileSummary, FunctionSummary, summarize
-    from asyncmigrate.scan import default_paths, discover
+    from asyncmigrate.analysis.reach import FileSummary, FunctionSummary, summarize
+    from asyncmigrate.analysis.scan import default_paths, discover
 
     repo = Path(__file__).parents[1]
     plan = load_plan(repo / "migration_plan.yaml")
@@ -258,7 +258,7 @@ def test_reach_matches_a_plain_walk_of_the_callers() -> None:
 
 
 def test_discovery_skips_tool_directories_and_linked_directories(tmp_path: Path) -> None:
-    from asyncmigrate.scan import discover
+    from asyncmigrate.analysis.scan import discover
 
     (tmp_path / "pkg" / "sub").mkdir(parents=True)
     for relative in ("pkg/a.py", "pkg/sub/b.py", "pkg/notes.txt", "outside.py"):

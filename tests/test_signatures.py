@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from asyncmigrate.modules import ModuleLayout
-from asyncmigrate.signatures import SignatureIndex, SignatureUnknown
+from asyncmigrate.analysis.signatures import SignatureIndex, SignatureUnknown
+from asyncmigrate.config.modules import ModuleLayout
 
 
 @pytest.fixture

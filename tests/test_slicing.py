@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from libcst.metadata import MetadataWrapper
 
-from asyncmigrate.collector import FacadeCallCollector, collect_calls
-from asyncmigrate.facade import FacadeSpec
-from asyncmigrate.plan import load_plan
-from asyncmigrate.reach import parse_python
-from asyncmigrate.scan import check_encoding, parse_file, scan_sliced
-from asyncmigrate.slicing import Anchor, slice_module
+from asyncmigrate.analysis.collector import FacadeCallCollector, collect_calls
+from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.analysis.reach import parse_python
+from asyncmigrate.analysis.scan import check_encoding, parse_file, scan_sliced
+from asyncmigrate.analysis.slicing import Anchor, slice_module
+from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import CallSite, Resolution
 
 REPO = Path(__file__).parents[1]
@@ -82,7 +82,7 @@ def test_every_file_of_both_codebases_scans_the_same_sliced(path: str, data: byt
 def test_the_direct_scope_walk_matches_the_metadata_wrapper(path: str, data: bytes, spec: FacadeSpec) -> None:
     from libcst.metadata import ScopeProvider
 
-    from asyncmigrate.collector import scope_metadata
+    from asyncmigrate.analysis.collector import scope_metadata
 
     module = cst.parse_module(data)
     direct = scope_metadata(module)

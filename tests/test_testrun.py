@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from asyncmigrate.config.plan import Plan, load_plan
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.plan import Plan, load_plan
-from asyncmigrate.testrun import (
+from asyncmigrate.workflow.testrun import (
     NEVER_AWAITED_FAILURE,
     PYTEST_STRICT_WARNINGS,
     imported_modules,
@@ -360,8 +360,8 @@ phases:
 
 
 def test_a_file_whose_indirect_test_fails_ends_failed_and_restored(tmp_path: Path) -> None:
-    from asyncmigrate.apply import apply_files
     from asyncmigrate.types import FileStatus
+    from asyncmigrate.workflow.apply import apply_files
 
     for path, text in INDIRECT.items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
@@ -385,8 +385,8 @@ def test_a_file_whose_indirect_test_fails_ends_failed_and_restored(tmp_path: Pat
 
 @pytest.mark.parametrize("how", ["argument", "plan"])
 def test_the_whole_suite_runs_with_tests_all(tmp_path: Path, how: str) -> None:
-    from asyncmigrate.apply import apply_files
     from asyncmigrate.types import FileStatus
+    from asyncmigrate.workflow.apply import apply_files
 
     for path, text in {**INDIRECT, "app/summary.py": "", "tests/test_summary.py": ""}.items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from asyncmigrate import transaction as transaction_module
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.transaction import (
+from asyncmigrate.workspace import transaction as transaction_module
+from asyncmigrate.workspace.transaction import (
     ApplyLock,
     FileChange,
     dirty_files,
@@ -246,7 +246,7 @@ KILLER = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from asyncmigrate.transaction import FileChange, write_transaction
+    from asyncmigrate.workspace.transaction import FileChange, write_transaction
 
     root, kill_after, where = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     paths = sorted(p.relative_to(root).as_posix() for p in root.glob("src/*.py"))
@@ -381,7 +381,7 @@ HOLDER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from asyncmigrate.errors import AsyncMigrateError
-    from asyncmigrate.transaction import ApplyLock
+    from asyncmigrate.workspace.transaction import ApplyLock
 
     root, go = Path(sys.argv[1]), Path(sys.argv[2])
     print("ready", flush=True)
@@ -428,7 +428,7 @@ def test_two_processes_cannot_both_hold_the_lock(tmp_path: Path) -> None:
 def test_a_lock_held_by_a_live_process_names_it(tmp_path: Path) -> None:
     script = tmp_path / "hold.py"
     script.write_text(
-        "import sys\nfrom pathlib import Path\nfrom asyncmigrate.transaction import ApplyLock\n"
+        "import sys\nfrom pathlib import Path\nfrom asyncmigrate.workspace.transaction import ApplyLock\n"
         "with ApplyLock(Path(sys.argv[1])):\n    print('held', flush=True)\n    sys.stdin.readline()\n"
     )
     process = subprocess.Popen(

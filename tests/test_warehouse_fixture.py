@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from asyncmigrate.apply import ApplyResult, apply_files, planned_targets
-from asyncmigrate.plan import Plan, load_plan
+from asyncmigrate.config.plan import Plan, load_plan
 from asyncmigrate.types import FileStatus
+from asyncmigrate.workflow.apply import ApplyResult, apply_files, planned_targets
 
 ASSET = Path(__file__).parent / "assets" / "warehouse"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from asyncmigrate.plan import MAX_PLAN_BYTES
+from asyncmigrate.config.plan import MAX_PLAN_BYTES
 
 REPO = Path(__file__).parents[2]
 HANG_GUARD = 120  # seconds; a command that hangs on its input never returns at all

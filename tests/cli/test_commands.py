@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from asyncmigrate.cli import app
-from asyncmigrate.plan import load_plan
+from asyncmigrate.config.plan import load_plan
 
 SCHEMAS = Path(__file__).parents[2] / "asyncmigrate" / "schemas"
 runner = CliRunner()

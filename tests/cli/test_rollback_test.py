@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from asyncmigrate.cli import app
-from asyncmigrate.plan import load_plan, record_status
-from asyncmigrate.transaction import ApplyLock, FileChange, TransactionRecord, transactions, write_transaction
+from asyncmigrate.config.plan import load_plan, record_status
 from asyncmigrate.types import FileStatus
+from asyncmigrate.workspace.transaction import ApplyLock, FileChange, TransactionRecord, transactions, write_transaction
 
 runner = CliRunner()
 

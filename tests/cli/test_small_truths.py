@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.analysis.scan import parse_file
 from asyncmigrate.cli import app
-from asyncmigrate.facade import FacadeSpec
-from asyncmigrate.plan import load_plan
-from asyncmigrate.scan import parse_file
+from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import FileStatus
 
 runner = CliRunner()

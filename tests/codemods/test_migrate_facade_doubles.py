@@ -19,16 +19,16 @@ import libcst as cst
 import pytest
 from libcst.codemod import CodemodContext
 
-from asyncmigrate.apply import apply_files
-from asyncmigrate.plan import load_plan
-from asyncmigrate.types import FileStatus
-from codemods.migrate_facade_doubles import (
+from asyncmigrate.codemods.migrate_facade_doubles import (
     DoubleTarget,
     FacadeDoubles,
     MigratedModule,
     MigrateFacadeDoublesCommand,
     facade_doubles,
 )
+from asyncmigrate.config.plan import load_plan
+from asyncmigrate.types import FileStatus
+from asyncmigrate.workflow.apply import apply_files
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "facade_doubles"

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from libcst.codemod import CodemodContext, CodemodTest
 
-from codemods.migrate_test_doubles import MigrateTestDoublesCommand
+from asyncmigrate.codemods.migrate_test_doubles import MigrateTestDoublesCommand
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "test_doubles"

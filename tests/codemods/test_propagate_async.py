@@ -18,9 +18,9 @@ import libcst as cst
 import pytest
 from libcst.codemod import CodemodContext, CodemodTest
 
-from asyncmigrate.apply import ComputedChange, compute_change
-from asyncmigrate.plan import load_plan
-from asyncmigrate.propagate import (
+from asyncmigrate.codemods.propagate_async import PropagateAsyncCommand
+from asyncmigrate.config.plan import load_plan
+from asyncmigrate.migration.propagate import (
     ASYNC_COMP,
     ASYNC_FOR,
     ASYNC_WITH,
@@ -34,7 +34,7 @@ from asyncmigrate.propagate import (
     LockEdit,
     PropagationPlan,
 )
-from codemods.propagate_async import PropagateAsyncCommand
+from asyncmigrate.workflow.apply import ComputedChange, compute_change
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "apply"

@@ -20,8 +20,8 @@ import libcst as cst
 import pytest
 from libcst.codemod import CodemodContext, CodemodTest
 
-from asyncmigrate.plan import Plan, load_plan
-from codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
+from asyncmigrate.codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
+from asyncmigrate.config.plan import Plan, load_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "tests" / "assets" / "library"

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from asyncmigrate.modules import DEFAULT_LAYOUT, ModuleLayout, resolve_relative
+from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, resolve_relative
 
 _GRAPH_FORMAT = 8
 
@@ -810,7 +810,7 @@ def parse_module(source: bytes) -> tuple[ast.Module, bytes]:
         error = exc
     except (ValueError, RecursionError, MemoryError) as exc:
         raise Unreadable(1, f"cannot be parsed ({type(exc).__name__})") from None
-    from asyncmigrate.lowering import lower_newer_syntax
+    from asyncmigrate.analysis.lowering import lower_newer_syntax
 
     lowered = lower_newer_syntax(source)
     if lowered is not None:
@@ -1387,7 +1387,7 @@ def build_project(
         index[path], blobs[path] = entry, summary
         fresh[path] = (digest, entry, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL))
     if use_cache and (changed or fresh.keys() != cache.keys()):
-        from asyncmigrate.plan import atomic_write_bytes
+        from asyncmigrate.config.plan import atomic_write_bytes
 
         # A cache that cannot be written (a full disk, a read-only tree) is simply not written: the
         # result is the same, the next run just computes it again.

@@ -30,14 +30,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asyncmigrate import __version__
-from asyncmigrate.discovery import CACHE_DIR as CACHE_DIR
-from asyncmigrate.discovery import SKIP_DIRS as SKIP_DIRS
-from asyncmigrate.discovery import discover as discover
-from asyncmigrate.discovery import discover_tree
-from asyncmigrate.discovery import matches_any as matches_any
-from asyncmigrate.facade import FacadeSpec
-from asyncmigrate.plan import Plan, atomic_write_bytes
-from asyncmigrate.reach import FileSummary, estimate_reach, parse_python, summarize, summarize_tree
+from asyncmigrate.analysis.discovery import CACHE_DIR as CACHE_DIR
+from asyncmigrate.analysis.discovery import SKIP_DIRS as SKIP_DIRS
+from asyncmigrate.analysis.discovery import discover as discover
+from asyncmigrate.analysis.discovery import discover_tree
+from asyncmigrate.analysis.discovery import matches_any as matches_any
+from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.analysis.reach import FileSummary, estimate_reach, parse_python, summarize, summarize_tree
+from asyncmigrate.config.plan import Plan, atomic_write_bytes
 from asyncmigrate.types import CallSite, FileReport, ScanResult, ScanStats
 
 _INLINE_WEIGHT = 1024 * 1024  # below this (see _weight), a process pool costs more than it saves
@@ -106,7 +106,7 @@ def parse_file(path: str, data: bytes, spec: FacadeSpec, *, use_slice: bool = Tr
 def scan_sliced(path: str, data: bytes, tree: ast.Module, spec: FacadeSpec) -> tuple[CallSite, ...] | None:
     """The call sites found by LibCST on the slice of ``data`` (``tree`` is its ``ast``), or None
     when the slice cannot be used and the whole file must go to LibCST."""
-    from asyncmigrate.slicing import slice_module
+    from asyncmigrate.analysis.slicing import slice_module
 
     sliced = slice_module(data, tree, spec, _declared_encoding(data))
     if sliced is None:
@@ -115,7 +115,7 @@ def scan_sliced(path: str, data: bytes, tree: ast.Module, spec: FacadeSpec) -> t
         return ()
     import libcst as cst
 
-    from asyncmigrate.collector import collect_calls
+    from asyncmigrate.analysis.collector import collect_calls
 
     try:
         module = cst.parse_module(sliced.source)
@@ -128,7 +128,7 @@ def scan_sliced(path: str, data: bytes, tree: ast.Module, spec: FacadeSpec) -> t
 def _scan_whole(path: str, data: bytes, spec: FacadeSpec, summary: FileSummary | None) -> ParsedFile:
     import libcst as cst
 
-    from asyncmigrate.collector import collect_calls
+    from asyncmigrate.analysis.collector import collect_calls
 
     try:
         module = cst.parse_module(data)
@@ -248,7 +248,7 @@ def run_tasks(
     ordered = sorted(tasks, key=_weight, reverse=True)
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
     if context.get_start_method() == "fork" and any(find_calls for _, _, find_calls in tasks):
-        import asyncmigrate.collector  # noqa: F401  (LibCST, imported once here, not in every worker)
+        import asyncmigrate.analysis.collector  # noqa: F401  (LibCST, imported once here, not in every worker)
 
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [pool.submit(_run_chunk, chunk, spec) for chunk in _chunks(ordered, workers)]

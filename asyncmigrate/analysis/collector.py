@@ -18,9 +18,9 @@ from libcst.metadata import (
 from libcst.metadata.expression_context_provider import ExpressionContext, ExpressionContextVisitor
 from libcst.metadata.scope_provider import ScopeVisitor
 
-from asyncmigrate.facade import FacadeSpec
-from asyncmigrate.resolver import FacadeResolver
-from asyncmigrate.slicing import Anchor
+from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.analysis.resolver import FacadeResolver
+from asyncmigrate.analysis.slicing import Anchor
 from asyncmigrate.types import CallSite, Resolution
 
 

@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from asyncmigrate.callgraph import Project
-from asyncmigrate.propagate import Blocker, PropagationPlan
-from asyncmigrate.scan import matches_any
+from asyncmigrate.analysis.callgraph import Project
+from asyncmigrate.analysis.scan import matches_any
+from asyncmigrate.migration.propagate import Blocker, PropagationPlan
 
 
 def excluded_blockers(exclude: Sequence[str], propagation: PropagationPlan, plan_file: str) -> list[Blocker]:

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asyncmigrate.modules import DEFAULT_LAYOUT, ModuleLayout, default_roots, plan_layout, resolve_relative
-from asyncmigrate.plan import Plan
+from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, default_roots, plan_layout, resolve_relative
+from asyncmigrate.config.plan import Plan
 
 
 @dataclass(frozen=True)

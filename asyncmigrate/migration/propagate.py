@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from asyncmigrate.callgraph import (
+from asyncmigrate.analysis.callgraph import (
     ARGUMENT,
     COMP_FOR,
     FOR,
@@ -26,8 +26,15 @@ from asyncmigrate.callgraph import (
     ModuleSummary,
     Project,
 )
-from asyncmigrate.doubts import AcceptedUse, Doubt, acceptance_for, candidates, several_doubt, unresolved_doubt
-from asyncmigrate.plan import AcceptedDoubt
+from asyncmigrate.config.plan import AcceptedDoubt
+from asyncmigrate.migration.doubts import (
+    AcceptedUse,
+    Doubt,
+    acceptance_for,
+    candidates,
+    several_doubt,
+    unresolved_doubt,
+)
 
 # Call-site edits
 AWAIT = "await"

@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from asyncmigrate import __version__
-from asyncmigrate.check import MIGRATED_FILE_CALLS_FACADE, regressions
+from asyncmigrate.checks.check import MIGRATED_FILE_CALLS_FACADE, regressions
+from asyncmigrate.config.plan import Plan, PlanEntry, atomic_write_text, now_iso
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.plan import Plan, PlanEntry, atomic_write_text, now_iso
-from asyncmigrate.status import PhaseProgress, Progress, progress
+from asyncmigrate.reporting.status import PhaseProgress, Progress, progress
 from asyncmigrate.types import CallSite, FileReport, FileStatus, Resolution, ScanResult
 
 REPORT_SCHEMA = "asyncmigrate.report/v1"

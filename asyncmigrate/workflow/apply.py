@@ -1,10 +1,10 @@
 """``apply``: compute the whole change for some planned files, then write, test and record it.
 
 ``compute_change`` does everything that can be known before writing: it rewrites each target file's
-facade calls (``codemods.rewrite_facade_calls``) to learn which functions gain an ``await``, propagates
-``async def`` through the project call graph (``asyncmigrate.propagate``), applies the propagation to
-every touched file (``codemods.propagate_async``) and migrates the test doubles of now-async methods
-(``codemods.migrate_test_doubles``). Every output must parse and compile. ``apply_files`` then writes
+facade calls (``asyncmigrate.codemods.rewrite_facade_calls``) to learn which functions gain an ``await``, propagates
+``async def`` through the project call graph (``asyncmigrate.migration.propagate``), applies the propagation to
+every touched file (``asyncmigrate.codemods.propagate_async``) and migrates the test doubles of now-async methods
+(``asyncmigrate.codemods.migrate_test_doubles``). Every output must parse and compile. ``apply_files`` then writes
 the change as one transaction, runs the touched files' tests and records the result in the plan,
 restoring every file when the tests fail.
 """
@@ -23,17 +23,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from asyncmigrate.callgraph import Project, build_project
-from asyncmigrate.cautions import Caution, new_cleanup_awaits
-from asyncmigrate.commit import commit, locked, undo
+from asyncmigrate.analysis.callgraph import Project, build_project
+from asyncmigrate.analysis.scan import check_encoding, discover, libcst_error_line
+from asyncmigrate.config.modules import plan_layout
+from asyncmigrate.config.plan import Plan, find_plan, load_plan, record_status
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.limits import excluded_blockers, excluded_edit_blockers, unreadable_blockers
-from asyncmigrate.modules import plan_layout
-from asyncmigrate.plan import Plan, find_plan, load_plan, record_status
-from asyncmigrate.propagate import Blocker, PropagationPlan, Seed, propagate
-from asyncmigrate.scan import check_encoding, discover, libcst_error_line
-from asyncmigrate.transaction import FileChange, foreign_edits
+from asyncmigrate.migration.cautions import Caution, new_cleanup_awaits
+from asyncmigrate.migration.limits import excluded_blockers, excluded_edit_blockers, unreadable_blockers
+from asyncmigrate.migration.propagate import Blocker, PropagationPlan, Seed, propagate
 from asyncmigrate.types import CallSite, FileStatus
+from asyncmigrate.workflow.commit import commit, locked, undo
+from asyncmigrate.workspace.transaction import FileChange, foreign_edits
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ def _check_output(path: str, data: bytes) -> None:
         compile(data, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
         compile(data, path, "exec", dont_inherit=True)
     except SyntaxError as exc:
-        from asyncmigrate.lowering import lower_newer_syntax
+        from asyncmigrate.analysis.lowering import lower_newer_syntax
 
         lowered = lower_newer_syntax(data)
         if lowered is not None and lowered != data:
@@ -203,9 +203,9 @@ def _seeds(
 
 
 def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True) -> ComputedChange:
-    from codemods.migrate_test_doubles import MigrateTestDoublesCommand
-    from codemods.propagate_async import PropagateAsyncCommand
-    from codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
+    from asyncmigrate.codemods.migrate_test_doubles import MigrateTestDoublesCommand
+    from asyncmigrate.codemods.propagate_async import PropagateAsyncCommand
+    from asyncmigrate.codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
 
     change = ComputedChange(tuple(targets))
     sources: dict[str, bytes] = {path: _read_source(plan, path) for path in targets}
@@ -281,7 +281,7 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange) 
     """Move the tests' doubles of the facade (a patched factory, a patched facade method, an injected
     ``Mock(spec=Facade)``) to what the migrated targets now call; a double that cannot be carried over
     is a blocker."""
-    from codemods.migrate_facade_doubles import MigrateFacadeDoublesCommand, facade_doubles
+    from asyncmigrate.codemods.migrate_facade_doubles import MigrateFacadeDoublesCommand, facade_doubles
 
     edits = {edit.path: edit for edit in change.edits}
     layout = plan_layout(plan)
@@ -478,14 +478,14 @@ def apply_file(
 ) -> tuple[Plan, ApplyResult]:
     """Apply one planned file as one transaction; returns the updated plan and what happened.
 
-    Files and plan move together (:mod:`asyncmigrate.commit`): the files are written with the entry set
+    Files and plan move together (:mod:`asyncmigrate.workflow.commit`): the files are written with the entry set
     to migrated as one step, and when the tests fail, time out (``timeout``, default the plan's
     ``test_timeout``) or are interrupted, the files are restored with the entry set to failed as one step.
     ``all_tests``: run the whole suite rather than the tests that can reach the change (None: as the
     plan's ``test_selection`` says).
     """
-    from asyncmigrate.testrun import run_tests as run_test_command
-    from asyncmigrate.testrun import select_tests, whole_suite
+    from asyncmigrate.workflow.testrun import run_tests as run_test_command
+    from asyncmigrate.workflow.testrun import select_tests, whole_suite
 
     say = on_status or (lambda _message: None)
     if all_tests is None:

@@ -27,8 +27,8 @@ from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import AliasEvent
 
 from asyncmigrate.errors import PlanError
-from asyncmigrate.faults import crash_point
 from asyncmigrate.types import FileStatus
+from asyncmigrate.workspace.faults import crash_point
 
 PLAN_FILENAME = "migration_plan.yaml"
 PLAN_VERSION = 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from asyncmigrate.plan import Plan, PlanEntry
+from asyncmigrate.config.plan import Plan, PlanEntry
 from asyncmigrate.types import FileStatus
 
 # A file that needs no more work: done, or deliberately left alone.

@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from asyncmigrate.plan import Plan
+    from asyncmigrate.config.plan import Plan
 
 SHADOWED = "[shadowed]"
 

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 import libcst as cst
 from libcst.metadata import Assignment, BaseAssignment, ImportAssignment, Scope
 
-from asyncmigrate.facade import FacadeSpec
-from asyncmigrate.modules import absolute_name
+from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.config.modules import absolute_name
 from asyncmigrate.types import Resolution
 
 _MAX_DEPTH = 6  # alias chains longer than this (p = q = r = ...) are not followed

@@ -37,7 +37,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from asyncmigrate.facade import FacadeSpec
+from asyncmigrate.analysis.facade import FacadeSpec
 
 _BOM = b"\xef\xbb\xbf"
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")

@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from asyncmigrate.facade import FacadeSpec
+from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.types import CallSite
 
 _MAX_REACH = 1000

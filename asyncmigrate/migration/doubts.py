@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from asyncmigrate.callgraph import GETATTR, CallRef, FunctionSummary, ModuleSummary, Project, Resolved, Value
-from asyncmigrate.plan import AcceptedDoubt
+from asyncmigrate.analysis.callgraph import GETATTR, CallRef, FunctionSummary, ModuleSummary, Project, Resolved, Value
+from asyncmigrate.config.plan import AcceptedDoubt
 
 UNKNOWN_RECEIVER = "doubt_unknown_receiver"
 GETATTR_CALL = "doubt_getattr"

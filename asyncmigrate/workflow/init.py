@@ -8,9 +8,9 @@ from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from asyncmigrate.analysis.scan import matches_any
+from asyncmigrate.config.plan import PLAN_VERSION, dump_document
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.plan import PLAN_VERSION, dump_document
-from asyncmigrate.scan import matches_any
 from asyncmigrate.types import FileReport
 
 

@@ -13,13 +13,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from asyncmigrate.facade import FacadeSpec
-from asyncmigrate.plan import Plan
-from asyncmigrate.scan import ProgressCallback, default_paths
-from asyncmigrate.scan import scan as run_scan
+from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.analysis.scan import ProgressCallback, default_paths
+from asyncmigrate.analysis.scan import scan as run_scan
+from asyncmigrate.checks.unawaited import POSSIBLY_UNAWAITED_ASYNC_CALL as POSSIBLY_UNAWAITED_ASYNC_CALL
+from asyncmigrate.checks.unawaited import UNAWAITED_ASYNC_CALL as UNAWAITED_ASYNC_CALL
+from asyncmigrate.config.plan import Plan
 from asyncmigrate.types import CallSite, FileStatus, ScanResult, ScanStats
-from asyncmigrate.unawaited import POSSIBLY_UNAWAITED_ASYNC_CALL as POSSIBLY_UNAWAITED_ASYNC_CALL
-from asyncmigrate.unawaited import UNAWAITED_ASYNC_CALL as UNAWAITED_ASYNC_CALL
 
 # The kinds, as printed in ``file:line: kind: message``; stable, since CI logs and tools match on them.
 MIGRATED_FILE_CALLS_FACADE = "migrated-file-calls-facade"
@@ -204,13 +204,13 @@ def _top_key_line(document: Any, key: str) -> int:
 def unawaited_async_calls(context: CheckContext) -> Iterator[Finding]:
     """A call to an ``async def`` function of the project whose coroutine is neither awaited nor handed to
     something that runs it; a method call on a receiver of unknown type that may reach one is the
-    lower-confidence ``possibly-unawaited-async-call`` (see ``asyncmigrate.unawaited``)."""
-    from asyncmigrate.callgraph import build_project
-    from asyncmigrate.scan import discover
-    from asyncmigrate.unawaited import unawaited_calls
+    lower-confidence ``possibly-unawaited-async-call`` (see ``asyncmigrate.checks.unawaited``)."""
+    from asyncmigrate.analysis.callgraph import build_project
+    from asyncmigrate.analysis.scan import discover
+    from asyncmigrate.checks.unawaited import unawaited_calls
 
     existing, _ = scan_paths(context.plan)  # a missing directory is planned-file-missing's to report
-    from asyncmigrate.modules import plan_layout
+    from asyncmigrate.config.modules import plan_layout
 
     project = build_project(
         context.plan.root,
@@ -227,10 +227,10 @@ def accepted_doubts(context: CheckContext) -> Iterator[Finding]:
     """A call the call graph cannot follow that may reach an async project function, which the plan
     accepts: by an ``accepted_doubts`` rule, or as recorded in a file's history when it was applied
     (matched by file, call, caller and callee, so the lines an apply adds do not lose it)."""
-    from asyncmigrate.callgraph import build_project
-    from asyncmigrate.doubts import acceptance_for, several_doubt, unresolved_doubt
-    from asyncmigrate.modules import plan_layout
-    from asyncmigrate.scan import discover
+    from asyncmigrate.analysis.callgraph import build_project
+    from asyncmigrate.analysis.scan import discover
+    from asyncmigrate.config.modules import plan_layout
+    from asyncmigrate.migration.doubts import acceptance_for, several_doubt, unresolved_doubt
 
     plan = context.plan
     recorded = _recorded_doubts(plan)

@@ -51,7 +51,7 @@ from types import TracebackType
 from typing import Any
 
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.faults import crash_point
+from asyncmigrate.workspace.faults import crash_point
 
 STATE_DIR = ".asyncmigrate"
 BACKUPS = "backups"

@@ -1,6 +1,6 @@
 """One commit point for files and plan: what a transaction did to the files, the plan shows, exactly once.
 
-:mod:`asyncmigrate.transaction` writes and restores files and keeps, in each manifest, the *plan step*
+:mod:`asyncmigrate.workspace.transaction` writes and restores files and keeps, in each manifest, the *plan step*
 that goes with the manifest's state (the entries' new status and history event), written in the same
 atomic manifest write as the state itself. This module owns the plan side: it builds those steps,
 records them in ``migration_plan.yaml`` (idempotently: a step whose event the entry's history already
@@ -8,7 +8,7 @@ holds is not recorded twice), and settles what a crash left half done — files 
 transaction is undone, a ``restoring`` one finished), then every step not yet recorded, then the
 temporary files a killed plan save left. So after a ``kill -9`` at any moment the next command that
 takes the lock leaves migrated code under a migrated entry and original code under a pending or failed
-one. Everything here runs under :class:`~asyncmigrate.transaction.ApplyLock`.
+one. Everything here runs under :class:`~asyncmigrate.workspace.transaction.ApplyLock`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from asyncmigrate.config.plan import Plan, find_entry_node, set_status, temp_files, update_plan
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.faults import crash_point
-from asyncmigrate.plan import Plan, find_entry_node, set_status, temp_files, update_plan
-from asyncmigrate.transaction import (
+from asyncmigrate.types import FileStatus
+from asyncmigrate.workspace.faults import crash_point
+from asyncmigrate.workspace.transaction import (
     RESTORED,
     ApplyLock,
     FileChange,
@@ -36,7 +37,6 @@ from asyncmigrate.transaction import (
     unrecorded_steps,
     write_transaction,
 )
-from asyncmigrate.types import FileStatus
 
 
 def plan_step(

@@ -34,11 +34,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from asyncmigrate.discovery import discover
+from asyncmigrate.analysis.discovery import discover
+from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, plan_layout, resolve_relative
+from asyncmigrate.config.plan import Plan
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.faults import crash_point
-from asyncmigrate.modules import DEFAULT_LAYOUT, ModuleLayout, plan_layout, resolve_relative
-from asyncmigrate.plan import Plan
+from asyncmigrate.workspace.faults import crash_point
 
 TAIL_LINES = 40
 _STRING_IMPORTERS = {"patch", "setattr", "delattr", "import_module"}

@@ -23,8 +23,8 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from asyncmigrate.callgraph import GETATTR, CallRef, FunctionSummary, ModuleSummary, Project, Value, chain_of
-from asyncmigrate.plan import Plan
+from asyncmigrate.analysis.callgraph import GETATTR, CallRef, FunctionSummary, ModuleSummary, Project, Value, chain_of
+from asyncmigrate.config.plan import Plan
 
 UNAWAITED_ASYNC_CALL = "unawaited-async-call"
 POSSIBLY_UNAWAITED_ASYNC_CALL = "possibly-unawaited-async-call"

@@ -11,7 +11,7 @@ import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from asyncmigrate.modules import ModuleLayout, resolve_relative
+from asyncmigrate.config.modules import ModuleLayout, resolve_relative
 
 _MAX_DEPTH = 5
 # Bases that add no method a repository, an adapter or a parameter class is called through.

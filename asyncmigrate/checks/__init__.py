@@ -1,0 +1,1 @@
+"""Checks: the regression gate (``asyncmigrate check``) and the un-awaited coroutine analysis it runs."""

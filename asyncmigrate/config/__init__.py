@@ -1,0 +1,1 @@
+"""Configuration: the migration plan (``migration_plan.yaml``) and the codebase's module layout."""

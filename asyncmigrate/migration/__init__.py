@@ -1,0 +1,1 @@
+"""Migration: which functions turn async (propagation), what blocks a file (blockers, doubts, limits)."""

@@ -1,0 +1,1 @@
+"""Reporting: progress and the machine-readable report formats (markdown, JSON, JUnit, SARIF)."""
