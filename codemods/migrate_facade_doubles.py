@@ -872,6 +872,8 @@ class _Uses(cst.CSTVisitor):
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
+        if isinstance(original_node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
+            return  # refused in on_visit, so never pushed (LibCST still calls on_leave for it)
         self._parents.pop()
         if isinstance(original_node, cst.If | cst.For | cst.While | cst.Try | cst.TryStar | cst.Match):
             self._branch -= 1

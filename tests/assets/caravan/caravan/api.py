@@ -36,3 +36,8 @@ async def read_route(origin: str, destination: str, request: Request) -> dict[st
 async def dispatch(wagon_id: int, route_id: str, origin: str, destination: str, request: Request) -> dict[str, int]:
     dispatcher = Dispatcher(request.app.state.store)
     return {"days": dispatcher.dispatch(wagon_id, route_id, origin, destination)}
+
+
+@router.post("/maintenance/compact", status_code=204)
+def compact(request: Request) -> None:
+    request.app.state.store.vacuum()  # no async counterpart: stays on the store, reported as unmapped

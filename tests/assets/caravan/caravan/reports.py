@@ -14,7 +14,3 @@ def restock(wagon_id: int, goods: str) -> int:
     store = open_store()
     store.record_manifest(wagon_id, goods, 1)
     return store.manifest_size(wagon_id)
-
-
-def compact() -> None:
-    open_store().vacuum()  # no async counterpart: stays on the store, reported as unmapped

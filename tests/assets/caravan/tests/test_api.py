@@ -51,4 +51,5 @@ def test_the_real_store_end_to_end(depot: Store) -> None:
         assert real.get("/routes/oasis/port").json() == {"leagues": 90}
         dispatched = real.post("/wagons/2/dispatch", params={"route_id": "r2", "origin": "port", "destination": "hills"})
         assert dispatched.json() == {"days": 2}
+        assert real.post("/maintenance/compact").status_code == 204
     assert row(depot, "SELECT route_id FROM wagons WHERE wagon_id = ?", 2) == ("r2",)

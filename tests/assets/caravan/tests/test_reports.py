@@ -13,7 +13,6 @@ def test_counts_and_restock_with_the_real_store(depot: Store) -> None:
     assert reports.restock(1, "figs") == 2
     assert reports.manifest_counts([1, 2]) == {1: 2, 2: 0}
     assert row(depot, "SELECT COUNT(*) FROM manifests WHERE goods = ?", "figs") == (1,)
-    reports.compact()
 
 
 @patch("caravan.reports.open_store")
