@@ -294,3 +294,36 @@ def test_golden_pairs_pass_against_the_code_they_test(tmp_path: Path, side: str,
             if line.startswith("FAILED")
         }
         assert failed == {f"tests/test_{case}.py" for case in RUNNABLE}
+
+
+def test_a_lambda_beside_a_spec_mock_does_not_stop_the_carry() -> None:
+    """A lambda in the test body (``lambda: books`` for a dependency override) is not walked into, and
+    leaving it must not unbalance the walk of the uses."""
+    before = (
+        "from unittest.mock import MagicMock\n\nfrom tally.books import Books\n\n\n"
+        "def test_x(app):\n"
+        "    books = MagicMock(spec=Books)\n"
+        "    app.overrides = lambda: books\n"
+        "    books.read_account.return_value = None\n"
+        "    books.read_account.assert_called_once_with(acct=1)\n"
+    )
+    output, blockers = run(before)
+    assert blockers == []
+    assert "    books.by_number = AsyncMock(return_value=None)\n" in output
+    assert "    books.by_number.assert_awaited_once_with(number=1)\n" in output
+    assert "app.overrides = lambda: books" in output
+
+
+def test_doubles_move_in_tests_that_reach_the_module_through_another_module(tmp_path: Path) -> None:
+    """The caravan's API tests import the app factory, not the endpoints module: the spec'd store they
+    put on the app's state is carried over when the endpoints migrate."""
+    root = tmp_path / "caravan"
+    shutil.copytree(ROOT / "tests" / "assets" / "caravan", root, ignore=shutil.ignore_patterns("__pycache__"))
+    assert "caravan.api" not in (root / "tests" / "test_api.py").read_text()
+    plan, results = apply_files(load_plan(root / "migration_plan.yaml"), ["caravan/api.py"], run_tests=False)
+
+    (result,) = results
+    assert result.change.blockers == []
+    tests = (root / "tests" / "test_api.py").read_text()
+    assert "store.wagons.get = AsyncMock(return_value=Wagon(1, 10, load=4))" in tests
+    assert 'store.trader_named.assert_awaited_once_with("ada")' in tests
