@@ -420,7 +420,6 @@ class FacadeCallCollector(_CachedDispatch):
                 )
             )
 
-
     def _resolve_dynamic(self, module: cst.Module) -> None:
         if not self._dynamic:
             return

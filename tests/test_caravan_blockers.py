@@ -17,7 +17,7 @@ from asyncmigrate.types import FileStatus
 ROOT = Path(__file__).resolve().parent.parent
 CARAVAN = ROOT / "tests" / "assets" / "caravan"
 
-ESCAPES = '''
+ESCAPES = """
 
 def look_up(store: Store, what: str, trader: str) -> object:
     return getattr(store, what)(trader)
@@ -31,7 +31,7 @@ def stranger(name: str) -> object:
     from caravan.store import open_store
 
     return open_store().find_trader(name)
-'''
+"""
 
 
 def _copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -60,9 +60,11 @@ def _blocked(root: Path, *paths: str) -> list[tuple[str, int, str, str]]:
     return found
 
 
-def test_reaching_the_store_in_ways_that_cannot_be_rewritten_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reaching_the_store_in_ways_that_cannot_be_rewritten_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = _copy(tmp_path, monkeypatch)
-    trading = root / "caravan" / "trading.py"
+    trading, test_trading = root / "caravan" / "trading.py", root / "tests" / "test_trading.py"
     trading.write_text(trading.read_text() + ESCAPES)
     plan = root / "migration_plan.yaml"  # the manifests, received by the consignment, lose their route
     plan.write_text(plan.read_text().replace(', from_received: "attribute:manifests"}', "}"))
@@ -79,9 +81,9 @@ def test_reaching_the_store_in_ways_that_cannot_be_rewritten_blocks(tmp_path: Pa
         ("caravan/trading.py", _line(trading, "self.store.manifest_size"), "received_facade"),
         ("caravan/trading.py", _line(trading, "self.store.cargo_weight"), "received_facade"),
         # item 5: the test's spec'd mock of the same store cannot reach the manifests either
-        ("tests/test_trading.py", _line(root / "tests" / "test_trading.py", "store.manifest_size.return_value"), "test-double"),
+        ("tests/test_trading.py", _line(test_trading, "store.manifest_size.return_value"), "test-double"),
     }
-    assert (root / "tests" / "test_trading.py").read_text() == (CARAVAN / "tests" / "test_trading.py").read_text()
+    assert test_trading.read_text() == (CARAVAN / "tests" / "test_trading.py").read_text()
 
 
 def test_mappings_that_do_not_fit_their_targets_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

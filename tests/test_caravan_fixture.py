@@ -77,7 +77,7 @@ def test_apply_all_migrates_the_caravan_with_its_tests_green_after_every_file(ca
 
     plan = load_plan(caravan / "migration_plan.yaml")
     order = [entry.path for entry in plan.entries()]
-    assert order == ["caravan/api.py", "caravan/yard.py", "caravan/dispatch.py", "caravan/trading.py", "caravan/reports.py"]
+    assert order == [f"caravan/{name}.py" for name in ("api", "yard", "dispatch", "trading", "reports")]
     figures = {}
     for entry in plan.entries():
         assert entry.status is FileStatus.VERIFIED, (entry.path, entry.history)
