@@ -93,6 +93,10 @@ class DoubleTarget:
     repository_class: str  # qualified
     renames: tuple[tuple[str, str], ...] = ()
     from_received: str | None = None  # "itself", "attribute:<path>", "depends" or None
+    # The mapping lays the arguments out anew (positional order, constants, a parameter object): what a
+    # double recorded of the facade call's arguments says nothing of the repository call's.
+    reshaped: bool = False
+    adapter: str | None = None  # the call goes through this function, which picks the repository calls
 
 
 @dataclass(frozen=True)
@@ -401,6 +405,8 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
             target = self.doubles.targets.get(attribute)
             if target is None:
                 return None  # an unmapped facade method stays on the facade
+            if target.adapter is not None:
+                raise _adapter_blocked(call, f"patch of {_short(owner)}.{attribute}", target)
             self._retarget_method_patch(call, target)
             return _Double(METHOD, [(name,)] if name else [], anchor, target=target)
         module = self.doubles.modules.get(owner)
@@ -591,6 +597,8 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
         creations: list[cst.BaseStatement] = []
         for use in uses.uses:
             target = self.doubles.targets[use.method]
+            if target.adapter is not None:
+                raise _adapter_blocked(use.statement, f"{'.'.join(use.root_parts)}.{use.method}", target)
             chain = cst.Attribute(value=_extend(use.root, self._prefix(double, target)), attr=cst.Name(target.method))
             if use.history and target.renames:
                 raise _Blocked(
@@ -692,6 +700,13 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
 
     def _rename_assertion(self, node: cst.Attribute, call: cst.Call | None, target: DoubleTarget) -> None:
         name = node.attr.value
+        if target.reshaped and (name in ASSERTIONS_WITH_ARGUMENTS or name in CALL_HISTORY):
+            raise _Blocked(
+                node,
+                f"{name} checks the arguments as the facade took them; {target.repository}.{target.method} takes "
+                "them laid out anew (see the mapping's positional, constants and pack)",
+                f"check the arguments of {_short(target.repository_class)}.{target.method} by hand",
+            )
         if target.awaitable and name in AWAIT_ASSERTIONS:
             self._replace[node.attr] = cst.Name(AWAIT_ASSERTIONS[name])
         if call is not None and name in ASSERTIONS_WITH_ARGUMENTS and target.renames:
@@ -738,6 +753,15 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
             return body
         index = body_insert_index(body) if skip_docstring else 0
         return body.with_changes(body=[*body.body[:index], *lines, *body.body[index:]])
+
+
+def _adapter_blocked(node: cst.CSTNode, what: str, target: DoubleTarget) -> _Blocked:
+    return _Blocked(
+        node,
+        f"{what}: the call now goes through the adapter {target.adapter}, which makes repository calls of "
+        "its own choosing; the double cannot stand for them",
+        f"configure the {_short(target.repository_class)} methods {target.adapter} calls by hand",
+    )
 
 
 def _positional(call: cst.Call) -> list[cst.Arg]:
@@ -940,6 +964,8 @@ def facade_doubles(plan: Plan, migrated: Mapping[str, tuple[bytes, bytes]]) -> F
             repository_class=repository.class_name,
             renames=mapping.args,
             from_received=getattr(repository, "from_received", None),
+            reshaped=mapping.reshapes,
+            adapter=mapping.adapter,
         )
     classes = plan.facade.classes
     layout = plan_layout(plan)

@@ -45,6 +45,9 @@ DOUBLES = FacadeDoubles(
         "read_rate": DoubleTarget("rate", "rate_for", False, "tally.stores.RateTable", (), "attribute:rates"),
         "post_entry": DoubleTarget("journal", "append", True, "tally.stores.Journal", (), "attribute:journal.log"),
         "close_account": DoubleTarget("archive", "close", True, "tally.stores.Archive", (), None),
+        # move_account(n, to) -> relocate(to, n, audit=True); sum_accounts goes through an adapter
+        "move_account": DoubleTarget("account", "relocate", True, ACCOUNT, (), "itself", reshaped=True),
+        "sum_accounts": DoubleTarget("account", "numbers", True, ACCOUNT, (), "itself", adapter="tally.glue.total"),
     },
     modules={
         "tally.billing": MigratedModule(frozenset({"open_books"}), {"account": "account_store"}),
@@ -52,7 +55,9 @@ DOUBLES = FacadeDoubles(
         "tally.audit": MigratedModule(frozenset({"open_books"}), {}),
     },
     class_attributes={
-        "tally.books.Books": frozenset({"read_account", "write_account", "read_rate", "close_account", "rates"})
+        "tally.books.Books": frozenset(
+            {"read_account", "write_account", "read_rate", "close_account", "rates", "move_account", "sum_accounts"}
+        )
     },
 )
 
