@@ -105,6 +105,9 @@ class MigratedModule:
 
     removed: frozenset[str]  # names the module bound before and no longer binds (factories)
     providers: Mapping[str, str]  # repository -> the name the module now imports its provider under
+    # factories the module still binds (its unmapped calls keep them) while its mapped calls now go
+    # through ``providers``: a patch of one no longer stands between those calls and the database
+    retained: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -141,9 +144,10 @@ class _Double:
     repository_class: str = ""  # FACTORY: the class the patched provider's AsyncMock is spec'd with
     spec_set: bool = False  # RECEIVED: made with spec_set=, which refuses new attributes
     premade: frozenset[str] = frozenset()  # RECEIVED from a fixture: facade methods the fixture made
+    patched: str = ""  # RETAINED: the factory patched, as ``pkg.mod.factory``
 
 
-FACTORY, METHOD, RECEIVED = "factory", "method", "received"
+FACTORY, METHOD, RECEIVED, RETAINED = "factory", "method", "received", "retained"
 
 
 class _Blocked(Exception):
@@ -179,7 +183,7 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
         # Every double names a facade method, a facade class or a removed factory: a module naming none of
         # them is returned before LibCST computes its metadata, which is most of the cost.
         words = set(self.doubles.targets) | {_short(c) for c in self.doubles.classes}
-        words |= {name for module in self.doubles.modules.values() for name in module.removed}
+        words |= {name for module in self.doubles.modules.values() for name in module.removed | module.retained}
         if words.isdisjoint(IDENTIFIER.findall(tree.code)):
             self.outcome = DoublesOutcome()
             return tree
@@ -410,6 +414,8 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
             self._retarget_method_patch(call, target)
             return _Double(METHOD, [(name,)] if name else [], anchor, target=target)
         module = self.doubles.modules.get(owner)
+        if module is not None and attribute in module.retained and name is not None:
+            return _Double(RETAINED, [(name, "return_value")], anchor, patched=f"{owner}.{attribute}")
         if module is None or attribute not in module.removed:
             return None
         return self._retarget_factory_patch(call, owner, attribute, module, name, anchor)
@@ -593,6 +599,18 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
             return
         if double.kind == RECEIVED:
             self._check_received(double, uses)
+        if double.kind == RETAINED:
+            for use in uses.uses:  # only a mapped method configured or asserted on the patch's mock
+                owner, _, factory = double.patched.rpartition(".")
+                providers = ", ".join(f"{owner}.{p}" for p in sorted(self.doubles.modules[owner].providers.values()))
+                raise _Blocked(
+                    use.statement,
+                    f"{'.'.join(use.root_parts)}.{use.method}: {owner} still calls {factory} for methods with no "
+                    f"repository counterpart, but reaches {use.method}'s repository through {providers} now",
+                    f"patch {providers} with return_value=AsyncMock(spec=...) for the mapped methods, beside the "
+                    f"patch of {factory}",
+                )
+            return
         made: set[str] = set()
         creations: list[cst.BaseStatement] = []
         for use in uses.uses:
@@ -950,8 +968,11 @@ def facade_doubles(plan: Plan, migrated: Mapping[str, tuple[bytes, bytes]]) -> F
             for name, imported in new.items()
             if imported == provider and name not in old
         }
-        if removed:
-            modules[module] = MigratedModule(removed, found)
+        retained = frozenset(
+            name for name, imported in old.items() if name in new and imported in plan.facade.factories
+        )
+        if removed or (retained and found):
+            modules[module] = MigratedModule(removed, found, retained if found else frozenset())
     targets: dict[str, DoubleTarget] = {}
     for method, mapping in plan.mappings.items():
         repository = repositories[mapping.repository]

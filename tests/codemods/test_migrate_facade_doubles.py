@@ -53,6 +53,8 @@ DOUBLES = FacadeDoubles(
         "tally.billing": MigratedModule(frozenset({"open_books"}), {"account": "account_store"}),
         "tally.reports": MigratedModule(frozenset({"open_books"}), {"account": "account_store", "rate": "rates"}),
         "tally.audit": MigratedModule(frozenset({"open_books"}), {}),
+        # keeps open_books for its unmapped calls, reaches the accounts through account_store
+        "tally.ledger": MigratedModule(frozenset(), {"account": "account_store"}, frozenset({"open_books"})),
     },
     class_attributes={
         "tally.books.Books": frozenset(
@@ -332,3 +334,22 @@ def test_doubles_move_in_tests_that_reach_the_module_through_another_module(tmp_
     tests = (root / "tests" / "test_api.py").read_text()
     assert "store.wagons.get = AsyncMock(return_value=Wagon(1, 10, load=4))" in tests
     assert 'store.trader_named.assert_awaited_once_with("ada")' in tests
+
+
+def test_a_factory_kept_for_unmapped_calls_is_read_as_retained(tmp_path: Path) -> None:
+    shutil.copytree(TALLY, tmp_path / "tally")
+    plan = load_plan(tmp_path / "tally" / "migration_plan.yaml")
+    before = (
+        b"from tally.books import open_books\n\n"
+        b"def f():\n    open_books().compact()\n    return open_books().read_account(acct=1)\n"
+    )
+    after = (
+        b"from tally.books import open_books\nfrom tally.stores import account_store\n\n"
+        b"async def f():\n    open_books().compact()\n    return await account_store().by_number(number=1)\n"
+    )
+
+    doubles = facade_doubles(plan, {"tally.kept": (before, after), "tally.same": (before, before)})
+
+    assert doubles.modules == {
+        "tally.kept": MigratedModule(frozenset(), {"account": "account_store"}, frozenset({"open_books"}))
+    }
