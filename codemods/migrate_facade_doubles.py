@@ -93,6 +93,10 @@ class DoubleTarget:
     repository_class: str  # qualified
     renames: tuple[tuple[str, str], ...] = ()
     from_received: str | None = None  # "itself", "attribute:<path>", "depends" or None
+    # The mapping lays the arguments out anew (positional order, constants, a parameter object): what a
+    # double recorded of the facade call's arguments says nothing of the repository call's.
+    reshaped: bool = False
+    adapter: str | None = None  # the call goes through this function, which picks the repository calls
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,9 @@ class MigratedModule:
 
     removed: frozenset[str]  # names the module bound before and no longer binds (factories)
     providers: Mapping[str, str]  # repository -> the name the module now imports its provider under
+    # factories the module still binds (its unmapped calls keep them) while its mapped calls now go
+    # through ``providers``: a patch of one no longer stands between those calls and the database
+    retained: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -137,9 +144,10 @@ class _Double:
     repository_class: str = ""  # FACTORY: the class the patched provider's AsyncMock is spec'd with
     spec_set: bool = False  # RECEIVED: made with spec_set=, which refuses new attributes
     premade: frozenset[str] = frozenset()  # RECEIVED from a fixture: facade methods the fixture made
+    patched: str = ""  # RETAINED: the factory patched, as ``pkg.mod.factory``
 
 
-FACTORY, METHOD, RECEIVED = "factory", "method", "received"
+FACTORY, METHOD, RECEIVED, RETAINED = "factory", "method", "received", "retained"
 
 
 class _Blocked(Exception):
@@ -175,7 +183,7 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
         # Every double names a facade method, a facade class or a removed factory: a module naming none of
         # them is returned before LibCST computes its metadata, which is most of the cost.
         words = set(self.doubles.targets) | {_short(c) for c in self.doubles.classes}
-        words |= {name for module in self.doubles.modules.values() for name in module.removed}
+        words |= {name for module in self.doubles.modules.values() for name in module.removed | module.retained}
         if words.isdisjoint(IDENTIFIER.findall(tree.code)):
             self.outcome = DoublesOutcome()
             return tree
@@ -401,9 +409,13 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
             target = self.doubles.targets.get(attribute)
             if target is None:
                 return None  # an unmapped facade method stays on the facade
+            if target.adapter is not None:
+                raise _adapter_blocked(call, f"patch of {_short(owner)}.{attribute}", target)
             self._retarget_method_patch(call, target)
             return _Double(METHOD, [(name,)] if name else [], anchor, target=target)
         module = self.doubles.modules.get(owner)
+        if module is not None and attribute in module.retained and name is not None:
+            return _Double(RETAINED, [(name, "return_value")], anchor, patched=f"{owner}.{attribute}")
         if module is None or attribute not in module.removed:
             return None
         return self._retarget_factory_patch(call, owner, attribute, module, name, anchor)
@@ -587,10 +599,24 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
             return
         if double.kind == RECEIVED:
             self._check_received(double, uses)
+        if double.kind == RETAINED:
+            for use in uses.uses:  # only a mapped method configured or asserted on the patch's mock
+                owner, _, factory = double.patched.rpartition(".")
+                providers = ", ".join(f"{owner}.{p}" for p in sorted(self.doubles.modules[owner].providers.values()))
+                raise _Blocked(
+                    use.statement,
+                    f"{'.'.join(use.root_parts)}.{use.method}: {owner} still calls {factory} for methods with no "
+                    f"repository counterpart, but reaches {use.method}'s repository through {providers} now",
+                    f"patch {providers} with return_value=AsyncMock(spec=...) for the mapped methods, beside the "
+                    f"patch of {factory}",
+                )
+            return
         made: set[str] = set()
         creations: list[cst.BaseStatement] = []
         for use in uses.uses:
             target = self.doubles.targets[use.method]
+            if target.adapter is not None:
+                raise _adapter_blocked(use.statement, f"{'.'.join(use.root_parts)}.{use.method}", target)
             chain = cst.Attribute(value=_extend(use.root, self._prefix(double, target)), attr=cst.Name(target.method))
             if use.history and target.renames:
                 raise _Blocked(
@@ -692,6 +718,13 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
 
     def _rename_assertion(self, node: cst.Attribute, call: cst.Call | None, target: DoubleTarget) -> None:
         name = node.attr.value
+        if target.reshaped and (name in ASSERTIONS_WITH_ARGUMENTS or name in CALL_HISTORY):
+            raise _Blocked(
+                node,
+                f"{name} checks the arguments as the facade took them; {target.repository}.{target.method} takes "
+                "them laid out anew (see the mapping's positional, constants and pack)",
+                f"check the arguments of {_short(target.repository_class)}.{target.method} by hand",
+            )
         if target.awaitable and name in AWAIT_ASSERTIONS:
             self._replace[node.attr] = cst.Name(AWAIT_ASSERTIONS[name])
         if call is not None and name in ASSERTIONS_WITH_ARGUMENTS and target.renames:
@@ -738,6 +771,15 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
             return body
         index = body_insert_index(body) if skip_docstring else 0
         return body.with_changes(body=[*body.body[:index], *lines, *body.body[index:]])
+
+
+def _adapter_blocked(node: cst.CSTNode, what: str, target: DoubleTarget) -> _Blocked:
+    return _Blocked(
+        node,
+        f"{what}: the call now goes through the adapter {target.adapter}, which makes repository calls of "
+        "its own choosing; the double cannot stand for them",
+        f"configure the {_short(target.repository_class)} methods {target.adapter} calls by hand",
+    )
 
 
 def _positional(call: cst.Call) -> list[cst.Arg]:
@@ -872,6 +914,8 @@ class _Uses(cst.CSTVisitor):
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
+        if isinstance(original_node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
+            return  # refused in on_visit, so never pushed (LibCST still calls on_leave for it)
         self._parents.pop()
         if isinstance(original_node, cst.If | cst.For | cst.While | cst.Try | cst.TryStar | cst.Match):
             self._branch -= 1
@@ -924,8 +968,11 @@ def facade_doubles(plan: Plan, migrated: Mapping[str, tuple[bytes, bytes]]) -> F
             for name, imported in new.items()
             if imported == provider and name not in old
         }
-        if removed:
-            modules[module] = MigratedModule(removed, found)
+        retained = frozenset(
+            name for name, imported in old.items() if name in new and imported in plan.facade.factories
+        )
+        if removed or (retained and found):
+            modules[module] = MigratedModule(removed, found, retained if found else frozenset())
     targets: dict[str, DoubleTarget] = {}
     for method, mapping in plan.mappings.items():
         repository = repositories[mapping.repository]
@@ -938,6 +985,8 @@ def facade_doubles(plan: Plan, migrated: Mapping[str, tuple[bytes, bytes]]) -> F
             repository_class=repository.class_name,
             renames=mapping.args,
             from_received=getattr(repository, "from_received", None),
+            reshaped=mapping.reshapes,
+            adapter=mapping.adapter,
         )
     classes = plan.facade.classes
     layout = plan_layout(plan)

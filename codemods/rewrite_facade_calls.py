@@ -262,6 +262,11 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
             return tree
         collector = FacadeCallCollector(self.spec, self._relative_path())
         wrapper.visit(collector)
+        for line, column, receiver, enclosing in collector.dynamic_getattrs:
+            message = f"getattr({receiver}, ...) picks a facade method by a name known only at run time"
+            fix = "call the facade method by name (getattr with a string literal), or map it by hand"
+            self.outcome.unsafe.append(UnsafeCall(line, column, enclosing, "dynamic_getattr", message, fix))
+            self.warn(f"{self._relative_path()}:{line}: dynamic_getattr: {message}; {fix}")
         if not collector.calls:
             return tree
         self._resolver = collector.resolver

@@ -91,6 +91,18 @@ def getattr_method(node: cst.CSTNode) -> tuple[cst.BaseExpression, str] | None:
     return node.args[0].value, name.evaluated_value
 
 
+def dynamic_getattr_receiver(node: cst.CSTNode) -> cst.BaseExpression | None:
+    """``getattr(receiver, name)`` whose name is not a string literal -> receiver; None otherwise."""
+    if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "getattr"):
+        return None
+    if len(node.args) < 2 or any(arg.keyword is not None or arg.star for arg in node.args[:2]):
+        return None
+    name = node.args[1].value
+    if isinstance(name, cst.SimpleString | cst.ConcatenatedString):
+        return None
+    return node.args[0].value
+
+
 def access_parts(node: cst.Attribute | cst.Call) -> tuple[cst.BaseExpression, str]:
     """The receiver and method name of a facade-method access."""
     if isinstance(node, cst.Attribute):
@@ -198,6 +210,10 @@ class FacadeCallCollector(_CachedDispatch):
         self._candidates: list[_Candidate] = []
         self._mock_config: set[int] = set()  # facade-method attributes whose mock attribute is used
         self._hops: dict[int, str] = {}  # attribute handed to a thread hop -> the hop's name
+        self._dynamic: list[tuple[cst.Call, _Function | None]] = []  # getattr(x, <not a literal>)
+        # getattr(facade, <not a literal>): (line, column, receiver, function). Which method it reaches is
+        # known only at run time, so no call site is made of it; the rewrite refuses a file holding one.
+        self.dynamic_getattrs: list[tuple[int, int, str, str]] = []
 
     # --- scope bookkeeping ------------------------------------------------------------------
     def visit_Module(self, node: cst.Module) -> None:
@@ -320,6 +336,8 @@ class FacadeCallCollector(_CachedDispatch):
         parts = getattr_method(node)
         if parts is not None and self.spec.is_facade_method(parts[1]):
             self._access(node, parts[1])
+        elif self.anchors is None and dynamic_getattr_receiver(node) is not None:
+            self._dynamic.append((node, self._function))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if node.attr.value in MOCK_ATTRIBUTES and isinstance(node.value, cst.Attribute | cst.Call):
@@ -372,6 +390,7 @@ class FacadeCallCollector(_CachedDispatch):
         if self.anchor_mismatch:
             return
         module = original_node
+        self._resolve_dynamic(module)
         for candidate in self._candidates:
             function = candidate.function
             receiver, method = access_parts(candidate.attribute)
@@ -400,6 +419,20 @@ class FacadeCallCollector(_CachedDispatch):
                     wrapper=candidate.wrapper,
                 )
             )
+
+    def _resolve_dynamic(self, module: cst.Module) -> None:
+        if not self._dynamic:
+            return
+        positions = cast(Mapping[cst.CSTNode, CodeRange], self.metadata[PositionProvider])
+        for node, function in self._dynamic:
+            receiver = dynamic_getattr_receiver(node)
+            assert receiver is not None
+            class_name, self_name = (function.class_name, function.self_name) if function else (None, None)
+            if self.resolver.resolve(receiver, class_name, self_name) is None:
+                continue
+            start = positions[node].start
+            name = function.name if function else "<module>"
+            self.dynamic_getattrs.append((start.line, start.column, module.code_for_node(receiver), name))
 
 
 class _ContextVisitor(ExpressionContextVisitor, _CachedDispatch):

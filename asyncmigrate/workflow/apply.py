@@ -288,10 +288,13 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange) 
     migrated = {
         layout.module_name(path)[0]: (edits[path].before, edits[path].after) for path in change.targets if path in edits
     }
+    # A test reaches migrated code through the project's own modules too (``create_app(fake)`` hands a
+    # spec'd facade mock to the endpoints the app module includes): its doubles move with the code.
+    reaching = _modules_importing(project, migrated)
     tests = [
         path
         for path in project.paths_where(lambda entry: entry.is_test)
-        if _mentions_module(plan, project, path, migrated)
+        if _mentions_module(plan, project, path, reaching)
     ]
     if not tests:
         return
@@ -311,6 +314,22 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange) 
         change.cautions.extend(new_cleanup_awaits(path, current, after))
         new_edit = FileEdit(path, before, after)
         change.edits = [new_edit if e.path == path else e for e in change.edits] if edit else [*change.edits, new_edit]
+
+
+def _modules_importing(project: Project, modules: Iterable[str]) -> set[str]:
+    """``modules`` and every project module importing one of them, directly or through other modules."""
+    reached = set(modules)
+    frontier = set(reached)
+    while frontier:
+        found = {
+            entry.module
+            for entry in project.index.values()
+            if entry.module not in reached
+            and any(target == name or target.startswith(name + ".") for target in entry.imported for name in frontier)
+        }
+        reached |= found
+        frontier = found
+    return reached
 
 
 def _mentions_module(plan: Plan, project: Project, path: str, modules: Iterable[str]) -> bool:

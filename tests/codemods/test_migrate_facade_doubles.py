@@ -45,14 +45,21 @@ DOUBLES = FacadeDoubles(
         "read_rate": DoubleTarget("rate", "rate_for", False, "tally.stores.RateTable", (), "attribute:rates"),
         "post_entry": DoubleTarget("journal", "append", True, "tally.stores.Journal", (), "attribute:journal.log"),
         "close_account": DoubleTarget("archive", "close", True, "tally.stores.Archive", (), None),
+        # move_account(n, to) -> relocate(to, n, audit=True); sum_accounts goes through an adapter
+        "move_account": DoubleTarget("account", "relocate", True, ACCOUNT, (), "itself", reshaped=True),
+        "sum_accounts": DoubleTarget("account", "numbers", True, ACCOUNT, (), "itself", adapter="tally.glue.total"),
     },
     modules={
         "tally.billing": MigratedModule(frozenset({"open_books"}), {"account": "account_store"}),
         "tally.reports": MigratedModule(frozenset({"open_books"}), {"account": "account_store", "rate": "rates"}),
         "tally.audit": MigratedModule(frozenset({"open_books"}), {}),
+        # keeps open_books for its unmapped calls, reaches the accounts through account_store
+        "tally.ledger": MigratedModule(frozenset(), {"account": "account_store"}, frozenset({"open_books"})),
     },
     class_attributes={
-        "tally.books.Books": frozenset({"read_account", "write_account", "read_rate", "close_account", "rates"})
+        "tally.books.Books": frozenset(
+            {"read_account", "write_account", "read_rate", "close_account", "rates", "move_account", "sum_accounts"}
+        )
     },
 )
 
@@ -294,3 +301,55 @@ def test_golden_pairs_pass_against_the_code_they_test(tmp_path: Path, side: str,
             if line.startswith("FAILED")
         }
         assert failed == {f"tests/test_{case}.py" for case in RUNNABLE}
+
+
+def test_a_lambda_beside_a_spec_mock_does_not_stop_the_carry() -> None:
+    """A lambda in the test body (``lambda: books`` for a dependency override) is not walked into, and
+    leaving it must not unbalance the walk of the uses."""
+    before = (
+        "from unittest.mock import MagicMock\n\nfrom tally.books import Books\n\n\n"
+        "def test_x(app):\n"
+        "    books = MagicMock(spec=Books)\n"
+        "    app.overrides = lambda: books\n"
+        "    books.read_account.return_value = None\n"
+        "    books.read_account.assert_called_once_with(acct=1)\n"
+    )
+    output, blockers = run(before)
+    assert blockers == []
+    assert "    books.by_number = AsyncMock(return_value=None)\n" in output
+    assert "    books.by_number.assert_awaited_once_with(number=1)\n" in output
+    assert "app.overrides = lambda: books" in output
+
+
+def test_doubles_move_in_tests_that_reach_the_module_through_another_module(tmp_path: Path) -> None:
+    """The caravan's API tests import the app factory, not the endpoints module: the spec'd store they
+    put on the app's state is carried over when the endpoints migrate."""
+    root = tmp_path / "caravan"
+    shutil.copytree(ROOT / "tests" / "assets" / "caravan", root, ignore=shutil.ignore_patterns("__pycache__"))
+    assert "caravan.api" not in (root / "tests" / "test_api.py").read_text()
+    plan, results = apply_files(load_plan(root / "migration_plan.yaml"), ["caravan/api.py"], run_tests=False)
+
+    (result,) = results
+    assert result.change.blockers == []
+    tests = (root / "tests" / "test_api.py").read_text()
+    assert "store.wagons.get = AsyncMock(return_value=Wagon(1, 10, load=4))" in tests
+    assert 'store.trader_named.assert_awaited_once_with("ada")' in tests
+
+
+def test_a_factory_kept_for_unmapped_calls_is_read_as_retained(tmp_path: Path) -> None:
+    shutil.copytree(TALLY, tmp_path / "tally")
+    plan = load_plan(tmp_path / "tally" / "migration_plan.yaml")
+    before = (
+        b"from tally.books import open_books\n\n"
+        b"def f():\n    open_books().compact()\n    return open_books().read_account(acct=1)\n"
+    )
+    after = (
+        b"from tally.books import open_books\nfrom tally.stores import account_store\n\n"
+        b"async def f():\n    open_books().compact()\n    return await account_store().by_number(number=1)\n"
+    )
+
+    doubles = facade_doubles(plan, {"tally.kept": (before, after), "tally.same": (before, before)})
+
+    assert doubles.modules == {
+        "tally.kept": MigratedModule(frozenset(), {"account": "account_store"}, frozenset({"open_books"}))
+    }

@@ -1005,6 +1005,28 @@ class TestCallForms(CodemodTest):
             ],
         )
 
+    def test_getattr_with_a_name_known_at_run_time_is_a_blocker(self) -> None:
+        # which facade method it reaches is known only when it runs: nothing to rewrite it to
+        code = """
+            from forge.vault import Vault, open_vault
+
+
+            def lookup(what, kind):
+                return getattr(open_vault(), what)(kind)
+
+
+            def unrelated(thing, what):
+                return getattr(thing, what)
+        """
+        self.check(
+            code,
+            code,
+            [
+                f"{FORGE_FILE}:5: dynamic_getattr: getattr(open_vault(), ...) picks a facade method by a name known "
+                "only at run time; call the facade method by name (getattr with a string literal), or map it by hand"
+            ],
+        )
+
     # -- mock configuration is no call site -----------------------------------------------------------
 
     def test_mock_configuration_is_left_alone_without_a_warning(self) -> None:
