@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from asyncmigrate.cli import app
-from asyncmigrate.plan import load_plan
+from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import FileStatus
 
 ROOT = Path(__file__).resolve().parent.parent
