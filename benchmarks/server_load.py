@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import random
@@ -388,6 +389,7 @@ class Row:
     error_kinds: dict[str, int]
     load_before: float
     load_after: float
+    single_request_ms: dict[str, float]
 
 
 def _measure(kind: str, tree: str, root: Path, workdir: Path, args: argparse.Namespace) -> Row:
@@ -407,6 +409,7 @@ def _measure(kind: str, tree: str, root: Path, workdir: Path, args: argparse.Nam
             )
         )  # fmt: skip
         load_after = os.getloadavg()[0]
+        single = _one_at_a_time(base, world, args.single_rounds) if args.single_rounds else {}
     latencies = tally.ping_latencies_ms
     return Row(
         database=kind,
@@ -421,7 +424,25 @@ def _measure(kind: str, tree: str, root: Path, workdir: Path, args: argparse.Nam
         error_kinds=dict(tally.errors.most_common()),
         load_before=load_before,
         load_after=load_after,
+        single_request_ms=single,
     )
+
+
+def _one_at_a_time(base: str, world: World, rounds: int) -> dict[str, float]:
+    """Median latency of each endpoint, one request at a time after the load: what a request costs
+    when nothing else competes for the event loop, so a difference is the tree's own."""
+    samples: dict[str, list[float]] = {}
+    requests = _db_requests(world, 0, random.Random(0))
+    with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT_SECONDS) as client:
+        for _ in range(rounds):
+            for endpoint, method, path, body in [*itertools.islice(requests, 7), (f"GET {PING}", "GET", PING, None)]:
+                started = time.perf_counter()
+                response = client.request(method, path, json=body)
+                elapsed = time.perf_counter() - started
+                if not response.is_success:
+                    raise BenchmarkError(f"{endpoint} answered {response.status_code} with nothing else running")
+                samples.setdefault(endpoint, []).append(elapsed * 1000)
+    return {endpoint: statistics.median(values) for endpoint, values in samples.items()}
 
 
 def main() -> int:
@@ -435,6 +456,8 @@ def main() -> int:
     parser.add_argument("--databases", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL,
                         help="PostgreSQL to connect to; each server gets a database of its own there")  # fmt: skip
+    parser.add_argument("--single-rounds", type=int, default=20,
+                        help="then each endpoint this many times, one at a time (0: skip; default 20)")  # fmt: skip
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the figures as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, copies)")
     args = parser.parse_args()
@@ -490,14 +513,19 @@ def _run(args: argparse.Namespace, databases: list[str], workdir: Path) -> int:
     print()
     print(
         f"{'database':<11} {'tree':<7} {'req/s':>7} {'DB req/s':>9} {'ping p50 ms':>12} {'ping p99 ms':>12} "
-        f"{'ping max ms':>12} {'errors':>7} {'load':>10}"
+        f"{'ping max ms':>12} {'pings':>6} {'errors':>7} {'load':>10}"
     )
     for row in rows:
         print(
             f"{row.database:<11} {row.tree:<7} {row.total_rps:>7.1f} {row.db_rps:>9.1f} {row.ping_p50_ms:>12.1f} "
-            f"{row.ping_p99_ms:>12.1f} {row.ping_max_ms:>12.1f} {row.errors:>7} "
+            f"{row.ping_p99_ms:>12.1f} {row.ping_max_ms:>12.1f} {row.ping_requests:>6} {row.errors:>7} "
             f"{row.load_before:>4.1f}-{row.load_after:<4.1f}"
         )
+    if args.single_rounds:
+        print(f"\none request at a time, median ms of {args.single_rounds} (after the load):")
+        print(f"{'endpoint':<34}" + "".join(f" {row.database[:6] + '/' + row.tree:>17}" for row in rows))
+        for endpoint in rows[0].single_request_ms:
+            print(f"{endpoint:<34}" + "".join(f" {row.single_request_ms[endpoint]:>17.1f}" for row in rows))
     for row in rows:
         for kind, count in row.error_kinds.items():
             print(f"  {row.database}/{row.tree}: {count} x {kind}")
