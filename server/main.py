@@ -61,6 +61,12 @@ def create_app() -> FastAPI:
     ):
         application.include_router(router)
 
+    @application.get("/api/ping", tags=["monitoring"])
+    async def ping() -> dict[str, str]:
+        """Is the process serving requests at all. Touches no database (``/health`` does), so its
+        latency is the event loop's responsiveness and nothing else."""
+        return {"status": "ok"}
+
     @application.get("/health", tags=["monitoring"])
     async def health(request: Request) -> dict[str, Any]:
         """Liveness and readiness: is the database answering, are the rooms loaded."""

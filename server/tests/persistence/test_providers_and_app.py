@@ -173,6 +173,22 @@ def test_clear_data_empties_every_table(make_player, sync_session) -> None:
     assert get_persistence().get_all_professions() == []
 
 
+def test_ping_answers_without_the_database(client, monkeypatch) -> None:
+    def no_database() -> None:
+        raise RuntimeError("the database was reached")
+
+    # Every session, sync or async, is built from these two engines.
+    monkeypatch.setattr(db, "get_sync_engine", no_database)
+    monkeypatch.setattr(db, "get_async_engine", no_database)
+
+    response = client.get("/api/ping")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    # the same patch does cut the database off: /health, which queries it, sees it gone
+    assert client.get("/health").json()["database_ok"] is False
+
+
 def test_application_health_route(client) -> None:
     response = client.get("/health")
 
