@@ -84,7 +84,7 @@ def _copy_tree(target: Path) -> Path:
 def _migrate(root: Path) -> dict[str, Any]:
     """``apply --all --no-test`` in ``root``; raises unless every planned file but the known blocked ones
     migrated. Returns the counts for the report."""
-    from asyncmigrate.plan import load_plan
+    from asyncmigrate.config.plan import load_plan
     from asyncmigrate.types import FileStatus
 
     # apply refuses to write over uncommitted edits: the copy is a repository of its own, committed.
