@@ -350,6 +350,7 @@ def init(
         rules=rules,
         first_phase=first_phase,
         async_callbacks=async_callback or [],
+        plan_directory=root,
     )
     atomic_write_text(output_path, text)
     files = sum(1 for r in reports if r.calls)
