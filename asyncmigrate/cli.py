@@ -92,14 +92,19 @@ def _completion(action: str) -> Callable[[typer.Context, typer.CallbackParam, st
             return
         from typer import completion
         from typer._completion_classes import completion_init
-        from typer._completion_shared import Shells
+        from typer._completion_shared import Shells, _get_shell_name
 
         completion_init()
         shells = [s.value for s in Shells]
-        if value and value not in shells:
+        if not value:  # detect it here, so a shell Typer cannot serve is one line and exit 2 like any bad input
+            value = _get_shell_name() or ""
+            if value not in shells:
+                found = f" (found {value!r})" if value else ""
+                raise typer.BadParameter(f"cannot tell which shell this is{found}; name it: one of {', '.join(shells)}")
+        if value not in shells:
             raise typer.BadParameter(f"{value!r} is not a supported shell (shells: {', '.join(shells)})")
         handler = completion.show_callback if action == "show" else completion.install_callback
-        handler(ctx, param, value or True)
+        handler(ctx, param, value)
 
     return callback
 

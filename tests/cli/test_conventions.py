@@ -84,6 +84,27 @@ def test_an_unknown_shell_is_one_line_and_exit_2() -> None:
     assert result.stderr.count("\n") == 1 and "'tcsh' is not a supported shell" in result.stderr
 
 
+@pytest.mark.parametrize(("detected", "says"), [("sh", "(found 'sh')"), (None, "cannot tell which shell this is;")])
+def test_a_bare_show_completion_in_a_shell_typer_cannot_serve_is_one_line_and_exit_2(
+    detected: str | None, says: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer._completion_shared
+
+    monkeypatch.setattr(typer._completion_shared, "_get_shell_name", lambda: detected)
+    result = runner.invoke(app, ["--show-completion"])
+    assert result.exit_code == 2
+    assert says in result.stderr and "name it: one of bash" in result.stderr
+
+
+def test_a_bare_show_completion_uses_the_detected_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer._completion_shared
+
+    monkeypatch.setattr(typer._completion_shared, "_get_shell_name", lambda: "zsh")
+    result = runner.invoke(app, ["--show-completion"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("#compdef asyncmigrate")
+
+
 def test_the_completion_script_completes_commands_and_each_commands_formats() -> None:
     def complete(words: str, cword: int) -> list[str]:
         result = _cli(env={"_ASYNCMIGRATE_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword)})
