@@ -23,7 +23,7 @@ from asyncmigrate import render
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.config.plan import PLAN_FILENAME, Plan, atomic_write_text, find_plan, load_plan, record_status
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.formats import OutputFormat, UnsupportedFormat, resolve_format
+from asyncmigrate.formats import COMMAND_FORMATS, OutputFormat, UnsupportedFormat, resolve_format
 from asyncmigrate.types import ExitCode, FileStatus
 
 
@@ -72,7 +72,6 @@ app = typer.Typer(
     add_completion=False,  # our own --install-completion/--show-completion below take an optional SHELL
     pretty_exceptions_enable=False,
 )
-
 
 
 def _print_version(value: bool) -> None:
@@ -140,8 +139,9 @@ def _main_options(
     ] = False,
     install_completion: Annotated[
         str | None,
-        _completion_option("install", "Install completion for SHELL (bash, zsh, fish, powershell, pwsh; "
-                           "default: the current shell)."),
+        _completion_option(
+            "install", "Install completion for SHELL (bash, zsh, fish, powershell, pwsh; default: the current shell)."
+        ),
     ] = None,
     show_completion: Annotated[
         str | None,
@@ -182,8 +182,6 @@ PlanOption = Annotated[
 
 def format_option(command: str) -> Any:
     """``--format`` for ``command``: one vocabulary (asyncmigrate/formats.py), each command its subset."""
-    from asyncmigrate.formats import COMMAND_FORMATS
-
     choices = [f.value for f in COMMAND_FORMATS[command]]
 
     def parse(given: str | OutputFormat) -> OutputFormat:

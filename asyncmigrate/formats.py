@@ -56,6 +56,8 @@ def resolve_format(command: str, given: str) -> tuple[OutputFormat, str | None]:
         raise UnsupportedFormat(f"{given!r} is not a format ({command} writes: {choices})") from None
     if chosen not in supported:
         writers = ", ".join(c for c, formats in COMMAND_FORMATS.items() if chosen in formats)
-        raise UnsupportedFormat(f"{command} does not write {chosen.value} ({command} writes: {choices}; "
-                                f"{chosen.value} is written by: {writers})")
+        raise UnsupportedFormat(
+            f"{command} does not write {chosen.value} ({command} writes: {choices}; "
+            f"{chosen.value} is written by: {writers})"
+        )
     return chosen, None
