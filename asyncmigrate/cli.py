@@ -23,6 +23,7 @@ from asyncmigrate import render
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.config.plan import PLAN_FILENAME, Plan, atomic_write_text, find_plan, load_plan, record_status
 from asyncmigrate.errors import AsyncMigrateError
+from asyncmigrate.formats import COMMAND_FORMATS, OutputFormat, UnsupportedFormat, resolve_format
 from asyncmigrate.types import ExitCode, FileStatus
 
 
@@ -40,6 +41,11 @@ class OneLineErrors(TyperGroup):
         **extra: Any,
     ) -> Any:
         name = prog_name or "asyncmigrate"  # not "python -m asyncmigrate" or "__main__.py"
+        args = _shell_optional(list(sys.argv[1:] if args is None else args))
+        if os.environ.get(complete_var or f"_{name.upper()}_COMPLETE"):
+            from typer._completion_classes import completion_init
+
+            completion_init()  # the shell asks for completions: Typer's classes answer in its script's format
         if not standalone_mode:
             return super().main(args, name, complete_var, False, windows_expand_args, **extra)
         try:
@@ -63,9 +69,87 @@ app = typer.Typer(
     cls=OneLineErrors,
     help="Migrate a codebase from a synchronous persistence facade to async repositories.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=False,  # our own --install-completion/--show-completion below take an optional SHELL
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from asyncmigrate import installed_version
+
+        render.document(f"asyncmigrate {installed_version()}")
+        raise typer.Exit(ExitCode.OK)
+
+
+def _completion(action: str) -> Callable[[typer.Context, typer.CallbackParam, str | None], None]:
+    """Typer's own completion callbacks, with the shell optional: ``--show-completion zsh`` prints the zsh
+    script wherever it runs; a bare ``--show-completion`` detects the shell it runs in."""
+
+    def callback(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> None:
+        if value is None or ctx.resilient_parsing:
+            return
+        from typer import completion
+        from typer._completion_classes import completion_init
+        from typer._completion_shared import Shells, _get_shell_name
+
+        completion_init()
+        shells = [s.value for s in Shells]
+        if not value:  # detect it here, so a shell Typer cannot serve is one line and exit 2 like any bad input
+            value = _get_shell_name() or ""
+            if value not in shells:
+                found = f" (found {value!r})" if value else ""
+                raise typer.BadParameter(f"cannot tell which shell this is{found}; name it: one of {', '.join(shells)}")
+        if value not in shells:
+            raise typer.BadParameter(f"{value!r} is not a supported shell (shells: {', '.join(shells)})")
+        handler = completion.show_callback if action == "show" else completion.install_callback
+        handler(ctx, param, value)
+
+    return callback
+
+
+_COMPLETION_OPTIONS = ("--install-completion", "--show-completion")
+
+
+def _shell_optional(args: list[str]) -> list[str]:
+    """A bare ``--show-completion`` (Typer's form: the current shell) is given an empty SHELL, since the
+    option takes one (``--show-completion zsh``) and Typer has no options whose value may be left out."""
+    for index in range(len(args) - 1, -1, -1):
+        if args[index] in _COMPLETION_OPTIONS and (index + 1 == len(args) or args[index + 1].startswith("-")):
+            args.insert(index + 1, "")
+    return args
+
+
+def _completion_option(action: str, help_text: str) -> Any:
+    return typer.Option(
+        f"--{action}-completion",
+        callback=_completion(action),
+        expose_value=False,
+        is_eager=True,
+        metavar="[SHELL]",
+        help=help_text,
+    )
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+    install_completion: Annotated[
+        str | None,
+        _completion_option(
+            "install", "Install completion for SHELL (bash, zsh, fish, powershell, pwsh; default: the current shell)."
+        ),
+    ] = None,
+    show_completion: Annotated[
+        str | None,
+        _completion_option("show", "Print the completion script for SHELL (default: the current shell)."),
+    ] = None,
+) -> None:
+    """Migrate a codebase from a synchronous persistence facade to async repositories."""
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,11 +168,6 @@ def handles_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
 class FailOn(StrEnum):
     never = "never"
     blocking = "blocking"
@@ -99,7 +178,30 @@ PlanOption = Annotated[
     Path | None,
     typer.Option("--plan", help=f"Plan file (default: {PLAN_FILENAME} here or in a parent directory)."),
 ]
-FormatOption = Annotated[OutputFormat, typer.Option("--format", help="Output format.")]
+
+
+def format_option(command: str) -> Any:
+    """``--format`` for ``command``: one vocabulary (asyncmigrate/formats.py), each command its subset."""
+    choices = [f.value for f in COMMAND_FORMATS[command]]
+
+    def parse(given: str | OutputFormat) -> OutputFormat:
+        if isinstance(given, OutputFormat):  # the default, already resolved
+            return given
+        try:
+            chosen, deprecation = resolve_format(command, given)
+        except UnsupportedFormat as exc:
+            raise typer.BadParameter(str(exc)) from None
+        if deprecation:
+            render.note(deprecation)
+        return chosen
+
+    return typer.Option(
+        "--format",
+        parser=parse,
+        metavar="|".join(choices),
+        autocompletion=lambda incomplete: [c for c in choices if c.startswith(incomplete)],
+        help=f"Output format: {', '.join(choices)}.",
+    )
 
 
 def _load(plan_path: Path | None) -> Plan:
@@ -137,7 +239,7 @@ def scan(
         list[str] | None, typer.Argument(help="Files or directories (default: the plan's source and tests).")
     ] = None,
     plan_path: PlanOption = None,
-    output: FormatOption = OutputFormat.table,
+    output: Annotated[OutputFormat, format_option("scan")] = OutputFormat.TABLE,
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Exit 1 when blocking calls (or any calls) exist.")
     ] = FailOn.never,
@@ -178,7 +280,7 @@ def scan(
     relative = [_under(root, p) for p in paths] if paths else None
     with render.progress_bar("Scanning") as progress:
         result = run_scan(root, spec, paths=relative, plan=plan, use_cache=not no_cache, progress=progress, jobs=jobs)
-    if output is OutputFormat.json:
+    if output is OutputFormat.JSON:
         render.print_json(render.scan_json(result))
     else:
         render.scan_table(result, show_calls=calls)
@@ -251,6 +353,7 @@ def init(
         rules=rules,
         first_phase=first_phase,
         async_callbacks=async_callback or [],
+        plan_directory=root,
     )
     atomic_write_text(output_path, text)
     files = sum(1 for r in reports if r.calls)
@@ -262,14 +365,14 @@ def init(
 def status(
     plan_path: PlanOption = None,
     phase: Annotated[int | None, typer.Option("--phase", help="Only this phase.")] = None,
-    output: FormatOption = OutputFormat.table,
+    output: Annotated[OutputFormat, format_option("status")] = OutputFormat.TABLE,
 ) -> None:
     """Progress per phase: files migrated, effort remaining, and each file's status. Exit 0; 2 on bad input."""
     from asyncmigrate.reporting.status import progress, status_json
 
     plan = _load(plan_path)
     result = progress(plan, phase)
-    if output is OutputFormat.json:
+    if output is OutputFormat.JSON:
         render.print_json(status_json(plan, result))
     else:
         render.status_view(plan, result)
@@ -392,18 +495,6 @@ def run_tests_command(
         raise typer.Exit(ExitCode.FINDINGS)
 
 
-class ReportFormat(StrEnum):
-    markdown = "markdown"
-    json = "json"
-    junit = "junit"
-    sarif = "sarif"
-
-
-class CheckFormat(StrEnum):
-    text = "text"
-    json = "json"
-
-
 NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Ignore and do not update the scan cache.")]
 
 
@@ -417,7 +508,7 @@ def _load_unchecked(plan_path: Path | None) -> Plan:
 @handles_errors
 def report(
     plan_path: PlanOption = None,
-    output_format: Annotated[ReportFormat, typer.Option("--format", help="Output format.")] = ReportFormat.markdown,
+    output_format: Annotated[OutputFormat, format_option("report")] = OutputFormat.MARKDOWN,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report to this file (atomically), not stdout.")
     ] = None,
@@ -448,10 +539,10 @@ def report(
 @handles_errors
 def check(
     plan_path: PlanOption = None,
-    output_format: Annotated[CheckFormat, typer.Option("--format", help="Output format.")] = CheckFormat.text,
+    output_format: Annotated[OutputFormat, format_option("check")] = OutputFormat.TABLE,
     no_cache: NoCacheOption = False,
 ) -> None:
-    """The migration gate: each finding as file:line: kind: message.
+    """The migration gate: each finding as file:line: kind: message (--format github: as workflow annotations).
 
     Findings: a file marked migrated or verified calls the facade again (migrated-file-calls-facade);
     a file the plan does not list calls the facade (unplanned-facade-call);
@@ -465,8 +556,12 @@ def check(
     plan = _load_unchecked(plan_path)
     with render.progress_bar("Scanning") as progress:
         result = run_check(plan, use_cache=not no_cache, progress=progress)
-    if output_format is CheckFormat.json:
+    if output_format is OutputFormat.JSON:
         render.print_json(check_json(result))
+    elif output_format is OutputFormat.GITHUB:
+        from asyncmigrate.reporting.github import workflow_commands, workspace_prefix
+
+        render.workflow_commands(workflow_commands(result, workspace_prefix(plan.root, os.environ)), result)
     else:
         render.check_findings(result)
     if not result.ok:
@@ -492,7 +587,7 @@ def apply(
         ),
     ] = None,
     show_diff: Annotated[bool, typer.Option("--diff/--no-diff", help="Show the unified diff.")] = True,
-    output_format: FormatOption = OutputFormat.table,
+    output_format: Annotated[OutputFormat, format_option("apply")] = OutputFormat.TABLE,
     plan_path: PlanOption = None,
 ) -> None:
     """Rewrite facade calls to repository calls, propagate async def up the callers, test, record.
@@ -540,7 +635,7 @@ def apply(
     except Interrupted as exc:
         render.error(f"interrupted by {exc.signame}" + (f"; {exc.detail}" if exc.detail else ""))
         raise typer.Exit(128 + int(getattr(signal.Signals, exc.signame))) from None
-    if output_format is OutputFormat.json:
+    if output_format is OutputFormat.JSON:
         render.print_json(
             {"results": [{**r.change.to_json(), "status": r.status.value if r.status else None,
                           "written": r.written, "transaction": r.transaction,
@@ -566,7 +661,7 @@ def apply(
 @handles_errors
 def graph(
     target: Annotated[str, typer.Argument(help="A planned file, or a function as module.Class.method.")],
-    output_format: FormatOption = OutputFormat.table,
+    output_format: Annotated[OutputFormat, format_option("graph")] = OutputFormat.TABLE,
     plan_path: PlanOption = None,
 ) -> None:
     """The propagation tree: every function that turns async, and what reaches each, with blockers."""
@@ -596,7 +691,7 @@ def graph(
         )
         async_functions, blockers = propagation.async_functions, propagation.blockers
         sites = propagation.function_sites
-    if output_format is OutputFormat.json:
+    if output_format is OutputFormat.JSON:
         render.print_json(render.propagation_json(target, async_functions, blockers))
     else:
         render.propagation_tree(target, async_functions, blockers, sites)

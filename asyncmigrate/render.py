@@ -276,6 +276,18 @@ def check_findings(result: CheckResult) -> None:
         stdout.print(Text(str(finding)), soft_wrap=True)
         if finding.fix:
             stdout.print(Text(f"    fix: {finding.fix}", style="dim"), soft_wrap=True)
+    _check_summary(result)
+
+
+def workflow_commands(commands: list[str], result: CheckResult) -> None:
+    """``check --format github``: the workflow commands on stdout (the runner reads them), the summary on stderr."""
+    for command in commands:
+        sys.stdout.write(command + "\n")
+    sys.stdout.flush()
+    _check_summary(result)
+
+
+def _check_summary(result: CheckResult) -> None:
     if result.ok:
         listed = f"{len(result.findings)} accepted doubt(s) listed" if result.findings else "no findings"
         stderr.print(f"[green]check passed[/]: {listed}", soft_wrap=True)

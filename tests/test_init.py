@@ -123,3 +123,36 @@ def test_init_refuses_two_rules_of_one_name(tmp_path: Path, monkeypatch: pytest.
 
     assert result.exit_code == 2
     assert "'A' given twice" in result.stderr and "\n" not in result.stderr.strip()
+
+
+def test_init_points_editors_at_the_plan_schema_and_the_line_survives_a_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from asyncmigrate.config.plan import record_status
+    from asyncmigrate.config.plan_schema import MODELINE_PREFIX, schema_path
+    from asyncmigrate.types import FileStatus
+
+    _tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    args = ["init", "--factory", "app.store.get_store", "--class", "app.store.Store", "--source", "app",
+            "--exclude", "app/store.py", "--output", "plan.yaml"]  # fmt: skip
+
+    assert runner.invoke(app, args).exit_code == 0
+    first, *_ = (tmp_path / "plan.yaml").read_text().splitlines()
+    assert first.startswith(MODELINE_PREFIX)
+    target = Path(first[len(MODELINE_PREFIX) :])
+    # The plan is outside the tool's tree here, so the path is absolute: the installed schema itself.
+    assert target.is_absolute() and target.samefile(schema_path())
+    plan = load_plan(tmp_path / "plan.yaml")
+    record_status(plan, "app/calls.py", FileStatus.SKIPPED, {"action": "mark"}, reason="dead code")
+    assert (tmp_path / "plan.yaml").read_text().splitlines()[0] == first
+
+
+def test_the_schema_line_is_relative_when_the_schema_sits_under_the_plans_directory() -> None:
+    from asyncmigrate.config.plan_schema import MODELINE_PREFIX, modeline, schema_path
+
+    inside = schema_path().resolve().parents[2]  # the directory holding the asyncmigrate package
+    assert modeline(inside) == MODELINE_PREFIX + "asyncmigrate/schemas/plan.schema.json"
+    committed = (REPO / "migration_plan.yaml").read_text().splitlines()[0]
+    assert committed == MODELINE_PREFIX + "asyncmigrate/schemas/plan.schema.json"
+    assert (REPO / committed[len(MODELINE_PREFIX) :]).is_file()

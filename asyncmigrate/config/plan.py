@@ -13,7 +13,7 @@ import posixpath
 import re
 import stat
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
@@ -26,6 +26,7 @@ from ruamel.yaml.composer import Composer, ComposerError
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import AliasEvent
 
+from asyncmigrate.config import plan_schema
 from asyncmigrate.errors import PlanError
 from asyncmigrate.types import FileStatus
 from asyncmigrate.workspace.faults import crash_point
@@ -244,7 +245,9 @@ def _check_type(where: _Where, parent: Any, key: str | int, keypath: str, value:
         raise where.error(parent, key, keypath, f"must be {_TYPE_NAMES[kind]}, got {got}")
 
 
-def _check_keys(where: _Where, node: Any, keypath: str, allowed: set[str], required: set[str]) -> None:
+def _check_keys(
+    where: _Where, node: Any, keypath: str, allowed: Collection[str], required: Collection[str]
+) -> None:
     for key in node:
         if key not in allowed:
             choices = ", ".join(sorted(allowed))
@@ -282,7 +285,7 @@ def _get(where: _Where, node: Any, key: str, keypath: str, kind: type, default: 
 def _parse_facade(where: _Where, node: Any) -> Facade:
     _check_type(where, node, "facade", "facade", node.get("facade"), dict)
     facade = node["facade"]
-    _check_keys(where, facade, "facade", {"factories", "classes", "receiver_names", "methods"}, {"factories"})
+    _check_keys(where, facade, "facade", plan_schema.keys("facade"), plan_schema.required_keys("facade"))
     factories = _str_list(where, facade, "factories", "facade.factories")
     if not factories:
         raise where.error(facade, "factories", "facade.factories", "must name at least one factory")
@@ -304,8 +307,8 @@ def _parse_repositories(where: _Where, node: Any) -> dict[str, Repository]:
             where,
             spec,
             keypath,
-            {"class", "provider", "attribute", "awaitable", "from_received"},
-            {"class", "attribute"},
+            plan_schema.keys("repository"),
+            plan_schema.required_keys("repository"),
         )
         attribute = _get(where, spec, "attribute", f"{keypath}.attribute", str)
         if not attribute.isidentifier():
@@ -360,7 +363,7 @@ def _parse_target(
     return repo, method
 
 
-_MAPPING_KEYS = {"target", "args", "positional", "constants", "pack", "adapter", "awaitable"}
+_MAPPING_KEYS = plan_schema.keys("mapping_object")
 
 
 def _identifier(where: _Where, parent: Any, key: str | int, keypath: str, value: Any) -> str:
@@ -388,7 +391,7 @@ def _constant(where: _Where, parent: Any, key: str, keypath: str, value: Any) ->
 def _parse_pack(where: _Where, spec: Any, keypath: str) -> Pack:
     node = spec["pack"]
     _check_type(where, spec, "pack", keypath, node, dict)
-    _check_keys(where, node, keypath, {"class", "fields", "keyword"}, {"class", "fields"})
+    _check_keys(where, node, keypath, plan_schema.keys("pack"), plan_schema.required_keys("pack"))
     fields_node = node["fields"]
     fields: list[tuple[str, str]] = []
     if isinstance(fields_node, list):
@@ -415,7 +418,7 @@ def _parse_pack(where: _Where, spec: Any, keypath: str) -> Pack:
 def _parse_mapping_spec(
     where: _Where, method: str, spec: Any, keypath: str, repositories: dict[str, Repository]
 ) -> Mapping:
-    _check_keys(where, spec, keypath, _MAPPING_KEYS, {"target"})
+    _check_keys(where, spec, keypath, _MAPPING_KEYS, plan_schema.required_keys("mapping_object"))
     target = _get(where, spec, "target", f"{keypath}.target", str)
     repo, target_method = _parse_target(where, spec, "target", f"{keypath}.target", target, repositories)
     args_node = _get(where, spec, "args", f"{keypath}.args", dict, CommentedMap())
@@ -477,8 +480,8 @@ def _parse_mappings(
     return mappings, tuple(unmapped)
 
 
-_FILE_KEYS = {"path", "complexity", "effort_minutes", "risk", "repositories", "status", "tests", "reason", "history"}
-_PHASE_KEYS = {"id", "name", "priority", "rationale", "files"}
+_FILE_KEYS = plan_schema.keys("file")
+_PHASE_KEYS = plan_schema.keys("phase")
 
 
 def _parse_entry(
@@ -493,7 +496,7 @@ def _parse_entry(
     spec = files[index]
     keypath = f"phases[{phase_id}].files[{index}]"
     _check_type(where, files, index, keypath, spec, dict)
-    _check_keys(where, spec, keypath, _FILE_KEYS, {"path"})
+    _check_keys(where, spec, keypath, _FILE_KEYS, plan_schema.required_keys("file"))
     path = _get(where, spec, "path", f"{keypath}.path", str)
     normal = posixpath.normpath(path) if path else path
     if not path or normal.startswith("/") or normal == ".." or normal.startswith("../") or "\0" in path:
@@ -535,7 +538,8 @@ def _parse_entry(
         repositories=repos,
         status=status,
         tests=_str_list(where, spec, "tests", f"{keypath}.tests"),
-        reason=_get(where, spec, "reason", f"{keypath}.reason", str, None),
+        # `reason: null` is how the README's example (and a cleared reason) writes "no reason"
+        reason=None if spec.get("reason") is None else _get(where, spec, "reason", f"{keypath}.reason", str),
         history=tuple(_plain(e) for e in history),
     )
 
@@ -549,7 +553,7 @@ def _parse_phases(
     seen_ids: set[int] = set()
     for index, spec in enumerate(phases_node):
         _check_type(where, phases_node, index, f"phases[{index}]", spec, dict)
-        _check_keys(where, spec, f"phases[{index}]", _PHASE_KEYS, {"id", "files"})
+        _check_keys(where, spec, f"phases[{index}]", _PHASE_KEYS, plan_schema.required_keys("phase"))
         phase_id = _get(where, spec, "id", f"phases[{index}].id", int)
         if phase_id in seen_ids:
             raise where.error(spec, "id", f"phases[{index}].id", f"phase {phase_id} is defined twice")
@@ -579,25 +583,7 @@ def _parse_phases(
     return tuple(phases)
 
 
-_TOP_KEYS = {
-    "version",
-    "source",
-    "tests",
-    "test_command",
-    "exclude",
-    "facade",
-    "repositories",
-    "mappings",
-    "async_callbacks",
-    "async_variants",
-    "coroutine_consumers",
-    "test_selection",
-    "async_aware_decorators",
-    "python_path",
-    "accepted_doubts",
-    "phases",
-    "test_timeout",
-}
+_TOP_KEYS = plan_schema.keys("plan")  # the schema is the one list of the keys a plan may have
 
 
 def _plain(value: Any) -> Any:
@@ -614,7 +600,7 @@ def parse_plan(document: Any, path: Path, *, check_files: bool = True) -> Plan:
     where = _Where(str(path))
     if not isinstance(document, CommentedMap):
         raise PlanError(f"{path}:1: the plan must be a YAML mapping at the top level")
-    _check_keys(where, document, "", _TOP_KEYS, {"version", "facade", "phases"})
+    _check_keys(where, document, "", _TOP_KEYS, plan_schema.required_keys("plan"))
     version = _get(where, document, "version", "version", int)
     if version != PLAN_VERSION:
         raise where.error(
@@ -628,7 +614,7 @@ def parse_plan(document: Any, path: Path, *, check_files: bool = True) -> Plan:
     test_command = _parse_test_command(where, document)
     repositories = _parse_repositories(where, document)
     mappings, unmapped = _parse_mappings(where, document, repositories)
-    return Plan(
+    plan = Plan(
         path=path,
         root=root,
         source=source,
@@ -650,6 +636,9 @@ def parse_plan(document: Any, path: Path, *, check_files: bool = True) -> Plan:
         test_timeout=_parse_test_timeout(where, document),
         document=document,
     )
+    # Last, over what the checks above let through: the schema editors complete from is the contract.
+    plan_schema.validate(document, _plain(document), str(path))
+    return plan
 
 
 def _test_selection(where: _Where, document: Any) -> str:
@@ -745,7 +734,9 @@ def _parse_accepted_doubts(where: _Where, document: Any) -> tuple[AcceptedDoubt,
     for index, item in enumerate(items):
         keypath = f"accepted_doubts[{index}]"
         _check_type(where, items, index, keypath, item, dict)
-        _check_keys(where, item, keypath, {"at", "pattern", "reason"}, {"reason"})
+        _check_keys(
+            where, item, keypath, plan_schema.keys("accepted_doubt"), plan_schema.required_keys("accepted_doubt")
+        )
         reason = _get(where, item, "reason", f"{keypath}.reason", str)
         if not reason.strip():
             raise where.error(item, "reason", f"{keypath}.reason", "say why the call cannot reach the async function")

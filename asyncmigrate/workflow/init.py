@@ -10,6 +10,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from asyncmigrate.analysis.scan import matches_any
 from asyncmigrate.config.plan import PLAN_VERSION, dump_document
+from asyncmigrate.config.plan_schema import modeline
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.types import FileReport
 
@@ -69,11 +70,13 @@ def build_plan_document(
     rules: Sequence[PhaseRule],
     first_phase: int = 1,
     async_callbacks: Sequence[str] = (),
+    plan_directory: Path | None = None,
 ) -> str:
     """The YAML text of a new plan: every file that uses the facade (a call or a bound method taken
     as a value), in the first phase whose rule matches (source files no rule matches go to
     "Remaining code", test files to "Tests"). Every rule keeps its phase, empty or not, so phase ids
-    follow the rules' order and never shift when a pattern matches nothing."""
+    follow the rules' order and never shift when a pattern matches nothing. With ``plan_directory``, the
+    first line points editors at the plan's JSON Schema (``# yaml-language-server: $schema=...``)."""
     names = [rule.name for rule in rules]
     twice = next((name for name in names if names.count(name) > 1), None)
     if twice is not None:
@@ -151,7 +154,10 @@ def build_plan_document(
         phases.append(phase)
         phase_id += 1
     doc["phases"] = phases
-    return dump_document(doc)
+    text = dump_document(doc)
+    if plan_directory is not None:
+        text = f"{modeline(plan_directory)}\n{text}"
+    return text
 
 
 def _flow(items: Sequence[str]) -> CommentedSeq:
