@@ -12,7 +12,6 @@ Prints results, results with a fix, fixes applied cleanly, and each failure; exi
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import sys
@@ -27,7 +26,7 @@ from asyncmigrate.checks.check import scan_plan  # noqa: E402
 from asyncmigrate.config.plan import load_plan  # noqa: E402
 from asyncmigrate.reporting.model import build_report  # noqa: E402
 from asyncmigrate.reporting.sarif import fixable_paths, fixes_for, to_sarif  # noqa: E402
-from tests.sarif_helpers import apply_fix, compiles_and_passes_pyflakes, validate_sarif  # noqa: E402
+from tests.sarif_helpers import apply_fix, compiles_and_passes_pyflakes, in_sample, validate_sarif  # noqa: E402
 
 _IGNORE = shutil.ignore_patterns(".git", ".asyncmigrate", "__pycache__", ".venv", ".pytest_cache")
 
@@ -50,14 +49,15 @@ def sarif_with_fixes(project: Path) -> dict[str, object]:
     return to_sarif(report, fixes_for(plan, fixable_paths(report)))
 
 
+def fix_path(result: dict[str, object]) -> str:
+    """The planned file whose change the fix is (the sample test picks files by its hash)."""
+    return str(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])  # type: ignore[index]
+
+
 def fix_key(result: dict[str, object]) -> str:
-    """A stable name for a result's fix: its file and line (the sample test picks by its hash)."""
+    """A result's file and line, to name it."""
     location = result["locations"][0]["physicalLocation"]  # type: ignore[index]
     return f"{location['artifactLocation']['uri']}:{location['region']['startLine']}"
-
-
-def in_sample(key: str, every: int) -> bool:
-    return every <= 1 or int(hashlib.sha256(key.encode()).hexdigest(), 16) % every == 0
 
 
 def check_fix(project: Path, result: dict[str, object], scratch: Path) -> str | None:
@@ -78,7 +78,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("project", type=Path, nargs="?", help="the directory of a migration plan")
     parser.add_argument("--sarif", type=Path, help="a SARIF log of PROJECT made with --fixes (else computed)")
-    parser.add_argument("--only-every", type=int, default=1, help="check the fixes whose key hash is 0 mod N")
+    parser.add_argument("--only-every", type=int, default=1, help="check the fixes of files whose path hash is 0 mod N")
     options = parser.parse_args()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="sarif-fixes-") as temp:
@@ -87,7 +87,7 @@ def main() -> int:
         document = json.loads(options.sarif.read_text()) if options.sarif else sarif_with_fixes(project)
         results = validate_sarif(document)  # type: ignore[arg-type]
         with_fix = [r for r in results if "fixes" in r]
-        checked = [r for r in with_fix if in_sample(fix_key(r), options.only_every)]
+        checked = [r for r in with_fix if in_sample(fix_path(r), options.only_every)]
         failures = []
         for result in checked:
             problem = check_fix(project, result, scratch)

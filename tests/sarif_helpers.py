@@ -7,6 +7,7 @@ Also run by ``scripts/check_sarif_fixes.py`` on the whole bundled server.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -49,6 +50,11 @@ def validate_sarif(document: Mapping[str, Any]) -> list[dict[str, Any]]:
         assert "uri" not in base or not base["uri"].startswith("file:"), base
     results: list[dict[str, Any]] = run["results"]
     return results
+
+
+def in_sample(key: str, every: int) -> bool:
+    """A stable sample: the keys whose sha256 is 0 modulo ``every`` (all of them for 1)."""
+    return every <= 1 or int(hashlib.sha256(key.encode()).hexdigest(), 16) % every == 0
 
 
 def _offset(text: str, starts: Sequence[int], line: int, column: int) -> int:

@@ -191,9 +191,9 @@ def fixes_for(
 def _fix_description(path: str, change: Any) -> str:
     touched = [e.path for e in change.changed]
     made_async = change.functions_made_async
-    text = f"Migrate {path} as `asyncmigrate apply {path}` would: {len(change.rewritten)} facade calls rewritten"
+    text = f"Migrate {path} as `asyncmigrate apply {path}` would: facade calls rewritten: {len(change.rewritten)}"
     if made_async:
-        text += f", {len(made_async)} functions made async ({', '.join(made_async)})"
+        text += f"; made async: {', '.join(made_async)}"
     others = [p for p in touched if p != path]
     if others:
         text += f"; also changes {', '.join(others)}"
