@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -43,30 +44,30 @@ def bundled_project(into: Path) -> Path:
     return project
 
 
-def sarif_with_fixes(project: Path) -> dict[str, object]:
+def sarif_with_fixes(project: Path) -> dict[str, Any]:
     plan = load_plan(project / "migration_plan.yaml", check_files=False)
     report = build_report(plan, scan_plan(plan))
     return to_sarif(report, fixes_for(plan, fixable_paths(report)))
 
 
-def fix_path(result: dict[str, object]) -> str:
+def fix_path(result: dict[str, Any]) -> str:
     """The planned file whose change the fix is (the sample test picks files by its hash)."""
-    return str(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])  # type: ignore[index]
+    return str(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
 
 
-def fix_key(result: dict[str, object]) -> str:
+def fix_key(result: dict[str, Any]) -> str:
     """A result's file and line, to name it."""
-    location = result["locations"][0]["physicalLocation"]  # type: ignore[index]
+    location = result["locations"][0]["physicalLocation"]
     return f"{location['artifactLocation']['uri']}:{location['region']['startLine']}"
 
 
-def check_fix(project: Path, result: dict[str, object], scratch: Path) -> str | None:
+def check_fix(project: Path, result: dict[str, Any], scratch: Path) -> str | None:
     """``None`` when the fix applies to a copy of ``project`` and the changed files compile and pass pyflakes."""
     copy = scratch / "copy"
     if copy.exists():
         shutil.rmtree(copy)
     shutil.copytree(project, copy, ignore=_IGNORE)
-    (fix,) = result["fixes"]  # type: ignore[misc]
+    (fix,) = result["fixes"]
     try:
         changed = apply_fix(copy, fix)
     except (AssertionError, OSError) as exc:
@@ -85,7 +86,7 @@ def main() -> int:
         scratch = Path(temp)
         project = options.project.resolve() if options.project else bundled_project(scratch)
         document = json.loads(options.sarif.read_text()) if options.sarif else sarif_with_fixes(project)
-        results = validate_sarif(document)  # type: ignore[arg-type]
+        results = validate_sarif(document)
         with_fix = [r for r in results if "fixes" in r]
         checked = [r for r in with_fix if in_sample(fix_path(r), options.only_every)]
         failures = []
