@@ -338,6 +338,8 @@ def test_unknown_format_and_unwritable_output_are_user_errors(shop: Path, tmp_pa
     report = _report(shop / "migration_plan.yaml")
     with pytest.raises(AsyncMigrateError, match="unknown report format 'html'"):
         render_report(report, "html")
+    with pytest.raises(AsyncMigrateError, match="fixes are a SARIF feature"):
+        render_report(report, "markdown", fixes={})
     with pytest.raises(AsyncMigrateError, match="cannot write the report"):
         write_report(tmp_path / "missing" / "report.md", "x")
 
