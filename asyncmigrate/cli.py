@@ -513,21 +513,39 @@ def report(
         Path | None, typer.Option("--output", "-o", help="Write the report to this file (atomically), not stdout.")
     ] = None,
     no_cache: NoCacheOption = False,
+    fixes: Annotated[
+        bool,
+        typer.Option(
+            "--fixes",
+            help="SARIF only: attach to each planned file's first result the whole change `apply FILE` would make "
+            "(as slow as `apply --dry-run` on every planned file).",
+        ),
+    ] = False,
 ) -> None:
     """Migration progress for CI: files by status, call sites and blocking calls left, blockers, effort, trend.
 
     markdown fits $GITHUB_STEP_SUMMARY; json follows asyncmigrate/schemas/report.schema.json.
     junit: one test case per planned file (failure when failed or blocked, skipped when not done yet).
-    sarif (2.1.0): each facade call site and blocker, with the rewrite as a fix where it is known.
+    sarif (2.1.0): each facade call site, blocker and accepted doubt; with --fixes, each planned file's whole
+    change (every file apply would touch) as the fix of its first result, or no fix where apply is blocked.
     Exit 0; 2 on bad input.
     """
     from asyncmigrate.checks.check import scan_plan
     from asyncmigrate.reporting.report import build_report, render_report, write_report
 
+    if fixes and output_format.value != "sarif":
+        raise AsyncMigrateError(f"--fixes needs --format sarif (not {output_format.value})")
     plan = _load_unchecked(plan_path)
     with render.progress_bar("Scanning") as progress:
         result = scan_plan(plan, use_cache=not no_cache, progress=progress)
-    text = render_report(build_report(plan, result), output_format.value)
+    built = build_report(plan, result)
+    file_fixes = None
+    if fixes:
+        from asyncmigrate.reporting.sarif import fixable_paths, fixes_for
+
+        with render.progress_bar("Computing fixes") as progress:
+            file_fixes = fixes_for(plan, fixable_paths(built), use_cache=not no_cache, progress=progress)
+    text = render_report(built, output_format.value, fixes=file_fixes)
     if output is None:
         render.document(text)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -37,3 +38,18 @@ def edit_plan(shop: Path) -> Callable[[str, str], Path]:
         return plan
 
     return edit
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-snapshots",
+        action="store_true",
+        default=False,
+        help="rewrite tests/snapshots/ from the current outputs (also: UPDATE_SNAPSHOTS=1); review the diff",
+    )
+
+
+@pytest.fixture
+def update_snapshots(request: pytest.FixtureRequest) -> bool:
+    """Whether snapshot tests rewrite their files rather than compare with them."""
+    return bool(request.config.getoption("--update-snapshots")) or os.environ.get("UPDATE_SNAPSHOTS") == "1"

@@ -111,6 +111,7 @@ def assert_agree(root: Path, sides: tuple[dict[str, bytes], dict[str, bytes]]) -
 NEXT = ("mark", OTHER, "--status", "skipped", "--reason", "settles the crash")
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("crash_at", "side"),
     [
@@ -153,6 +154,7 @@ def test_apply_again_after_a_crash_between_files_and_plan(
     assert assert_agree(root, sides) == "after"
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "crash_at",
     [
@@ -177,6 +179,7 @@ def test_apply_with_failing_tests_killed_while_undoing(
     assert [e["event"] for e in entry.history] == ["apply", "test"]
 
 
+@pytest.mark.integration
 def test_apply_killed_while_its_tests_run(root: Path, sides: tuple[dict[str, bytes], dict[str, bytes]]) -> None:
     killed = cli(root, "apply", TARGET, "--no-diff", crash_at="tests-started")
     assert killed.returncode == -signal.SIGKILL, killed.stderr
@@ -190,6 +193,7 @@ def test_apply_killed_while_its_tests_run(root: Path, sides: tuple[dict[str, byt
     assert entry is not None and entry.status is FileStatus.MIGRATED
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "crash_at",
     [

@@ -202,6 +202,7 @@ def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 # From "no room for the lock" through "no room for the backups" and "no room for the manifest or the
 # plan" (about 40 KiB for this fixture) to "room enough".
+@pytest.mark.integration
 @pytest.mark.parametrize("leave_kib", [0, 16, 32, 36, 40, 42, 44, 48, 96])
 def test_apply_and_rollback_on_a_really_full_disk(small_disk: Path, leave_kib: int) -> None:
     root = small_disk / "shop"

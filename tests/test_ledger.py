@@ -21,7 +21,10 @@ from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.scan import scan
 from asyncmigrate.checks.check import ACCEPTED_DOUBT, check
 from asyncmigrate.config.plan import load_plan
-from asyncmigrate.reporting.report import build_report, to_json, to_markdown, to_sarif
+from asyncmigrate.reporting.json_report import to_json
+from asyncmigrate.reporting.markdown import to_markdown
+from asyncmigrate.reporting.model import build_report
+from asyncmigrate.reporting.sarif import to_sarif
 from asyncmigrate.types import FileStatus
 from asyncmigrate.workflow.apply import apply_files, compute_change
 

@@ -14,158 +14,18 @@ import pytest
 from asyncmigrate.checks.check import MIGRATED_FILE_CALLS_FACADE, check, scan_plan
 from asyncmigrate.config.plan import PlanEntry, load_plan
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.reporting.report import (
-    Report,
-    build_report,
-    files_per_day,
-    render_report,
-    rewrite_for,
-    text_bar,
-    to_json,
-    to_junit,
-    to_markdown,
-    to_sarif,
-    trend,
-    write_report,
-)
-from asyncmigrate.types import CallSite, FileStatus, Resolution
+from asyncmigrate.reporting.json_report import to_json
+from asyncmigrate.reporting.junit import to_junit
+from asyncmigrate.reporting.markdown import text_bar, to_markdown
+from asyncmigrate.reporting.model import Report, build_report, files_per_day, trend
+from asyncmigrate.reporting.report import render_report, write_report
+from asyncmigrate.reporting.sarif import to_sarif
+from asyncmigrate.types import FileStatus
+from tests.sarif_helpers import validate_sarif
 
 REPO = Path(__file__).parents[1]
 SCHEMAS = REPO / "asyncmigrate" / "schemas"
 WHEN = "2025-03-05T12:00:00+00:00"
-
-# The parts of SARIF 2.1.0 that consumers (GitHub code scanning, VS Code's viewer) rely on, with the
-# spec's required properties. The official schema is not shipped by any package on PyPI we checked
-# (sarif-om, sarif-tools, sarif-pydantic), so the test carries this subset rather than a 100 KB copy.
-_REGION = {
-    "type": "object",
-    "properties": {
-        "startLine": {"type": "integer", "minimum": 1},
-        "startColumn": {"type": "integer", "minimum": 1},
-        "endLine": {"type": "integer", "minimum": 1},
-        "endColumn": {"type": "integer", "minimum": 1},
-    },
-}
-_ARTIFACT_LOCATION = {
-    "type": "object",
-    "required": ["uri"],
-    "properties": {"uri": {"type": "string", "format": "uri-reference"}, "uriBaseId": {"type": "string"}},
-}
-_MESSAGE = {"type": "object", "anyOf": [{"required": ["text"]}, {"required": ["id"]}]}
-SARIF_SUBSET = {
-    "type": "object",
-    "required": ["version", "runs"],
-    "properties": {
-        "$schema": {"type": "string", "format": "uri"},
-        "version": {"const": "2.1.0"},
-        "runs": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["tool"],
-                "properties": {
-                    "tool": {
-                        "type": "object",
-                        "required": ["driver"],
-                        "properties": {
-                            "driver": {
-                                "type": "object",
-                                "required": ["name"],
-                                "properties": {
-                                    "name": {"type": "string"},
-                                    "rules": {
-                                        "type": "array",
-                                        "items": {
-                                            "type": "object",
-                                            "required": ["id"],
-                                            "properties": {
-                                                "id": {"type": "string"},
-                                                "defaultConfiguration": {
-                                                    "type": "object",
-                                                    "properties": {
-                                                        "level": {"enum": ["none", "note", "warning", "error"]}
-                                                    },
-                                                },
-                                            },
-                                        },
-                                    },
-                                },
-                            }
-                        },
-                    },
-                    "columnKind": {"enum": ["utf16CodeUnits", "unicodeCodePoints"]},
-                    "originalUriBaseIds": {"type": "object", "additionalProperties": _ARTIFACT_LOCATION},
-                    "results": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["message"],
-                            "properties": {
-                                "ruleId": {"type": "string"},
-                                "ruleIndex": {"type": "integer", "minimum": 0},
-                                "level": {"enum": ["none", "note", "warning", "error"]},
-                                "message": _MESSAGE,
-                                "locations": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "properties": {
-                                            "physicalLocation": {
-                                                "type": "object",
-                                                "required": ["artifactLocation"],
-                                                "properties": {
-                                                    "artifactLocation": _ARTIFACT_LOCATION,
-                                                    "region": _REGION,
-                                                },
-                                            }
-                                        },
-                                    },
-                                },
-                                "fixes": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "required": ["artifactChanges"],
-                                        "properties": {
-                                            "description": _MESSAGE,
-                                            "artifactChanges": {
-                                                "type": "array",
-                                                "minItems": 1,
-                                                "items": {
-                                                    "type": "object",
-                                                    "required": ["artifactLocation", "replacements"],
-                                                    "properties": {
-                                                        "artifactLocation": _ARTIFACT_LOCATION,
-                                                        "replacements": {
-                                                            "type": "array",
-                                                            "minItems": 1,
-                                                            "items": {
-                                                                "type": "object",
-                                                                "required": ["deletedRegion"],
-                                                                "properties": {
-                                                                    "deletedRegion": _REGION,
-                                                                    "insertedContent": {
-                                                                        "type": "object",
-                                                                        "required": ["text"],
-                                                                    },
-                                                                },
-                                                            },
-                                                        },
-                                                    },
-                                                },
-                                            },
-                                        },
-                                    },
-                                },
-                            },
-                        },
-                    },
-                },
-            },
-        },
-    },
-}
 
 # The shop after a few days of `apply`: handlers.py migrated (its code rewritten), service.py blocked by
 # its __init__, the tests failed once then were marked in progress by hand; YAML timestamps left unquoted
@@ -246,16 +106,7 @@ def _schema(name: str) -> dict[str, Any]:
 
 
 def _validate_sarif(document: dict[str, Any]) -> list[dict[str, Any]]:
-    jsonschema.validate(document, SARIF_SUBSET, format_checker=jsonschema.FormatChecker())
-    assert document["$schema"].endswith("sarif-schema-2.1.0.json")
-    run = document["runs"][0]
-    rules = run["tool"]["driver"]["rules"]
-    for result in run["results"]:
-        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
-        for location in result["locations"]:
-            assert location["physicalLocation"]["artifactLocation"]["uriBaseId"] in run["originalUriBaseIds"]
-    results: list[dict[str, Any]] = run["results"]
-    return results
+    return validate_sarif(document)
 
 
 # --- the fresh shop --------------------------------------------------------------------------------
@@ -306,24 +157,17 @@ def test_fresh_shop_junit_skips_every_pending_file(shop: Path) -> None:
     assert skipped is not None and skipped.get("message") == "pending: 2 facade call sites (1 blocking), 10 min"
 
 
-def test_fresh_shop_sarif_has_each_call_site_and_the_known_rewrite(shop: Path) -> None:
+def test_fresh_shop_sarif_has_each_call_site_and_no_fix_unless_asked(shop: Path) -> None:
     results = _validate_sarif(to_sarif(_report(shop / "migration_plan.yaml")))
     assert len(results) == 7
     assert [r["ruleId"] for r in results].count("blocking-facade-call") == 1
-    with_fix = [r for r in results if "fixes" in r]
-    # Only the blocking call in `async def show_user` can take `await` where it stands; service.py's calls
-    # are in plain defs (apply must make them async first) and `vacuum` has no async counterpart.
-    assert len(with_fix) == 1
-    region = with_fix[0]["locations"][0]["physicalLocation"]["region"]
-    assert region == {"startLine": 8, "startColumn": 12}
-    (change,) = with_fix[0]["fixes"][0]["artifactChanges"]
-    (replacement,) = change["replacements"]
-    deleted = replacement["deletedRegion"]
-    line = (shop / "shop" / "handlers.py").read_text().splitlines()[deleted["startLine"] - 1]
-    rewritten = (
-        line[: deleted["startColumn"] - 1] + replacement["insertedContent"]["text"] + line[deleted["endColumn"] - 1 :]
-    )
-    assert rewritten == "    user = await user_repo.find(user_id)  # blocks the event loop today"
+    # fixes cost a whole `apply --dry-run` per file: only `report --fixes` computes them (tests/test_sarif.py)
+    assert not any("fixes" in r for r in results)
+    first = results[0]["locations"][0]["physicalLocation"]
+    assert first == {
+        "artifactLocation": {"uri": "shop/handlers.py", "uriBaseId": "SRCROOT"},
+        "region": {"startLine": 8, "startColumn": 12},
+    }
 
 
 # --- the shop with a history ---------------------------------------------------------------------------
@@ -490,61 +334,12 @@ def test_text_bar() -> None:
     assert text_bar(0, 0, 4) == "`████` 100%"  # an empty phase has nothing left
 
 
-def _call(**changes: Any) -> CallSite:
-    fields: dict[str, Any] = {
-        "path": "shop/service.py",
-        "line": 9,
-        "column": 15,
-        "method": "fetch_user",
-        "receiver": "self.db",
-        "function": "AccountService.rename",
-        "function_is_async": True,
-        "awaited": False,
-        "target": "user.find",
-        "resolution": Resolution.SELF_ATTRIBUTE,
-    }
-    fields.update(changes)
-    return CallSite(**fields)
-
-
-def test_rewrite_keeps_self_and_only_fires_where_it_is_valid(shop: Path, edit_plan: Any) -> None:
-    # without from_received, self.db can only be obtained: its rewrite goes through self.user_repo
-    plan = load_plan(edit_plan(", from_received: 'attribute:users'}", "}"))
-    line = "        user = self.db.fetch_user(user_id)"
-    rewrite = rewrite_for(plan, _call(), line)
-    assert rewrite is not None and (rewrite.deleted, rewrite.inserted) == (
-        "self.db.fetch_user(",
-        "await self.user_repo.find(",
-    )
-    assert rewrite_for(plan, _call(function_is_async=False), line) is None  # await in a plain def
-    assert rewrite_for(plan, _call(in_lambda=True), line) is None
-    assert rewrite_for(plan, _call(is_reference=True), line) is None
-    assert rewrite_for(plan, _call(method="vacuum"), line) is None  # unmapped
-    assert rewrite_for(plan, _call(), "        user = self.db.fetch_user(\n") is not None
-    assert rewrite_for(plan, _call(), "        user = (self.db\n") is None  # written across lines
-    # a sync repository needs no await, so its rewrite is valid in a plain def too
-    sync_plan = load_plan(edit_plan("attribute: user_repo, awaitable: true", "attribute: user_repo, awaitable: false"))
-    sync = rewrite_for(sync_plan, _call(function_is_async=False), line)
-    assert sync is not None and sync.inserted == "self.user_repo.find("
-
-
-def test_rewrite_of_a_received_facade_keeps_the_receiver(shop: Path, edit_plan: Any) -> None:
-    line = "    return db.fetch_user(user_id)"
-    received = _call(receiver="db", column=11, resolution=Resolution.ANNOTATION)
-    plan = load_plan(shop / "migration_plan.yaml")  # from_received: 'attribute:users'
-    rewrite = rewrite_for(plan, received, line)
-    assert rewrite is not None and rewrite.inserted == "await db.users.find("
-    # self.<x> may be received or obtained: only apply can tell, so no fix once from_received is set
-    assert rewrite_for(plan, _call(), "        user = self.db.fetch_user(user_id)") is None
-    # no from_received: apply would block, so there is no fix to offer
-    without = load_plan(edit_plan(", from_received: 'attribute:users'}", "}"))
-    assert rewrite_for(without, received, line) is None
-
-
 def test_unknown_format_and_unwritable_output_are_user_errors(shop: Path, tmp_path: Path) -> None:
     report = _report(shop / "migration_plan.yaml")
     with pytest.raises(AsyncMigrateError, match="unknown report format 'html'"):
         render_report(report, "html")
+    with pytest.raises(AsyncMigrateError, match="fixes are a SARIF feature"):
+        render_report(report, "markdown", fixes={})
     with pytest.raises(AsyncMigrateError, match="cannot write the report"):
         write_report(tmp_path / "missing" / "report.md", "x")
 
@@ -581,7 +376,7 @@ def test_repository_report_in_every_format(repo_report: Report) -> None:
     results = _validate_sarif(json.loads(render_report(repo_report, "sarif")))
     assert len(results) == len(calls) + len(repo_report.blockers)
     assert sum(1 for r in results if r["ruleId"] == "blocking-facade-call") == repo_report.blocking
-    assert any("fixes" in r for r in results)
+    assert not any("fixes" in r for r in results)  # none unless asked for
 
 
 @pytest.mark.parametrize(
