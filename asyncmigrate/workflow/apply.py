@@ -134,21 +134,18 @@ def _read_source(plan: Plan, path: str) -> bytes:
     return data
 
 
-def _codemod(command: Any, path: str, data: bytes) -> bytes:
-    """Run one codemod over one file; a failure is the tool's, reported with the file's name."""
-    import libcst as cst
-    from libcst.codemod import TransformFailure, TransformSuccess, transform_module
+def _probe(command: Any, path: str, data: bytes) -> None:
+    """Run a deciding pass of a codemod over one file's tree (it fills the command's outcome and
+    writes nothing); a failure is the tool's, reported with the file's name."""
+    from libcst.codemod import SkipFile
 
+    tree = _parse(path, data)
     try:
-        encoding = cst.parse_module(data).encoding
-    except cst.ParserSyntaxError as exc:
-        raise AsyncMigrateError(f"{path}:{libcst_error_line(data, exc)}: does not parse: {exc.message}") from None
-    result = transform_module(command, data.decode(encoding))
-    if isinstance(result, TransformFailure):
-        raise AsyncMigrateError(f"{path}: {type(command).__name__} failed: {result.error}")
-    if not isinstance(result, TransformSuccess):
-        return data
-    return result.code.encode(encoding)
+        command.transform_module(tree)
+    except SkipFile:
+        return
+    except Exception as exc:  # noqa: BLE001 - LibCST's runner reports any codemod error as a failure, so does apply
+        raise AsyncMigrateError(f"{path}: {type(command).__name__} failed: {exc}") from None
 
 
 def _context(plan: Plan, path: str) -> Any:
@@ -248,7 +245,7 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
     seeds: list[Seed] = []
     for path in targets:
         probe = RewriteFacadeCallsCommand(_context(plan, path), plan_object=plan, plan_only=True)
-        _codemod(probe, path, sources[path])
+        _probe(probe, path, sources[path])
         change.rewritten.extend(probe.outcome.rewritten)
         change.unmapped.extend(probe.outcome.unmapped)
         for unsafe in probe.outcome.unsafe:
