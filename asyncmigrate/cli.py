@@ -519,6 +519,8 @@ def apply(
         raise AsyncMigrateError("apply takes FILE..., --phase N or --all; not several")
     if emit_edits is not None and not dry_run:
         raise AsyncMigrateError("--emit-edits writes the edit plan of a --dry-run; add --dry-run")
+    if emit_edits is not None and not emit_edits.resolve().parent.is_dir():
+        raise AsyncMigrateError(f"{emit_edits}: no such directory to write the edit plan in")
     if timeout is not None and not 0 < timeout < float("inf"):
         raise AsyncMigrateError("--timeout must be a positive number of seconds")
     plan = _load(plan_path)
