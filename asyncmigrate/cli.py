@@ -607,6 +607,14 @@ def apply(
     show_diff: Annotated[bool, typer.Option("--diff/--no-diff", help="Show the unified diff.")] = True,
     output_format: Annotated[OutputFormat, format_option("apply")] = OutputFormat.TABLE,
     plan_path: PlanOption = None,
+    emit_edits: Annotated[
+        Path | None,
+        typer.Option(
+            "--emit-edits",
+            help="With --dry-run: write the edit plan (JSON) that `python -m libcst.tool codemod "
+            "apply_edits.ApplyEditsCommand --edits FILE` makes.",
+        ),
+    ] = None,
 ) -> None:
     """Rewrite facade calls to repository calls, propagate async def up the callers, test, record.
 
@@ -622,6 +630,10 @@ def apply(
 
     if bool(files) + (phase is not None) + all_files > 1:
         raise AsyncMigrateError("apply takes FILE..., --phase N or --all; not several")
+    if emit_edits is not None and not dry_run:
+        raise AsyncMigrateError("--emit-edits writes the edit plan of a --dry-run; add --dry-run")
+    if emit_edits is not None and not emit_edits.resolve().parent.is_dir():
+        raise AsyncMigrateError(f"{emit_edits}: no such directory to write the edit plan in")
     if timeout is not None and not 0 < timeout < float("inf"):
         raise AsyncMigrateError("--timeout must be a positive number of seconds")
     plan = _load(plan_path)
@@ -639,17 +651,24 @@ def apply(
     if not targets:
         render.note("nothing to apply: every selected file is done, skipped or blocked")
         raise typer.Exit(ExitCode.OK)
+    if emit_edits is not None:  # a dry run that also writes its edit plan
+        from asyncmigrate.workflow.apply import ApplyResult, plan_edits, write_edit_plan
+
+        document, changes = plan_edits(plan, targets)
+        write_edit_plan(document, emit_edits)
+        results = [ApplyResult(change) for change in changes]
     try:
-        plan, results = apply_files(
-            plan,
-            targets,
-            dry_run=dry_run,
-            force=force,
-            run_tests=not no_test,
-            timeout=timeout,
-            on_status=render.note,
-            all_tests=None if tests is None else tests is TestSelection.all,
-        )
+        if emit_edits is None:
+            plan, results = apply_files(
+                plan,
+                targets,
+                dry_run=dry_run,
+                force=force,
+                run_tests=not no_test,
+                timeout=timeout,
+                on_status=render.note,
+                all_tests=None if tests is None else tests is TestSelection.all,
+            )
     except Interrupted as exc:
         render.error(f"interrupted by {exc.signame}" + (f"; {exc.detail}" if exc.detail else ""))
         raise typer.Exit(128 + int(getattr(signal.Signals, exc.signame))) from None

@@ -119,6 +119,47 @@ class FacadeDoubles:
     modules: Mapping[str, MigratedModule]  # dotted module -> what changed there
     class_attributes: Mapping[str, frozenset[str]] = field(default_factory=dict)  # facade class -> names
 
+    def to_json(self) -> dict[str, Any]:
+        """Plain data, for the edit plan (sorted, so one input always gives one document)."""
+        return {
+            "classes": sorted(self.classes),
+            "targets": {
+                method: {
+                    "repository": t.repository,
+                    "method": t.method,
+                    "awaitable": t.awaitable,
+                    "repository_class": t.repository_class,
+                    "renames": [list(pair) for pair in t.renames],
+                    "from_received": t.from_received,
+                }
+                for method, t in sorted(self.targets.items())
+            },
+            "modules": {
+                name: {"removed": sorted(m.removed), "providers": dict(sorted(m.providers.items()))}
+                for name, m in sorted(self.modules.items())
+            },
+            "class_attributes": {name: sorted(names) for name, names in sorted(self.class_attributes.items())},
+        }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> FacadeDoubles:
+        targets = {
+            method: DoubleTarget(
+                str(t["repository"]),
+                str(t["method"]),
+                bool(t["awaitable"]),
+                str(t["repository_class"]),
+                tuple((str(a), str(b)) for a, b in t.get("renames", [])),
+                t.get("from_received"),
+            )
+            for method, t in data["targets"].items()
+        }
+        modules = {
+            name: MigratedModule(frozenset(m["removed"]), dict(m["providers"])) for name, m in data["modules"].items()
+        }
+        attributes = {name: frozenset(names) for name, names in data.get("class_attributes", {}).items()}
+        return FacadeDoubles(frozenset(data["classes"]), targets, modules, attributes)
+
 
 @dataclass(frozen=True)
 class DoubleBlocker:

@@ -9,16 +9,13 @@ It records every edit it applies; ``missing()`` names each planned edit it could
 ``compute_change`` turns those into blockers (a dropped ``await`` still compiles).
 
 The plan (``asyncmigrate.migration.propagate.PropagationPlan``) is computed project-wide first; this codemod only
-finds the nodes it names, by the line and column of each callee's name token. Run standalone
-(``python -m libcst.tool codemod propagate_async.PropagateAsyncCommand --plan migration_plan.yaml
---migrate server/api/players.py server``), it computes the plan for the named file itself.
+finds the nodes it names, by the line and column of each callee's name token. It computes nothing: under
+``python -m libcst.tool codemod`` the plan comes from an edit plan file, made by ``apply_edits.ApplyEditsCommand
+--edits edits.json`` (``asyncmigrate apply FILE --dry-run --emit-edits edits.json`` writes it).
 """
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Sequence
-from pathlib import Path
 from typing import cast
 
 import libcst as cst
@@ -27,6 +24,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import ParentNodeProvider, PositionProvider
 
 from asyncmigrate.codemods._syntax import awaited, needs_parentheses_for_await
+from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.migration.propagate import (
     ASYNC_COMP,
     ASYNC_FOR,
@@ -71,14 +69,10 @@ class PropagateAsyncCommand(VisitorBasedCodemodCommand):
     def __init__(
         self,
         context: CodemodContext,
-        plan: str | None = None,
-        migrate: Sequence[str] = (),
         propagation: PropagationPlan | None = None,
         path: str | None = None,
     ) -> None:
         super().__init__(context)
-        self._standalone_plan = plan
-        self._standalone_migrate = tuple(migrate)
         self.propagation = propagation
         self.path = path
         self.functions: dict[tuple[int, int], FunctionEdit] = {}
@@ -115,29 +109,12 @@ class PropagateAsyncCommand(VisitorBasedCodemodCommand):
         ]
         return sorted(missing)
 
-    @staticmethod
-    def add_args(arg_parser: argparse.ArgumentParser) -> None:
-        arg_parser.add_argument(
-            "--plan", dest="plan", default=None, help="migration_plan.yaml (default: search upwards)"
-        )
-        arg_parser.add_argument(
-            "--migrate",
-            dest="migrate",
-            action="append",
-            default=[],
-            help="a planned file whose facade calls are being migrated (repeatable); propagation starts there",
-        )
-
     def _load_edits(self) -> None:
         if self.propagation is None:
-            from asyncmigrate.workflow.apply import standalone_propagation  # the library computes the plan
-
-            self.propagation, root = standalone_propagation(self._standalone_plan, self._standalone_migrate)
-            filename = self.context.filename or ""
-            try:
-                self.path = Path(filename).resolve().relative_to(root.resolve()).as_posix()
-            except ValueError:
-                self.path = filename
+            raise AsyncMigrateError(
+                "the propagation codemod makes a plan it is given: run `apply_edits.ApplyEditsCommand --edits FILE` "
+                "with the edit plan `asyncmigrate apply FILE --dry-run --emit-edits FILE` writes"
+            )
         path = self.path or ""
         functions, calls, locks = self.propagation.edits_for(path)
         self.functions = {(e.name_line, e.name_col): e for e in functions}

@@ -219,9 +219,13 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         plan: str | None = None,
         plan_object: Plan | None = None,
         plan_only: bool = False,
+        await_in_sync_def: bool = False,
     ) -> None:
         super().__init__(context)
         self.plan_only = plan_only  # decide every site and fill ``outcome``, but change nothing
+        # Only the edit plan's codemod sets this, having made the enclosing functions ``async def`` first;
+        # run alone, a call that would be awaited inside a plain ``def`` is left and warned about.
+        self.await_in_sync_def = await_in_sync_def
         if plan_object is None:
             plan_object = load_plan(Path(plan) if plan else find_plan(Path.cwd()), check_files=False)
         self.plan = plan_object
@@ -327,6 +331,17 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
             if site is None:
                 return
             sites.append(site)
+        if (
+            not self.plan_only
+            and not self.await_in_sync_def
+            and function.asynchronous is None
+            and any(site.add_await for site in sites)
+        ):
+            self.warn(
+                f"{call.path}:{call.line}: {what} would be awaited inside `def {function.name.value}`, which is "
+                "not `async def`; left as it is (`asyncmigrate apply` turns the function and its callers async)"
+            )
+            return
         for site in sites:
             if not self._choose_receiver(site, cls):
                 return  # the first site decides for all: they share one receiver, and nothing was recorded

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import libcst as cst
 import pytest
 
+import asyncmigrate.codemods.apply_edits as apply_edits
 import asyncmigrate.workflow.apply as apply_module
 from asyncmigrate.codemods.propagate_async import PropagateAsyncCommand, _token
 from asyncmigrate.codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
@@ -99,14 +101,15 @@ def test_every_written_file_parses_and_compiles(migrated: Migrated) -> None:
 def test_output_that_does_not_compile_is_refused_and_nothing_is_written(
     library: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = apply_module._codemod
+    real = apply_edits.transform_file
 
-    def broken(command: object, path: str, data: bytes) -> bytes:
-        output = real(command, path, data)
-        # an ``await`` left in a plain def: parses, but does not compile
-        return output.replace(b"async def", b"def") if path == "library/catalog.py" else output
+    def broken(tree: cst.Module, path: str, *args: Any, **kwargs: Any) -> tuple[cst.Module, Any]:
+        output, outcome = real(tree, path, *args, **kwargs)
+        if path == "library/catalog.py":  # an ``await`` left in a plain def: parses, but does not compile
+            output = cst.parse_module(output.code.replace("async def", "def"))
+        return output, outcome
 
-    monkeypatch.setattr(apply_module, "_codemod", broken)
+    monkeypatch.setattr(apply_edits, "transform_file", broken)
     before = fingerprints(library)
     with pytest.raises(AsyncMigrateError, match=r"library/catalog\.py:\d+: the rewrite produced code that does not"):
         apply_files(load_plan(library / "migration_plan.yaml"), ["library/catalog.py"], run_tests=False)
@@ -173,15 +176,15 @@ def test_a_dropped_await_is_caught_though_the_output_compiles(library: Path, mon
 def test_a_facade_call_the_writing_pass_left_alone_stops_the_apply(
     library: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = apply_module._codemod
+    real = apply_edits._run
 
-    def forgetful(command: Any, path: str, data: bytes) -> bytes:
-        output = real(command, path, data)
+    def forgetful(command: Any, tree: cst.Module, outcome: Any) -> cst.Module:
+        output = real(command, tree, outcome)
         if isinstance(command, RewriteFacadeCallsCommand) and not command.plan_only:
             command.outcome.rewritten.pop()  # as if the last planned call had been skipped
         return output
 
-    monkeypatch.setattr(apply_module, "_codemod", forgetful)
+    monkeypatch.setattr(apply_edits, "_run", forgetful)
     change = compute_change(load_plan(library / "migration_plan.yaml"), ["library/catalog.py"], use_cache=False)
     last = [c for c in change.rewritten if c.path == "library/catalog.py"][-1]
     assert [(b.kind, b.path, b.line) for b in change.blockers] == [

@@ -17,7 +17,6 @@ import contextlib
 import signal
 import threading
 import tomllib
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +25,10 @@ from typing import Any
 from asyncmigrate.analysis.callgraph import Project, build_project
 from asyncmigrate.analysis.scan import check_encoding, discover, libcst_error_line
 from asyncmigrate.config.modules import plan_layout
-from asyncmigrate.config.plan import Plan, find_plan, load_plan, record_status
+from asyncmigrate.config.plan import Plan, atomic_write_text, load_plan, record_status
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.migration.cautions import Caution, new_cleanup_awaits
+from asyncmigrate.migration.edits import ATTRIBUTE, CALL, CallRewrite, EditPlan, NodeRef, Step, file_edits
 from asyncmigrate.migration.limits import excluded_blockers, excluded_edit_blockers, unreadable_blockers
 from asyncmigrate.migration.propagate import Blocker, PropagationPlan, Seed, propagate
 from asyncmigrate.types import CallSite, FileStatus
@@ -61,6 +61,7 @@ class ComputedChange:
     blockers: list[Blocker] = field(default_factory=list)
     cautions: list[Caution] = field(default_factory=list)  # behaviour the rewrite changes, worth a look
     related_tests: list[str] = field(default_factory=list)  # test files naming a function turning async
+    step: Step = field(default_factory=lambda: Step(""))  # the change as edit plan data
 
     @property
     def changed(self) -> list[FileEdit]:
@@ -133,21 +134,18 @@ def _read_source(plan: Plan, path: str) -> bytes:
     return data
 
 
-def _codemod(command: Any, path: str, data: bytes) -> bytes:
-    """Run one codemod over one file; a failure is the tool's, reported with the file's name."""
-    import libcst as cst
-    from libcst.codemod import TransformFailure, TransformSuccess, transform_module
+def _probe(command: Any, path: str, data: bytes) -> None:
+    """Run a deciding pass of a codemod over one file's tree (it fills the command's outcome and
+    writes nothing); a failure is the tool's, reported with the file's name."""
+    from libcst.codemod import SkipFile
 
+    tree = _parse(path, data)
     try:
-        encoding = cst.parse_module(data).encoding
-    except cst.ParserSyntaxError as exc:
-        raise AsyncMigrateError(f"{path}:{libcst_error_line(data, exc)}: does not parse: {exc.message}") from None
-    result = transform_module(command, data.decode(encoding))
-    if isinstance(result, TransformFailure):
-        raise AsyncMigrateError(f"{path}: {type(command).__name__} failed: {result.error}")
-    if not isinstance(result, TransformSuccess):
-        return data
-    return result.code.encode(encoding)
+        command.transform_module(tree)
+    except SkipFile:
+        return
+    except Exception as exc:  # noqa: BLE001 - LibCST's runner reports any codemod error as a failure, so does apply
+        raise AsyncMigrateError(f"{path}: {type(command).__name__} failed: {exc}") from None
 
 
 def _context(plan: Plan, path: str) -> Any:
@@ -202,18 +200,52 @@ def _seeds(
     return seeds
 
 
+def _parse(path: str, data: bytes) -> Any:
+    """The file's one LibCST tree; a file that does not parse is reported with its line."""
+    import libcst as cst
+
+    try:
+        return cst.parse_module(data)
+    except cst.ParserSyntaxError as exc:
+        raise AsyncMigrateError(f"{path}:{libcst_error_line(data, exc)}: does not parse: {exc.message}") from None
+
+
+def _rewrite_edit(plan: Plan, data: bytes, call: CallSite) -> CallRewrite:
+    """A rewritten facade call as the edit plan records it, named by the text at its position."""
+    lines = data.decode("utf-8", "surrogateescape").splitlines()
+    text = lines[call.line - 1][call.column :] if 1 <= call.line <= len(lines) else ""
+    end = text.find(call.method)
+    kind = ATTRIBUTE
+    if text.startswith("getattr"):
+        kind, text = CALL, "getattr"
+    elif end >= 0:
+        text = text[: end + len(call.method)]
+    add_await = bool(plan.awaits(call.method) and not call.awaited and call.wrapper is None)
+    return CallRewrite(
+        NodeRef(call.line, call.column, kind, text),
+        call.function,
+        call.receiver,
+        call.method,
+        call.target or "",
+        add_await,
+        call.wrapper,
+        call.is_reference,
+    )
+
+
 def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True) -> ComputedChange:
-    from asyncmigrate.codemods.migrate_test_doubles import MigrateTestDoublesCommand
-    from asyncmigrate.codemods.propagate_async import PropagateAsyncCommand
+    """Decide the whole change as an edit plan step (``change.step``), then make it in memory with the
+    edit plan's codemod, each file parsed once, as ``python -m libcst.tool codemod`` would from the plan."""
+    from asyncmigrate.codemods.apply_edits import CORE, transform_file
     from asyncmigrate.codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
 
-    change = ComputedChange(tuple(targets))
+    change = ComputedChange(tuple(targets), step=Step(" ".join(targets)))
     sources: dict[str, bytes] = {path: _read_source(plan, path) for path in targets}
     project = load_project(plan, use_cache=use_cache)
     seeds: list[Seed] = []
     for path in targets:
         probe = RewriteFacadeCallsCommand(_context(plan, path), plan_object=plan, plan_only=True)
-        _codemod(probe, path, sources[path])
+        _probe(probe, path, sources[path])
         change.rewritten.extend(probe.outcome.rewritten)
         change.unmapped.extend(probe.outcome.unmapped)
         for unsafe in probe.outcome.unsafe:
@@ -249,39 +281,50 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
     names = {project.functions[f].name for f in propagation.async_functions if f in project.functions}
     calling = project.paths_where(lambda entry: entry.is_test and bool(entry.call_names & names))
     change.related_tests = sorted(set(calling) | set(doubles))
+    step = change.step
+    trees: dict[str, Any] = {}
     for path, before in sorted(sources.items()):
+        is_test = path in project.index and project.index[path].is_test
+        rewrites = [_rewrite_edit(plan, before, c) for c in change.rewritten if c.path == path and path in targets]
+        edits = file_edits(
+            path, before, propagation, rewrites, test_doubles=async_functions if async_functions and is_test else ()
+        )
         after = before
-        if path in propagation.touched_paths():
-            command = PropagateAsyncCommand(_context(plan, path), propagation=propagation, path=path)
-            after = _codemod(command, path, after)
-            # a dropped ``await`` still compiles: every planned edit must be accounted for
-            change.blockers.extend(_unapplied(path, command.missing()))
-        if path in targets:
-            rewrite = RewriteFacadeCallsCommand(_context(plan, path), plan_object=plan)
-            after = _codemod(rewrite, path, after)
-            planned = [c for c in change.rewritten if c.path == path]
-            change.blockers.extend(_unrewritten(path, planned, rewrite.outcome.rewritten))
-        if async_functions and path in project.index and project.index[path].is_test:
-            after = _codemod(
-                MigrateTestDoublesCommand(_context(plan, path), async_functions=async_functions), path, after
+        if edits.propagates or edits.rewrites or edits.test_doubles:
+            step.files.append(edits)
+            tree, outcome = transform_file(
+                _parse(path, before),
+                path,
+                edits,
+                step,
+                context=lambda path=path: _context(plan, path),  # type: ignore[misc]
+                plan=lambda: plan,
+                stage=CORE,
             )
+            trees[path] = tree
+            after = tree.bytes
+            # a dropped ``await`` still compiles: every planned edit must be accounted for
+            change.blockers.extend(_unapplied(path, outcome.not_propagated))
+            change.blockers.extend(_unapplied(path, outcome.not_rewritten, _REWRITE_FIX))
         if after != before and not change.blockers:  # with blockers nothing is written; the diff only shows
             _check_output(path, after)
         if after != before:
             change.cautions.extend(new_cleanup_awaits(path, before, after))
         change.edits.append(FileEdit(path, before, after))
-    _carry_facade_doubles(plan, project, change)
-    edits = [(e.path, e.before, e.after) for e in change.edits]
+    _carry_facade_doubles(plan, project, change, trees)
+    edits_made = [(e.path, e.before, e.after) for e in change.edits]
     blocked = [b.path for b in change.blockers]
-    change.blockers.extend(excluded_edit_blockers(plan.exclude, edits, blocked, plan.path.name))
+    change.blockers.extend(excluded_edit_blockers(plan.exclude, edits_made, blocked, plan.path.name))
+    step.blockers = list(change.blockers)
     return change
 
 
-def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange) -> None:
+def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange, trees: dict[str, Any]) -> None:
     """Move the tests' doubles of the facade (a patched factory, a patched facade method, an injected
     ``Mock(spec=Facade)``) to what the migrated targets now call; a double that cannot be carried over
-    is a blocker."""
-    from asyncmigrate.codemods.migrate_facade_doubles import MigrateFacadeDoublesCommand, facade_doubles
+    is a blocker. Made on the tree each file's other edits were made on."""
+    from asyncmigrate.codemods.apply_edits import DOUBLES, transform_file
+    from asyncmigrate.codemods.migrate_facade_doubles import facade_doubles
 
     edits = {edit.path: edit for edit in change.edits}
     layout = plan_layout(plan)
@@ -299,14 +342,33 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange) 
     if not tests:
         return
     doubles = facade_doubles(plan, migrated)
+    step = change.step
+    step.facade_doubles = doubles.to_json()
     for path in tests:
         edit = edits.get(path)
         before = edit.before if edit is not None else _read_source(plan, path)
         current = edit.after if edit is not None else before
-        command = MigrateFacadeDoublesCommand(_context(plan, path), doubles)
-        after = _codemod(command, path, current)
-        for blocked in command.outcome.blockers:
+        file = step.file(path)
+        planned = file if file is not None else file_edits(path, before, PropagationPlan())
+        planned.facade_doubles = True
+        tree = trees.get(path)
+        tree, outcome = transform_file(
+            tree if tree is not None else _parse(path, current),
+            path,
+            planned,
+            step,
+            context=lambda path=path: _context(plan, path),  # type: ignore[misc]
+            plan=lambda: plan,
+            stage=DOUBLES,
+        )
+        after = tree.bytes
+        for blocked in outcome.double_blockers:
             change.blockers.append(Blocker(path, blocked.line, "test-double", blocked.message, (path,), blocked.fix))
+        if after == current and not outcome.double_blockers:
+            planned.facade_doubles = False  # nothing to carry in this file
+            continue
+        if file is None:
+            step.files.append(planned)
         if after == current:
             continue
         if not change.blockers:
@@ -347,6 +409,7 @@ def _mentions_module(plan: Plan, project: Project, path: str, modules: Iterable[
     )
 
 
+_REWRITE_FIX = "rewrite this facade call by hand as the plan maps it, then apply again"
 _EDIT_FIX = (
     "make the edit by hand, as planned (for `asyncio.run(coro, debug=...)`: `await coro`), or simplify the code "
     "at this line so the tool can, then apply again"
@@ -365,19 +428,6 @@ def _unapplied(path: str, missing: Sequence[tuple[int, str]], fix: str = _EDIT_F
         )
         for line, what in missing
     ]
-
-
-def _unrewritten(path: str, planned: Sequence[CallSite], done: Sequence[CallSite]) -> list[Blocker]:
-    """The facade calls the first pass decided to rewrite that the writing pass did not rewrite."""
-    left = Counter((c.function, c.method) for c in done)
-    missing = []
-    for call in planned:
-        key = (call.function, call.method)
-        if left[key] > 0:
-            left[key] -= 1
-        else:
-            missing.append((call.line, f"rewrite of {call.receiver}.{call.method}() in {call.function}"))
-    return _unapplied(path, missing, "rewrite this facade call by hand as the plan maps it, then apply again")
 
 
 def _test_modules_mentioning(plan: Plan, project: Project, function_ids: Sequence[str]) -> list[str]:
@@ -637,19 +687,49 @@ def apply_files(
     return plan, results
 
 
-_STANDALONE: dict[tuple[str | None, tuple[str, ...]], tuple[PropagationPlan, Path]] = {}
+# --- the edit plan --------------------------------------------------------------------------------
+
+_SETTINGS = ("pyproject.toml", "pytest.ini", "tox.ini", "setup.cfg")
 
 
-def standalone_propagation(plan_path: str | None, migrate: Sequence[str]) -> tuple[PropagationPlan, Path]:
-    """The propagation for ``migrate`` files, for the codemods run under ``python -m libcst.tool``.
+def plan_edits(plan: Plan, targets: Sequence[str], *, use_cache: bool = True) -> tuple[EditPlan, list[ComputedChange]]:
+    """The edit plan of applying ``targets`` in order, as ``apply`` would, writing nothing.
 
-    Computed once per process, before the runner has rewritten anything, so every file it visits gets
-    its part of the same plan (run LibCST's runner with ``-j 1``: a second worker process would compute
-    its own plan from a tree the first one has already changed).
-    """
-    key = (plan_path, tuple(migrate))
-    if key not in _STANDALONE:
-        plan = load_plan(Path(plan_path) if plan_path else find_plan(Path.cwd()), check_files=False)
-        change = compute_change(plan, list(migrate))
-        _STANDALONE[key] = (change.propagation, plan.root)
-    return _STANDALONE[key]
+    Each target's change is planned on the text the earlier ones leave (``apply`` writes each before
+    computing the next), so the project's files are copied to a scratch directory where each
+    unblocked change is written; the edits name nodes of the text their step starts from."""
+    import hashlib
+    import shutil
+    import tempfile
+
+    document = EditPlan(plan.path.relative_to(plan.root).as_posix(), hashlib.sha256(plan.path.read_bytes()).hexdigest())
+    changes: list[ComputedChange] = []
+    if len(targets) == 1:  # nothing to write between steps: plan in place
+        change = compute_change(plan, targets, use_cache=use_cache)
+        document.steps.append(change.step)
+        return document, [change]
+    with tempfile.TemporaryDirectory(prefix="asyncmigrate-edits-") as scratch:
+        root = Path(scratch)
+        names = {*project_paths(plan), plan.path.relative_to(plan.root).as_posix()}
+        names |= {name for name in _SETTINGS if (plan.root / name).is_file()}
+        for name in sorted(names):
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(plan.root / name, root / name)
+        copy = load_plan(root / plan.path.relative_to(plan.root), check_files=False)
+        for target in targets:
+            change = compute_change(copy, [target], use_cache=use_cache)
+            change.step.target = target
+            document.steps.append(change.step)
+            changes.append(change)
+            if not change.blockers:
+                for edit in change.changed:
+                    (root / edit.path).write_bytes(edit.after)
+    return document, changes
+
+
+def write_edit_plan(document: EditPlan, destination: Path) -> None:
+    """Write the edit plan atomically: a reader sees the old file or the whole new one."""
+    try:
+        atomic_write_text(destination, document.dumps())
+    except OSError as exc:
+        raise AsyncMigrateError(f"{destination}: cannot write the edit plan: {exc.strerror}") from None

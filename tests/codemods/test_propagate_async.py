@@ -490,18 +490,18 @@ def test_golden_project_applied_again_changes_nothing(case: str, tmp_path: Path)
         assert change.blockers == []
 
 
-def test_runs_under_libcst_tool(tmp_path: Path) -> None:
+def test_run_alone_it_computes_nothing_and_points_to_the_edit_plan(tmp_path: Path) -> None:
+    """The propagation is project-wide: under LibCST's runner it comes from an edit plan
+    (``apply_edits.ApplyEditsCommand --edits``, tested in ``tests/test_edit_plan.py``), never computed per process."""
     project = tmp_path / "chain"
     shutil.copytree(DATA / "chain_across_files" / "before", project)
-    callers = ["app/api.py", "app/cli.py"]  # LibCST's runner takes them in this order with one job
     command = [sys.executable, "-m", "libcst.tool", "codemod", "propagate_async.PropagateAsyncCommand", "-j", "1"]
-    command += ["--hide-progress", "--plan", str(project / "migration_plan.yaml"), "--migrate", "app/storage.py"]
-    result = subprocess.run(
-        [*command, *(str(project / p) for p in callers)], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    expected = DATA / "chain_across_files" / "after"
-    assert {p: (project / p).read_text() for p in callers} == {p: (expected / p).read_text() for p in callers}
+    command += ["--hide-progress", str(project / "app" / "api.py")]
+    before = (project / "app" / "api.py").read_bytes()
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "apply_edits.ApplyEditsCommand --edits FILE" in result.stdout + result.stderr
+    assert (project / "app" / "api.py").read_bytes() == before
 
 
 @pytest.mark.xfail(

@@ -37,9 +37,13 @@ def context() -> CodemodContext:
 
 
 def rewrite(code: str, plan: Plan = PLAN) -> tuple[str, RewriteFacadeCallsCommand, list[str]]:
-    """The codemod's output, the command (for its ``outcome``) and the warnings."""
+    """The codemod's output, the command (for its ``outcome``) and the warnings.
+
+    These cases are about the rewrite itself, so calls in plain defs are awaited as ``apply`` awaits them
+    once the propagation has made those defs async (``await_in_sync_def``); run alone, the codemod leaves
+    them (``tests/test_edit_plan.py``)."""
     ctx = context()
-    command = RewriteFacadeCallsCommand(ctx, plan_object=plan)
+    command = RewriteFacadeCallsCommand(ctx, plan_object=plan, await_in_sync_def=True)
     output = command.transform_module(cst.parse_module(CodemodTest.make_fixture_data(code))).code
     return output, command, list(ctx.warnings)
 
@@ -49,7 +53,12 @@ class TestRewriteFacadeCalls(CodemodTest):
 
     def check(self, before: str, after: str, warnings: Sequence[str] = ()) -> None:
         self.assertCodemod(
-            before, after, context_override=context(), expected_warnings=list(warnings), plan_object=PLAN
+            before,
+            after,
+            context_override=context(),
+            expected_warnings=list(warnings),
+            plan_object=PLAN,
+            await_in_sync_def=True,
         )
         # Idempotent: what the codemod wrote goes through it again unchanged.
         expected = CodemodTest.make_fixture_data(after)
@@ -685,7 +694,7 @@ def forge_rewrite(code: str, plan: Plan = FORGE_PLAN) -> tuple[str, RewriteFacad
     ctx = CodemodContext(
         filename=str(plan.root / FORGE_FILE), full_module_name="forge.example", full_package_name="forge"
     )
-    command = RewriteFacadeCallsCommand(ctx, plan_object=plan)
+    command = RewriteFacadeCallsCommand(ctx, plan_object=plan, await_in_sync_def=True)
     output = command.transform_module(cst.parse_module(CodemodTest.make_fixture_data(code))).code
     return output, command, list(ctx.warnings)
 
@@ -695,7 +704,12 @@ class TestCallForms(CodemodTest):
 
     def check(self, before: str, after: str, warnings: Sequence[str] = ()) -> None:
         self.assertCodemod(
-            before, after, context_override=forge_context(), expected_warnings=list(warnings), plan_object=FORGE_PLAN
+            before,
+            after,
+            context_override=forge_context(),
+            expected_warnings=list(warnings),
+            plan_object=FORGE_PLAN,
+            await_in_sync_def=True,
         )
         expected = CodemodTest.make_fixture_data(after)
         again, _, _ = forge_rewrite(expected)
@@ -1306,7 +1320,12 @@ class TestReachingTheRepository(CodemodTest):
 
     def check(self, before: str, after: str, plan: Plan, warnings: Sequence[str] = ()) -> None:
         self.assertCodemod(
-            before, after, context_override=context(), expected_warnings=list(warnings), plan_object=plan
+            before,
+            after,
+            context_override=context(),
+            expected_warnings=list(warnings),
+            plan_object=plan,
+            await_in_sync_def=True,
         )
         expected = CodemodTest.make_fixture_data(after)
         again, _, _ = rewrite(expected, plan)

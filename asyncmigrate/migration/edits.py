@@ -1,0 +1,389 @@
+"""The edit plan: every edit one ``apply`` makes, as data, between the analysis and the rewriting.
+
+``compute_change`` decides the change (the facade call sites to rewrite, the propagation, the test
+doubles to migrate) and records it here; the ``apply_edits`` codemod makes it, parsing each file once,
+in ``apply`` and under ``python -m libcst.tool codemod`` alike. The document is versioned JSON
+(``asyncmigrate/schemas/edits.schema.json``).
+
+A plan is a list of steps, one per applied target, in the order ``apply`` takes them; a step holds
+the edits of every file that target's change touches. Each edit names its node by the line and column
+of its start as LibCST's ``PositionProvider`` reports them in the text the step starts from, the kind
+of node and the source text expected there: before a step is made, every expected text is checked, so
+an edit whose file changed since the plan was made is refused with file:line instead of landing on
+another node. A blocked step is kept (its blockers say why) but never made, as ``apply`` writes nothing
+for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from asyncmigrate.errors import AsyncMigrateError
+from asyncmigrate.migration.propagate import Blocker, CallEdit, ClassEdit, FunctionEdit, LockEdit, PropagationPlan
+
+EDIT_PLAN_FORMAT = "asyncmigrate-edit-plan"
+EDIT_PLAN_VERSION = 1
+
+# node kinds an edit names
+NAME = "Name"  # a function's, a class's or a callee's name token
+ATTRIBUTE = "Attribute"  # ``receiver.method`` of a facade call
+CALL = "Call"  # ``getattr(receiver, "method")``
+
+
+@dataclass(frozen=True)
+class NodeRef:
+    """Where an edit lands: the start of a node as LibCST's PositionProvider reports it, the node's kind
+    and the source text expected to start there (its first line when it spans several)."""
+
+    line: int
+    column: int
+    kind: str
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"line": self.line, "column": self.column, "kind": self.kind, "text": self.text}
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> NodeRef:
+        return NodeRef(int(data["line"]), int(data["column"]), str(data["kind"]), str(data["text"]))
+
+    def mismatch(self, lines: Sequence[str]) -> str | None:
+        """Why the text no longer holds the node (None when it does)."""
+        if not 1 <= self.line <= len(lines):
+            return f"line {self.line} is past the end of the file"
+        found = lines[self.line - 1][self.column : self.column + len(self.text)]
+        if found != self.text:
+            return f"expected `{self.text}` at column {self.column}, found `{found}`"
+        return None
+
+
+@dataclass(frozen=True)
+class CallRewrite:
+    """A facade call rewritten into a repository call, as the analysis decided it."""
+
+    node: NodeRef  # ``receiver.method`` (or the ``getattr``) of the facade call
+    function: str  # the qualname of the function it sits in
+    receiver: str
+    method: str
+    target: str  # "repository.method"
+    add_await: bool  # the repository call is awaited and the old expression was not an awaitable
+    wrapper: str | None = None  # the thread hop the call went through, which goes
+    is_reference: bool = False  # ``m = facade.m`` called later: each call is rewritten
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "node": self.node.to_json(),
+            "function": self.function,
+            "receiver": self.receiver,
+            "method": self.method,
+            "target": self.target,
+            "add_await": self.add_await,
+            "wrapper": self.wrapper,
+            "is_reference": self.is_reference,
+        }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> CallRewrite:
+        return CallRewrite(
+            NodeRef.from_json(data["node"]),
+            str(data["function"]),
+            str(data["receiver"]),
+            str(data["method"]),
+            str(data["target"]),
+            bool(data["add_await"]),
+            data.get("wrapper"),
+            bool(data.get("is_reference", False)),
+        )
+
+
+@dataclass
+class FileEdits:
+    """Every edit of one file in one step; the texts they expect are those of the file as the step finds it."""
+
+    path: str  # root-relative, POSIX
+    sha256: str  # of the file's bytes as the step finds it
+    rewrites: list[CallRewrite] = field(default_factory=list)
+    functions: list[FunctionEdit] = field(default_factory=list)  # ``async def`` (and what comes with it)
+    calls: list[CallEdit] = field(default_factory=list)  # ``await``, ``async with``/``for``, ``asyncio.run``
+    locks: list[LockEdit] = field(default_factory=list)
+    classes: list[ClassEdit] = field(default_factory=list)  # TestCase -> IsolatedAsyncioTestCase
+    test_doubles: tuple[str, ...] = ()  # functions turning async whose doubles become AsyncMock
+    facade_doubles: bool = False  # the step's facade doubles are carried over in this file
+    refs: dict[str, NodeRef] = field(default_factory=dict)  # "function:L:C" etc. -> identity, for propagation edits
+
+    @property
+    def propagates(self) -> bool:
+        return bool(self.functions or self.calls or self.locks or self.classes)
+
+    def propagation(self) -> PropagationPlan:
+        """The propagation edits of this file, in the form the propagation codemod reads."""
+        return PropagationPlan(
+            function_edits=list(self.functions),
+            call_edits=list(self.calls),
+            lock_edits=list(self.locks),
+            class_edits=list(self.classes),
+        )
+
+    def identities(self) -> list[tuple[NodeRef, str]]:
+        """Every node this file's edits name, with what the edit is (for a refusal)."""
+        found = [(r.node, f"rewrite of {r.receiver}.{r.method}()") for r in self.rewrites]
+        found += [(ref, f"{key.split(':', 1)[0]} edit") for key, ref in sorted(self.refs.items())]
+        return found
+
+    def stale(self, data: bytes) -> str | None:
+        """``path:line: why`` when ``data`` is not the text this file's edits were planned on; None otherwise."""
+        if hashlib.sha256(data).hexdigest() == self.sha256:
+            return None
+        lines = data.decode("utf-8", "surrogateescape").splitlines()
+        for ref, what in sorted(self.identities(), key=lambda item: (item[0].line, item[0].column)):
+            problem = ref.mismatch(lines)
+            if problem is not None:
+                return f"{self.path}:{ref.line}: stale edit ({what}): {problem}"
+        first = min((ref.line for ref, _ in self.identities()), default=1)
+        return f"{self.path}:{first}: stale edit plan: the file changed since the plan was made"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "rewrites": [r.to_json() for r in self.rewrites],
+            "functions": [_function_json(e, self.refs) for e in self.functions],
+            "calls": [_call_json(e, self.refs) for e in self.calls],
+            "locks": [_lock_json(e, self.refs) for e in self.locks],
+            "classes": [_class_json(e, self.refs) for e in self.classes],
+            "test_doubles": list(self.test_doubles),
+            "facade_doubles": self.facade_doubles,
+        }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> FileEdits:
+        path = str(data["path"])
+        edits = FileEdits(path, str(data["sha256"]))
+        edits.rewrites = [CallRewrite.from_json(r) for r in data.get("rewrites", [])]
+        for item in data.get("functions", []):
+            edits.functions.append(
+                FunctionEdit(
+                    path,
+                    str(item["function"]),
+                    int(item["node"]["line"]),
+                    int(item["node"]["column"]),
+                    bool(item.get("to_async_context_manager", False)),
+                    bool(item.get("to_async_generator", False)),
+                    bool(item.get("add_asyncio_mark", False)),
+                    item.get("rename"),
+                )
+            )
+            edits.refs[_key("function", edits.functions[-1].name_line, edits.functions[-1].name_col)] = (
+                NodeRef.from_json(item["node"])
+            )
+        for item in data.get("calls", []):
+            node = NodeRef.from_json(item["node"])
+            edits.calls.append(
+                CallEdit(path, node.line, node.column, str(item["kind"]), str(item["callee"]), item.get("replacement"))
+            )
+            edits.refs[_key("call", node.line, node.column)] = node
+        for item in data.get("locks", []):
+            node = NodeRef.from_json(item["node"])
+            edits.locks.append(LockEdit(path, node.line, node.column, str(item["lock"])))
+            edits.refs[_key("lock", node.line, node.column)] = node
+        for item in data.get("classes", []):
+            node = NodeRef.from_json(item["node"])
+            edits.classes.append(
+                ClassEdit(path, str(item["class_id"]), node.line, node.text, tuple(str(p) for p in item["base"]))
+            )
+            edits.refs[_key("class", node.line, node.column)] = node
+        edits.test_doubles = tuple(str(f) for f in data.get("test_doubles", []))
+        edits.facade_doubles = bool(data.get("facade_doubles", False))
+        return edits
+
+
+def _key(kind: str, line: int, column: int) -> str:
+    return f"{kind}:{line}:{column}"
+
+
+def _ref(refs: Mapping[str, NodeRef], kind: str, line: int, column: int) -> dict[str, Any]:
+    ref = refs.get(_key(kind, line, column))
+    if ref is None:
+        raise AsyncMigrateError(f"the {kind} edit at line {line} has no node identity; this is a bug")
+    return ref.to_json()
+
+
+def _function_json(e: FunctionEdit, refs: Mapping[str, NodeRef]) -> dict[str, Any]:
+    return {
+        "node": _ref(refs, "function", e.name_line, e.name_col),
+        "function": e.function,
+        "to_async_context_manager": e.to_async_context_manager,
+        "to_async_generator": e.to_async_generator,
+        "add_asyncio_mark": e.add_asyncio_mark,
+        "rename": e.rename,
+    }
+
+
+def _call_json(e: CallEdit, refs: Mapping[str, NodeRef]) -> dict[str, Any]:
+    return {"node": _ref(refs, "call", e.line, e.col), "kind": e.kind, "callee": e.callee, "replacement": e.replacement}
+
+
+def _lock_json(e: LockEdit, refs: Mapping[str, NodeRef]) -> dict[str, Any]:
+    return {"node": _ref(refs, "lock", e.line, e.col), "lock": e.lock}
+
+
+def _class_json(e: ClassEdit, refs: Mapping[str, NodeRef]) -> dict[str, Any]:
+    column = min((int(k.rsplit(":", 1)[1]) for k in refs if k.startswith(f"class:{e.line}:")), default=0)
+    return {"node": _ref(refs, "class", e.line, column), "class_id": e.class_id, "base": list(e.base)}
+
+
+def name_refs(data: bytes, edits: FileEdits) -> None:
+    """Give every propagation edit of ``edits`` its node identity, read from the text it was planned on:
+    the name token at the edit's line and column (a class edit is keyed by its line and name)."""
+    lines = data.decode("utf-8", "surrogateescape").splitlines()
+
+    def token(line: int, column: int) -> str:
+        text = lines[line - 1] if 1 <= line <= len(lines) else ""
+        end = column
+        while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+            end += 1
+        return text[column:end]
+
+    for f in edits.functions:
+        edits.refs[_key("function", f.name_line, f.name_col)] = NodeRef(
+            f.name_line, f.name_col, NAME, token(f.name_line, f.name_col)
+        )
+    for c in edits.calls:
+        edits.refs[_key("call", c.line, c.col)] = NodeRef(c.line, c.col, NAME, token(c.line, c.col))
+    for lock in edits.locks:
+        edits.refs[_key("lock", lock.line, lock.col)] = NodeRef(lock.line, lock.col, NAME, token(lock.line, lock.col))
+    for k in edits.classes:
+        text = lines[k.line - 1] if 1 <= k.line <= len(lines) else ""
+        column = _word_at(text, k.name)
+        edits.refs[_key("class", k.line, column)] = NodeRef(k.line, column, NAME, k.name)
+
+
+def _word_at(text: str, word: str) -> int:
+    """The column of ``word`` after ``class`` on a class statement's name line."""
+    start = text.find("class ")
+    start = 0 if start < 0 else start + len("class ")
+    found = text.find(word, start)
+    return found if found >= 0 else 0
+
+
+@dataclass
+class Step:
+    """The edits of one applied target; blocked, it is shown but never made."""
+
+    target: str
+    files: list[FileEdits] = field(default_factory=list)
+    blockers: list[Blocker] = field(default_factory=list)
+    facade_doubles: dict[str, Any] | None = None  # the codemod's input, as ``FacadeDoubles.to_json`` gives it
+
+    def file(self, path: str) -> FileEdits | None:
+        return next((f for f in self.files if f.path == path), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "blocked": bool(self.blockers),
+            "blockers": [b.to_json() for b in self.blockers],
+            "facade_doubles": self.facade_doubles,
+            "files": [f.to_json() for f in self.files],
+        }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Step:
+        step = Step(str(data["target"]))
+        step.files = [FileEdits.from_json(f) for f in data.get("files", [])]
+        step.blockers = [
+            Blocker(str(b["path"]), int(b["line"]), str(b["kind"]), str(b["message"]), tuple(b["chain"]), str(b["fix"]))
+            for b in data.get("blockers", [])
+        ]
+        step.facade_doubles = data.get("facade_doubles")
+        return step
+
+
+@dataclass
+class EditPlan:
+    """A whole edit plan: the migration plan it was made with (pinned by hash) and its steps in order."""
+
+    plan_file: str  # root-relative
+    plan_sha256: str
+    steps: list[Step] = field(default_factory=list)
+
+    def paths(self) -> list[str]:
+        return sorted({f.path for s in self.steps for f in s.files})
+
+    def for_path(self, path: str) -> list[tuple[Step, FileEdits]]:
+        """The unblocked steps that edit ``path``, in order."""
+        found = []
+        for step in self.steps:
+            if step.blockers:
+                continue
+            edits = step.file(path)
+            if edits is not None:
+                found.append((step, edits))
+        return found
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": EDIT_PLAN_FORMAT,
+            "version": EDIT_PLAN_VERSION,
+            "plan": {"path": self.plan_file, "sha256": self.plan_sha256},
+            "steps": [s.to_json() for s in self.steps],
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n"
+
+    @staticmethod
+    def from_json(data: Any, origin: str = "edit plan") -> EditPlan:
+        if not isinstance(data, dict) or data.get("format") != EDIT_PLAN_FORMAT:
+            raise AsyncMigrateError(f"{origin}: not an asyncmigrate edit plan")
+        if data.get("version") != EDIT_PLAN_VERSION:
+            raise AsyncMigrateError(
+                f"{origin}: edit plan version {data.get('version')!r}; this asyncmigrate reads version "
+                f"{EDIT_PLAN_VERSION} (emit it again with `apply --dry-run --emit-edits`)"
+            )
+        try:
+            plan = EditPlan(str(data["plan"]["path"]), str(data["plan"]["sha256"]))
+            plan.steps = [Step.from_json(s) for s in data["steps"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AsyncMigrateError(f"{origin}: malformed edit plan ({type(exc).__name__}: {exc})") from None
+        return plan
+
+    @staticmethod
+    def load(path: str) -> EditPlan:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                data = json.load(handle)
+        except OSError as exc:
+            raise AsyncMigrateError(f"{path}: cannot read the edit plan: {exc.strerror}") from None
+        except json.JSONDecodeError as exc:
+            raise AsyncMigrateError(f"{path}:{exc.lineno}: not JSON: {exc.msg}") from None
+        return EditPlan.from_json(data, path)
+
+
+def file_edits(
+    path: str,
+    data: bytes,
+    propagation: PropagationPlan,
+    rewrites: Iterable[CallRewrite] = (),
+    test_doubles: Sequence[str] = (),
+    facade_doubles: bool = False,
+) -> FileEdits:
+    """One file's edits in a step, with the identity of every node they name read from ``data``."""
+    functions, calls, locks = propagation.edits_for(path)
+    edits = FileEdits(
+        path,
+        hashlib.sha256(data).hexdigest(),
+        rewrites=list(rewrites),
+        functions=functions,
+        calls=calls,
+        locks=locks,
+        classes=propagation.class_edits_for(path),
+        test_doubles=tuple(test_doubles),
+        facade_doubles=facade_doubles,
+    )
+    name_refs(data, edits)
+    return edits
