@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover
 
 from asyncmigrate import render
 from asyncmigrate.analysis.facade import FacadeSpec
-from asyncmigrate.config.plan import PLAN_FILENAME, Plan, atomic_write_text, find_plan, load_plan, record_status
+from asyncmigrate.config.plan import PLAN_FILENAME, Plan, find_plan, load_plan, record_status
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.types import ExitCode, FileStatus
 
@@ -252,7 +252,9 @@ def init(
         first_phase=first_phase,
         async_callbacks=async_callback or [],
     )
-    atomic_write_text(output_path, text)
+    from asyncmigrate.workspace.files import write_text_atomic
+
+    write_text_atomic(output_path, text)
     files = sum(1 for r in reports if r.calls)
     render.note(f"wrote {output_path}: {files} files using the facade; fill in repositories and mappings")
 

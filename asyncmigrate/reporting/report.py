@@ -25,10 +25,11 @@ from typing import Any
 
 from asyncmigrate import __version__
 from asyncmigrate.checks.check import MIGRATED_FILE_CALLS_FACADE, regressions
-from asyncmigrate.config.plan import Plan, PlanEntry, atomic_write_text, now_iso
+from asyncmigrate.config.plan import Plan, PlanEntry, now_iso
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.reporting.status import PhaseProgress, Progress, progress
 from asyncmigrate.types import CallSite, FileReport, FileStatus, Resolution, ScanResult
+from asyncmigrate.workspace import files as workspace_files
 
 REPORT_SCHEMA = "asyncmigrate.report/v1"
 _OUTPUT_KEYS = ("output_tail", "output")  # a test run's own output in a history event: shown verbatim, last
@@ -1015,6 +1016,6 @@ def write_report(path: Path, text: str) -> None:
     if path.is_dir():
         raise AsyncMigrateError(f"{path}: is a directory; give the report a file name")
     try:
-        atomic_write_text(path, text)
+        workspace_files.write_text_atomic(path, text)
     except OSError as exc:
         raise AsyncMigrateError(f"{path}: cannot write the report ({exc.strerror})") from None
