@@ -108,9 +108,13 @@ def _load(plan_path: Path | None) -> Plan:
 
 def _resolve(path: Path, given: str) -> Path:
     try:
-        return path.resolve()
-    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop, 3.13 OSError
+        resolved = path.resolve()
+        if resolved.is_symlink():
+            # Python 3.13's resolve() leaves a loop unresolved instead of raising; stat says ELOOP.
+            os.stat(resolved)
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop
         raise AsyncMigrateError(f"{given}: a symlink loop") from None
+    return resolved
 
 
 def _under(root: Path, given: str) -> str:
