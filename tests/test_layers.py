@@ -235,7 +235,7 @@ ATOMIC_PRIMITIVES = {("os", "replace"), ("os", "rename"), ("tempfile", "mkstemp"
 def test_only_the_workspace_files_module_replaces_files() -> None:
     home = PACKAGE / "workspace" / "files.py"
     found = []
-    for name, file in MODULES.items():
+    for file in MODULES.values():
         if file == home:
             continue
         for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
