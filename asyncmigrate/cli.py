@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover
 
 from asyncmigrate import render
 from asyncmigrate.analysis.facade import FacadeSpec
-from asyncmigrate.config.plan import PLAN_FILENAME, Plan, atomic_write_text, find_plan, load_plan, record_status
+from asyncmigrate.config.plan import PLAN_FILENAME, Plan, find_plan, load_plan, record_status
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.formats import COMMAND_FORMATS, OutputFormat, UnsupportedFormat, resolve_format
 from asyncmigrate.types import ExitCode, FileStatus
@@ -210,9 +210,13 @@ def _load(plan_path: Path | None) -> Plan:
 
 def _resolve(path: Path, given: str) -> Path:
     try:
-        return path.resolve()
-    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop, 3.13 OSError
+        resolved = path.resolve()
+        if resolved.is_symlink():
+            # Python 3.13's resolve() leaves a loop unresolved instead of raising; stat says ELOOP.
+            os.stat(resolved)
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop
         raise AsyncMigrateError(f"{given}: a symlink loop") from None
+    return resolved
 
 
 def _under(root: Path, given: str) -> str:
@@ -355,7 +359,9 @@ def init(
         async_callbacks=async_callback or [],
         plan_directory=root,
     )
-    atomic_write_text(output_path, text)
+    from asyncmigrate.workspace.files import write_text_atomic
+
+    write_text_atomic(output_path, text)
     files = sum(1 for r in reports if r.calls)
     render.note(f"wrote {output_path}: {files} files using the facade; fill in repositories and mappings")
 

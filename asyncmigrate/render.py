@@ -7,7 +7,7 @@ import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -15,15 +15,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from asyncmigrate.analysis.scan import ProgressCallback
-from asyncmigrate.checks.check import CheckResult
-from asyncmigrate.config.plan import Plan
-from asyncmigrate.migration.propagate import Blocker
-from asyncmigrate.reporting.status import Progress as MigrationProgress
 from asyncmigrate.types import FileStatus, ScanResult
-from asyncmigrate.workflow.apply import ApplyResult, ComputedChange
-from asyncmigrate.workflow.commit import RollbackResult
-from asyncmigrate.workflow.testrun import TestRun
+
+if TYPE_CHECKING:
+    # Types only: importing these at run time would load the call graph, the transactions and the
+    # whole library for every command, `asyncmigrate --help` included.
+    from asyncmigrate.analysis.scan import ProgressCallback
+    from asyncmigrate.checks.check import CheckResult
+    from asyncmigrate.config.plan import Plan
+    from asyncmigrate.migration.propagate import Blocker
+    from asyncmigrate.reporting.status import Progress as MigrationProgress
+    from asyncmigrate.workflow.apply import ApplyResult, ComputedChange
+    from asyncmigrate.workflow.commit import RollbackResult
+    from asyncmigrate.workflow.testrun import TestRun
 
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)

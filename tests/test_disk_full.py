@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import asyncmigrate.config.plan
+import asyncmigrate.workspace.files
 import asyncmigrate.workspace.transaction
 from asyncmigrate.cli import app
 from asyncmigrate.config.plan import load_plan
@@ -59,14 +59,14 @@ def _temp_files(root: Path) -> list[str]:
 
 
 def test_a_call_graph_cache_that_cannot_be_written_is_not_written(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    write = asyncmigrate.config.plan.atomic_write_bytes
+    write = asyncmigrate.workspace.files.write_atomic
 
     def cache_full(path: Path, data: bytes, **kwargs: Any) -> None:
         if "cache" in path.parts:
             _full()
         write(path, data, **kwargs)
 
-    monkeypatch.setattr(asyncmigrate.config.plan, "atomic_write_bytes", cache_full)
+    monkeypatch.setattr(asyncmigrate.workspace.files, "write_atomic", cache_full)
     plan = load_plan(shop / "migration_plan.yaml")
 
     project = load_project(plan)
@@ -96,7 +96,7 @@ def test_the_lock_on_a_full_disk_is_one_line_and_leaves_no_lock(shop: Path, monk
 def test_the_plan_save_on_a_full_disk_is_recorded_by_the_next_command(
     shop: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write = asyncmigrate.config.plan.atomic_write_bytes
+    write = asyncmigrate.workspace.files.write_atomic
 
     def plan_full(path: Path, data: bytes, **kwargs: Any) -> None:
         if path.name == "migration_plan.yaml":
@@ -104,7 +104,7 @@ def test_the_plan_save_on_a_full_disk_is_recorded_by_the_next_command(
         write(path, data, **kwargs)
 
     before = {p: (shop / p).read_bytes() for p in TOUCHED}
-    monkeypatch.setattr(asyncmigrate.config.plan, "atomic_write_bytes", plan_full)
+    monkeypatch.setattr(asyncmigrate.workspace.files, "write_atomic", plan_full)
 
     result = runner.invoke(app, ["apply", TARGET, "--no-test", "--no-diff"])
 
@@ -121,7 +121,7 @@ def test_the_plan_save_on_a_full_disk_is_recorded_by_the_next_command(
     assert refused.exit_code == 2
     assert "could not write" in _one_error_line(refused.stderr)
 
-    monkeypatch.setattr(asyncmigrate.config.plan, "atomic_write_bytes", write)
+    monkeypatch.setattr(asyncmigrate.workspace.files, "write_atomic", write)
     settled = runner.invoke(app, ["mark", OTHER, "--status", "skipped", "--reason", "r"])
 
     assert settled.exit_code == 0, settled.output

@@ -563,13 +563,28 @@ def test_an_interrupted_write_gets_the_step_recover_is_given(tmp_path: Path) -> 
     assert [s for _, s in transaction_module.unrecorded_steps(tmp_path)] == [step]
 
 
-def test_the_lock_is_created_whole_without_hard_links(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_links(*_args: object) -> None:
-        raise OSError(errno.EPERM, "Operation not permitted")
+KILLED_HOLDER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from asyncmigrate.workspace.transaction import ApplyLock
 
-    monkeypatch.setattr(os, "link", no_links)
+    with ApplyLock(Path(sys.argv[1])):
+        os.kill(os.getpid(), signal.SIGKILL)  # no handler, no __exit__: the lock file stays behind
+    """
+)
+
+
+def test_a_lock_whose_holder_was_killed_is_taken_over(tmp_path: Path) -> None:
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED_HOLDER)
+    killed = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, timeout=60)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    lock_file = tmp_path / ".asyncmigrate" / "apply.lock"
+    holder = json.loads(lock_file.read_text())
 
     with ApplyLock(tmp_path) as lock:
-        assert json.loads(lock.path.read_text())["pid"] == os.getpid()
+        assert lock.note is not None and f"stale lock left by pid {holder['pid']}" in lock.note
+        assert json.loads(lock_file.read_text())["pid"] == os.getpid()
         assert list(lock.path.parent.glob("*.tmp")) == []
-    assert not lock.path.exists()
+    assert not lock_file.exists()

@@ -1387,7 +1387,7 @@ def build_project(
         index[path], blobs[path] = entry, summary
         fresh[path] = (digest, entry, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL))
     if use_cache and (changed or fresh.keys() != cache.keys()):
-        from asyncmigrate.config.plan import atomic_write_bytes
+        from asyncmigrate.workspace import files as workspace_files
 
         # A cache that cannot be written (a full disk, a read-only tree) is simply not written: the
         # result is the same, the next run just computes it again.
@@ -1396,7 +1396,7 @@ def build_project(
             ignore = root / ".asyncmigrate" / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("*\n")
-            atomic_write_bytes(cache_file, pickle.dumps(fresh, protocol=pickle.HIGHEST_PROTOCOL))
+            workspace_files.write_atomic(cache_file, pickle.dumps(fresh, protocol=pickle.HIGHEST_PROTOCOL))
     project = Project(root, blobs, index)
     project.unreadable = unreadable
     return project

@@ -37,8 +37,9 @@ from asyncmigrate.analysis.discovery import discover_tree
 from asyncmigrate.analysis.discovery import matches_any as matches_any
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.reach import FileSummary, estimate_reach, parse_python, summarize, summarize_tree
-from asyncmigrate.config.plan import Plan, atomic_write_bytes
+from asyncmigrate.config.plan import Plan
 from asyncmigrate.types import CallSite, FileReport, ScanResult, ScanStats
+from asyncmigrate.workspace import files as workspace_files
 
 _INLINE_WEIGHT = 1024 * 1024  # below this (see _weight), a process pool costs more than it saves
 _CHUNK_WEIGHT = 768 * 1024  # at most; small trees get smaller chunks, so no worker idles at the end
@@ -383,9 +384,10 @@ class ScanCache:
             gitignore.write_text("*\n")  # caches and backups never belong in version control
         if self.dirty:
             payload = {"entries": self.entries, "reach": self.reach, "files": self.files}
-            atomic_write_bytes(self.path, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+            workspace_files.write_atomic(self.path, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
         if self.summaries_dirty and self._summaries is not None:
-            atomic_write_bytes(self.summary_path, pickle.dumps(self._summaries, protocol=pickle.HIGHEST_PROTOCOL))
+            summaries = pickle.dumps(self._summaries, protocol=pickle.HIGHEST_PROTOCOL)
+            workspace_files.write_atomic(self.summary_path, summaries)
 
 
 # --- the scan --------------------------------------------------------------------------------------

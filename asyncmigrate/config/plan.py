@@ -12,7 +12,6 @@ import os
 import posixpath
 import re
 import stat
-import tempfile
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +28,7 @@ from ruamel.yaml.events import AliasEvent
 from asyncmigrate.config import plan_schema
 from asyncmigrate.errors import PlanError
 from asyncmigrate.types import FileStatus
-from asyncmigrate.workspace.faults import crash_point
+from asyncmigrate.workspace import files as workspace_files
 
 PLAN_FILENAME = "migration_plan.yaml"
 PLAN_VERSION = 1
@@ -825,61 +824,6 @@ def dump_document(document: Any) -> str:
     return buffer.getvalue()
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temporary file in the same directory, fsync, then rename over ``path``."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def _new_file_mode() -> int:
-    """The mode ``open()`` would give a new file: 0o666 less the umask (mkstemp's own 0o600 would
-    hide a report or a new plan from the CI user or the team that reads it)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    umask = os.umask(0o022)  # no /proc: read it by setting it, and put it straight back
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-class _ChangedMeanwhile(Exception):
-    """The file no longer holds the bytes the caller based its new content on."""
-
-
-def temp_files(path: Path) -> list[Path]:
-    """The temporary files :func:`atomic_write_bytes` leaves next to ``path`` when killed mid-write."""
-    try:
-        return sorted(path.parent.glob(f".{path.name}.*.tmp"))
-    except OSError:
-        return []
-
-
-def atomic_write_bytes(path: Path, data: bytes, *, expect: bytes | None = None) -> None:
-    """Temp file, fsync, rename; with ``expect``, only if ``path`` still holds exactly those bytes."""
-    directory = path.parent
-    mode = path.stat().st_mode & 0o7777 if path.exists() else _new_file_mode()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, mode)
-        crash_point(f"temp-written {path.name}")
-        if expect is not None and path.read_bytes() != expect:
-            raise _ChangedMeanwhile(str(path))
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 class PlanWriteError(PlanError):
     """The plan could not be written (a full disk, a read-only file); it was left as it was."""
 
@@ -888,7 +832,7 @@ def save_plan(plan: Plan) -> Plan:
     """Write the plan's document atomically and return the re-validated plan."""
     text = dump_document(plan.document)
     try:
-        atomic_write_text(plan.path, text)
+        workspace_files.write_text_atomic(plan.path, text)
     except OSError as exc:
         raise PlanWriteError(f"could not write {plan.path} ({exc.strerror}); the plan was left as it was") from None
     return parse_plan(plan.document, plan.path, check_files=False)
@@ -910,8 +854,8 @@ def update_plan(plan: Plan, change: Callable[[Any], None]) -> Plan:
         change(fresh.document)
         checked = parse_plan(fresh.document, plan.path, check_files=False)
         try:
-            atomic_write_bytes(plan.path, dump_document(checked.document).encode("utf-8"), expect=before)
-        except _ChangedMeanwhile:
+            workspace_files.write_atomic(plan.path, dump_document(checked.document).encode("utf-8"), expect=before)
+        except workspace_files.ChangedMeanwhile:
             continue
         except OSError as exc:
             raise PlanWriteError(f"could not write {plan.path} ({exc.strerror}); the plan was left as it was") from None

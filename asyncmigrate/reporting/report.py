@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from asyncmigrate.config.plan import atomic_write_text
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.reporting.json_report import to_json_text
 from asyncmigrate.reporting.junit import to_junit
 from asyncmigrate.reporting.markdown import to_markdown
 from asyncmigrate.reporting.model import Report, build_report
 from asyncmigrate.reporting.sarif import FileFix, to_sarif_text
+from asyncmigrate.workspace import files as workspace_files
 
 __all__ = ["FORMATS", "Report", "build_report", "render_report", "write_report"]
 
@@ -51,6 +51,6 @@ def write_report(path: Path, text: str) -> None:
     if path.is_dir():
         raise AsyncMigrateError(f"{path}: is a directory; give the report a file name")
     try:
-        atomic_write_text(path, text)
+        workspace_files.write_text_atomic(path, text)
     except OSError as exc:
         raise AsyncMigrateError(f"{path}: cannot write the report ({exc.strerror})") from None

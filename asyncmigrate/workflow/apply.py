@@ -25,7 +25,7 @@ from typing import Any
 from asyncmigrate.analysis.callgraph import Project, build_project
 from asyncmigrate.analysis.scan import check_encoding, discover, libcst_error_line
 from asyncmigrate.config.modules import plan_layout
-from asyncmigrate.config.plan import Plan, atomic_write_text, load_plan, record_status
+from asyncmigrate.config.plan import Plan, load_plan, record_status
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.migration.cautions import Caution, new_cleanup_awaits
 from asyncmigrate.migration.edits import ATTRIBUTE, CALL, CallRewrite, EditPlan, NodeRef, Step, file_edits
@@ -33,6 +33,7 @@ from asyncmigrate.migration.limits import excluded_blockers, excluded_edit_block
 from asyncmigrate.migration.propagate import Blocker, PropagationPlan, Seed, propagate
 from asyncmigrate.types import CallSite, FileStatus
 from asyncmigrate.workflow.commit import commit, locked, undo
+from asyncmigrate.workspace import files as workspace_files
 from asyncmigrate.workspace.transaction import FileChange, foreign_edits
 
 
@@ -730,6 +731,6 @@ def plan_edits(plan: Plan, targets: Sequence[str], *, use_cache: bool = True) ->
 def write_edit_plan(document: EditPlan, destination: Path) -> None:
     """Write the edit plan atomically: a reader sees the old file or the whole new one."""
     try:
-        atomic_write_text(destination, document.dumps())
+        workspace_files.write_text_atomic(destination, document.dumps())
     except OSError as exc:
         raise AsyncMigrateError(f"{destination}: cannot write the edit plan: {exc.strerror}") from None

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from asyncmigrate.config.plan import Plan, find_entry_node, set_status, temp_files, update_plan
+from asyncmigrate.config.plan import Plan, find_entry_node, set_status, update_plan
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.types import FileStatus
 from asyncmigrate.workspace.faults import crash_point
+from asyncmigrate.workspace.files import remove_temp_files
 from asyncmigrate.workspace.transaction import (
     RESTORED,
     ApplyLock,
@@ -100,9 +101,7 @@ def settle(plan: Plan) -> list[TransactionRecord]:
                 f"transaction {record.id} ({record.label}) is done on disk but not in the plan, and recording it "
                 f"failed: {exc}"
             ) from None
-    for leftover in temp_files(plan.path):
-        with contextlib.suppress(OSError):
-            leftover.unlink()
+    remove_temp_files(plan.path)
     return recovered
 
 

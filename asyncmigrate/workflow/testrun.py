@@ -301,12 +301,21 @@ def whole_suite(plan: Plan) -> tuple[str, ...]:
     return tuple(plan.tests)
 
 
+def require_process_groups() -> None:
+    """Running tests stops them, on a timeout or Ctrl-C, with their whole process group: POSIX only."""
+    if not hasattr(os, "killpg"):
+        raise AsyncMigrateError(
+            "running the tests needs POSIX process groups (Linux, macOS); on this system use --no-test"
+        )
+
+
 def check_test_command(plan: Plan) -> None:
     """Refuse a test command that cannot start, before `apply` writes anything or `test` selects.
 
     Found as ``subprocess`` will look for it: a name with a slash from the plan's directory (the
     command's working directory), a bare name on PATH.
     """
+    require_process_groups()
     program = plan.test_command[0]
     where = f"(test_command in {plan.path.name})"
     if "/" in program or (os.altsep is not None and os.altsep in program):
@@ -338,6 +347,7 @@ def run_tests(plan: Plan, test_paths: Sequence[str], *, timeout: float = 1800) -
     paths = tuple(test_paths)
     if not paths:
         return TestRun(command, paths, True, None, 0.0, "no tests selected")
+    require_process_groups()
     argv = [*verification_command(command), *paths]
     started = time.monotonic()
     try:

@@ -21,6 +21,7 @@ The layout under the project root::
     .asyncmigrate/
       .gitignore                  "*": backups never end up in version control
       apply.lock                  {"pid", "since", "host"} of the process writing (see ApplyLock)
+      apply.lock.flock            the OS file lock itself (empty; released by the kernel when its holder dies)
       backups/<id>/manifest.json  what the transaction wrote (see TransactionRecord)
       backups/<id>/files/<path>   each original, byte for byte
       backups/<id>/displaced/<path>  edits a restore overwrote (a file changed after the apply)
@@ -32,8 +33,6 @@ an apply can recover, write, test and restore under one lock.
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -42,7 +41,6 @@ import shutil
 import socket
 import stat
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,17 +48,18 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any
 
+from filelock import BaseFileLock, FileLock, Timeout
+
 from asyncmigrate.errors import AsyncMigrateError
+from asyncmigrate.workspace import files as workspace_files
 from asyncmigrate.workspace.faults import crash_point
 
 STATE_DIR = ".asyncmigrate"
 BACKUPS = "backups"
 LOCK_NAME = "apply.lock"
+FLOCK_SUFFIX = ".flock"  # the OS-locked file next to it
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
-# Temporary files sit next to their target (a rename is only atomic within one file system); the
-# marker lets recover() find and delete the ones a killed process left behind.
-TEMP_MARKER = ".asyncmigrate-"
 
 WRITING = "writing"
 WRITTEN = "written"
@@ -98,50 +97,12 @@ def state_dir(root: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     gitignore = directory / ".gitignore"
     if not gitignore.exists():
-        _write_atomic(gitignore, b"*\n", None)  # never an empty one left by a full disk
+        workspace_files.write_atomic(gitignore, b"*\n")  # never an empty one left by a full disk
     return directory
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename or a new entry in ``directory`` durable (a no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _default_mode() -> int:
-    # os.umask can only be read by setting it; set it straight back.
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def _write_atomic(target: Path, data: bytes, mode: int | None) -> None:
-    """Temp file in the same directory, fsync, chmod, rename: ``target`` is old or new, never partial."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}{TEMP_MARKER}", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, mode if mode is not None else _default_mode())
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    _fsync_dir(target.parent)
 
 
 def _write_durable(target: Path, data: bytes) -> None:
@@ -161,12 +122,6 @@ def _check_relative(path: str) -> None:
         raise AsyncMigrateError(f"{path}: files under {STATE_DIR}/ belong to asyncmigrate itself")
 
 
-def _target(root: Path, path: str) -> Path:
-    """Where ``path`` is written: through a symlink to the file it names, so the link survives."""
-    candidate = root / path
-    return Path(os.path.realpath(candidate)) if candidate.is_symlink() else candidate
-
-
 def _read(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -179,29 +134,18 @@ def _read(path: Path) -> bytes | None:
 # --- the lock -----------------------------------------------------------------------------------------
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by someone else
-        return True
-    return True
-
-
 class ApplyLock:
-    """``.asyncmigrate/apply.lock``: only one apply or rollback writes at a time.
+    """``.asyncmigrate/apply.lock``: only one apply, rollback or mark writes at a time.
 
-    The lock file is created with ``O_CREAT|O_EXCL`` and holds the owner's pid, host and start time; a
-    second holder gets an :class:`AsyncMigrateError` naming them. A lock left by a process that is no
-    longer alive (on this host) is stale and is taken over: ``note`` then says so, and ``on_note`` is
-    called with the same text. Creating and taking over both happen under a short ``flock`` on
-    ``apply.lock.guard``, so no one ever reads a lock file its creator has not finished writing, and two
-    processes that find the same stale lock cannot both take it (the kernel drops the flock of a killed
-    process, so the guard itself never goes stale). Not re-entrant: a second ``ApplyLock`` in the same
-    process is refused like any other. Released on exit, even on an exception. POSIX only.
+    Mutual exclusion is an OS file lock (:mod:`filelock`) on ``apply.lock.flock``, held for as long as
+    the ``ApplyLock`` is: the kernel drops it when its process dies, however it dies, so a lock is never
+    left behind by a ``kill -9`` and pid reuse cannot make a dead holder look alive. ``apply.lock`` itself
+    carries the holder's pid, host and start time, written once the OS lock is held, so a refusal can name
+    who holds it. Found free but with an ``apply.lock`` left by a process of this host, the lock was
+    stale: taken over, ``note`` says so and ``on_note`` is called with the same text. A holder on another
+    host (a project on a network file system, where OS locks may not reach across machines) is assumed to
+    run. Not re-entrant: a second ``ApplyLock`` in the same process is refused like any other. Released
+    on exit, even on an exception.
     """
 
     def __init__(self, root: Path, *, on_note: Callable[[str], None] | None = None) -> None:
@@ -210,20 +154,23 @@ class ApplyLock:
         self.note: str | None = None
         self._on_note = on_note
         self._content: dict[str, Any] | None = None
+        self._os_lock: BaseFileLock | None = None
 
     def __enter__(self) -> ApplyLock:
         if self._content is not None:
             raise AsyncMigrateError(f"{self.path}: already held by this process")
         try:
             state_dir(self.root)
-            with open(self.path.with_name(LOCK_NAME + ".guard"), "a") as guard:
-                fcntl.flock(guard.fileno(), fcntl.LOCK_EX)  # held for microseconds
-                try:
-                    _remove_temp_files(self.path)  # a killed acquirer's; no one else writes one now
-                    if not self._try_create():
-                        self._take_over_if_stale()
-                finally:
-                    fcntl.flock(guard.fileno(), fcntl.LOCK_UN)
+            os_lock = FileLock(self.path.with_name(LOCK_NAME + FLOCK_SUFFIX), timeout=0)
+            try:
+                os_lock.acquire()
+            except Timeout:
+                raise AsyncMigrateError(self._held_message(self._read_lock())) from None
+            try:
+                self._take(os_lock)
+            except BaseException:
+                os_lock.release()
+                raise
         except OSError as exc:
             raise AsyncMigrateError(
                 f"could not create the lock {self.path} ({exc.strerror}); nothing was changed"
@@ -240,57 +187,35 @@ class ApplyLock:
     def release(self) -> None:
         if self._content is None:
             return
-        # Only remove the file if it is still ours: a lock taken over from us (we were presumed dead
-        # because our pid was reused, say) belongs to someone else now.
-        if self._read_lock() == self._content:
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
         self._content = None
+        if self._os_lock is not None:
+            self._os_lock.release()
+            self._os_lock = None
 
-    def _try_create(self) -> bool:
-        """Create the lock file with its content in one step: it is never seen (or left) empty.
-
-        The content goes to a temporary file first, which is then hard-linked to the lock's name: a link
-        fails if the name exists, like ``O_EXCL``, and a full disk fails the temporary file, not the lock.
-        """
+    def _take(self, os_lock: BaseFileLock) -> None:
+        """Holding the OS lock: settle a previous holder's ``apply.lock``, then write ours."""
+        workspace_files.remove_temp_files(self.path)  # a killed holder's half-written holder file
+        previous = self._read_lock()
+        if previous is not None and previous.get("host") not in (None, socket.gethostname()):
+            raise AsyncMigrateError(self._held_message(previous))
         content = {"pid": os.getpid(), "host": socket.gethostname(), "since": _now_iso()}
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{LOCK_NAME}{TEMP_MARKER}", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w") as handle:
-                json.dump(content, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp_name, 0o644)
-            try:
-                os.link(tmp_name, self.path)
-            except FileExistsError:
-                return False
-            except OSError as exc:
-                if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK):
-                    raise
-                return self._create_in_place(content)  # a file system without hard links
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp_name)
-        self._content = content
-        return True
+        workspace_files.write_atomic(self.path, json.dumps(content).encode("utf-8"), mode=0o644)
+        self._content, self._os_lock = content, os_lock
+        if previous is not None:
+            self.note = (
+                f"took over a stale lock left by pid {previous.get('pid', '?')} "
+                f"(since {previous.get('since', '?')}), which is no longer running"
+            )
 
-    def _create_in_place(self, content: dict[str, Any]) -> bool:
-        try:
-            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            return False
-        try:
-            with os.fdopen(fd, "w") as handle:
-                json.dump(content, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()  # never leave an empty lock behind
-            raise
-        self._content = content
-        return True
+    def _held_message(self, holder: dict[str, Any] | None) -> str:
+        holder = holder or {}
+        return (
+            f"another asyncmigrate apply is running (pid {holder.get('pid', '?')}, since "
+            f"{holder.get('since', 'an unknown time')}); wait for it to finish, or delete "
+            f"{self.path} if that process is gone"
+        )
 
     def _read_lock(self) -> dict[str, Any] | None:
         try:
@@ -298,35 +223,8 @@ class ApplyLock:
         except FileNotFoundError:
             return None
         except (OSError, ValueError):
-            return {}  # unreadable, or left empty by a process killed right after creating it
+            return {}  # unreadable, or left half-written by a process killed while writing it
         return data if isinstance(data, dict) else {}
-
-    @staticmethod
-    def _holder_alive(holder: dict[str, Any]) -> bool:
-        pid = holder.get("pid")
-        if not isinstance(pid, int):
-            return False
-        if holder.get("host") not in (None, socket.gethostname()):
-            return True  # another machine's process: we cannot tell, so we must assume it runs
-        return _pid_alive(pid)
-
-    def _take_over_if_stale(self) -> None:
-        holder = self._read_lock()
-        if holder is not None and self._holder_alive(holder):
-            raise AsyncMigrateError(
-                f"another asyncmigrate apply is running (pid {holder.get('pid')}, since "
-                f"{holder.get('since', 'an unknown time')}); wait for it to finish, or delete "
-                f"{self.path} if that process is gone"
-            )
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
-        if not self._try_create():  # only possible if someone creates the lock without the guard
-            raise AsyncMigrateError(f"{self.path}: could not take the lock; try again")
-        if holder is not None:
-            self.note = (
-                f"took over a stale lock left by pid {holder.get('pid', '?')} "
-                f"(since {holder.get('since', '?')}), which is no longer running"
-            )
 
 
 # --- git: which files have uncommitted changes ------------------------------------------------------------
@@ -429,7 +327,7 @@ def _load_manifest(path: Path) -> dict[str, Any]:
 
 def _save_manifest(path: Path, document: dict[str, Any]) -> None:
     try:
-        _write_atomic(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"), 0o644)
+        workspace_files.write_atomic(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"), mode=0o644)
     except OSError as exc:
         raise OSError(exc.errno, exc.strerror, str(path)) from None
 
@@ -467,7 +365,7 @@ def _check_changes(root: Path, changes: Sequence[FileChange]) -> None:
         if change.path in seen:
             raise AsyncMigrateError(f"{change.path}: listed twice in one transaction")
         seen.add(change.path)
-        if _read(_target(root, change.path)) != change.before:
+        if _read(workspace_files.resolve(root / change.path)) != change.before:
             stale.append(change.path)
     if stale:
         raise AsyncMigrateError(
@@ -492,7 +390,7 @@ def _back_up(
     files: list[dict[str, Any]] = []
     created_dirs: list[str] = []
     for change in changes:
-        target = _target(root, change.path)
+        target = workspace_files.resolve(root / change.path)
         mode = stat.S_IMODE(target.stat().st_mode) if change.before is not None else None
         if change.before is not None:
             backup = directory / "files" / change.path
@@ -524,7 +422,7 @@ def _back_up(
     # without a manifest is from a process killed before it touched any file, and recover() drops it.
     directory.mkdir(parents=True, exist_ok=True)
     _save_manifest(directory / MANIFEST, document)
-    _fsync_dir(directory.parent)
+    workspace_files.fsync_dir(directory.parent)
     return document
 
 
@@ -559,9 +457,9 @@ def write_transaction(
     crash_point("backed-up")
     try:
         for change, entry in zip(changes, files, strict=True):
-            target = _target(root, change.path)
+            target = workspace_files.resolve(root / change.path)
             target.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomic(target, change.after, entry["mode"])
+            workspace_files.write_atomic(target, change.after, mode=entry["mode"])
             crash_point("file-written")
             if on_file_written is not None:
                 on_file_written(change.path)
@@ -582,14 +480,6 @@ def write_transaction(
 
 
 # --- undoing --------------------------------------------------------------------------------------------
-
-
-def _remove_temp_files(target: Path) -> None:
-    """Temporary files a killed writer left next to ``target``."""
-    with contextlib.suppress(OSError):
-        for leftover in target.parent.glob(f".{target.name}{TEMP_MARKER}*.tmp"):
-            with contextlib.suppress(OSError):
-                leftover.unlink()
 
 
 def restore(root: Path, transaction_id: str, *, plan_step: Mapping[str, Any] | None = None) -> TransactionRecord:
@@ -645,8 +535,8 @@ def _restore_files(root: Path, manifest: Path, document: dict[str, Any]) -> None
     displaced: list[str] = list(document.get("displaced", ()))
     for entry in document["files"]:
         path = entry["path"]
-        target = _target(root, path)
-        _remove_temp_files(target)
+        target = workspace_files.resolve(root / path)
+        workspace_files.remove_temp_files(target)
         current = _read(target)
         current_sha = _sha256(current) if current is not None else None
         if current_sha == entry["before_sha256"]:
@@ -659,13 +549,13 @@ def _restore_files(root: Path, manifest: Path, document: dict[str, Any]) -> None
                 displaced.append(path)
         if entry["before_sha256"] is None:
             target.unlink()
-            _fsync_dir(target.parent)
+            workspace_files.fsync_dir(target.parent)
         else:
             original = (directory / "files" / path).read_bytes()
             if _sha256(original) != entry["before_sha256"]:
                 raise AsyncMigrateError(f"{directory / 'files' / path}: the backup is damaged; {path} left as it is")
             target.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomic(target, original, entry["mode"])
+            workspace_files.write_atomic(target, original, mode=entry["mode"])
         crash_point("file-restored")
     for created in reversed(document.get("created_dirs", [])):
         with contextlib.suppress(OSError):  # not empty: someone put other files there since
@@ -680,7 +570,7 @@ def edited_since(root: Path, transaction_id: str) -> list[str]:
         return []
     edited = []
     for entry in document["files"]:
-        current = _read(_target(root, entry["path"]))
+        current = _read(workspace_files.resolve(root / entry["path"]))
         # A file deleted since holds no one's work: restoring it loses nothing.
         if current is not None and _sha256(current) not in (entry["before_sha256"], entry["after_sha256"]):
             edited.append(entry["path"])
@@ -705,7 +595,7 @@ def recover(
         if directory.is_dir() and not (directory / MANIFEST).exists():
             shutil.rmtree(directory, ignore_errors=True)
         elif directory.is_dir():
-            _remove_temp_files(directory / MANIFEST)
+            workspace_files.remove_temp_files(directory / MANIFEST)
     undone = []
     for record in transactions(root):
         if record.state == WRITING:
@@ -775,7 +665,7 @@ def foreign_edits(root: Path, paths: Iterable[str]) -> list[str]:
             ours.setdefault(entry["path"], entry["after_sha256"])
     foreign = []
     for path in dirty:
-        current = _read(_target(root, path)) if path in ours else None
+        current = _read(workspace_files.resolve(root / path)) if path in ours else None
         if current is None or _sha256(current) != ours[path]:
             foreign.append(path)
     return foreign
