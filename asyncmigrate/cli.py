@@ -602,5 +602,38 @@ def graph(
         render.propagation_tree(target, async_functions, blockers, sites)
 
 
+@app.command(context_settings={"allow_interspersed_args": False})
+@handles_errors
+def trace(
+    command: Annotated[
+        list[str] | None,
+        typer.Argument(help="The command to trace, after -- (default: the plan's test_command over its tests)."),
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds before the traced command is stopped.")
+    ] = None,
+    output_format: FormatOption = OutputFormat.table,
+    plan_path: PlanOption = None,
+) -> None:
+    """Run the tests under a tracer: the calls between project functions they make, and how long each
+    facade call blocked a running event loop. Kept in .asyncmigrate/trace.json for apply, graph and scan.
+
+    Exit 0 when the traced command passed; 1 when it failed (the trace is kept); 2 on bad input.
+    """
+    from asyncmigrate.workflow.tracerun import run_trace
+
+    if timeout is not None and not 0 < timeout < float("inf"):
+        raise AsyncMigrateError("--timeout must be a positive number of seconds")
+    plan = _load(plan_path)
+    with render.trace_progress() as on_progress:
+        run = run_trace(plan, command or None, timeout=timeout, on_progress=on_progress)
+    if output_format is OutputFormat.json:
+        render.print_json(render.trace_json(run))
+    else:
+        render.trace_summary(run)
+    if run.trace.returncode != 0:
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
 def main() -> None:
     app()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,6 +24,7 @@ from asyncmigrate.types import FileStatus, ScanResult
 from asyncmigrate.workflow.apply import ApplyResult, ComputedChange
 from asyncmigrate.workflow.commit import RollbackResult
 from asyncmigrate.workflow.testrun import TestRun
+from asyncmigrate.workflow.tracerun import TraceRun
 
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
@@ -408,3 +409,83 @@ def propagation_json(
         "functions_made_async": sorted(async_functions),
         "blockers": [b.to_json() for b in blockers],
     }
+
+
+# --- trace --------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def trace_progress() -> Iterator[Callable[[int], None]]:
+    """A spinner with the elapsed time and the number of tests started, while the traced command runs."""
+    if not stderr.is_terminal:
+        yield lambda tests: None
+        return
+    from rich.progress import SpinnerColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.fields[tests]} tests started"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=stderr, transient=True) as spinner:
+        task = spinner.add_task("Tracing the tests", total=None, tests=0)
+
+        def update(tests: int) -> None:
+            spinner.update(task, tests=tests)
+
+        yield update
+
+
+def trace_json(run: TraceRun) -> dict[str, Any]:
+    trace = run.trace
+    missing = set(run.static_missing)
+    return {
+        **trace.to_json(),
+        "path": str(run.path),
+        "edges": [{**edge.to_json(), "static": index not in missing} for index, edge in enumerate(trace.edges)],
+        "summary": {
+            "edges": len(trace.edges),
+            "static_graph_lacks": len(missing),
+            "facade_calls": sum(t.count for t in trace.facade_calls),
+            "blocking_calls": sum(t.blocking_count for t in trace.facade_calls),
+            "blocking_seconds": round(sum(t.blocking_seconds for t in trace.facade_calls), 6),
+        },
+    }
+
+
+def trace_summary(run: TraceRun, *, limit: int = 10) -> None:
+    """After a trace: what it saw, the edges the static call graph lacks, and the calls that blocked the loop."""
+    trace = run.trace
+    document = trace_json(run)["summary"]
+    table = Table(title="Trace", title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("tests started", str(trace.tests))
+    table.add_row("call edges traced", str(document["edges"]))
+    table.add_row("edges the static call graph lacks", str(document["static_graph_lacks"]))
+    table.add_row("facade calls", str(document["facade_calls"]))
+    table.add_row("facade calls on a running event loop", str(document["blocking_calls"]))
+    table.add_row("time blocking the event loop", f"{document['blocking_seconds']:.3f} s")
+    _print_table(table)
+    for index in run.static_missing[:limit]:
+        edge = trace.edges[index]
+        stdout.print(
+            f"  [yellow]traced only[/] {escape(edge.path)}:{edge.line}: {escape(edge.caller)} → {escape(edge.callee)}",
+            soft_wrap=True,
+        )
+    if len(run.static_missing) > limit:
+        stdout.print(f"  … and {len(run.static_missing) - limit} more (--format json lists them all)")
+    blocking = [t for t in trace.facade_calls if t.blocking_count][:limit]
+    if blocking:
+        top = Table(title="Facade calls that blocked the event loop", title_justify="left")
+        for name, justify in (("call site", "left"), ("method", "left"), ("calls", "right"), ("blocking", "right"),
+                              ("max", "right")):
+            top.add_column(name, justify=justify)  # type: ignore[arg-type]
+        for t in blocking:
+            top.add_row(f"{t.path}:{t.line}", t.method, str(t.blocking_count), f"{t.blocking_seconds * 1000:.1f} ms",
+                        f"{t.max_seconds * 1000:.1f} ms")
+        _print_table(top)
+    outcome = "passed" if trace.returncode == 0 else f"failed (exit {trace.returncode}); see {run.log}"
+    stdout.print(
+        f"traced with {trace.tracer} (Python {trace.python}) in {trace.seconds:.1f} s; the command {outcome}; "
+        f"saved {run.path}",
+        soft_wrap=True,
+    )
+
