@@ -526,6 +526,7 @@ def apply(
     if not targets:
         render.note("nothing to apply: every selected file is done, skipped or blocked")
         raise typer.Exit(ExitCode.OK)
+    _trace_note(plan)
     try:
         plan, results = apply_files(
             plan,
@@ -562,6 +563,15 @@ def apply(
     raise typer.Exit(ExitCode.OK if ok else ExitCode.FINDINGS)
 
 
+def _trace_note(plan: Plan) -> None:
+    """Once per command: no trace of the tests for this project, or which of its files are stale."""
+    from asyncmigrate.analysis.trace import trace_state
+
+    message = trace_state(plan.root).note()
+    if message:
+        render.note(message)
+
+
 @app.command()
 @handles_errors
 def graph(
@@ -579,27 +589,34 @@ def graph(
         path = _relative_to_root(plan, target)
         if not (plan.root / path).is_file():
             raise AsyncMigrateError(f"{target}: no such file")
+        _trace_note(plan)
         change = compute_change(plan, [path])
         async_functions, blockers = change.propagation.async_functions, change.blockers
-        sites = change.propagation.function_sites
+        sites, traced = change.propagation.function_sites, change.propagation.traced
     else:
         project = load_project(plan)
         function = project.functions.get(target)
         if function is None:
             raise AsyncMigrateError(f"{target}: no such function in the project (use module.Class.method)")
+        from asyncmigrate.analysis.trace import trace_state
+
+        _trace_note(plan)
         propagation = propagate(
             project,
             [Seed(function, "asked")],
             async_callbacks=plan.async_callbacks,
             pytest_auto_mode=pytest_asyncio_auto_mode(plan.root),
             async_variants=plan.async_variants,
+            traced_edges=trace_state(plan.root).edges_by_callee,
         )
         async_functions, blockers = propagation.async_functions, propagation.blockers
-        sites = propagation.function_sites
+        sites, traced = propagation.function_sites, propagation.traced
     if output_format is OutputFormat.json:
-        render.print_json(render.propagation_json(target, async_functions, blockers))
+        render.print_json(render.propagation_json(target, async_functions, blockers, traced))
     else:
-        render.propagation_tree(target, async_functions, blockers, sites)
+        render.propagation_tree(
+            target, async_functions, blockers, sites, {u.caller for u in traced if u.outcome == "await"}
+        )
 
 
 @app.command(context_settings={"allow_interspersed_args": False})

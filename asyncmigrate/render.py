@@ -18,7 +18,7 @@ from rich.text import Text
 from asyncmigrate.analysis.scan import ProgressCallback
 from asyncmigrate.checks.check import CheckResult
 from asyncmigrate.config.plan import Plan
-from asyncmigrate.migration.propagate import Blocker
+from asyncmigrate.migration.propagate import Blocker, TracedUse
 from asyncmigrate.reporting.status import Progress as MigrationProgress
 from asyncmigrate.types import FileStatus, ScanResult
 from asyncmigrate.workflow.apply import ApplyResult, ComputedChange
@@ -305,6 +305,8 @@ def change_summary(change: ComputedChange) -> None:
         stdout.print(f"  [green]resolved[/] {escape(resolution)}", soft_wrap=True)
     for accepted in change.propagation.accepted_doubts:
         stdout.print(f"  [yellow]accepted doubt[/] {escape(accepted.describe())}", soft_wrap=True)
+    for use in change.propagation.traced:
+        stdout.print(f"  [blue]traced[/] {escape(use.describe())}", soft_wrap=True)
     for caution in change.cautions:
         stdout.print(
             f"  [yellow]caution[/] {escape(caution.describe())}\n    [green]fix:[/] {escape(caution.fix)}",
@@ -364,16 +366,19 @@ def propagation_tree(
     async_functions: dict[str, tuple[str, ...]],
     blockers: list[Blocker],
     sites: dict[str, tuple[str, int, str]] | None = None,
+    traced: set[str] | None = None,
 ) -> None:
     from rich.tree import Tree
 
     sites = sites or {}
+    traced = traced or set()
 
     def label(function: str) -> str:
+        mark = "  [blue]traced[/]" if function in traced else ""
         if function in sites:
             path, line, qualname = sites[function]
-            return f"async def [cyan]{escape(qualname)}[/]  [dim]{escape(path)}:{line}[/]"
-        return f"async def [cyan]{escape(function)}[/]"
+            return f"async def [cyan]{escape(qualname)}[/]  [dim]{escape(path)}:{line}[/]{mark}"
+        return f"async def [cyan]{escape(function)}[/]{mark}"
 
     root = Tree(f"[bold]{escape(title)}[/]")
     nodes: dict[str, Any] = {}
@@ -390,7 +395,10 @@ def propagation_tree(
 
 
 def propagation_json(
-    title: str, async_functions: dict[str, tuple[str, ...]], blockers: list[Blocker]
+    title: str,
+    async_functions: dict[str, tuple[str, ...]],
+    blockers: list[Blocker],
+    traced: list[TracedUse] | None = None,
 ) -> dict[str, Any]:
     children: dict[str, list[str]] = {}
     roots: list[str] = []
@@ -408,6 +416,7 @@ def propagation_json(
         "tree": [node(r) for r in sorted(roots)],
         "functions_made_async": sorted(async_functions),
         "blockers": [b.to_json() for b in blockers],
+        "traced": [t.to_json() for t in traced or ()],
     }
 
 
