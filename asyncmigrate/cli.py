@@ -130,6 +130,23 @@ def _relative_to_root(plan: Plan, given: str) -> str:
         raise AsyncMigrateError(f"{given}: outside the plan's directory {plan.root}") from None
 
 
+class ScanSort(StrEnum):
+    path = "path"
+    blocking_time = "blocking-time"
+
+
+def _measured(root: Path, by_blocking_time: bool) -> render.Measured | None:
+    """The trace's timings for the scan: None without a trace (--sort blocking-time then needs one)."""
+    from asyncmigrate.analysis.trace import blocking_by_site, trace_state
+
+    state = trace_state(root)
+    if state.trace is None:
+        if by_blocking_time:
+            raise AsyncMigrateError("--sort blocking-time needs a trace of the tests: run `asyncmigrate trace` first")
+        return None
+    return render.Measured(blocking_by_site(state.trace), state.stale, by_blocking_time)
+
+
 @app.command()
 @handles_errors
 def scan(
@@ -153,8 +170,15 @@ def scan(
     receiver: Annotated[
         list[str] | None, typer.Option("--receiver", help="Receiver name (last resort), when there is no plan.")
     ] = None,
+    sort: Annotated[
+        ScanSort,
+        typer.Option("--sort", help="Order of files and call sites; blocking-time needs a trace (asyncmigrate trace)."),
+    ] = ScanSort.path,
 ) -> None:
     """Find every call that reaches the sync facade and say how hard each file is.
+
+    With a trace of the tests (asyncmigrate trace), each call site and file also shows the time it
+    blocked the event loop while the tests ran.
 
     Exit 0; 1 with --fail-on when such calls exist; 2 on bad input.
     """
@@ -176,12 +200,13 @@ def scan(
         spec = FacadeSpec.from_plan(plan)
         root = plan.root
     relative = [_under(root, p) for p in paths] if paths else None
+    measured = _measured(root, sort is ScanSort.blocking_time)
     with render.progress_bar("Scanning") as progress:
         result = run_scan(root, spec, paths=relative, plan=plan, use_cache=not no_cache, progress=progress, jobs=jobs)
     if output is OutputFormat.json:
-        render.print_json(render.scan_json(result))
+        render.print_json(render.scan_json(result, measured))
     else:
-        render.scan_table(result, show_calls=calls)
+        render.scan_table(result, show_calls=calls, measured=measured)
     calls_found = result.calls
     if fail_on is FailOn.any and calls_found:
         raise typer.Exit(ExitCode.FINDINGS)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
@@ -16,11 +17,12 @@ from rich.table import Table
 from rich.text import Text
 
 from asyncmigrate.analysis.scan import ProgressCallback
+from asyncmigrate.analysis.trace import BlockingTime
 from asyncmigrate.checks.check import CheckResult
 from asyncmigrate.config.plan import Plan
 from asyncmigrate.migration.propagate import Blocker, TracedUse
 from asyncmigrate.reporting.status import Progress as MigrationProgress
-from asyncmigrate.types import FileStatus, ScanResult
+from asyncmigrate.types import CallSite, FileStatus, ScanResult
 from asyncmigrate.workflow.apply import ApplyResult, ComputedChange
 from asyncmigrate.workflow.commit import RollbackResult
 from asyncmigrate.workflow.testrun import TestRun
@@ -91,9 +93,9 @@ def _print_table(table: Table) -> None:
 # --- scan ---------------------------------------------------------------------------------------------
 
 
-def scan_json(result: ScanResult) -> dict[str, Any]:
+def scan_json(result: ScanResult, measured: Measured | None = None) -> dict[str, Any]:
     calls = result.calls
-    return {
+    document = {
         "schema": "asyncmigrate.scan/v1",
         "root": result.root,
         "summary": {
@@ -124,9 +126,51 @@ def scan_json(result: ScanResult) -> dict[str, Any]:
         "errors": [{"path": f.path, "error": f.error} for f in result.errors],
         "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
     }
+    if measured is not None:
+        _measured_json(document, measured)
+    return document
 
 
-def scan_table(result: ScanResult, *, show_calls: bool = False) -> None:
+def _measured_json(document: dict[str, Any], measured: Measured) -> None:
+    """The trace's timings added to a scan document: per call site and per file, ordered as asked."""
+    total = 0.0
+    for entry in document["files"]:
+        file_seconds = 0.0
+        for call in entry["calls"]:
+            found = measured.sites.get((entry["path"], call["line"], call["method"]))
+            if found is not None:
+                call["measured"] = {
+                    "calls": found.all_calls,
+                    "seconds": round(found.total_seconds, 6),
+                    "blocking_calls": found.calls,
+                    "blocking_seconds": round(found.seconds, 6),
+                }
+                file_seconds += found.seconds
+        entry["blocking_seconds"] = round(file_seconds, 6)
+        total += file_seconds
+        if measured.by_blocking_time:
+            entry["calls"].sort(key=lambda c: -c.get("measured", {}).get("blocking_seconds", 0.0))
+    if measured.by_blocking_time:
+        document["files"].sort(key=lambda f: -f["blocking_seconds"])
+    document["trace"] = {"stale": list(measured.stale), "blocking_seconds": round(total, 6)}
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What a trace of the tests measured, for the scan's table and JSON."""
+
+    sites: Mapping[tuple[str, int, str], BlockingTime]  # (path, line, method) -> measured blocking
+    stale: tuple[str, ...] = ()
+    by_blocking_time: bool = False  # order files and call sites by measured blocking, longest first
+
+    def site(self, call: CallSite) -> BlockingTime | None:
+        return self.sites.get((call.path, call.line, call.method))
+
+    def file_seconds(self, calls: Iterable[CallSite]) -> float:
+        return sum(found.seconds for call in calls if (found := self.site(call)) is not None)
+
+
+def scan_table(result: ScanResult, *, show_calls: bool = False, measured: Measured | None = None) -> None:
     table = Table(title="Facade call sites", title_justify="left", show_lines=False)
     table.add_column("file", overflow="fold")
     table.add_column("phase", justify="right")
@@ -136,12 +180,17 @@ def scan_table(result: ScanResult, *, show_calls: bool = False) -> None:
     table.add_column("reach", justify="right")
     table.add_column("repositories")
     table.add_column("unmapped", style="yellow")
-    for f in result.files:
+    files = list(result.files)
+    if measured is not None:
+        table.add_column("blocking time", justify="right")
+        if measured.by_blocking_time:
+            files.sort(key=lambda f: -measured.file_seconds(f.calls))
+    for f in files:
         status = (
             Text(f.status.value, style=_STATUS_STYLE[f.status]) if f.status else Text("unplanned", style="bold red")
         )
         blocking = len(f.blocking)
-        table.add_row(
+        row = [
             f.path,
             str(f.phase) if f.phase is not None else "-",
             status,
@@ -150,18 +199,29 @@ def scan_table(result: ScanResult, *, show_calls: bool = False) -> None:
             str(f.async_reach),
             ", ".join(f.repositories),
             ", ".join(f.unmapped),
-        )
+        ]
+        if measured is not None:
+            row.append(_milliseconds(measured.file_seconds(f.calls)))
+        table.add_row(*row)
     _print_table(table)
     if show_calls:
-        for f in result.files:
-            for c in f.calls:
-                flag = " [bold red]blocks the event loop[/]" if c.blocks_event_loop else ""
-                target = c.target or "[yellow]unmapped[/]"
-                stdout.print(
-                    f"{escape(c.path)}:{c.line}:{c.column + 1}: {escape(c.receiver)}.{c.method} -> {target} "
-                    f"in {c.function}{flag} [dim]({c.resolution.value})[/]",
-                    soft_wrap=True,
-                )
+        calls = [c for f in files for c in f.calls]
+        if measured is not None and measured.by_blocking_time:
+            calls.sort(key=lambda c: -(found.seconds if (found := measured.site(c)) else 0.0))
+        for c in calls:
+            flag = " [bold red]blocks the event loop[/]" if c.blocks_event_loop else ""
+            target = c.target or "[yellow]unmapped[/]"
+            found = measured.site(c) if measured is not None else None
+            timing = (
+                f" [red]measured: {_milliseconds(found.seconds)} blocking the loop over {found.calls} call(s)[/]"
+                if found is not None and found.calls
+                else ""
+            )
+            stdout.print(
+                f"{escape(c.path)}:{c.line}:{c.column + 1}: {escape(c.receiver)}.{c.method} -> {target} "
+                f"in {c.function}{flag}{timing} [dim]({c.resolution.value})[/]",
+                soft_wrap=True,
+            )
     for f in result.errors:
         stdout.print(f"[red]{escape(f.path)}[/]: {escape(f.error or '')}", soft_wrap=True)
     for entry in result.skipped:
@@ -170,6 +230,11 @@ def scan_table(result: ScanResult, *, show_calls: bool = False) -> None:
     blocking = sum(1 for c in calls if c.blocks_event_loop)
     s = result.stats
     skipped_note = f", {len(result.skipped)} skipped" if result.skipped else ""
+    if measured is not None:
+        if measured.stale:
+            stdout.print(f"[yellow]trace stale for {escape(', '.join(measured.stale))}: not measured[/]", soft_wrap=True)
+        measured_total = measured.file_seconds(calls)
+        stdout.print(f"measured by the trace: {_milliseconds(measured_total)} blocking the event loop during the tests")
     stdout.print(
         f"{len(calls)} call sites in {sum(1 for f in result.files if f.calls)} files; "
         f"[bold red]{blocking}[/] block the event loop; {sum(1 for c in calls if not c.mapped)} unmapped; "
@@ -180,6 +245,10 @@ def scan_table(result: ScanResult, *, show_calls: bool = False) -> None:
 
 
 # --- status -------------------------------------------------------------------------------------------
+
+
+def _milliseconds(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
 
 
 def _bar(done: int, total: int, width: int = 20) -> str:
