@@ -214,6 +214,27 @@ def scan(
         raise typer.Exit(ExitCode.FINDINGS)
 
 
+class InitOrder(StrEnum):
+    rules = "rules"
+    measured = "measured"
+
+
+def _measured_files(root: Path) -> dict[str, float]:
+    """Per file, the time its facade calls blocked the event loop in the traced tests (fresh files only)."""
+    from asyncmigrate.analysis.trace import blocking_by_file, trace_state
+
+    state = trace_state(root)
+    if state.trace is None:
+        raise AsyncMigrateError(
+            "--order measured needs a trace of the tests: write a first plan (init), run `asyncmigrate trace`, "
+            "then `init --force --order measured`"
+        )
+    message = state.note()
+    if message:
+        render.note(message)
+    return blocking_by_file(state.trace)
+
+
 @app.command()
 @handles_errors
 def init(
@@ -242,6 +263,14 @@ def init(
     ] = None,
     output_path: Annotated[Path, typer.Option("--output", "-o", help="Where to write the plan.")] = Path(PLAN_FILENAME),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing plan.")] = False,
+    order: Annotated[
+        InitOrder,
+        typer.Option(
+            "--order",
+            help="rules: phases by --phase rules only; measured: first a phase of the files that blocked the event "
+            "loop longest in the traced tests (asyncmigrate trace), longest first.",
+        ),
+    ] = InitOrder.rules,
 ) -> None:
     """Write migration_plan.yaml from a scan, assigning files to phases by path rules.
 
@@ -256,6 +285,7 @@ def init(
         raise AsyncMigrateError("init needs at least one --factory (e.g. --factory app.db.get_db)")
     rules = [PhaseRule.parse(text) for text in phase or []]
     root = _resolve(output_path, str(output_path)).parent
+    measured = _measured_files(root) if order is InitOrder.measured else None
     source_dirs = source or ["."]
     spec = FacadeSpec.from_options(root, factory, facade_class or (), receiver or (), source_dirs)
     test_dirs = tests or []
@@ -276,6 +306,7 @@ def init(
         rules=rules,
         first_phase=first_phase,
         async_callbacks=async_callback or [],
+        measured=measured,
     )
     atomic_write_text(output_path, text)
     files = sum(1 for r in reports if r.calls)

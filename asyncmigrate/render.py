@@ -190,7 +190,7 @@ def scan_table(result: ScanResult, *, show_calls: bool = False, measured: Measur
             Text(f.status.value, style=_STATUS_STYLE[f.status]) if f.status else Text("unplanned", style="bold red")
         )
         blocking = len(f.blocking)
-        row = [
+        row: list[str | Text] = [
             f.path,
             str(f.phase) if f.phase is not None else "-",
             status,
@@ -205,10 +205,10 @@ def scan_table(result: ScanResult, *, show_calls: bool = False, measured: Measur
         table.add_row(*row)
     _print_table(table)
     if show_calls:
-        calls = [c for f in files for c in f.calls]
+        listed = [c for f in files for c in f.calls]
         if measured is not None and measured.by_blocking_time:
-            calls.sort(key=lambda c: -(found.seconds if (found := measured.site(c)) else 0.0))
-        for c in calls:
+            listed.sort(key=lambda c: -(found.seconds if (found := measured.site(c)) else 0.0))
+        for c in listed:
             flag = " [bold red]blocks the event loop[/]" if c.blocks_event_loop else ""
             target = c.target or "[yellow]unmapped[/]"
             found = measured.site(c) if measured is not None else None
@@ -232,7 +232,8 @@ def scan_table(result: ScanResult, *, show_calls: bool = False, measured: Measur
     skipped_note = f", {len(result.skipped)} skipped" if result.skipped else ""
     if measured is not None:
         if measured.stale:
-            stdout.print(f"[yellow]trace stale for {escape(', '.join(measured.stale))}: not measured[/]", soft_wrap=True)
+            stale = escape(", ".join(measured.stale))
+            stdout.print(f"[yellow]trace stale for {stale}: not measured[/]", soft_wrap=True)
         measured_total = measured.file_seconds(calls)
         stdout.print(f"measured by the trace: {_milliseconds(measured_total)} blocking the event loop during the tests")
     stdout.print(

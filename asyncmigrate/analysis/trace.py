@@ -224,10 +224,15 @@ class TraceState:
 
     def note(self) -> str | None:
         if self.trace is None:
-            return "no trace for this project: only the static call graph is used (`asyncmigrate trace` adds the calls the tests make)"
+            return (
+                "no trace for this project: only the static call graph is used "
+                "(`asyncmigrate trace` adds the calls the tests make)"
+            )
         if self.stale:
             shown = ", ".join(self.stale[:5]) + (f" and {len(self.stale) - 5} more" if len(self.stale) > 5 else "")
-            return f"the trace is stale for {shown} (changed since `asyncmigrate trace`): their traced calls are not used"
+            return (
+                f"the trace is stale for {shown} (changed since `asyncmigrate trace`): their traced calls are not used"
+            )
         return None
 
 

@@ -178,7 +178,7 @@ class _Tracer:
         facade = [[*site, *stats] for site, stats in list(self.facade_calls.items())]
         document = {
             "pid": os.getpid(),
-            "python": "%d.%d" % sys.version_info[:2],
+            "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
             "tracer": "sys.monitoring" if hasattr(sys, "monitoring") else "sys.setprofile",
             "tests": self.tests_started,
             "edges": edges,
@@ -197,8 +197,8 @@ def _position(code: Any, offset: int) -> tuple[int | None, int | None, int | Non
     """The source span of the instruction at byte ``offset`` (the call being made): line, end line,
     column, end column."""
     try:
-        positions = list(code.co_positions())
-        return positions[offset // 2]
+        line, end_line, col, end_col = list(code.co_positions())[offset // 2]
+        return line, end_line, col, end_col
     except (IndexError, ValueError, AttributeError):
         return None, None, None, None
 

@@ -792,7 +792,9 @@ class _Propagator:
         elif any(b.path == module.path and b.line == call.line for b in self.plan.blockers):
             self._record_traced(edge, caller, function, "blocked")
 
-    def _record_traced(self, edge: TracedEdge, caller: FunctionSummary, function: FunctionSummary, outcome: str) -> None:
+    def _record_traced(
+        self, edge: TracedEdge, caller: FunctionSummary, function: FunctionSummary, outcome: str
+    ) -> None:
         use = TracedUse(edge.path, edge.line, caller.id, function.id, outcome)
         if use not in self.plan.traced:
             self.plan.traced.append(use)

@@ -39,10 +39,6 @@ class TraceRun:
     output_tail: str
     log: Path
 
-    @property
-    def missing_edges(self) -> list[int]:
-        return self.static_missing
-
 
 def trace_command(plan: Plan, command: Sequence[str] | None) -> tuple[str, ...]:
     """The command to trace: the one given, else the plan's test command over the plan's tests."""
@@ -102,7 +98,9 @@ def run_trace(
                 while process.poll() is None:
                     if timeout is not None and time.monotonic() - started > timeout:
                         _stop(process)
-                        raise AsyncMigrateError(f"the traced command did not finish within {timeout:g} s; no trace kept")
+                        raise AsyncMigrateError(
+                            f"the traced command did not finish within {timeout:g} s; no trace kept"
+                        )
                     if on_progress is not None:
                         on_progress(tests_started(scratch / "out"))
                     time.sleep(0.2)
