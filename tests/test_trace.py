@@ -247,15 +247,23 @@ def test_trace_of_a_given_command(depot: Path) -> None:
     assert not any(e["caller"].startswith("tests.") for e in document["edges"])
 
 
-@pytest.mark.skipif(shutil.which("python3.12") is None, reason="no python3.12 to run the sys.monitoring tracer")
+def _python_with_monitoring() -> str | None:
+    """An interpreter with ``sys.monitoring`` (3.12+): on PATH, or installed by pyenv."""
+    candidates = [shutil.which(f"python3.{minor}") for minor in (12, 13, 14)]
+    candidates += [str(p) for p in sorted(Path.home().glob(".pyenv/versions/3.1[2-9]*/bin/python3"))]
+    for candidate in filter(None, candidates):
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print(hasattr(sys, 'monitoring'))"], capture_output=True, text=True
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == "True":
+            return candidate
+    return None
+
+
 def test_sys_monitoring_tracer_on_python_3_12(depot: Path) -> None:
-    python = shutil.which("python3.12")
-    assert python is not None
-    probe = subprocess.run(
-        [python, "-c", "import sys; print(hasattr(sys, 'monitoring'))"], capture_output=True, text=True
-    )
-    if probe.stdout.strip() != "True":
-        pytest.skip("python3.12 here has no sys.monitoring")
+    python = _python_with_monitoring()
+    if python is None:
+        pytest.skip("no Python 3.12+ here to run the sys.monitoring tracer")
     script = (
         "import asyncio\n"
         "from depot.console import Console\nfrom depot.service import OrderService\n"
@@ -265,7 +273,7 @@ def test_sys_monitoring_tracer_on_python_3_12(depot: Path) -> None:
     result = _cli(depot, "trace", "--format", "json", "--", python, "-c", script)
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert document["tracer"] == "sys.monitoring" and document["python"] == "3.12"
+    assert document["tracer"] == "sys.monitoring" and document["python"] >= "3.12"
     assert {("depot.console.Console.run", "depot.service.OrderService.open_order")} <= {
         (e["caller"], e["callee"]) for e in document["edges"]
     }
