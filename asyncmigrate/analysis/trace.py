@@ -331,6 +331,14 @@ def tests_started(output: Path) -> int:
 # --- from raw records to function ids ---------------------------------------------------------------
 
 
+def _implicit(qualname: str) -> bool:
+    """A special method Python calls by itself (``__getattribute__``, ``__eq__``, ``__enter__``…): the
+    trace sees it run, but no call in the source names it. ``__init__`` (a constructor call) and
+    ``__call__`` (calling an object) have call sites, and stay."""
+    name = qualname.rpartition(".")[2]
+    return name.startswith("__") and name.endswith("__") and name not in ("__init__", "__call__")
+
+
 def _enclosing(qualname: str) -> str:
     parts = qualname.split(".")
     while len(parts) >= 2 and parts[-1] in _INNER_SCOPES and parts[-2] == "<locals>":
@@ -391,13 +399,13 @@ def collect(
         for row in document.get("edges", ()):
             caller_path, caller_name, caller_line, callee_path, callee_name, callee_line, line, col = row[:8]
             end_line, end_col, count = row[8:11]
+            if _enclosing(callee_name) != callee_name or _implicit(callee_name):
+                continue  # a comprehension or lambda running, or a method Python calls on its own: no call site
             caller = ids.function(caller_path, caller_name, caller_line)
             callee = ids.function(callee_path, callee_name, callee_line)
             if caller is None or callee is None or line is None:
                 unmapped += 1
                 continue
-            if caller.id == callee.id and _enclosing(caller_name) != caller_name:
-                continue  # a function running its own comprehension
             key = (caller.id, callee.id, int(line), col)
             if key in edges:
                 edges[key][-1] += count
