@@ -20,11 +20,12 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from asyncmigrate.analysis.callgraph import build_project
-from asyncmigrate.analysis.trace import load_trace, static_edge_exists
+from asyncmigrate.analysis.callgraph import Project, build_project
+from asyncmigrate.analysis.trace import TracedEdge, load_trace, static_edge_exists
 from asyncmigrate.cli import app
 from asyncmigrate.config.modules import plan_layout
 from asyncmigrate.config.plan import load_plan
+from asyncmigrate.migration.propagate import AWAIT, PropagationPlan, Seed, propagate
 from asyncmigrate.workflow.apply import project_paths
 
 ASSETS = Path(__file__).parent / "assets"
@@ -280,3 +281,72 @@ def test_sys_monitoring_tracer_on_python_3_12(depot: Path) -> None:
     timings = {(t["line"], t["method"]): t for t in document["facade_calls"] if t["path"] == "depot/api.py"}
     assert timings[(12, "audit_orders")]["blocking_seconds"] >= 0.08
     assert timings[(12, "audit_orders")]["blocking_count"] == 1
+
+
+# --- propagation over traced edges, on a small project with edges written by hand ----------------------
+
+REGISTRY = """\
+TABLE: dict = {}
+
+
+def fast(x):
+    return x
+
+
+def slow(x):
+    return x
+
+
+def run(name, x):
+    handler = TABLE[name]
+    return handler(x)
+
+
+def run_direct(name, x):
+    return TABLE[name](x)
+"""
+
+
+def _registry(tmp_path: Path) -> Project:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "reg.py").write_text(REGISTRY)
+    return build_project(tmp_path, ["app/__init__.py", "app/reg.py"], use_cache=False)
+
+
+def _edge(caller: str, callee: str, line: int, col: int, end_col: int) -> TracedEdge:
+    return TracedEdge(caller, callee, "app/reg.py", line, col, line, end_col, "app/reg.py", 1)
+
+
+def _propagate(proj: Project, seeds: list[str], edges: list[TracedEdge]) -> PropagationPlan:
+    by_callee: dict[str, list[TracedEdge]] = {}
+    for edge in edges:
+        by_callee.setdefault(edge.callee, []).append(edge)
+    return propagate(proj, [Seed(proj.functions[s], "test seed") for s in seeds], traced_edges=by_callee)
+
+
+def test_a_traced_plain_call_is_awaited_when_everything_it_reached_turns_async(tmp_path: Path) -> None:
+    proj = _registry(tmp_path)
+    edges = [_edge("app.reg.run", "app.reg.fast", 14, 11, 21), _edge("app.reg.run", "app.reg.slow", 14, 11, 21)]
+    plan = _propagate(proj, ["app.reg.fast", "app.reg.slow"], edges)
+    assert not plan.blockers
+    assert "app.reg.run" in plan.async_functions and plan.traced_callers() == {"app.reg.run"}
+    assert [(e.line, e.col, e.kind) for e in plan.call_edits] == [(14, 11, AWAIT)]
+
+
+def test_a_traced_call_that_also_reaches_a_sync_function_is_a_blocker(tmp_path: Path) -> None:
+    proj = _registry(tmp_path)
+    edges = [_edge("app.reg.run", "app.reg.fast", 14, 11, 21), _edge("app.reg.run", "app.reg.slow", 14, 11, 21)]
+    plan = _propagate(proj, ["app.reg.fast"], edges)
+    assert [(b.path, b.line, b.kind) for b in plan.blockers] == [("app/reg.py", 14, "traced_call")]
+    assert "app.reg.slow" in plan.blockers[0].message
+
+
+def test_a_traced_call_out_of_a_container_is_a_blocker_and_no_trace_changes_nothing(tmp_path: Path) -> None:
+    proj = _registry(tmp_path)
+    plan = _propagate(proj, ["app.reg.fast"], [_edge("app.reg.run_direct", "app.reg.fast", 18, 11, 28)])
+    assert [(b.line, b.kind) for b in plan.blockers] == [(18, "traced_call")]
+    assert "app.reg.run_direct" not in plan.async_functions
+    assert [(u.line, u.outcome) for u in plan.traced] == [(18, "blocked")]
+    untraced = _propagate(proj, ["app.reg.fast"], [])
+    assert not untraced.blockers and not untraced.traced and set(untraced.async_functions) == {"app.reg.fast"}
