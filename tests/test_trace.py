@@ -350,3 +350,13 @@ def test_a_traced_call_out_of_a_container_is_a_blocker_and_no_trace_changes_noth
     assert [(u.line, u.outcome) for u in plan.traced] == [(18, "blocked")]
     untraced = _propagate(proj, ["app.reg.fast"], [])
     assert not untraced.blockers and not untraced.traced and set(untraced.async_functions) == {"app.reg.fast"}
+
+
+def test_trace_bad_input_is_one_line_and_exit_2(depot: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(depot)
+    missing = runner.invoke(app, ["trace", "--", "no-such-command-for-asyncmigrate"])
+    assert missing.exit_code == 2 and missing.stderr.strip() == (
+        "error: test command not found: no-such-command-for-asyncmigrate"
+    )
+    assert runner.invoke(app, ["trace", "--timeout", "0"]).exit_code == 2
+    assert load_trace(depot) is not None  # the earlier trace is kept
