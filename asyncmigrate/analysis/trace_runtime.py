@@ -208,10 +208,14 @@ def _install_profile(tracer: _Tracer) -> None:
     open_calls = tracer.open_calls
 
     def profile(frame: Any, event: str, _arg: Any) -> None:
-        if event == "call":
-            started(frame)
-        elif event == "return" and open_calls:
-            returned(frame)
+        # an exception here would unset the hook and surface in the test being run: never let one out
+        try:
+            if event == "call":
+                started(frame)
+            elif event == "return" and open_calls:
+                returned(frame)
+        except Exception:  # noqa: BLE001, S110
+            pass
 
     threading.setprofile(profile)
     sys.setprofile(profile)
@@ -233,8 +237,11 @@ def _install_monitoring(tracer: _Tracer) -> None:
     getframe = sys._getframe
 
     def on_start(code: Any, _offset: int) -> Any:
-        if not started(getframe(1)):
-            return disable  # not the project's code: never report it again
+        try:
+            if not started(getframe(1)):
+                return disable  # not the project's code: never report it again
+        except Exception:  # noqa: BLE001, S110  (an error here would surface in the test being run)
+            pass
         return None
 
     def on_return(code: Any, _offset: int, _value: Any) -> Any:
