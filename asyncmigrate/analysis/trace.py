@@ -339,6 +339,13 @@ def _implicit(qualname: str) -> bool:
     return name.startswith("__") and name.endswith("__") and name not in ("__init__", "__call__")
 
 
+def _is_property(function: FunctionSummary) -> bool:
+    names = function.decorator_names()
+    return bool(names & {"property", "functools.cached_property", "cached_property"}) or any(
+        name.endswith((".setter", ".getter", ".deleter")) for name in names
+    )
+
+
 def _enclosing(qualname: str) -> str:
     parts = qualname.split(".")
     while len(parts) >= 2 and parts[-1] in _INNER_SCOPES and parts[-2] == "<locals>":
@@ -406,6 +413,8 @@ def collect(
             if caller is None or callee is None or line is None:
                 unmapped += 1
                 continue
+            if _is_property(callee):
+                continue  # read as an attribute: the source has no call there
             key = (caller.id, callee.id, int(line), col)
             if key in edges:
                 edges[key][-1] += count
