@@ -360,3 +360,44 @@ def test_trace_bad_input_is_one_line_and_exit_2(depot: Path, monkeypatch: pytest
     )
     assert runner.invoke(app, ["trace", "--timeout", "0"]).exit_code == 2
     assert load_trace(depot) is not None  # the earlier trace is kept
+
+
+BUS = """\
+class Bus:
+    def __init__(self):
+        self.handlers = []
+
+    def subscribe(self, handler):
+        self.handlers.append(handler)
+
+    def publish(self, event):
+        for handler in self.handlers:
+            handler(event)
+
+
+def on_event(event):
+    return event
+
+
+def setup(bus: Bus):
+    bus.subscribe(on_event)
+"""
+
+
+def test_calls_from_an_api_that_accepts_coroutine_functions_are_not_followed(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "bus.py").write_text(BUS)
+    proj = build_project(tmp_path, ["app/__init__.py", "app/bus.py"], use_cache=False)
+    edge = TracedEdge("app.bus.Bus.publish", "app.bus.on_event", "app/bus.py", 10, 12, 10, 26, "app/bus.py", 3)
+    seeds = [Seed(proj.functions["app.bus.on_event"], "test seed")]
+    accepted = propagate(
+        proj, seeds, async_callbacks=["app.bus.Bus.subscribe"], traced_edges={"app.bus.on_event": [edge]}
+    )
+    assert not accepted.blockers and not accepted.traced and "app.bus.Bus.publish" not in accepted.async_functions
+    # not declared as accepting coroutine functions: the subscription is a blocker, and the traced call awaited
+    plain = propagate(proj, seeds, traced_edges={"app.bus.on_event": [edge]})
+    assert [(b.line, b.kind) for b in plain.blockers] == [(18, "callback")]
+    assert [(u.line, u.outcome) for u in plain.traced] == [
+        (10, "await")
+    ] and "app.bus.Bus.publish" in plain.async_functions

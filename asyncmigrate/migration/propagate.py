@@ -295,6 +295,9 @@ class _Propagator:
         self.traced_edges = dict(traced_edges or {})
         # traced call sites awaited: (path, line, col) -> (caller, every callee traced there, chain)
         self._traced_sites: dict[tuple[str, int, int], tuple[FunctionSummary, set[str], tuple[str, ...]]] = {}
+        # functions handed to an API that accepts coroutine functions: whoever that API calls them from is its
+        # business (the plan says it awaits them), so the calls the trace saw it make are not followed
+        self._accepted_callbacks: set[str] = set()
         self.aware_decorators = frozenset(async_aware_decorators) | ASYNC_AWARE_DECORATORS
         # project decorator id -> the functions turning async it decorates: (function, decorator line, chain)
         self.decorated: dict[str, list[tuple[FunctionSummary, int, tuple[str, ...]]]] = {}
@@ -749,7 +752,7 @@ class _Propagator:
         like a static one when it is a call the codemod can find (a name or attribute called), else a
         blocker at file:line."""
         caller = self.project.functions.get(edge.caller)
-        if caller is None:
+        if caller is None or function.id in self._accepted_callbacks:
             return
         module = self._module(caller)
         candidates: list[CallRef] = []
@@ -757,8 +760,10 @@ class _Propagator:
             if not call.is_call or not within(edge, call.line, call.col):
                 continue
             resolved = self.project.resolve_call(call, caller, module)
-            if resolved is not None and resolved.function is not None and resolved.function.id == function.id:
-                return  # the static graph follows this call: done above
+            if resolved is not None and resolved.function is not None and resolved.function.name == function.name:
+                # the static graph follows this call: to this function, or to the method it overrides (an
+                # override turns async with its family, and that call is awaited for the family's sake)
+                return
             if resolved is None and call.chain[0] != GETATTR:
                 candidates.append(call)
         if any(b.path == edge.path and b.line == edge.line for b in self.plan.blockers) or any(
@@ -884,6 +889,7 @@ class _Propagator:
                 f"{module.path}:{call.line}: {'.'.join(call.chain)} handed to {'.'.join(call.arg_of or ())}, "
                 "which accepts coroutine functions (async_callbacks)"
             )
+            self._accepted_callbacks.add(function.id)
             return None
         if call.returned and caller is not None and self.project.is_fixture(caller):
             return caller.name
