@@ -48,6 +48,10 @@ class _Tracer:
         self.facade_calls: dict[tuple[str, str, int, int, str], list[float]] = {}
         self.open_calls: dict[int, tuple[float, tuple[str, str, int, int, str] | None, bool]] = {}
         self.tests_started = 0
+        # sys.setprofile reports every resumption of a generator or coroutine as a call, made by whoever
+        # resumes it; only its first start is the call (sys.monitoring's PY_START is that one only)
+        self.resumptions_reported = not hasattr(sys, "monitoring") or bool(config.get("force_profile"))
+        self.first_resume: dict[int, int] = {}  # id(code) -> offset of its first RESUME
         self.progress_fd: int | None = None
         self.lock = threading.Lock()
 
@@ -88,6 +92,8 @@ class _Tracer:
         _, path, method = self._info(code)
         if path is None:
             return False
+        if self.resumptions_reported and code.co_flags & 0x2A0 and frame.f_lasti != self._first_resume(code):
+            return True  # a generator or coroutine resumed (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)
         caller = frame.f_back
         if caller is not None:
             caller_info = self._info(caller.f_code)
@@ -103,6 +109,15 @@ class _Tracer:
             if method is not None and caller_info[2] is None:  # a facade method calling another is inside
                 self._facade_started(frame, caller, method)
         return True
+
+    def _first_resume(self, code: Any) -> int:
+        offset = self.first_resume.get(id(code))
+        if offset is None:
+            import dis
+
+            offset = next((i.offset for i in dis.get_instructions(code) if i.opname == "RESUME"), -1)
+            self.first_resume[id(code)] = offset  # the code object is kept alive by self.codes
+        return offset
 
     def _facade_started(self, frame: Any, caller: Any, method: str) -> None:
         # the project frame that made the call: a thread hop or a partial sits between, at most a few frames

@@ -788,6 +788,8 @@ class _Propagator:
             return
         call = min(candidates, key=lambda c: (c.line, c.col))  # the outermost call in the traced span
         key = (module.path, call.line, call.col)
+        if key in self._edited and key not in self._traced_sites:
+            return  # the static graph already edits this call (through a fixture, say)
         self._call_site(module, caller, call, function, chain, is_context_manager)
         if key in self._edited:
             self._record_traced(edge, caller, function, AWAIT)
