@@ -236,6 +236,23 @@ def _relative_to_root(plan: Plan, given: str) -> str:
         raise AsyncMigrateError(f"{given}: outside the plan's directory {plan.root}") from None
 
 
+class ScanSort(StrEnum):
+    path = "path"
+    blocking_time = "blocking-time"
+
+
+def _measured(root: Path, by_blocking_time: bool) -> render.Measured | None:
+    """The trace's timings for the scan: None without a trace (--sort blocking-time then needs one)."""
+    from asyncmigrate.analysis.trace import blocking_by_site, trace_state
+
+    state = trace_state(root)
+    if state.trace is None:
+        if by_blocking_time:
+            raise AsyncMigrateError("--sort blocking-time needs a trace of the tests: run `asyncmigrate trace` first")
+        return None
+    return render.Measured(blocking_by_site(state.trace), state.stale, by_blocking_time)
+
+
 @app.command()
 @handles_errors
 def scan(
@@ -259,8 +276,15 @@ def scan(
     receiver: Annotated[
         list[str] | None, typer.Option("--receiver", help="Receiver name (last resort), when there is no plan.")
     ] = None,
+    sort: Annotated[
+        ScanSort,
+        typer.Option("--sort", help="Order of files and call sites; blocking-time needs a trace (asyncmigrate trace)."),
+    ] = ScanSort.path,
 ) -> None:
     """Find every call that reaches the sync facade and say how hard each file is.
+
+    With a trace of the tests (asyncmigrate trace), each call site and file also shows the time it
+    blocked the event loop while the tests ran.
 
     Exit 0; 1 with --fail-on when such calls exist; 2 on bad input.
     """
@@ -282,17 +306,39 @@ def scan(
         spec = FacadeSpec.from_plan(plan)
         root = plan.root
     relative = [_under(root, p) for p in paths] if paths else None
+    measured = _measured(root, sort is ScanSort.blocking_time)
     with render.progress_bar("Scanning") as progress:
         result = run_scan(root, spec, paths=relative, plan=plan, use_cache=not no_cache, progress=progress, jobs=jobs)
     if output is OutputFormat.JSON:
-        render.print_json(render.scan_json(result))
+        render.print_json(render.scan_json(result, measured))
     else:
-        render.scan_table(result, show_calls=calls)
+        render.scan_table(result, show_calls=calls, measured=measured)
     calls_found = result.calls
     if fail_on is FailOn.any and calls_found:
         raise typer.Exit(ExitCode.FINDINGS)
     if fail_on is FailOn.blocking and any(c.blocks_event_loop for c in calls_found):
         raise typer.Exit(ExitCode.FINDINGS)
+
+
+class InitOrder(StrEnum):
+    rules = "rules"
+    measured = "measured"
+
+
+def _measured_files(root: Path) -> dict[str, float]:
+    """Per file, the time its facade calls blocked the event loop in the traced tests (fresh files only)."""
+    from asyncmigrate.analysis.trace import blocking_by_file, trace_state
+
+    state = trace_state(root)
+    if state.trace is None:
+        raise AsyncMigrateError(
+            "--order measured needs a trace of the tests: write a first plan (init), run `asyncmigrate trace`, "
+            "then `init --force --order measured`"
+        )
+    message = state.note()
+    if message:
+        render.note(message)
+    return blocking_by_file(state.trace)
 
 
 @app.command()
@@ -323,6 +369,14 @@ def init(
     ] = None,
     output_path: Annotated[Path, typer.Option("--output", "-o", help="Where to write the plan.")] = Path(PLAN_FILENAME),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing plan.")] = False,
+    order: Annotated[
+        InitOrder,
+        typer.Option(
+            "--order",
+            help="rules: phases by --phase rules only; measured: first a phase of the files that blocked the event "
+            "loop longest in the traced tests (asyncmigrate trace), longest first.",
+        ),
+    ] = InitOrder.rules,
 ) -> None:
     """Write migration_plan.yaml from a scan, assigning files to phases by path rules.
 
@@ -337,6 +391,7 @@ def init(
         raise AsyncMigrateError("init needs at least one --factory (e.g. --factory app.db.get_db)")
     rules = [PhaseRule.parse(text) for text in phase or []]
     root = _resolve(output_path, str(output_path)).parent
+    measured = _measured_files(root) if order is InitOrder.measured else None
     source_dirs = source or ["."]
     spec = FacadeSpec.from_options(root, factory, facade_class or (), receiver or (), source_dirs)
     test_dirs = tests or []
@@ -358,6 +413,7 @@ def init(
         first_phase=first_phase,
         async_callbacks=async_callback or [],
         plan_directory=root,
+        measured=measured,
     )
     from asyncmigrate.workspace.files import write_text_atomic
 
@@ -657,6 +713,7 @@ def apply(
     if not targets:
         render.note("nothing to apply: every selected file is done, skipped or blocked")
         raise typer.Exit(ExitCode.OK)
+    _trace_note(plan)
     if emit_edits is not None:  # a dry run that also writes its edit plan
         from asyncmigrate.workflow.apply import ApplyResult, plan_edits, write_edit_plan
 
@@ -700,6 +757,15 @@ def apply(
     raise typer.Exit(ExitCode.OK if ok else ExitCode.FINDINGS)
 
 
+def _trace_note(plan: Plan) -> None:
+    """Once per command: no trace of the tests for this project, or which of its files are stale."""
+    from asyncmigrate.analysis.trace import trace_state
+
+    message = trace_state(plan.root).note()
+    if message:
+        render.note(message)
+
+
 @app.command()
 @handles_errors
 def graph(
@@ -717,27 +783,67 @@ def graph(
         path = _relative_to_root(plan, target)
         if not (plan.root / path).is_file():
             raise AsyncMigrateError(f"{target}: no such file")
+        _trace_note(plan)
         change = compute_change(plan, [path])
         async_functions, blockers = change.propagation.async_functions, change.blockers
-        sites = change.propagation.function_sites
+        sites, traced = change.propagation.function_sites, change.propagation.traced
     else:
         project = load_project(plan)
         function = project.functions.get(target)
         if function is None:
             raise AsyncMigrateError(f"{target}: no such function in the project (use module.Class.method)")
+        from asyncmigrate.analysis.trace import trace_state
+
+        _trace_note(plan)
         propagation = propagate(
             project,
             [Seed(function, "asked")],
             async_callbacks=plan.async_callbacks,
             pytest_auto_mode=pytest_asyncio_auto_mode(plan.root),
             async_variants=plan.async_variants,
+            traced_edges=trace_state(plan.root).edges_by_callee,
         )
         async_functions, blockers = propagation.async_functions, propagation.blockers
-        sites = propagation.function_sites
+        sites, traced = propagation.function_sites, propagation.traced
     if output_format is OutputFormat.JSON:
-        render.print_json(render.propagation_json(target, async_functions, blockers))
+        render.print_json(render.propagation_json(target, async_functions, blockers, traced))
     else:
-        render.propagation_tree(target, async_functions, blockers, sites)
+        render.propagation_tree(
+            target, async_functions, blockers, sites, {u.caller for u in traced if u.outcome == "await"}
+        )
+
+
+@app.command(context_settings={"allow_interspersed_args": False})
+@handles_errors
+def trace(
+    command: Annotated[
+        list[str] | None,
+        typer.Argument(help="The command to trace, after -- (default: the plan's test_command over its tests)."),
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds before the traced command is stopped.")
+    ] = None,
+    output_format: Annotated[OutputFormat, format_option("trace")] = OutputFormat.TABLE,
+    plan_path: PlanOption = None,
+) -> None:
+    """Run the tests under a tracer: the calls between project functions they make, and how long each
+    facade call blocked a running event loop. Kept in .asyncmigrate/trace.json for apply, graph and scan.
+
+    Exit 0 when the traced command passed; 1 when it failed (the trace is kept); 2 on bad input.
+    """
+    from asyncmigrate.workflow.tracerun import run_trace
+
+    if timeout is not None and not 0 < timeout < float("inf"):
+        raise AsyncMigrateError("--timeout must be a positive number of seconds")
+    plan = _load(plan_path)
+    with render.trace_progress() as on_progress:
+        run = run_trace(plan, command or None, timeout=timeout, on_progress=on_progress)
+    if output_format is OutputFormat.JSON:
+        render.print_json(render.trace_json(run))
+    else:
+        render.trace_summary(run)
+    if run.trace.returncode != 0:
+        raise typer.Exit(ExitCode.FINDINGS)
 
 
 def main() -> None:

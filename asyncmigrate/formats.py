@@ -25,6 +25,7 @@ COMMAND_FORMATS: dict[str, tuple[OutputFormat, ...]] = {
     "status": (OutputFormat.TABLE, OutputFormat.JSON),
     "apply": (OutputFormat.TABLE, OutputFormat.JSON),
     "graph": (OutputFormat.TABLE, OutputFormat.JSON),
+    "trace": (OutputFormat.TABLE, OutputFormat.JSON),
     "report": (OutputFormat.MARKDOWN, OutputFormat.JSON, OutputFormat.JUNIT, OutputFormat.SARIF),
     "check": (OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.GITHUB),
 }

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -15,19 +16,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from asyncmigrate.types import FileStatus, ScanResult
+from asyncmigrate.types import CallSite, FileStatus, ScanResult
 
 if TYPE_CHECKING:
     # Types only: importing these at run time would load the call graph, the transactions and the
     # whole library for every command, `asyncmigrate --help` included.
     from asyncmigrate.analysis.scan import ProgressCallback
+    from asyncmigrate.analysis.trace import BlockingTime
     from asyncmigrate.checks.check import CheckResult
     from asyncmigrate.config.plan import Plan
-    from asyncmigrate.migration.propagate import Blocker
+    from asyncmigrate.migration.propagate import Blocker, TracedUse
     from asyncmigrate.reporting.status import Progress as MigrationProgress
     from asyncmigrate.workflow.apply import ApplyResult, ComputedChange
     from asyncmigrate.workflow.commit import RollbackResult
     from asyncmigrate.workflow.testrun import TestRun
+    from asyncmigrate.workflow.tracerun import TraceRun
 
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
@@ -94,9 +97,9 @@ def _print_table(table: Table) -> None:
 # --- scan ---------------------------------------------------------------------------------------------
 
 
-def scan_json(result: ScanResult) -> dict[str, Any]:
+def scan_json(result: ScanResult, measured: Measured | None = None) -> dict[str, Any]:
     calls = result.calls
-    return {
+    document = {
         "schema": "asyncmigrate.scan/v1",
         "root": result.root,
         "summary": {
@@ -127,9 +130,51 @@ def scan_json(result: ScanResult) -> dict[str, Any]:
         "errors": [{"path": f.path, "error": f.error} for f in result.errors],
         "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
     }
+    if measured is not None:
+        _measured_json(document, measured)
+    return document
 
 
-def scan_table(result: ScanResult, *, show_calls: bool = False) -> None:
+def _measured_json(document: dict[str, Any], measured: Measured) -> None:
+    """The trace's timings added to a scan document: per call site and per file, ordered as asked."""
+    total = 0.0
+    for entry in document["files"]:
+        file_seconds = 0.0
+        for call in entry["calls"]:
+            found = measured.sites.get((entry["path"], call["line"], call["method"]))
+            if found is not None:
+                call["measured"] = {
+                    "calls": found.all_calls,
+                    "seconds": round(found.total_seconds, 6),
+                    "blocking_calls": found.calls,
+                    "blocking_seconds": round(found.seconds, 6),
+                }
+                file_seconds += found.seconds
+        entry["blocking_seconds"] = round(file_seconds, 6)
+        total += file_seconds
+        if measured.by_blocking_time:
+            entry["calls"].sort(key=lambda c: -c.get("measured", {}).get("blocking_seconds", 0.0))
+    if measured.by_blocking_time:
+        document["files"].sort(key=lambda f: -f["blocking_seconds"])
+    document["trace"] = {"stale": list(measured.stale), "blocking_seconds": round(total, 6)}
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What a trace of the tests measured, for the scan's table and JSON."""
+
+    sites: Mapping[tuple[str, int, str], BlockingTime]  # (path, line, method) -> measured blocking
+    stale: tuple[str, ...] = ()
+    by_blocking_time: bool = False  # order files and call sites by measured blocking, longest first
+
+    def site(self, call: CallSite) -> BlockingTime | None:
+        return self.sites.get((call.path, call.line, call.method))
+
+    def file_seconds(self, calls: Iterable[CallSite]) -> float:
+        return sum(found.seconds for call in calls if (found := self.site(call)) is not None)
+
+
+def scan_table(result: ScanResult, *, show_calls: bool = False, measured: Measured | None = None) -> None:
     table = Table(title="Facade call sites", title_justify="left", show_lines=False)
     table.add_column("file", overflow="fold")
     table.add_column("phase", justify="right")
@@ -139,12 +184,17 @@ def scan_table(result: ScanResult, *, show_calls: bool = False) -> None:
     table.add_column("reach", justify="right")
     table.add_column("repositories")
     table.add_column("unmapped", style="yellow")
-    for f in result.files:
+    files = list(result.files)
+    if measured is not None:
+        table.add_column("blocking time", justify="right")
+        if measured.by_blocking_time:
+            files.sort(key=lambda f: -measured.file_seconds(f.calls))
+    for f in files:
         status = (
             Text(f.status.value, style=_STATUS_STYLE[f.status]) if f.status else Text("unplanned", style="bold red")
         )
         blocking = len(f.blocking)
-        table.add_row(
+        row: list[str | Text] = [
             f.path,
             str(f.phase) if f.phase is not None else "-",
             status,
@@ -153,18 +203,29 @@ def scan_table(result: ScanResult, *, show_calls: bool = False) -> None:
             str(f.async_reach),
             ", ".join(f.repositories),
             ", ".join(f.unmapped),
-        )
+        ]
+        if measured is not None:
+            row.append(_milliseconds(measured.file_seconds(f.calls)))
+        table.add_row(*row)
     _print_table(table)
     if show_calls:
-        for f in result.files:
-            for c in f.calls:
-                flag = " [bold red]blocks the event loop[/]" if c.blocks_event_loop else ""
-                target = c.target or "[yellow]unmapped[/]"
-                stdout.print(
-                    f"{escape(c.path)}:{c.line}:{c.column + 1}: {escape(c.receiver)}.{c.method} -> {target} "
-                    f"in {c.function}{flag} [dim]({c.resolution.value})[/]",
-                    soft_wrap=True,
-                )
+        listed = [c for f in files for c in f.calls]
+        if measured is not None and measured.by_blocking_time:
+            listed.sort(key=lambda c: -(found.seconds if (found := measured.site(c)) else 0.0))
+        for c in listed:
+            flag = " [bold red]blocks the event loop[/]" if c.blocks_event_loop else ""
+            target = c.target or "[yellow]unmapped[/]"
+            found = measured.site(c) if measured is not None else None
+            timing = (
+                f" [red]measured: {_milliseconds(found.seconds)} blocking the loop over {found.calls} call(s)[/]"
+                if found is not None and found.calls
+                else ""
+            )
+            stdout.print(
+                f"{escape(c.path)}:{c.line}:{c.column + 1}: {escape(c.receiver)}.{c.method} -> {target} "
+                f"in {c.function}{flag}{timing} [dim]({c.resolution.value})[/]",
+                soft_wrap=True,
+            )
     for f in result.errors:
         stdout.print(f"[red]{escape(f.path)}[/]: {escape(f.error or '')}", soft_wrap=True)
     for entry in result.skipped:
@@ -173,6 +234,12 @@ def scan_table(result: ScanResult, *, show_calls: bool = False) -> None:
     blocking = sum(1 for c in calls if c.blocks_event_loop)
     s = result.stats
     skipped_note = f", {len(result.skipped)} skipped" if result.skipped else ""
+    if measured is not None:
+        if measured.stale:
+            stale = escape(", ".join(measured.stale))
+            stdout.print(f"[yellow]trace stale for {stale}: not measured[/]", soft_wrap=True)
+        measured_total = measured.file_seconds(calls)
+        stdout.print(f"measured by the trace: {_milliseconds(measured_total)} blocking the event loop during the tests")
     stdout.print(
         f"{len(calls)} call sites in {sum(1 for f in result.files if f.calls)} files; "
         f"[bold red]{blocking}[/] block the event loop; {sum(1 for c in calls if not c.mapped)} unmapped; "
@@ -183,6 +250,10 @@ def scan_table(result: ScanResult, *, show_calls: bool = False) -> None:
 
 
 # --- status -------------------------------------------------------------------------------------------
+
+
+def _milliseconds(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
 
 
 def _bar(done: int, total: int, width: int = 20) -> str:
@@ -320,6 +391,8 @@ def change_summary(change: ComputedChange) -> None:
         stdout.print(f"  [green]resolved[/] {escape(resolution)}", soft_wrap=True)
     for accepted in change.propagation.accepted_doubts:
         stdout.print(f"  [yellow]accepted doubt[/] {escape(accepted.describe())}", soft_wrap=True)
+    for use in change.propagation.traced:
+        stdout.print(f"  [blue]traced[/] {escape(use.describe())}", soft_wrap=True)
     for caution in change.cautions:
         stdout.print(
             f"  [yellow]caution[/] {escape(caution.describe())}\n    [green]fix:[/] {escape(caution.fix)}",
@@ -379,16 +452,19 @@ def propagation_tree(
     async_functions: dict[str, tuple[str, ...]],
     blockers: list[Blocker],
     sites: dict[str, tuple[str, int, str]] | None = None,
+    traced: set[str] | None = None,
 ) -> None:
     from rich.tree import Tree
 
     sites = sites or {}
+    traced = traced or set()
 
     def label(function: str) -> str:
+        mark = "  [blue]traced[/]" if function in traced else ""
         if function in sites:
             path, line, qualname = sites[function]
-            return f"async def [cyan]{escape(qualname)}[/]  [dim]{escape(path)}:{line}[/]"
-        return f"async def [cyan]{escape(function)}[/]"
+            return f"async def [cyan]{escape(qualname)}[/]  [dim]{escape(path)}:{line}[/]{mark}"
+        return f"async def [cyan]{escape(function)}[/]{mark}"
 
     root = Tree(f"[bold]{escape(title)}[/]")
     nodes: dict[str, Any] = {}
@@ -405,7 +481,10 @@ def propagation_tree(
 
 
 def propagation_json(
-    title: str, async_functions: dict[str, tuple[str, ...]], blockers: list[Blocker]
+    title: str,
+    async_functions: dict[str, tuple[str, ...]],
+    blockers: list[Blocker],
+    traced: list[TracedUse] | None = None,
 ) -> dict[str, Any]:
     children: dict[str, list[str]] = {}
     roots: list[str] = []
@@ -423,4 +502,85 @@ def propagation_json(
         "tree": [node(r) for r in sorted(roots)],
         "functions_made_async": sorted(async_functions),
         "blockers": [b.to_json() for b in blockers],
+        "traced": [t.to_json() for t in traced or ()],
     }
+
+
+# --- trace --------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def trace_progress() -> Iterator[Callable[[int], None]]:
+    """A spinner with the elapsed time and the number of tests started, while the traced command runs."""
+    if not stderr.is_terminal:
+        yield lambda tests: None
+        return
+    from rich.progress import SpinnerColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.fields[tests]} tests started"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=stderr, transient=True) as spinner:
+        task = spinner.add_task("Tracing the tests", total=None, tests=0)
+
+        def update(tests: int) -> None:
+            spinner.update(task, tests=tests)
+
+        yield update
+
+
+def trace_json(run: TraceRun) -> dict[str, Any]:
+    trace = run.trace
+    missing = set(run.static_missing)
+    return {
+        **trace.to_json(),
+        "path": str(run.path),
+        "edges": [{**edge.to_json(), "static": index not in missing} for index, edge in enumerate(trace.edges)],
+        "summary": {
+            "edges": len(trace.edges),
+            "static_graph_lacks": len(missing),
+            "facade_calls": sum(t.count for t in trace.facade_calls),
+            "blocking_calls": sum(t.blocking_count for t in trace.facade_calls),
+            "blocking_seconds": round(sum(t.blocking_seconds for t in trace.facade_calls), 6),
+        },
+    }
+
+
+def trace_summary(run: TraceRun, *, limit: int = 10) -> None:
+    """After a trace: what it saw, the edges the static call graph lacks, and the calls that blocked the loop."""
+    trace = run.trace
+    document = trace_json(run)["summary"]
+    table = Table(title="Trace", title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("tests started", str(trace.tests))
+    table.add_row("call edges traced", str(document["edges"]))
+    table.add_row("edges the static call graph lacks", str(document["static_graph_lacks"]))
+    table.add_row("facade calls", str(document["facade_calls"]))
+    table.add_row("facade calls on a running event loop", str(document["blocking_calls"]))
+    table.add_row("time blocking the event loop", f"{document['blocking_seconds']:.3f} s")
+    _print_table(table)
+    for index in run.static_missing[:limit]:
+        edge = trace.edges[index]
+        stdout.print(
+            f"  [yellow]traced only[/] {escape(edge.path)}:{edge.line}: {escape(edge.caller)} → {escape(edge.callee)}",
+            soft_wrap=True,
+        )
+    if len(run.static_missing) > limit:
+        stdout.print(f"  … and {len(run.static_missing) - limit} more (--format json lists them all)")
+    blocking = [t for t in trace.facade_calls if t.blocking_count][:limit]
+    if blocking:
+        top = Table(title="Facade calls that blocked the event loop", title_justify="left")
+        for name, justify in (("call site", "left"), ("method", "left"), ("calls", "right"), ("blocking", "right"),
+                              ("max", "right")):
+            top.add_column(name, justify=justify)  # type: ignore[arg-type]
+        for t in blocking:
+            top.add_row(f"{t.path}:{t.line}", t.method, str(t.blocking_count), f"{t.blocking_seconds * 1000:.1f} ms",
+                        f"{t.max_seconds * 1000:.1f} ms")
+        _print_table(top)
+    outcome = "passed" if trace.returncode == 0 else f"failed (exit {trace.returncode}); see {run.log}"
+    stdout.print(
+        f"traced with {trace.tracer} (Python {trace.python}) in {trace.seconds:.1f} s; the command {outcome}; "
+        f"saved {run.path}",
+        soft_wrap=True,
+    )
+

@@ -10,7 +10,7 @@ apply the plan.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from asyncmigrate.analysis.callgraph import (
@@ -18,6 +18,7 @@ from asyncmigrate.analysis.callgraph import (
     COMP_FOR,
     FOR,
     GENEXP,
+    GETATTR,
     PLAIN,
     WITH,
     CallRef,
@@ -26,6 +27,7 @@ from asyncmigrate.analysis.callgraph import (
     ModuleSummary,
     Project,
 )
+from asyncmigrate.analysis.trace import TracedEdge, within
 from asyncmigrate.config.plan import AcceptedDoubt
 from asyncmigrate.migration.doubts import (
     AcceptedUse,
@@ -157,6 +159,31 @@ class Blocker:
 
 
 @dataclass(frozen=True)
+class TracedUse:
+    """A call only the trace of the tests saw, and what propagation made of it (AWAIT or "blocked")."""
+
+    path: str
+    line: int
+    caller: str
+    callee: str
+    outcome: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "caller": self.caller,
+            "callee": self.callee,
+            "outcome": self.outcome,
+            "source": "traced",
+        }
+
+    def describe(self) -> str:
+        done = "awaited" if self.outcome == AWAIT else "blocked"
+        return f"{self.path}:{self.line}: {self.caller} -> {self.callee} ({done})"
+
+
+@dataclass(frozen=True)
 class CallEdit:
     path: str
     line: int  # the callee's name token (or a lock's with-item), as LibCST reports it
@@ -211,6 +238,12 @@ class PropagationPlan:
     resolutions: list[str] = field(default_factory=list)  # automatic resolutions applied, for the report
     # function id -> (path, line, qualname), to show a function where people look for it
     function_sites: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    # the calls only the trace of the tests saw that this propagation used, each labelled ``traced``
+    traced: list[TracedUse] = field(default_factory=list)
+
+    def traced_callers(self) -> set[str]:
+        """The functions that turn async because of a call only the trace saw."""
+        return {use.caller for use in self.traced if use.outcome == AWAIT}
 
     def touched_paths(self) -> set[str]:
         paths = {e.path for e in self.function_edits} | {e.path for e in self.call_edits}
@@ -255,8 +288,16 @@ class _Propagator:
         async_variants: dict[str, str] | None = None,
         async_aware_decorators: Iterable[str] = (),
         accepted_doubts: Sequence[AcceptedDoubt] = (),
+        traced_edges: Mapping[str, Sequence[TracedEdge]] | None = None,
     ) -> None:
         self.project = project
+        # callee id -> the calls of it the tests made (fresh ones only), used where the static graph has none
+        self.traced_edges = dict(traced_edges or {})
+        # traced call sites awaited: (path, line, col) -> (caller, every callee traced there, chain)
+        self._traced_sites: dict[tuple[str, int, int], tuple[FunctionSummary, set[str], tuple[str, ...]]] = {}
+        # functions handed to an API that accepts coroutine functions: whoever that API calls them from is its
+        # business (the plan says it awaits them), so the calls the trace saw it make are not followed
+        self._accepted_callbacks: set[str] = set()
         self.aware_decorators = frozenset(async_aware_decorators) | ASYNC_AWARE_DECORATORS
         # project decorator id -> the functions turning async it decorates: (function, decorator line, chain)
         self.decorated: dict[str, list[tuple[FunctionSummary, int, tuple[str, ...]]]] = {}
@@ -337,6 +378,7 @@ class _Propagator:
                 continue
             self._turn_async(function, chain)
         self._settle_several()
+        self._settle_traced()
         self._settle_locks()
         self._settle_decorators()
         self._use_async_variants()
@@ -699,6 +741,90 @@ class _Propagator:
         for name in pending_names:
             for module, caller, call, _ in self._calls_through_fixture(name, function):
                 self._call_site(module, caller, call, function, chain, is_context_manager)
+        for edge in self.traced_edges.get(function.id, ()):
+            self._traced_call(edge, function, chain, is_context_manager)
+
+    # -- calls only the trace of the tests saw -----------------------------------------------------
+    def _traced_call(
+        self, edge: TracedEdge, function: FunctionSummary, chain: tuple[str, ...], is_context_manager: bool
+    ) -> None:
+        """A call the tests made to a function turning async, where the static graph found none: awaited
+        like a static one when it is a call the codemod can find (a name or attribute called), else a
+        blocker at file:line."""
+        caller = self.project.functions.get(edge.caller)
+        if caller is None or function.id in self._accepted_callbacks:
+            return
+        module = self._module(caller)
+        candidates: list[CallRef] = []
+        for call in caller.calls:
+            if not call.is_call or not within(edge, call.line, call.col):
+                continue
+            resolved = self.project.resolve_call(call, caller, module)
+            if resolved is not None and resolved.function is not None and resolved.function.name == function.name:
+                # the static graph follows this call: to this function, or to the method it overrides (an
+                # override turns async with its family, and that call is awaited for the family's sake)
+                return
+            if resolved is None and call.chain[0] != GETATTR:
+                candidates.append(call)
+        if any(b.path == edge.path and b.line == edge.line for b in self.plan.blockers) or any(
+            u.doubt.path == edge.path and u.doubt.line == edge.line for u in self.plan.accepted_doubts
+        ):
+            return  # a doubt of the static graph already stands here
+        here = (*chain, caller.id)
+        if not candidates:
+            self._block(
+                edge.path,
+                edge.line,
+                "traced_call",
+                f"the tests ran {caller.qualname} calling {function.qualname} here ({edge.count} time(s)), through a "
+                "call the codemod cannot rewrite (a method picked by getattr with a variable name, a callable taken "
+                "out of a container or returned by a call); it would get a coroutine and not await it",
+                here,
+                f"bind the callable to a name and call that (`handler = ...` then `handler(...)`): the tool then "
+                f"awaits it and turns {caller.qualname} async; or await it by hand in an async {caller.qualname}, "
+                f"once every function called there is async",
+            )
+            self._record_traced(edge, caller, function, "blocked")
+            return
+        call = min(candidates, key=lambda c: (c.line, c.col))  # the outermost call in the traced span
+        key = (module.path, call.line, call.col)
+        if key in self._edited and key not in self._traced_sites:
+            return  # the static graph already edits this call (through a fixture, say)
+        self._call_site(module, caller, call, function, chain, is_context_manager)
+        if key in self._edited:
+            self._record_traced(edge, caller, function, AWAIT)
+            if key not in self._traced_sites:
+                callees = {e.callee for edges in self.traced_edges.values() for e in edges if _same_site(e, edge)}
+                self._traced_sites[key] = (caller, callees, here)
+        elif any(b.path == module.path and b.line == call.line for b in self.plan.blockers):
+            self._record_traced(edge, caller, function, "blocked")
+
+    def _record_traced(
+        self, edge: TracedEdge, caller: FunctionSummary, function: FunctionSummary, outcome: str
+    ) -> None:
+        use = TracedUse(edge.path, edge.line, caller.id, function.id, outcome)
+        if use not in self.plan.traced:
+            self.plan.traced.append(use)
+
+    def _settle_traced(self) -> None:
+        """A traced call site now awaited must only ever call functions that are async by now."""
+        for (path, line, _col), (caller, callees, here) in self._traced_sites.items():
+            staying_sync = sorted(
+                c
+                for c in callees
+                if c in self.project.functions
+                and not (self.project.functions[c].is_async or c in self.plan.async_functions)
+            )
+            if staying_sync:
+                self._block(
+                    path,
+                    line,
+                    "traced_call",
+                    f"the tests ran {caller.qualname} calling, from this one call, functions turning async and "
+                    f"functions staying sync ({', '.join(staying_sync)}); one call cannot await some and not others",
+                    here,
+                    "dispatch the async functions and the sync ones through separate calls, or make them all async",
+                )
 
     def _calls_through_fixture(
         self, name: str, function: FunctionSummary
@@ -765,6 +891,7 @@ class _Propagator:
                 f"{module.path}:{call.line}: {'.'.join(call.chain)} handed to {'.'.join(call.arg_of or ())}, "
                 "which accepts coroutine functions (async_callbacks)"
             )
+            self._accepted_callbacks.add(function.id)
             return None
         if call.returned and caller is not None and self.project.is_fixture(caller):
             return caller.name
@@ -1030,10 +1157,24 @@ def propagate(
     async_variants: dict[str, str] | None = None,
     async_aware_decorators: Iterable[str] = (),
     accepted_doubts: Sequence[AcceptedDoubt] = (),
+    traced_edges: Mapping[str, Sequence[TracedEdge]] | None = None,
 ) -> PropagationPlan:
-    """Every edit that turning the seeds' facade calls into awaits implies, across the project."""
+    """Every edit that turning the seeds' facade calls into awaits implies, across the project.
+
+    ``traced_edges`` (callee id -> calls the tests made, from a fresh trace) add the calls the static
+    call graph misses: each is handled like a static call, or is a blocker where it cannot be rewritten."""
     propagator = _Propagator(
-        project, async_callbacks, pytest_auto_mode, async_variants, async_aware_decorators, accepted_doubts
+        project,
+        async_callbacks,
+        pytest_auto_mode,
+        async_variants,
+        async_aware_decorators,
+        accepted_doubts,
+        traced_edges,
     )
     propagator.seed(seeds)
     return propagator.run()
+
+
+def _same_site(one: TracedEdge, other: TracedEdge) -> bool:
+    return (one.caller, one.line, one.col) == (other.caller, other.line, other.col)

@@ -24,6 +24,7 @@ from typing import Any
 
 from asyncmigrate.analysis.callgraph import Project, build_project
 from asyncmigrate.analysis.scan import check_encoding, discover, libcst_error_line
+from asyncmigrate.analysis.trace import trace_state
 from asyncmigrate.config.modules import plan_layout
 from asyncmigrate.config.plan import Plan, load_plan, record_status
 from asyncmigrate.errors import AsyncMigrateError
@@ -86,6 +87,7 @@ class ComputedChange:
             "blockers": [b.to_json() for b in self.blockers],
             "accepted_doubts": [a.to_json() for a in self.propagation.accepted_doubts],
             "cautions": [c.to_json() for c in self.cautions],
+            "traced": [t.to_json() for t in self.propagation.traced],
         }
 
 
@@ -243,6 +245,7 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
     change = ComputedChange(tuple(targets), step=Step(" ".join(targets)))
     sources: dict[str, bytes] = {path: _read_source(plan, path) for path in targets}
     project = load_project(plan, use_cache=use_cache)
+    traced = trace_state(plan.root)  # calls the tests made that the static graph may miss (fresh ones only)
     seeds: list[Seed] = []
     for path in targets:
         probe = RewriteFacadeCallsCommand(_context(plan, path), plan_object=plan, plan_only=True)
@@ -262,6 +265,7 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
         async_variants=plan.async_variants,
         async_aware_decorators=plan.async_aware_decorators,
         accepted_doubts=plan.accepted_doubts,
+        traced_edges=traced.edges_by_callee,
     )
     change.propagation = propagation
     change.blockers.extend(propagation.blockers)
@@ -528,6 +532,8 @@ def _history(change: ComputedChange, **extra: Any) -> dict[str, Any]:
         event["resolutions"] = list(change.propagation.resolutions)
     if change.cautions:
         event["cautions"] = [c.describe() for c in change.cautions]
+    if change.propagation.traced:  # calls only the tests' trace showed: the evidence for these edits
+        event["traced"] = [t.describe() for t in change.propagation.traced]
     if change.propagation.accepted_doubts:  # the plan's choice, kept where `report` and people look
         event["accepted_doubts"] = [a.to_json() for a in change.propagation.accepted_doubts]
     event.update(extra)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +58,9 @@ def _is_test(path: str, tests: Sequence[str]) -> bool:
     )
 
 
+MEASURED_PHASE = "Blocks the event loop (measured)"
+
+
 def build_plan_document(
     reports: Sequence[FileReport],
     *,
@@ -71,6 +74,7 @@ def build_plan_document(
     first_phase: int = 1,
     async_callbacks: Sequence[str] = (),
     plan_directory: Path | None = None,
+    measured: Mapping[str, float] | None = None,
 ) -> str:
     """The YAML text of a new plan: every file that uses the facade (a call or a bound method taken
     as a value), in the first phase whose rule matches (source files no rule matches go to
@@ -82,11 +86,20 @@ def build_plan_document(
     if twice is not None:
         # Two rules of one name would share a phase and shift every later id.
         raise AsyncMigrateError(f"--phase {twice!r} given twice: give each phase one rule with all its patterns")
-    buckets: dict[str, list[FileReport]] = {rule.name: [] for rule in rules}
+    buckets: dict[str, list[FileReport]] = {}
+    # ``--order measured``: the files whose facade calls blocked the event loop during the traced tests
+    # come first, longest first — that is where migrating pays soonest
+    blocking = {path: seconds for path, seconds in (measured or {}).items() if seconds > 0}
+    if blocking:
+        buckets[MEASURED_PHASE] = []
+    buckets.update({rule.name: [] for rule in rules})
     buckets.setdefault("Remaining code", [])
     buckets.setdefault("Tests", [])
-    for report in sorted(reports, key=lambda r: r.path):
+    for report in sorted(reports, key=lambda r: (-blocking.get(r.path, 0.0), r.path)):
         if not report.calls:
+            continue
+        if report.path in blocking:
+            buckets[MEASURED_PHASE].append(report)
             continue
         rule = next((r for r in rules if r.matches(report.path)), None)
         if rule is not None:
@@ -133,7 +146,10 @@ def build_plan_document(
         phase["name"] = name
         phase["priority"] = phase_id - first_phase + 1
         phase["rationale"] = (
-            "assigned by path rule"
+            "blocked the event loop longest while the traced tests ran (longest first): "
+            + ", ".join(f"{r.path} {blocking[r.path] * 1000:.0f} ms" for r in members)
+            if name == MEASURED_PHASE
+            else "assigned by path rule"
             if name not in ("Remaining code", "Tests")
             else ("matched no rule" if name == "Remaining code" else "tests migrate after the code they test")
         )
