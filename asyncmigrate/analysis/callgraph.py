@@ -18,7 +18,6 @@ a million lines touches only the call sites spelled ``attack``.
 from __future__ import annotations
 
 import ast
-import contextlib
 import hashlib
 import io
 import pickle
@@ -28,9 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+from asyncmigrate.analysis.cache import CacheFile, dumps, format_version
 from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, resolve_relative
-
-_GRAPH_FORMAT = 8
 
 # Where a call sits, as far as turning its callee async is concerned.
 PLAIN = "plain"  # a call in an expression: gains ``await``
@@ -922,7 +920,7 @@ class _LazyModules(Mapping[str, ModuleSummary]):
     def __getitem__(self, path: str) -> ModuleSummary:
         value = self._blobs[path]
         if isinstance(value, bytes):
-            value = self._blobs[path] = pickle.loads(value)
+            value = self._blobs[path] = cast(ModuleSummary, pickle.loads(value))
         return value
 
     def __iter__(self) -> Iterator[str]:
@@ -1331,9 +1329,9 @@ _BUILTINS = frozenset(
 # --- building, with a per-file cache ----------------------------------------------------------------
 
 
-def _cache_path(root: Path, layout: ModuleLayout) -> Path:
+def _cache_file(root: Path, layout: ModuleLayout) -> CacheFile:
     roots = hashlib.blake2b(layout.fingerprint().encode(), digest_size=6).hexdigest()
-    return root / ".asyncmigrate" / "cache" / f"graph-{_GRAPH_FORMAT}-{roots}.pickle"
+    return CacheFile(root, f"graph-{roots}", format_version(ModuleIndex, ModuleSummary))
 
 
 def build_project(
@@ -1346,16 +1344,12 @@ def build_project(
     that cannot be parsed is kept in ``Project.unreadable`` (path -> "line: reason"), never dropped.
     """
     layout = layout or ModuleLayout.of(("",), root)
-    cache_file = _cache_path(root, layout)
+    cache_file = _cache_file(root, layout)
     cache: dict[str, tuple[bytes, ModuleIndex | None, bytes | None]] = {}
-    if use_cache and cache_file.is_file():
-        try:
-            with cache_file.open("rb") as handle:
-                loaded = pickle.load(handle)
-            if isinstance(loaded, dict):
-                cache = loaded
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
-            cache = {}
+    if use_cache:
+        loaded = cache_file.load()
+        if isinstance(loaded, dict):
+            cache = loaded
     blobs: dict[str, bytes | ModuleSummary] = {}
     index: dict[str, ModuleIndex] = {}
     fresh: dict[str, tuple[bytes, ModuleIndex | None, bytes | None]] = {}
@@ -1385,18 +1379,11 @@ def build_project(
             continue
         entry = ModuleIndex.of(summary)
         index[path], blobs[path] = entry, summary
-        fresh[path] = (digest, entry, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL))
+        fresh[path] = (digest, entry, dumps(summary))
     if use_cache and (changed or fresh.keys() != cache.keys()):
-        from asyncmigrate.config.plan import atomic_write_bytes
-
         # A cache that cannot be written (a full disk, a read-only tree) is simply not written: the
         # result is the same, the next run just computes it again.
-        with contextlib.suppress(OSError):
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            ignore = root / ".asyncmigrate" / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("*\n")
-            atomic_write_bytes(cache_file, pickle.dumps(fresh, protocol=pickle.HIGHEST_PROTOCOL))
+        cache_file.store(fresh)
     project = Project(root, blobs, index)
     project.unreadable = unreadable
     return project

@@ -20,7 +20,6 @@ import hashlib
 import io
 import multiprocessing
 import os
-import pickle
 import posixpath
 import re
 import time
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asyncmigrate import __version__
+from asyncmigrate.analysis.cache import CacheFile, format_version
 from asyncmigrate.analysis.discovery import CACHE_DIR as CACHE_DIR
 from asyncmigrate.analysis.discovery import SKIP_DIRS as SKIP_DIRS
 from asyncmigrate.analysis.discovery import discover as discover
@@ -37,7 +37,7 @@ from asyncmigrate.analysis.discovery import discover_tree
 from asyncmigrate.analysis.discovery import matches_any as matches_any
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.reach import FileSummary, estimate_reach, parse_python, summarize, summarize_tree
-from asyncmigrate.config.plan import Plan, atomic_write_bytes
+from asyncmigrate.config.plan import Plan
 from asyncmigrate.types import CallSite, FileReport, ScanResult, ScanStats
 
 _INLINE_WEIGHT = 1024 * 1024  # below this (see _weight), a process pool costs more than it saves
@@ -263,7 +263,6 @@ def run_tasks(
 # --- cache ------------------------------------------------------------------------------------------
 
 _SETTLED_NS = 2_000_000_000
-_CACHE_ERRORS = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, KeyError)
 
 
 class ScanCache:
@@ -274,9 +273,10 @@ class ScanCache:
     """
 
     def __init__(self, root: Path, spec: FacadeSpec) -> None:
-        directory = root / CACHE_DIR / "cache"
-        self.path = directory / f"scan-{spec.fingerprint()}.pickle"
-        self.summary_path = directory / f"summaries-{spec.fingerprint()}.pickle"
+        self.store = CacheFile(root, f"scan-{spec.fingerprint()}", _SCAN_FORMAT)
+        self.summary_store = CacheFile(root, f"summaries-{spec.fingerprint()}", _SUMMARIES_FORMAT)
+        self.path = self.store.path
+        self.summary_path = self.summary_store.path
         self.salt = f"{__version__}:{spec.fingerprint()}".encode()
         self.entries: dict[str, ParsedFile] = {}
         self.reach: tuple[str, dict[str, int]] | None = None  # (tree key, reach per file)
@@ -287,14 +287,12 @@ class ScanCache:
         self._summaries: dict[str, FileSummary | None] | None = None  # loaded on first use
         self.summaries_used: set[str] = set()
         self.summaries_dirty = False
-        try:
-            with self.path.open("rb") as handle:
-                loaded = pickle.load(handle)
+        loaded = self.store.load()
+        if isinstance(loaded, dict) and {"entries", "reach", "files"} <= loaded.keys():
             self.entries = loaded["entries"]
             self.reach = loaded["reach"]
             self.files = loaded["files"]
-        except _CACHE_ERRORS:
-            self.entries, self.reach, self.files = {}, None, {}  # a missing or stale cache costs a re-parse
+        # else a missing or stale cache costs a re-parse
 
     def key(self, path: str, content_digest: bytes) -> str:
         """The entry for this path with this content, under this facade and tool version."""
@@ -329,11 +327,8 @@ class ScanCache:
 
     def summaries(self) -> dict[str, FileSummary | None]:
         if self._summaries is None:
-            try:
-                with self.summary_path.open("rb") as handle:
-                    self._summaries = pickle.load(handle)
-            except _CACHE_ERRORS:
-                self._summaries = {}
+            loaded = self.summary_store.load()
+            self._summaries = loaded if isinstance(loaded, dict) else {}
         assert self._summaries is not None
         return self._summaries
 
@@ -377,15 +372,11 @@ class ScanCache:
     def save(self) -> None:
         if not (self.dirty or self.summaries_dirty):
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        gitignore = self.path.parent.parent / ".gitignore"
-        if not gitignore.exists():
-            gitignore.write_text("*\n")  # caches and backups never belong in version control
+        # A cache that cannot be written (a full disk, a read-only tree) is simply not written.
         if self.dirty:
-            payload = {"entries": self.entries, "reach": self.reach, "files": self.files}
-            atomic_write_bytes(self.path, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+            self.store.store({"entries": self.entries, "reach": self.reach, "files": self.files})
         if self.summaries_dirty and self._summaries is not None:
-            atomic_write_bytes(self.summary_path, pickle.dumps(self._summaries, protocol=pickle.HIGHEST_PROTOCOL))
+            self.summary_store.store(self._summaries)
 
 
 # --- the scan --------------------------------------------------------------------------------------
@@ -586,6 +577,12 @@ class _Tree:
 
 
 Signature = tuple[int, int, int, int]
+
+
+# Derived from the cached types: changing ``ParsedFile``, ``CallSite`` or ``FileSummary`` (or what
+# they hold) names a new cache file, so entries pickled from the old shapes are never read.
+_SCAN_FORMAT = format_version(ParsedFile)
+_SUMMARIES_FORMAT = format_version(FileSummary)
 
 
 def _signature(status: os.stat_result) -> Signature:
