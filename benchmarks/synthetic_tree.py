@@ -48,7 +48,8 @@ def build_tree(root: Path, min_lines: int) -> tuple[int, list[str]]:
     plan["facade"]["classes"] = [f"{p}.persistence.PersistenceLayer" for p in packages]
     # Every copy's facade class has the same methods: list them once, as a plan may, rather than
     # have each run parse all the copies' facade modules to discover them.
-    plan["facade"]["methods"] = sorted(discover_methods(ModuleLayout.of(("",), REPO), ["server.persistence.PersistenceLayer"]))
+    layout = ModuleLayout.of(("",), REPO)
+    plan["facade"]["methods"] = sorted(discover_methods(layout, ["server.persistence.PersistenceLayer"]))
     plan["phases"] = []
     with (root / "migration_plan.yaml").open("w") as handle:
         yaml.dump(plan, handle)

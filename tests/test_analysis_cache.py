@@ -1,4 +1,4 @@
-"""The analysis cache: derived format versions, the cache directory tag, misses on bad entries, no failure on bad disks."""
+"""The analysis cache: derived format versions, its directory tag, bad entries as misses, bad disks as no error."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import cast
 
 from asyncmigrate.analysis.cache import CacheFile, dumps, format_version
-from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, resolve_relative
+from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, is_test_file, nested_qualname, resolve_relative
 
 # Where a call sits, as far as turning its callee async is concerned.
 PLAIN = "plain"  # a call in an expression: gains ``await``
@@ -281,9 +281,9 @@ class _Summarizer(ast.NodeVisitor):
     # -- helpers --------------------------------------------------------------------------------
     def _qualname(self, name: str) -> str:
         if not self._scopes:
-            return name
+            return nested_qualname(None, False, name)
         kind, parent = self._scopes[-1]
-        return f"{parent}.{name}" if kind == "class" else f"{parent}.<locals>.{name}"
+        return nested_qualname(parent, kind != "class", name)
 
     def _pos(self, line: int, byte_col: int) -> tuple[int, int]:
         return line, _char_col(self.lines, line, byte_col, self.encoding)
@@ -785,8 +785,8 @@ class _Summarizer(ast.NodeVisitor):
 
 
 def is_test_path(path: str) -> bool:
-    name = Path(path).name
-    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+    """A test module or a ``conftest.py``: its functions are tests or the fixtures they run with."""
+    return is_test_file(path)
 
 
 class Unreadable(Exception):

@@ -21,6 +21,7 @@ from libcst.metadata.scope_provider import ScopeVisitor
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.resolver import FacadeResolver
 from asyncmigrate.analysis.slicing import Anchor
+from asyncmigrate.config.modules import nested_qualname
 from asyncmigrate.types import CallSite, Resolution
 
 
@@ -216,11 +217,11 @@ class FacadeCallCollector(_CachedDispatch):
 
     def _qualname(self, name: str) -> str:
         if not self._frames:
-            return name
+            return nested_qualname(None, False, name)
         top = self._frames[-1]
         if isinstance(top, _Function):
-            return f"{top.name}.<locals>.{name}"
-        return f"{top}.{name}"
+            return nested_qualname(top.name, True, name)
+        return nested_qualname(top, False, name)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         qualname = self._qualname(node.name.value)
