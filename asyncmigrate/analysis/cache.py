@@ -120,7 +120,8 @@ class CacheFile:
         """The stored object, or None when there is none that can be read."""
         try:
             with self.path.open("rb") as handle:
-                return pickle.load(handle)
+                value: object = pickle.load(handle)
+                return value
         except READ_ERRORS:
             return None
 
@@ -160,10 +161,3 @@ def dumps(value: object) -> bytes:
     """An object pickled on its own, to be stored inside a cache entry and loaded only when needed."""
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
-
-def loads(data: bytes) -> object | None:
-    """The object ``dumps`` made, or None when the bytes do not load."""
-    try:
-        return pickle.loads(data)
-    except READ_ERRORS:
-        return None
