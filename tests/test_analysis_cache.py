@@ -116,3 +116,30 @@ def test_every_analysis_cache_lives_in_the_tagged_directory(shop: Path) -> None:
     again = scan(shop, spec, plan=plan)
     assert again.calls == first.calls
     assert again.stats.cache_hits == 0
+
+
+def test_call_graph_knows_settled_files_by_their_stat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "app").mkdir()
+    for name, body in (("a", "def a():\n    return 1\n"), ("b", "def b():\n    return 2\n")):
+        file = tmp_path / "app" / f"{name}.py"
+        file.write_text(body)
+        os.utime(file, ns=(1_000_000_000, 1_000_000_000))  # long settled (ctime is now: see below)
+    paths = ["app/a.py", "app/b.py"]
+    build_project(tmp_path, paths)
+    reads: list[str] = []
+    real = Path.read_bytes
+
+    def counting(self: Path) -> bytes:
+        reads.append(self.name)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    # ctime was "now" when first read, so the files were not yet settled: read once more, then known
+    monkeypatch.setattr(cache, "SETTLED_NS", -10**18)
+    build_project(tmp_path, paths)
+    reads.clear()
+    assert set(build_project(tmp_path, paths).functions) == {"app.a.a", "app.b.b"}
+    assert reads == []
+    (tmp_path / "app" / "b.py").write_text("def b2():\n    return 2\n")
+    assert set(build_project(tmp_path, paths).functions) == {"app.a.a", "app.b.b2"}
+    assert reads == ["b.py"]

@@ -24,6 +24,7 @@ import contextlib
 import dataclasses
 import enum
 import hashlib
+import os
 import pickle
 import typing
 from collections.abc import Iterable
@@ -51,6 +52,23 @@ READ_ERRORS = (
     ValueError,
     MemoryError,
 )
+
+
+# (size, mtime ns, ctime ns, inode): a file whose signature matches the one recorded with its digest
+# is known by that digest without being read, as git's index knows files.
+Signature = tuple[int, int, int, int]
+# A file changed within the file system's timestamp granularity of the moment it was read could
+# change again without its signature changing: only files this much older than the read are recorded.
+SETTLED_NS = 2_000_000_000
+
+
+def file_signature(status: os.stat_result) -> Signature:
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+
+
+def settled(signature: Signature, read_at_ns: int) -> bool:
+    """Had the file stopped changing when it was read (at ``read_at_ns``, ``time.time_ns()``)?"""
+    return max(signature[1], signature[2]) < read_at_ns - SETTLED_NS
 
 
 def cache_dir(root: Path) -> Path:

@@ -18,16 +18,19 @@ a million lines touches only the call sites spelled ``attack``.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import hashlib
 import io
+import os
 import pickle
+import time
 import tokenize
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from asyncmigrate.analysis.cache import CacheFile, dumps, format_version
+from asyncmigrate.analysis.cache import CacheFile, Signature, dumps, file_signature, format_version, settled
 from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, is_test_file, nested_qualname, resolve_relative
 
 # Where a call sits, as far as turning its callee async is concerned.
@@ -1329,9 +1332,19 @@ _BUILTINS = frozenset(
 # --- building, with a per-file cache ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _GraphEntry:
+    """What the call graph's cache keeps per file."""
+
+    digest: bytes  # of the file's content
+    signature: Signature | None  # its stat signature when read, if it had settled (see cache.settled)
+    index: ModuleIndex | None  # None: the file cannot be parsed
+    blob: bytes | None  # the pickled ModuleSummary, or (no index) the reason it cannot be parsed
+
+
 def _cache_file(root: Path, layout: ModuleLayout) -> CacheFile:
     roots = hashlib.blake2b(layout.fingerprint().encode(), digest_size=6).hexdigest()
-    return CacheFile(root, f"graph-{roots}", format_version(ModuleIndex, ModuleSummary))
+    return CacheFile(root, f"graph-{roots}", format_version(_GraphEntry, ModuleIndex, ModuleSummary))
 
 
 def build_project(
@@ -1345,41 +1358,49 @@ def build_project(
     """
     layout = layout or ModuleLayout.of(("",), root)
     cache_file = _cache_file(root, layout)
-    cache: dict[str, tuple[bytes, ModuleIndex | None, bytes | None]] = {}
+    cache: dict[str, _GraphEntry] = {}
     if use_cache:
         loaded = cache_file.load()
-        if isinstance(loaded, dict):
+        if isinstance(loaded, dict) and all(isinstance(e, _GraphEntry) for e in loaded.values()):
             cache = loaded
     blobs: dict[str, bytes | ModuleSummary] = {}
     index: dict[str, ModuleIndex] = {}
-    fresh: dict[str, tuple[bytes, ModuleIndex | None, bytes | None]] = {}
+    fresh: dict[str, _GraphEntry] = {}
     changed = False
     unreadable: dict[str, str] = {}
     for path in paths:
+        cached = cache.get(path)
         try:
-            data = (root / path).read_bytes()
+            signature = file_signature(os.stat(root / path))
         except OSError:
             continue
-        digest = hashlib.blake2b(data, digest_size=16).digest()
-        cached = cache.get(path)
-        if cached is not None and cached[0] == digest:
-            entry, blob = cached[1], cached[2]
-            fresh[path] = cached
-            if entry is not None and blob is not None:
-                index[path], blobs[path] = entry, blob
-            elif blob is not None:
-                unreadable[path] = blob.decode()
-            continue
-        changed = True
-        try:
-            summary = read_module(path, data, layout)
-        except Unreadable as exc:
-            unreadable[path] = str(exc)
-            fresh[path] = (digest, None, str(exc).encode())
-            continue
-        entry = ModuleIndex.of(summary)
-        index[path], blobs[path] = entry, summary
-        fresh[path] = (digest, entry, dumps(summary))
+        if cached is None or cached.signature != signature:
+            read_at = time.time_ns()
+            try:
+                data = (root / path).read_bytes()
+            except OSError:
+                continue
+            digest = hashlib.blake2b(data, digest_size=16).digest()
+            known = signature if settled(signature, read_at) else None
+            if cached is not None and cached.digest == digest:
+                if cached.signature != known:
+                    cached = dataclasses.replace(cached, signature=known)
+                    changed = True
+            else:
+                changed = True
+                try:
+                    summary = read_module(path, data, layout)
+                except Unreadable as exc:
+                    cached = _GraphEntry(digest, known, None, str(exc).encode())
+                else:
+                    cached = _GraphEntry(digest, known, ModuleIndex.of(summary), dumps(summary))
+                    blobs[path] = summary  # already in memory: no need to unpickle it again
+        fresh[path] = cached
+        if cached.index is not None and cached.blob is not None:
+            index[path] = cached.index
+            blobs.setdefault(path, cached.blob)
+        elif cached.blob is not None:
+            unreadable[path] = cached.blob.decode()
     if use_cache and (changed or fresh.keys() != cache.keys()):
         # A cache that cannot be written (a full disk, a read-only tree) is simply not written: the
         # result is the same, the next run just computes it again.

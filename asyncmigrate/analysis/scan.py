@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asyncmigrate import __version__
-from asyncmigrate.analysis.cache import CacheFile, format_version
+from asyncmigrate.analysis.cache import CacheFile, Signature, file_signature, format_version, settled
 from asyncmigrate.analysis.discovery import CACHE_DIR as CACHE_DIR
 from asyncmigrate.analysis.discovery import SKIP_DIRS as SKIP_DIRS
 from asyncmigrate.analysis.discovery import discover as discover
@@ -262,7 +262,6 @@ def run_tasks(
 
 # --- cache ------------------------------------------------------------------------------------------
 
-_SETTLED_NS = 2_000_000_000
 
 
 class ScanCache:
@@ -310,7 +309,7 @@ class ScanCache:
         self.files_seen.add(path)
         # A file changed within the file system's timestamp granularity of this read could change
         # again without its signature changing: remember only files that had settled.
-        if max(signature[1], signature[2]) < read_at - _SETTLED_NS:
+        if settled(signature, read_at):
             self.files[path] = (signature, digest, hinted)
             self.dirty = True
         elif self.files.pop(path, None) is not None:
@@ -536,7 +535,7 @@ class _Tree:
                 self._record(relative, b"", any(token in data for token in self.tokens))
             return
         try:
-            signature = _signature(os.stat(self.root / relative))
+            signature = file_signature(os.stat(self.root / relative))
         except OSError as exc:
             self.unreadable[relative] = ParsedFile((), f"cannot read: {exc.strerror}", None)
             return
@@ -576,17 +575,10 @@ class _Tree:
         return [path for path in self.classified if path not in self.unreadable]
 
 
-Signature = tuple[int, int, int, int]
-
-
 # Derived from the cached types: changing ``ParsedFile``, ``CallSite`` or ``FileSummary`` (or what
 # they hold) names a new cache file, so entries pickled from the old shapes are never read.
 _SCAN_FORMAT = format_version(ParsedFile)
 _SUMMARIES_FORMAT = format_version(FileSummary)
-
-
-def _signature(status: os.stat_result) -> Signature:
-    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
 
 
 def _tree_key(digests: dict[str, bytes]) -> str:
