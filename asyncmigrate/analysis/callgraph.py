@@ -960,11 +960,21 @@ class _Members(Mapping[str, "FunctionSummary | ClassSummary"]):
     def __init__(self, by_module: _ByModuleName, kind: str) -> None:
         self._by_module = by_module
         self._kind = kind
+        # A project does not change once built, and resolution asks for the same ids again and again
+        # (a warm ``check`` looks members up millions of times): remember each answer.
+        self._found: dict[str, FunctionSummary | ClassSummary | None] = {}
 
     def _table(self, module: ModuleSummary) -> dict[str, FunctionSummary] | dict[str, ClassSummary]:
         return module.functions if self._kind == "functions" else module.classes
 
     def _find(self, member_id: str) -> FunctionSummary | ClassSummary | None:
+        try:
+            return self._found[member_id]
+        except KeyError:
+            found = self._found[member_id] = self._search(member_id)
+            return found
+
+    def _search(self, member_id: str) -> FunctionSummary | ClassSummary | None:
         parts = member_id.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             name = ".".join(parts[:cut])
