@@ -9,6 +9,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from asyncmigrate.analysis.facade import discover_methods
+from asyncmigrate.config.modules import ModuleLayout
 
 REPO = Path(__file__).resolve().parents[1]
 _SERVER_WORD = re.compile(rb"\bserver\b")
@@ -47,7 +48,8 @@ def build_tree(root: Path, min_lines: int) -> tuple[int, list[str]]:
     plan["facade"]["classes"] = [f"{p}.persistence.PersistenceLayer" for p in packages]
     # Every copy's facade class has the same methods: list them once, as a plan may, rather than
     # have each run parse all the copies' facade modules to discover them.
-    plan["facade"]["methods"] = sorted(discover_methods(REPO, ["server.persistence.PersistenceLayer"]))
+    layout = ModuleLayout.of(("",), REPO)
+    plan["facade"]["methods"] = sorted(discover_methods(layout, ["server.persistence.PersistenceLayer"]))
     plan["phases"] = []
     with (root / "migration_plan.yaml").open("w") as handle:
         yaml.dump(plan, handle)

@@ -172,9 +172,9 @@ def test_missing_paths_are_input_errors(shop: Path, bad: str) -> None:
 
 
 def test_settled_files_are_known_by_their_stat_and_not_read(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import asyncmigrate.analysis.scan as scan_module
+    import asyncmigrate.analysis.cache as cache_module
 
-    monkeypatch.setattr(scan_module, "_SETTLED_NS", 0)  # the files were written before the scan
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)  # the files were written before the scan
     plan = load_plan(shop / "migration_plan.yaml")
     spec = FacadeSpec.from_plan(plan)  # reads the facade's module to learn its methods
     cold = scan(shop, spec, plan=plan)
@@ -189,9 +189,9 @@ def test_settled_files_are_known_by_their_stat_and_not_read(shop: Path, monkeypa
 
 
 def test_an_edit_that_keeps_size_and_mtime_is_still_seen(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import asyncmigrate.analysis.scan as scan_module
+    import asyncmigrate.analysis.cache as cache_module
 
-    monkeypatch.setattr(scan_module, "_SETTLED_NS", 0)
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
     service = shop / "shop" / "service.py"
     before = _scan(shop)
     assert ("shop/service.py", 9, "fetch_user") in {(c.path, c.line, c.method) for c in before.calls}

@@ -18,19 +18,20 @@ a million lines touches only the call sites spelled ``attack``.
 from __future__ import annotations
 
 import ast
-import contextlib
+import dataclasses
 import hashlib
 import io
+import os
 import pickle
+import time
 import tokenize
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, resolve_relative
-
-_GRAPH_FORMAT = 8
+from asyncmigrate.analysis.cache import CacheFile, Signature, dumps, file_signature, format_version, settled
+from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, is_test_file, nested_qualname, resolve_relative
 
 # Where a call sits, as far as turning its callee async is concerned.
 PLAIN = "plain"  # a call in an expression: gains ``await``
@@ -283,9 +284,9 @@ class _Summarizer(ast.NodeVisitor):
     # -- helpers --------------------------------------------------------------------------------
     def _qualname(self, name: str) -> str:
         if not self._scopes:
-            return name
+            return nested_qualname(None, False, name)
         kind, parent = self._scopes[-1]
-        return f"{parent}.{name}" if kind == "class" else f"{parent}.<locals>.{name}"
+        return nested_qualname(parent, kind != "class", name)
 
     def _pos(self, line: int, byte_col: int) -> tuple[int, int]:
         return line, _char_col(self.lines, line, byte_col, self.encoding)
@@ -787,8 +788,8 @@ class _Summarizer(ast.NodeVisitor):
 
 
 def is_test_path(path: str) -> bool:
-    name = Path(path).name
-    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+    """A test module or a ``conftest.py``: its functions are tests or the fixtures they run with."""
+    return is_test_file(path)
 
 
 class Unreadable(Exception):
@@ -922,7 +923,7 @@ class _LazyModules(Mapping[str, ModuleSummary]):
     def __getitem__(self, path: str) -> ModuleSummary:
         value = self._blobs[path]
         if isinstance(value, bytes):
-            value = self._blobs[path] = pickle.loads(value)
+            value = self._blobs[path] = cast(ModuleSummary, pickle.loads(value))
         return value
 
     def __iter__(self) -> Iterator[str]:
@@ -959,11 +960,21 @@ class _Members(Mapping[str, "FunctionSummary | ClassSummary"]):
     def __init__(self, by_module: _ByModuleName, kind: str) -> None:
         self._by_module = by_module
         self._kind = kind
+        # A project does not change once built, and resolution asks for the same ids again and again
+        # (a warm ``check`` looks members up millions of times): remember each answer.
+        self._found: dict[str, FunctionSummary | ClassSummary | None] = {}
 
     def _table(self, module: ModuleSummary) -> dict[str, FunctionSummary] | dict[str, ClassSummary]:
         return module.functions if self._kind == "functions" else module.classes
 
     def _find(self, member_id: str) -> FunctionSummary | ClassSummary | None:
+        try:
+            return self._found[member_id]
+        except KeyError:
+            found = self._found[member_id] = self._search(member_id)
+            return found
+
+    def _search(self, member_id: str) -> FunctionSummary | ClassSummary | None:
         parts = member_id.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             name = ".".join(parts[:cut])
@@ -1331,9 +1342,19 @@ _BUILTINS = frozenset(
 # --- building, with a per-file cache ----------------------------------------------------------------
 
 
-def _cache_path(root: Path, layout: ModuleLayout) -> Path:
+@dataclass(frozen=True)
+class _GraphEntry:
+    """What the call graph's cache keeps per file."""
+
+    digest: bytes  # of the file's content
+    signature: Signature | None  # its stat signature when read, if it had settled (see cache.settled)
+    index: ModuleIndex | None  # None: the file cannot be parsed
+    blob: bytes | None  # the pickled ModuleSummary, or (no index) the reason it cannot be parsed
+
+
+def _cache_file(root: Path, layout: ModuleLayout) -> CacheFile:
     roots = hashlib.blake2b(layout.fingerprint().encode(), digest_size=6).hexdigest()
-    return root / ".asyncmigrate" / "cache" / f"graph-{_GRAPH_FORMAT}-{roots}.pickle"
+    return CacheFile(root, f"graph-{roots}", format_version(_GraphEntry, ModuleIndex, ModuleSummary))
 
 
 def build_project(
@@ -1346,57 +1367,54 @@ def build_project(
     that cannot be parsed is kept in ``Project.unreadable`` (path -> "line: reason"), never dropped.
     """
     layout = layout or ModuleLayout.of(("",), root)
-    cache_file = _cache_path(root, layout)
-    cache: dict[str, tuple[bytes, ModuleIndex | None, bytes | None]] = {}
-    if use_cache and cache_file.is_file():
-        try:
-            with cache_file.open("rb") as handle:
-                loaded = pickle.load(handle)
-            if isinstance(loaded, dict):
-                cache = loaded
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
-            cache = {}
+    cache_file = _cache_file(root, layout)
+    cache: dict[str, _GraphEntry] = {}
+    if use_cache:
+        loaded = cache_file.load()
+        if isinstance(loaded, dict) and all(isinstance(e, _GraphEntry) for e in loaded.values()):
+            cache = loaded
     blobs: dict[str, bytes | ModuleSummary] = {}
     index: dict[str, ModuleIndex] = {}
-    fresh: dict[str, tuple[bytes, ModuleIndex | None, bytes | None]] = {}
+    fresh: dict[str, _GraphEntry] = {}
     changed = False
     unreadable: dict[str, str] = {}
     for path in paths:
+        cached = cache.get(path)
         try:
-            data = (root / path).read_bytes()
+            signature = file_signature(os.stat(root / path))
         except OSError:
             continue
-        digest = hashlib.blake2b(data, digest_size=16).digest()
-        cached = cache.get(path)
-        if cached is not None and cached[0] == digest:
-            entry, blob = cached[1], cached[2]
-            fresh[path] = cached
-            if entry is not None and blob is not None:
-                index[path], blobs[path] = entry, blob
-            elif blob is not None:
-                unreadable[path] = blob.decode()
-            continue
-        changed = True
-        try:
-            summary = read_module(path, data, layout)
-        except Unreadable as exc:
-            unreadable[path] = str(exc)
-            fresh[path] = (digest, None, str(exc).encode())
-            continue
-        entry = ModuleIndex.of(summary)
-        index[path], blobs[path] = entry, summary
-        fresh[path] = (digest, entry, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL))
+        if cached is None or cached.signature != signature:
+            read_at = time.time_ns()
+            try:
+                data = (root / path).read_bytes()
+            except OSError:
+                continue
+            digest = hashlib.blake2b(data, digest_size=16).digest()
+            known = signature if settled(signature, read_at) else None
+            if cached is not None and cached.digest == digest:
+                if cached.signature != known:
+                    cached = dataclasses.replace(cached, signature=known)
+                    changed = True
+            else:
+                changed = True
+                try:
+                    summary = read_module(path, data, layout)
+                except Unreadable as exc:
+                    cached = _GraphEntry(digest, known, None, str(exc).encode())
+                else:
+                    cached = _GraphEntry(digest, known, ModuleIndex.of(summary), dumps(summary))
+                    blobs[path] = summary  # already in memory: no need to unpickle it again
+        fresh[path] = cached
+        if cached.index is not None and cached.blob is not None:
+            index[path] = cached.index
+            blobs.setdefault(path, cached.blob)
+        elif cached.blob is not None:
+            unreadable[path] = cached.blob.decode()
     if use_cache and (changed or fresh.keys() != cache.keys()):
-        from asyncmigrate.workspace import files as workspace_files
-
         # A cache that cannot be written (a full disk, a read-only tree) is simply not written: the
         # result is the same, the next run just computes it again.
-        with contextlib.suppress(OSError):
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            ignore = root / ".asyncmigrate" / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("*\n")
-            workspace_files.write_atomic(cache_file, pickle.dumps(fresh, protocol=pickle.HIGHEST_PROTOCOL))
+        cache_file.store(fresh)
     project = Project(root, blobs, index)
     project.unreadable = unreadable
     return project

@@ -9,18 +9,16 @@ from typing import cast
 import libcst as cst
 from libcst.metadata import (
     CodeRange,
-    ExpressionContextProvider,
     MetadataWrapper,
     PositionProvider,
     Scope,
     ScopeProvider,
 )
-from libcst.metadata.expression_context_provider import ExpressionContext, ExpressionContextVisitor
-from libcst.metadata.scope_provider import ScopeVisitor
 
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.resolver import FacadeResolver
 from asyncmigrate.analysis.slicing import Anchor
+from asyncmigrate.config.modules import nested_qualname
 from asyncmigrate.types import CallSite, Resolution
 
 
@@ -145,9 +143,10 @@ def _hook(visitor: cst.CSTVisitor, node: cst.CSTNode, name: str) -> _Hook:
     try:
         return _HOOKS[key]
     except KeyError:
-        hook = getattr(type(visitor), name.format(type(node).__name__), None)
-        if getattr(hook, "_is_no_op", False):  # CSTVisitor's typed stubs for every node and field
-            hook = None
+        method = name.format(type(node).__name__)
+        hook = getattr(type(visitor), method, None)
+        if hook is not None and hook is getattr(cst.CSTVisitor, method, None):
+            hook = None  # not overridden: one of CSTVisitor's do-nothing stubs for every node and field
         _HOOKS[key] = hook
         return hook
 
@@ -232,11 +231,11 @@ class FacadeCallCollector(_CachedDispatch):
 
     def _qualname(self, name: str) -> str:
         if not self._frames:
-            return name
+            return nested_qualname(None, False, name)
         top = self._frames[-1]
         if isinstance(top, _Function):
-            return f"{top.name}.<locals>.{name}"
-        return f"{top}.{name}"
+            return nested_qualname(top.name, True, name)
+        return nested_qualname(top, False, name)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         qualname = self._qualname(node.name.value)
@@ -435,34 +434,22 @@ class FacadeCallCollector(_CachedDispatch):
             self.dynamic_getattrs.append((start.line, start.column, module.code_for_node(receiver), name))
 
 
-class _ContextVisitor(ExpressionContextVisitor, _CachedDispatch):
-    """LibCST's expression-context walk, with the cached dispatch."""
+class _ScopeProvider(ScopeProvider):
+    """``ScopeProvider``, resolved without a costly step of the batched walk that runs it.
 
+    ``MetadataWrapper`` asks each batchable provider for its visitor methods with
+    ``BatchableCSTVisitor.get_visitors``, which looks them up with ``inspect.getmembers`` on every
+    run (a few milliseconds a file, more than the scope analysis of a small slice). All of this
+    provider's work happens in ``visit_Module``: name that one method.
+    """
 
-class _ScopeVisitor(ScopeVisitor, _CachedDispatch):
-    """LibCST's scope walk, with the cached dispatch."""
+    def get_visitors(self) -> Mapping[str, Callable[[cst.CSTNode], None]]:
+        return {"visit_Module": cast(Callable[[cst.CSTNode], None], self.visit_Module)}
 
 
 def scope_metadata(module: cst.Module) -> Mapping[cst.CSTNode, Scope | None]:
-    """``ScopeProvider``'s answer for ``module``, computed without ``MetadataWrapper``.
-
-    The wrapper resolves batchable providers through ``visit_batched``, which looks up every visitor
-    method with ``inspect.getmembers`` on each run (about 3 ms a file) and walks the whole tree once
-    more per provider only to call ``visit_Module``, where both providers do all their work: run
-    their walks as their ``visit_Module`` does, with the cached dispatch. The tests hold the answer
-    to the wrapper's; should LibCST's internals ever move, the wrapper is used instead.
-    """
-    try:
-        contexts = ExpressionContextProvider()
-        module.visit(_ContextVisitor(contexts, ExpressionContext.LOAD))
-        scopes = ScopeProvider()
-        scopes.metadata = {ExpressionContextProvider: contexts._computed}
-        visitor = _ScopeVisitor(scopes)
-        module.visit(visitor)
-        visitor.infer_accesses()
-        return cast(Mapping[cst.CSTNode, Scope | None], scopes._computed)
-    except (AttributeError, TypeError, KeyError):
-        return MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
+    """``ScopeProvider``'s answer for ``module``, through LibCST's public ``MetadataWrapper``."""
+    return MetadataWrapper(module, unsafe_skip_copy=True).resolve(_ScopeProvider)
 
 
 def collect_calls(

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.config.modules import nested_qualname
 from asyncmigrate.types import CallSite
 
 _MAX_REACH = 1000
@@ -44,9 +45,9 @@ class _Summarizer(ast.NodeVisitor):
 
     def _qualname(self, name: str) -> str:
         if not self._stack:
-            return name
+            return nested_qualname(None, False, name)
         parent, is_class = self._stack[-1]
-        return f"{parent}.{name}" if is_class else f"{parent}.<locals>.{name}"
+        return nested_qualname(parent, not is_class, name)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self._stack.append((self._qualname(node.name), True))

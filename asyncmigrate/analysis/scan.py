@@ -20,7 +20,6 @@ import hashlib
 import io
 import multiprocessing
 import os
-import pickle
 import posixpath
 import re
 import time
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asyncmigrate import __version__
+from asyncmigrate.analysis.cache import CacheFile, Signature, file_signature, format_version, settled
 from asyncmigrate.analysis.discovery import CACHE_DIR as CACHE_DIR
 from asyncmigrate.analysis.discovery import SKIP_DIRS as SKIP_DIRS
 from asyncmigrate.analysis.discovery import discover as discover
@@ -39,7 +39,6 @@ from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.reach import FileSummary, estimate_reach, parse_python, summarize, summarize_tree
 from asyncmigrate.config.plan import Plan
 from asyncmigrate.types import CallSite, FileReport, ScanResult, ScanStats
-from asyncmigrate.workspace import files as workspace_files
 
 _INLINE_WEIGHT = 1024 * 1024  # below this (see _weight), a process pool costs more than it saves
 _CHUNK_WEIGHT = 768 * 1024  # at most; small trees get smaller chunks, so no worker idles at the end
@@ -263,8 +262,6 @@ def run_tasks(
 
 # --- cache ------------------------------------------------------------------------------------------
 
-_SETTLED_NS = 2_000_000_000
-_CACHE_ERRORS = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, KeyError)
 
 
 class ScanCache:
@@ -275,9 +272,10 @@ class ScanCache:
     """
 
     def __init__(self, root: Path, spec: FacadeSpec) -> None:
-        directory = root / CACHE_DIR / "cache"
-        self.path = directory / f"scan-{spec.fingerprint()}.pickle"
-        self.summary_path = directory / f"summaries-{spec.fingerprint()}.pickle"
+        self.store = CacheFile(root, f"scan-{spec.fingerprint()}", _SCAN_FORMAT)
+        self.summary_store = CacheFile(root, f"summaries-{spec.fingerprint()}", _SUMMARIES_FORMAT)
+        self.path = self.store.path
+        self.summary_path = self.summary_store.path
         self.salt = f"{__version__}:{spec.fingerprint()}".encode()
         self.entries: dict[str, ParsedFile] = {}
         self.reach: tuple[str, dict[str, int]] | None = None  # (tree key, reach per file)
@@ -288,14 +286,12 @@ class ScanCache:
         self._summaries: dict[str, FileSummary | None] | None = None  # loaded on first use
         self.summaries_used: set[str] = set()
         self.summaries_dirty = False
-        try:
-            with self.path.open("rb") as handle:
-                loaded = pickle.load(handle)
+        loaded = self.store.load()
+        if isinstance(loaded, dict) and {"entries", "reach", "files"} <= loaded.keys():
             self.entries = loaded["entries"]
             self.reach = loaded["reach"]
             self.files = loaded["files"]
-        except _CACHE_ERRORS:
-            self.entries, self.reach, self.files = {}, None, {}  # a missing or stale cache costs a re-parse
+        # else a missing or stale cache costs a re-parse
 
     def key(self, path: str, content_digest: bytes) -> str:
         """The entry for this path with this content, under this facade and tool version."""
@@ -313,7 +309,7 @@ class ScanCache:
         self.files_seen.add(path)
         # A file changed within the file system's timestamp granularity of this read could change
         # again without its signature changing: remember only files that had settled.
-        if max(signature[1], signature[2]) < read_at - _SETTLED_NS:
+        if settled(signature, read_at):
             self.files[path] = (signature, digest, hinted)
             self.dirty = True
         elif self.files.pop(path, None) is not None:
@@ -330,11 +326,8 @@ class ScanCache:
 
     def summaries(self) -> dict[str, FileSummary | None]:
         if self._summaries is None:
-            try:
-                with self.summary_path.open("rb") as handle:
-                    self._summaries = pickle.load(handle)
-            except _CACHE_ERRORS:
-                self._summaries = {}
+            loaded = self.summary_store.load()
+            self._summaries = loaded if isinstance(loaded, dict) else {}
         assert self._summaries is not None
         return self._summaries
 
@@ -378,16 +371,11 @@ class ScanCache:
     def save(self) -> None:
         if not (self.dirty or self.summaries_dirty):
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        gitignore = self.path.parent.parent / ".gitignore"
-        if not gitignore.exists():
-            gitignore.write_text("*\n")  # caches and backups never belong in version control
+        # A cache that cannot be written (a full disk, a read-only tree) is simply not written.
         if self.dirty:
-            payload = {"entries": self.entries, "reach": self.reach, "files": self.files}
-            workspace_files.write_atomic(self.path, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+            self.store.store({"entries": self.entries, "reach": self.reach, "files": self.files})
         if self.summaries_dirty and self._summaries is not None:
-            summaries = pickle.dumps(self._summaries, protocol=pickle.HIGHEST_PROTOCOL)
-            workspace_files.write_atomic(self.summary_path, summaries)
+            self.summary_store.store(self._summaries)
 
 
 # --- the scan --------------------------------------------------------------------------------------
@@ -547,7 +535,7 @@ class _Tree:
                 self._record(relative, b"", any(token in data for token in self.tokens))
             return
         try:
-            signature = _signature(os.stat(self.root / relative))
+            signature = file_signature(os.stat(self.root / relative))
         except OSError as exc:
             self.unreadable[relative] = ParsedFile((), f"cannot read: {exc.strerror}", None)
             return
@@ -587,11 +575,10 @@ class _Tree:
         return [path for path in self.classified if path not in self.unreadable]
 
 
-Signature = tuple[int, int, int, int]
-
-
-def _signature(status: os.stat_result) -> Signature:
-    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+# Derived from the cached types: changing ``ParsedFile``, ``CallSite`` or ``FileSummary`` (or what
+# they hold) names a new cache file, so entries pickled from the old shapes are never read.
+_SCAN_FORMAT = format_version(ParsedFile)
+_SUMMARIES_FORMAT = format_version(FileSummary)
 
 
 def _tree_key(digests: dict[str, bytes]) -> str:

@@ -38,6 +38,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.config.modules import nested_qualname
 
 _BOM = b"\xef\xbb\xbf"
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
@@ -550,9 +551,9 @@ def _blocks(node: ast.stmt) -> list[list[ast.stmt]]:
 def _qualname(frames: tuple[tuple[bool, str], ...], name: str) -> str:
     """The collector's qualified name for a def or class nested in ``frames``."""
     if not frames:
-        return name
+        return nested_qualname(None, False, name)
     is_function, parent = frames[-1]
-    return f"{parent}.<locals>.{name}" if is_function else f"{parent}.{name}"
+    return nested_qualname(parent, is_function, name)
 
 
 def _own_nodes(node: ast.stmt) -> Iterator[ast.AST]:

@@ -132,3 +132,28 @@ def plan_layout(plan: Plan) -> ModuleLayout:
     """The layout the plan describes: its ``python_path``, else the default roots of its sources."""
     roots = plan.python_path or default_roots(plan.root, plan.source)
     return ModuleLayout.of(roots, plan.root)
+
+
+def nested_qualname(parent: str | None, parent_is_function: bool, name: str) -> str:
+    """The qualified name (``__qualname__``) of a def or class called ``name`` within its module.
+
+    ``parent`` is the qualified name of the innermost enclosing def or class (None at module level):
+    ``C.m`` for a method, ``f.<locals>.g`` for a function nested in a function. The scan's collector,
+    its slicer, the reach summary and the call graph all name functions with this one rule, so their
+    names agree as strings.
+    """
+    if parent is None:
+        return name
+    return f"{parent}.<locals>.{name}" if parent_is_function else f"{parent}.{name}"
+
+
+def is_test_file(path: str, *, test_roots: Sequence[str] = (), conftest: bool = True) -> bool:
+    """Is ``path`` a test file: a module pytest collects by default (``test_*.py``, ``*_test.py``),
+    ``conftest.py`` (the fixtures its tests run with) unless ``conftest`` is false, or any file
+    under one of ``test_roots`` (root-relative directories)."""
+    name = PurePosixPath(path.replace("\\", "/")).name
+    if name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")):
+        return True
+    if conftest and name == "conftest.py":
+        return True
+    return any(path.startswith(root.rstrip("/") + "/") for root in test_roots)

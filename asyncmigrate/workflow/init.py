@@ -9,6 +9,7 @@ from pathlib import Path
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from asyncmigrate.analysis.scan import matches_any
+from asyncmigrate.config.modules import is_test_file
 from asyncmigrate.config.plan import PLAN_VERSION, dump_document
 from asyncmigrate.config.plan_schema import modeline
 from asyncmigrate.errors import AsyncMigrateError
@@ -50,12 +51,7 @@ def estimate(report: FileReport) -> tuple[str, int, str]:
 
 
 def _is_test(path: str, tests: Sequence[str]) -> bool:
-    name = Path(path).name
-    return (
-        name.startswith("test_")
-        or name.endswith("_test.py")
-        or any(path.startswith(t.rstrip("/") + "/") for t in tests)
-    )
+    return is_test_file(path, test_roots=tests, conftest=False)
 
 
 MEASURED_PHASE = "Blocks the event loop (measured)"

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from asyncmigrate.analysis.discovery import discover
-from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, plan_layout, resolve_relative
+from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, is_test_file, plan_layout, resolve_relative
 from asyncmigrate.config.plan import Plan
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.workspace.faults import crash_point
@@ -69,8 +69,8 @@ class TestRun:
 
 
 def is_test_module(path: str) -> bool:
-    name = PurePosixPath(path).name
-    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
+    """A module pytest collects tests from (not a ``conftest.py``)."""
+    return is_test_file(path, conftest=False)
 
 
 def _under(path: str, root: str) -> bool:

@@ -1,0 +1,178 @@
+"""The analysis cache: one directory, one way to name, read and write an entry.
+
+Every analysis that keeps results between runs (the scan's call sites and stat records, the reach
+summaries, the call graph's module summaries) stores them here, under ``.asyncmigrate/cache/``:
+
+- an entry's file name carries a *format version derived from the cached types*: a hash of the
+  fields (names and annotated types) of every dataclass and the members of every enum that can be
+  pickled into it, so changing a cached type makes old entries unreachable without anyone having to
+  remember to bump a number; the tool's version is part of it too;
+- entries within a file are keyed by content (a hash of the file's bytes and of whatever else the
+  result depends on, such as the facade's fingerprint): see ``content_key``;
+- the directory holds a ``CACHEDIR.TAG`` (https://bford.info/cachedir/), so backup and archiving
+  tools skip it, and ``.asyncmigrate/.gitignore`` keeps it out of version control;
+- writes are atomic (a reader never sees half an entry), and a write that fails (a full disk, a
+  read-only tree) is dropped silently: a cache that cannot be written costs the next run time, never
+  the result;
+- an entry that cannot be read back (missing, truncated, corrupted, pickled by another version of a
+  type) is a miss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import enum
+import hashlib
+import os
+import pickle
+import typing
+from collections.abc import Iterable
+from pathlib import Path
+
+from asyncmigrate import __version__
+from asyncmigrate.workspace.files import write_atomic
+
+STATE_DIR = ".asyncmigrate"
+CACHE_SUBDIR = "cache"
+CACHEDIR_TAG = (
+    b"Signature: 8a477f597d28d172789f06886806bc55\n"
+    b"# This file is a cache directory tag created by asyncmigrate.\n"
+    b"# For information about cache directory tags, see: https://bford.info/cachedir/\n"
+)
+# Everything pickle.load can raise on bytes that are not a well-formed entry of today's types.
+READ_ERRORS = (
+    OSError,
+    pickle.PickleError,
+    EOFError,
+    AttributeError,
+    ImportError,
+    IndexError,
+    KeyError,
+    TypeError,
+    ValueError,
+    MemoryError,
+)
+
+
+# (size, mtime ns, ctime ns, inode): a file whose signature matches the one recorded with its digest
+# is known by that digest without being read, as git's index knows files.
+Signature = tuple[int, int, int, int]
+# A file changed within the file system's timestamp granularity of the moment it was read could
+# change again without its signature changing: only files this much older than the read are recorded.
+SETTLED_NS = 2_000_000_000
+
+
+def file_signature(status: os.stat_result) -> Signature:
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+
+
+def settled(signature: Signature, read_at_ns: int) -> bool:
+    """Had the file stopped changing when it was read (at ``read_at_ns``, ``time.time_ns()``)?"""
+    return max(signature[1], signature[2]) < read_at_ns - SETTLED_NS
+
+
+def cache_dir(root: Path) -> Path:
+    return root / STATE_DIR / CACHE_SUBDIR
+
+
+def content_key(*parts: bytes | str) -> bytes:
+    """A 16-byte key over ``parts`` (a file's bytes or digest, a fingerprint, a path...)."""
+    hasher = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        hasher.update(len(data).to_bytes(8, "little"))  # length-prefixed: ("ab", "c") != ("a", "bc")
+        hasher.update(data)
+    return hasher.digest()
+
+
+def format_version(*types: type) -> str:
+    """A short hash of the shape of ``types`` and of every dataclass and enum they refer to."""
+    hasher = hashlib.blake2b(digest_size=6)
+    hasher.update(__version__.encode())
+    seen: set[type] = set()
+    pending: list[object] = list(types)
+    lines: list[str] = []
+    while pending:
+        item = pending.pop()
+        for referenced in _referenced_types(item):
+            if referenced in seen:
+                continue
+            seen.add(referenced)
+            lines.append(_describe(referenced, pending))
+    for line in sorted(lines):
+        hasher.update(line.encode() + b"\n")
+    return hasher.hexdigest()
+
+
+def _referenced_types(annotation: object) -> Iterable[type]:
+    """The classes an annotation names, through ``tuple[...]``, ``X | None``, ``dict[...]``..."""
+    if isinstance(annotation, type):
+        yield annotation
+    for argument in typing.get_args(annotation):
+        yield from _referenced_types(argument)
+
+
+def _describe(cls: type, pending: list[object]) -> str:
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    if dataclasses.is_dataclass(cls):
+        hints = typing.get_type_hints(cls)
+        fields = []
+        for field in dataclasses.fields(cls):
+            annotation = hints.get(field.name, field.type)
+            pending.append(annotation)
+            fields.append(f"{field.name}:{annotation!r}")
+        return f"{name}({','.join(fields)})"
+    if issubclass(cls, enum.Enum):
+        return f"{name}{{{','.join(f'{m.name}={m.value!r}' for m in cls)}}}"
+    return name
+
+
+class CacheFile:
+    """One cache entry on disk: ``<name>-<format version>.pickle`` in the cache directory."""
+
+    def __init__(self, root: Path, name: str, version: str) -> None:
+        self.root = root
+        self.path = cache_dir(root) / f"{name}-{version}.pickle"
+
+    def load(self) -> object | None:
+        """The stored object, or None when there is none that can be read."""
+        try:
+            with self.path.open("rb") as handle:
+                value: object = pickle.load(handle)
+                return value
+        except READ_ERRORS:
+            return None
+
+    def store(self, value: object) -> bool:
+        """Write ``value``; False (and nothing raised) when the cache cannot be written."""
+        try:
+            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            return False
+        try:
+            prepare(self.root)
+            write_atomic(self.path, data)
+        except OSError:
+            return False
+        return True
+
+
+def prepare(root: Path) -> Path:
+    """Create the cache directory with its tag and the state directory's ``.gitignore``; may raise OSError."""
+    directory = cache_dir(root)
+    directory.mkdir(parents=True, exist_ok=True)
+    ignore = root / STATE_DIR / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n")  # caches and backups never belong in version control
+    tag = directory / "CACHEDIR.TAG"
+    if not tag.exists():
+        with contextlib.suppress(OSError):
+            write_atomic(tag, CACHEDIR_TAG)
+    return directory
+
+
+def dumps(value: object) -> bytes:
+    """An object pickled on its own, to be stored inside a cache entry and loaded only when needed."""
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
