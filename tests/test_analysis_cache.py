@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import asyncmigrate.analysis.cache
+import asyncmigrate.workspace.files
 from asyncmigrate.analysis import cache
 from asyncmigrate.analysis.cache import CacheFile, content_key, format_version
 from asyncmigrate.analysis.callgraph import build_project
@@ -84,7 +84,7 @@ def test_a_failed_write_is_not_an_error(tmp_path: Path, monkeypatch: pytest.Monk
     def full(*_args: object, **_kwargs: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(asyncmigrate.analysis.cache, "write_atomic", full)
+    monkeypatch.setattr(asyncmigrate.workspace.files, "write_atomic", full)
     entry = CacheFile(tmp_path, "thing", "v1")
     assert entry.store({"a": 1}) is False
     assert entry.load() is None

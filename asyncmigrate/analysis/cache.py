@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from asyncmigrate import __version__
-from asyncmigrate.workspace.files import write_atomic
+from asyncmigrate.workspace import files as workspace_files
 
 STATE_DIR = ".asyncmigrate"
 CACHE_SUBDIR = "cache"
@@ -152,7 +152,7 @@ class CacheFile:
             return False
         try:
             prepare(self.root)
-            write_atomic(self.path, data)
+            workspace_files.write_atomic(self.path, data)
         except OSError:
             return False
         return True
@@ -168,7 +168,7 @@ def prepare(root: Path) -> Path:
     tag = directory / "CACHEDIR.TAG"
     if not tag.exists():
         with contextlib.suppress(OSError):
-            write_atomic(tag, CACHEDIR_TAG)
+            workspace_files.write_atomic(tag, CACHEDIR_TAG)
     return directory
 
 
