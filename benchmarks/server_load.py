@@ -460,6 +460,11 @@ def main() -> int:
                         help="then each endpoint this many times, one at a time (0: skip; default 20)")  # fmt: skip
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the figures as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, copies)")
+    parser.add_argument(
+        "--async-pool", type=int, default=5, metavar="N",
+        help="SERVER_ASYNC_POOL_SIZE for both servers: the async engine pools N connections on uvicorn's one "
+        "event loop, as the sync engine does (default 5, its pool size); 0 leaves NullPool, a connection per call",
+    )
     args = parser.parse_args()
 
     databases = [name.strip() for name in args.databases.split(",") if name.strip()]
@@ -470,6 +475,12 @@ def main() -> int:
         parser.error("--ping-workers must be at least 1 and fewer than --concurrency")
     if args.duration <= 0 or args.warmup < 0 or args.ping_interval <= 0:
         parser.error("--duration and --ping-interval must be positive, --warmup not negative")
+    if args.async_pool < 0:
+        parser.error("--async-pool must be 0 (no pool) or a positive size")
+    # Both trees' servers inherit it; the before tree's repositories are idle, so only the after tree uses it.
+    os.environ.pop("SERVER_ASYNC_POOL_SIZE", None)
+    if args.async_pool:
+        os.environ["SERVER_ASYNC_POOL_SIZE"] = str(args.async_pool)
 
     workdir = Path(tempfile.mkdtemp(prefix="asyncmigrate-load-"))
     try:
@@ -489,7 +500,8 @@ def _run(args: argparse.Namespace, databases: list[str], workdir: Path) -> int:
         f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
         f"{args.concurrency} workers ({args.concurrency - args.ping_workers} on database endpoints, "
         f"{args.ping_workers} probing {PING} every {args.ping_interval * 1000:.0f} ms each); "
-        f"{args.warmup:g} s warm-up, {args.duration:g} s measured per server"
+        f"{args.warmup:g} s warm-up, {args.duration:g} s measured per server; "
+        f"async pool {args.async_pool or 'none (NullPool)'}"
     )
     roots = {tree: _copy_tree(workdir / tree / "repository") for tree in TREES}
     migration = _migrate(roots["after"])

@@ -4,13 +4,16 @@ The sync side (the persistence facade) and the async side (the repositories) sha
 named by ``DATABASE_URL`` (see ``server.config``). Engines are cached per URL, so a test run that
 points DATABASE_URL somewhere else gets fresh engines instead of stale ones.
 
-The async engine uses ``NullPool``: FastAPI's TestClient, pytest-asyncio and ``asyncio.run`` each
-bring their own event loop, and a pooled asyncpg/aiosqlite connection must never be reused on a
-loop other than the one that opened it.
+The async engine uses ``NullPool`` by default: FastAPI's TestClient, pytest-asyncio and ``asyncio.run``
+each bring their own event loop, and a pooled asyncpg/aiosqlite connection must never be reused on a
+loop other than the one that opened it. A server under uvicorn runs one event loop, so it may pool its
+async connections as the sync side does: ``SERVER_ASYNC_POOL_SIZE=N`` gives the async engine a pool of N
+connections (and the sync side's overflow of 10); without it every repository call opens a connection.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -24,7 +27,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from server.config import SQLITE_BUSY_TIMEOUT_SECONDS, backend_of, get_database_settings
+from server.config import SQLITE_BUSY_TIMEOUT_SECONDS, ConfigurationError, backend_of, get_database_settings
 from server.models import Base
 
 _lock = threading.Lock()
@@ -59,14 +62,30 @@ def _build_sync_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
 
 
+ASYNC_POOL_SIZE_ENV = "SERVER_ASYNC_POOL_SIZE"
+
+
+def async_pool_arguments() -> dict[str, Any]:
+    """The async engine's pool: ``NullPool`` unless ``SERVER_ASYNC_POOL_SIZE`` names a size (one event loop)."""
+    raw = os.environ.get(ASYNC_POOL_SIZE_ENV, "").strip()
+    if not raw:
+        return {"poolclass": NullPool}
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise ConfigurationError(f"{ASYNC_POOL_SIZE_ENV} must be a positive whole number, not {raw!r}")
+    return {"pool_size": size, "max_overflow": 10, "pool_pre_ping": True}
+
+
 def _build_async_engine(url: str) -> AsyncEngine:
+    pool = async_pool_arguments()
     if backend_of(url) == "sqlite":
-        engine = create_async_engine(
-            url, poolclass=NullPool, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
-        )
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **pool)
         event.listen(engine.sync_engine, "connect", _apply_sqlite_pragmas)
         return engine
-    return create_async_engine(url, poolclass=NullPool, connect_args={"timeout": 5})
+    return create_async_engine(url, connect_args={"timeout": 5}, **pool)
 
 
 def get_sync_engine() -> Engine:

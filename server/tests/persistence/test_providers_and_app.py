@@ -199,3 +199,40 @@ def test_application_health_route(client) -> None:
     assert body["rooms"] == 12
     assert client.app.state.persistence is get_persistence()
     assert client.app.state.event_bus is get_event_bus()
+
+
+def test_the_async_engine_opens_a_connection_per_call_unless_a_pool_size_is_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    from sqlalchemy.pool import NullPool, QueuePool
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}"
+    monkeypatch.delenv(db.ASYNC_POOL_SIZE_ENV, raising=False)
+    assert isinstance(db._build_async_engine(url).pool, NullPool)
+
+    monkeypatch.setenv(db.ASYNC_POOL_SIZE_ENV, "3")
+    pooled = db._build_async_engine(url)
+    assert isinstance(pooled.pool, QueuePool) and pooled.pool.size() == 3
+
+
+async def test_a_pooled_async_engine_reuses_its_connection_on_one_loop(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    from sqlalchemy import text
+
+    monkeypatch.setenv(db.ASYNC_POOL_SIZE_ENV, "2")
+    engine = db._build_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}")
+    try:
+        for _ in range(3):
+            async with engine.connect() as connection:
+                assert (await connection.execute(text("select 1"))).scalar() == 1
+        assert engine.pool.checkedin() == 1  # one connection, opened once and handed back each time
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("size", ["0", "-1", "five"])
+def test_a_bad_pool_size_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch, size: str) -> None:
+    monkeypatch.setenv(db.ASYNC_POOL_SIZE_ENV, size)
+    with pytest.raises(ConfigurationError, match=db.ASYNC_POOL_SIZE_ENV):
+        db._build_async_engine("sqlite+aiosqlite:///unused.db")
