@@ -234,7 +234,10 @@ def _spawn_npcs(root: Path, database_url: str) -> str:
     """The start-up NPC population, through the server's own CLI (which creates the schema and rooms)."""
     spawned = subprocess.run(
         [sys.executable, "-m", "server.cli", "spawn-npcs"],
-        cwd=root, env={**os.environ, "DATABASE_URL": database_url}, capture_output=True, text=True,
+        # No async pool for the CLI: a command-line run may start more than one event loop.
+        cwd=root, env={**{k: v for k, v in os.environ.items() if k != "SERVER_ASYNC_POOL_SIZE"},
+                       "DATABASE_URL": database_url},
+        capture_output=True, text=True,
     )  # fmt: skip
     if spawned.returncode != 0:
         raise BenchmarkError(f"`python -m server.cli spawn-npcs` failed in {root}:\n{spawned.stderr[-2000:]}")
