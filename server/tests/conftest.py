@@ -18,11 +18,17 @@ import tempfile
 import threading
 from pathlib import Path
 
-# Must happen before any server module reads the configuration.
-if not os.environ.get("DATABASE_URL", "").strip():
+# Must happen before any server module reads the configuration. Under pytest-xdist the controller loads
+# this file too and its workers inherit its environment: a worker that inherited the controller's own
+# temporary database (not one the user named) makes its own, or two workers would share one SQLite file.
+_OWN_DATABASE_MARK = "SERVER_TESTS_OWN_DATABASE"
+if not os.environ.get("DATABASE_URL", "").strip() or (
+    os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get(_OWN_DATABASE_MARK)
+):
     _TEMP_DIR = tempfile.mkdtemp(prefix="server-tests-")
     atexit.register(shutil.rmtree, _TEMP_DIR, ignore_errors=True)
     os.environ["DATABASE_URL"] = f"sqlite:///{Path(_TEMP_DIR) / 'server-tests.db'}"
+    os.environ[_OWN_DATABASE_MARK] = "1"
 
 from collections.abc import Callable, Iterator  # noqa: E402
 from typing import Any  # noqa: E402
