@@ -133,6 +133,7 @@ def _name_tokens(source: bytes) -> dict[tuple[int, int], str]:
 @settings(max_examples=50, deadline=None, suppress_health_check=SLOW)
 @given(st.one_of(hypothesmith.from_grammar(), hypothesmith.from_node()))
 @example("globalAª,A\n")  # an identifier that NFKC normalizes: positions must still match
+@example("def AĲ(): pass\n")  # a defined name that NFKC normalizes to a longer one (AIJ)
 def test_call_graph_positions_are_libcst_name_tokens(source: str) -> None:
     data = source.encode("utf-8")
     module = summarize_module("app/generated.py", data)

@@ -296,7 +296,16 @@ class _Summarizer(ast.NodeVisitor):
         text = self.lines[line - 1] if line - 1 < len(self.lines) else b""
         keyword = b"class" if isinstance(node, ast.ClassDef) else b"def"
         start = text.find(keyword, node.col_offset)
-        name_at = text.find(node.name.encode(), start + len(keyword) if start >= 0 else node.col_offset)
+        # The name is the token right after the keyword. ``node.name`` is NFKC-normalized (``def AĲ`` is
+        # named ``AIJ``), so it is searched for only when the token is not on this line.
+        name_at = -1
+        if start >= 0:
+            after = start + len(keyword)
+            name_at = after + len(text[after:]) - len(text[after:].lstrip(b" \t\f"))
+            if name_at >= len(text.rstrip(b"\r\n")) or text[name_at : name_at + 1] == b"\\":
+                name_at = -1
+        if name_at < 0:
+            name_at = text.find(node.name.encode(), start + len(keyword) if start >= 0 else node.col_offset)
         if name_at < 0:  # the name is on a continuation line: rare enough to search forward
             for offset, following in enumerate(self.lines[line:], start=1):
                 found = following.find(node.name.encode())
