@@ -280,10 +280,17 @@ finally:
 
 
 def write_bootstrap(
-    directory: Path, root: Path, files: Iterable[str], tests: Iterable[str], facade_classes: Iterable[tuple[str, str]]
+    directory: Path,
+    root: Path,
+    files: Iterable[str],
+    tests: Iterable[str],
+    facade_classes: Iterable[tuple[str, str]],
+    *,
+    force_profile: bool = False,
 ) -> Path:
     """The directory to put first on ``PYTHONPATH``, and the configuration the runtime reads; returns
-    the configuration's path (for ``ASYNCMIGRATE_TRACE_CONFIG``)."""
+    the configuration's path (for ``ASYNCMIGRATE_TRACE_CONFIG``). ``force_profile`` makes the runtime use
+    ``sys.setprofile`` even where ``sys.monitoring`` exists (the tests compare the two)."""
     from asyncmigrate.analysis import trace_runtime
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -291,13 +298,15 @@ def write_bootstrap(
     shutil.copyfile(trace_runtime.__file__, directory / "_asyncmigrate_trace_runtime.py")
     output = directory / "out"
     output.mkdir(exist_ok=True)
-    config = {
+    config: dict[str, object] = {
         "root": str(root.resolve()),
         "output": str(output),
         "files": sorted(files),
         "tests": sorted(tests),
         "facade_classes": sorted([list(c) for c in facade_classes]),
     }
+    if force_profile:
+        config["force_profile"] = True
     location = directory / "config.json"
     location.write_text(json.dumps(config), encoding="utf-8")
     return location

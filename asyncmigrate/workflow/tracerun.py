@@ -67,13 +67,10 @@ def run_trace(
     state.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="trace-", dir=state))
     try:
-        config = write_bootstrap(scratch, plan.root, paths, tests, facade_class_sites(project, plan.facade.classes))
-        if force_profile:
-            import json
-
-            data = json.loads(config.read_text())
-            data["force_profile"] = True
-            config.write_text(json.dumps(data))
+        config = write_bootstrap(
+            scratch, plan.root, paths, tests, facade_class_sites(project, plan.facade.classes),
+            force_profile=force_profile,
+        )  # fmt: skip
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(scratch), env.get("PYTHONPATH", "")]))
         env[CONFIG_VARIABLE] = str(config)
