@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import difflib
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -406,11 +407,16 @@ def _mock_off_blocker(path: str, line: int, what: str) -> Blocker:
 
 
 def _first_change(before: bytes, after: bytes) -> int:
-    """The first line (1-based) of ``before`` that ``after`` does not keep."""
-    for number, (old, new) in enumerate(zip(before.splitlines(), after.splitlines(), strict=False), start=1):
-        if old != new:
-            return number
-    return min(len(before.splitlines()), len(after.splitlines())) + 1
+    """The first line (1-based) of ``before`` that ``after`` changes, an import the change needs aside."""
+    old, new = before.splitlines(), after.splitlines()
+    changed = [
+        index
+        for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+        if tag != "equal"
+        for index in (range(i1, i2) if i2 > i1 else (i1,))
+    ]
+    plain = [i for i in changed if i >= len(old) or not old[i].lstrip().startswith((b"import ", b"from "))]
+    return min(plain or changed or [0]) + 1
 
 
 def _modules_importing(project: Project, modules: Iterable[str]) -> set[str]:
