@@ -774,8 +774,10 @@ def graph(
     plan_path: PlanOption = None,
 ) -> None:
     """The propagation tree: every function that turns async, and what reaches each, with blockers."""
+    from asyncmigrate.frameworks import Frameworks
+    from asyncmigrate.frameworks import pytest as pytest_framework
     from asyncmigrate.migration.propagate import Seed, propagate
-    from asyncmigrate.workflow.apply import compute_change, load_project, pytest_asyncio_auto_mode
+    from asyncmigrate.workflow.apply import compute_change, load_project
 
     plan = _load(plan_path)
     candidate = Path(target)
@@ -799,9 +801,10 @@ def graph(
             project,
             [Seed(function, "asked")],
             async_callbacks=plan.async_callbacks,
-            pytest_auto_mode=pytest_asyncio_auto_mode(plan.root),
+            pytest_auto_mode=pytest_framework.asyncio_auto_mode(plan.root),
             async_variants=plan.async_variants,
             traced_edges=trace_state(plan.root).edges_by_callee,
+            frameworks=Frameworks.of_plan(plan),
         )
         async_functions, blockers = propagation.async_functions, propagation.blockers
         sites, traced = propagation.function_sites, propagation.traced

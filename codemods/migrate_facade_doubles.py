@@ -54,18 +54,12 @@ from asyncmigrate.codemods.migrate_test_doubles import (
 )
 from asyncmigrate.config.modules import ModuleLayout, plan_layout
 from asyncmigrate.config.plan import Plan
+from asyncmigrate.frameworks import mock, pytest
+from asyncmigrate.frameworks.mock import ASYNC_MOCK, MAGIC_MOCK
 
-# A call assertion on an awaited method asserts the await instead.
-AWAIT_ASSERTIONS = {
-    "assert_called_once_with": "assert_awaited_once_with",
-    "assert_called_with": "assert_awaited_with",
-    "assert_called_once": "assert_awaited_once",
-    "assert_called": "assert_awaited",
-    "assert_not_called": "assert_not_awaited",
-    "assert_any_call": "assert_any_await",
-}
-ASSERTIONS_WITH_ARGUMENTS = {"assert_called_once_with", "assert_called_with", "assert_any_call"}
-CONFIG_KEYS = ("return_value", "side_effect")
+AWAIT_ASSERTIONS = mock.AWAIT_ASSERTIONS
+ASSERTIONS_WITH_ARGUMENTS = mock.ASSERTIONS_WITH_ARGUMENTS
+CONFIG_KEYS = mock.CONFIG_KEYS
 MOCK_ATTRIBUTES = frozenset(
     {
         *CONFIG_KEYS,
@@ -79,8 +73,8 @@ MOCK_ATTRIBUTES = frozenset(
         "mock_calls",
     }
 )
-CALL_HISTORY = frozenset({"call_args", "call_args_list", "mock_calls"})
-FIXTURES = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
+CALL_HISTORY = mock.CALL_HISTORY
+FIXTURES = pytest.FIXTURE_DECORATORS
 
 
 @dataclass(frozen=True)
@@ -252,7 +246,7 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
         return int(self.get_metadata(PositionProvider, node).start.line)
 
     def _mock(self, name: str) -> cst.Name:
-        self.add_needed_import("unittest.mock", name)
+        self.add_needed_import(mock.MODULE, name)
         return cst.Name(name)
 
     def _class(self, qualified: str) -> cst.Name:
@@ -387,13 +381,13 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
         if module is not None and attribute in module.removed:
             providers = ", ".join(f"{owner}.{p}" for p in sorted(module.providers.values()))
             instead = (
-                f"patch {providers} with return_value=AsyncMock(spec=<repository class>)"
+                f"patch {providers} with return_value={ASYNC_MOCK}(spec=<repository class>)"
                 if providers
                 else ("inject a double into the code under test")
             )
         elif owner in self.doubles.classes and attribute in self.doubles.targets:
             target = self.doubles.targets[attribute]
-            how = " with new_callable=AsyncMock" if target.awaitable else ""
+            how = f" with new_callable={ASYNC_MOCK}" if target.awaitable else ""
             instead = f"patch {target.repository_class}.{target.method}{how}"
         else:
             return
@@ -427,7 +421,7 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
             raise _Blocked(
                 node,
                 f"{chain}.{node.attr.value} configures a facade method on {chain}, made where the tool cannot see",
-                f"make {chain} with MagicMock(spec=<facade class>) in this test module (a fixture here or a "
+                f"make {chain} with {MAGIC_MOCK}(spec=<facade class>) in this test module (a fixture here or a "
                 f"local), or move its configuration to the mapped repository method by hand",
             )
 
@@ -495,7 +489,7 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
                 call,
                 f"patch of {owner}.{factory}: {owner} no longer has {factory} and "
                 + (f"now obtains {len(module.providers)} repositories" if module.providers else "imports no provider"),
-                f"patch each provider the code under test uses ({providers}) with return_value=AsyncMock(spec=...)"
+                f"patch each provider the code under test uses ({providers}) with return_value={ASYNC_MOCK}(spec=...)"
                 if module.providers
                 else f"inject a double into the code under test instead of patching {owner}.{factory}",
             )
@@ -508,7 +502,7 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
                 f"map the facade methods to {repository} in the plan",
             )
         (repository_class,) = classes
-        wanted = f"return_value=AsyncMock(spec={_short(repository_class)})"
+        wanted = f"return_value={ASYNC_MOCK}(spec={_short(repository_class)})"
         keywords = {keyword(a) for a in call.args}
         if keywords & {"new", "new_callable", "autospec", "spec", "spec_set", "side_effect", "wraps"}:
             raise _Blocked(
@@ -549,7 +543,7 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
 
     def _repository_mock(self, repository_class: str) -> cst.Call:
         """``AsyncMock(spec=Repo)``: its async methods are awaitable ``AsyncMock``s, its sync ones not."""
-        return cst.Call(func=self._mock("AsyncMock"), args=[keyword_arg("spec", self._class(repository_class))])
+        return cst.Call(func=self._mock(ASYNC_MOCK), args=[keyword_arg("spec", self._class(repository_class))])
 
     def _follow_factory_aliases(self, double: _Double, statements: _Statements) -> None:
         """``m.return_value = fake`` makes ``fake`` the facade too; where ``fake`` is made, it becomes the
@@ -565,14 +559,14 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
                 raise _Blocked(
                     double.anchor,
                     f"{root[0]} stands for the facade but is not made in this test",
-                    f"make {root[0]} = AsyncMock(spec={_short(double.repository_class)}) in the test",
+                    f"make {root[0]} = {ASYNC_MOCK}(spec={_short(double.repository_class)}) in the test",
                 )
             for assign in made:
                 if not (isinstance(assign.value, cst.Call) and self._is(assign.value.func, SYNC_MOCKS)):
                     raise _Blocked(
                         assign,
                         f"{root[0]} stands for the facade and is not a Mock",
-                        f"make {root[0]} = AsyncMock(spec={_short(double.repository_class)})",
+                        f"make {root[0]} = {ASYNC_MOCK}(spec={_short(double.repository_class)})",
                     )
                 self._replace[assign.value] = self._repository_mock(double.repository_class)
 
@@ -603,20 +597,20 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
                     raise _Blocked(
                         call,
                         f"{label} gives a replacement that is not a Mock",
-                        f"give new=AsyncMock(...) so {target.method} can be awaited",
+                        f"give new={ASYNC_MOCK}(...) so {target.method} can be awaited",
                     )
                 index = args.index(new)
-                args[index] = new.with_changes(value=new.value.with_changes(func=self._mock("AsyncMock")))
+                args[index] = new.with_changes(value=new.value.with_changes(func=self._mock(ASYNC_MOCK)))
             elif factory is not None:
                 if not self._is(factory.value, SYNC_MOCKS | ASYNC_MOCKS):
                     raise _Blocked(
-                        call, f"{label} has a new_callable the tool cannot read", "use new_callable=AsyncMock"
+                        call, f"{label} has a new_callable the tool cannot read", f"use new_callable={ASYNC_MOCK}"
                     )
                 index = args.index(factory)
-                args[index] = factory.with_changes(value=self._mock("AsyncMock"))
+                args[index] = factory.with_changes(value=self._mock(ASYNC_MOCK))
             elif _keyword_arg(call, "autospec") is None:  # autospec makes an async method an AsyncMock itself
                 self._replace[call] = append_arg(
-                    call.with_changes(args=args), keyword_arg("new_callable", self._mock("AsyncMock"))
+                    call.with_changes(args=args), keyword_arg("new_callable", self._mock(ASYNC_MOCK))
                 )
                 self.outcome.carried += 1
                 return
@@ -648,7 +642,7 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
                     use.statement,
                     f"{'.'.join(use.root_parts)}.{use.method}: {owner} still calls {factory} for methods with no "
                     f"repository counterpart, but reaches {use.method}'s repository through {providers} now",
-                    f"patch {providers} with return_value=AsyncMock(spec=...) for the mapped methods, beside the "
+                    f"patch {providers} with return_value={ASYNC_MOCK}(spec=...) for the mapped methods, beside the "
                     f"patch of {factory}",
                 )
             return
@@ -673,8 +667,8 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
                 self._replace[use.node] = chain
                 self._factory_mock_value(use, target)
                 if use.method not in made:  # make it before the code under test can reach it
-                    mock = "AsyncMock" if target.awaitable else "MagicMock"
-                    creations.append(_assign_line(chain, cst.Call(func=self._mock(mock))))
+                    kind = ASYNC_MOCK if target.awaitable else MAGIC_MOCK
+                    creations.append(_assign_line(chain, cst.Call(func=self._mock(kind))))
             made.add(use.method)
             if use.assertion is not None:
                 self._rename_assertion(use.assertion, use.assertion_call, target)
@@ -699,7 +693,7 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
             and isinstance(statement.value, cst.Call)
             and self._is(statement.value.func, SYNC_MOCKS)
         ):
-            self._replace[statement.value.func] = self._mock("AsyncMock")
+            self._replace[statement.value.func] = self._mock(ASYNC_MOCK)
 
     def _check_received(self, double: _Double, uses: _Uses) -> None:
         attributes: frozenset[str] = frozenset().union(*self.doubles.class_attributes.values())
@@ -724,7 +718,7 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
                         f"{root}.{use.method}: Mock(spec=...) of the facade refuses {root}.{first}, which the "
                         "facade class does not define",
                         f"define {first} on the facade class (a class attribute or property), or set "
-                        f"{root}.{first} = MagicMock() right after {root} is made",
+                        f"{root}.{first} = {MAGIC_MOCK}() right after {root} is made",
                     )
             elif double.spec_set and target.method not in attributes:
                 raise _Blocked(
@@ -742,16 +736,16 @@ class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
             return False
         parts = dotted_parts(statement.targets[0].target)
         depth = len(use.root_parts) + 1
-        mock = "AsyncMock" if target.awaitable else "MagicMock"
+        kind = ASYNC_MOCK if target.awaitable else MAGIC_MOCK
         if parts is not None and len(parts) == depth + 1 and parts[-1] in CONFIG_KEYS:
-            value: cst.BaseExpression = cst.Call(func=self._mock(mock), args=[keyword_arg(parts[-1], statement.value)])
+            value: cst.BaseExpression = cst.Call(func=self._mock(kind), args=[keyword_arg(parts[-1], statement.value)])
         elif (
             parts is not None
             and len(parts) == depth
             and isinstance(statement.value, cst.Call)
             and self._is(statement.value.func, SYNC_MOCKS)
         ):
-            value = statement.value.with_changes(func=self._mock(mock))
+            value = statement.value.with_changes(func=self._mock(kind))
         else:
             return False
         self._replace[statement] = statement.with_changes(targets=[cst.AssignTarget(chain)], value=value)

@@ -65,34 +65,27 @@ from libcst.metadata import (
 from libcst.metadata.scope_provider import Assignment, Scope
 
 from asyncmigrate.config.modules import absolute_name
+from asyncmigrate.frameworks import mock, pytest
 
-MOCK_MODULES = ("unittest.mock", "mock")
+MOCK_MODULES = mock.MOCK_MODULES
 IDENTIFIER = re.compile(r"[^\W\d]\w*")
-CONFIG_KEYS = frozenset({"return_value", "side_effect"})
-# The constructor parameters of Mock/MagicMock: a keyword with one of these names is not a child.
-MOCK_PARAMETERS = frozenset(
-    {"spec", "spec_set", "side_effect", "return_value", "wraps", "name", "parent", "unsafe", "_new_name"}
-)
+CONFIG_KEYS = frozenset(mock.CONFIG_KEYS)
+MOCK_PARAMETERS = mock.MOCK_PARAMETERS
 
-
-def _names(suffix: str) -> frozenset[str]:
-    return frozenset(f"{module}.{suffix}" for module in MOCK_MODULES)
-
-
-SYNC_MOCKS = _names("Mock") | _names("MagicMock")
-ASYNC_MOCKS = _names("AsyncMock")
-AUTOSPECS = _names("create_autospec")
-PATCHES = _names("patch")
-PATCH_OBJECTS = _names("patch.object")
-FIXTURES = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
+SYNC_MOCKS = mock.qualified(mock.MOCK) | mock.qualified(mock.MAGIC_MOCK)
+ASYNC_MOCKS = mock.qualified(mock.ASYNC_MOCK)
+AUTOSPECS = mock.qualified(mock.AUTOSPEC)
+PATCHES = mock.qualified(mock.PATCH)
+PATCH_OBJECTS = mock.qualified(mock.PATCH_OBJECT)
+FIXTURES = pytest.FIXTURE_DECORATORS
 # Blocks that always run their body once when the statement before them ran.
 STRAIGHT_LINE = (cst.SimpleStatementLine, cst.SimpleStatementSuite, cst.IndentedBlock, cst.With)
 
 
 class MockKind(enum.Enum):
     SPECLESS = "no spec: children are plain mocks"
-    SPEC = "spec=: direct async methods are AsyncMock already"
-    ASYNC_AWARE = "create_autospec or AsyncMock: async methods handled at every depth"
+    SPEC = f"spec=: direct async methods are {mock.ASYNC_MOCK} already"
+    ASYNC_AWARE = f"{mock.AUTOSPEC} or {mock.ASYNC_MOCK}: async methods handled at every depth"
     UNKNOWN = "not a mock this codemod can see"
 
 
@@ -179,7 +172,10 @@ def append_arg(call: cst.Call, arg: cst.Arg) -> cst.Call:
 
 
 class MigrateTestDoublesCommand(VisitorBasedCodemodCommand):
-    DESCRIPTION = "Make Mock/MagicMock doubles and patches of functions that are now async into AsyncMock."
+    DESCRIPTION = (
+        f"Make {mock.MOCK}/{mock.MAGIC_MOCK} doubles and patches of functions that are now async into "
+        f"{mock.ASYNC_MOCK}."
+    )
     METADATA_DEPENDENCIES = (QualifiedNameProvider, PositionProvider, ScopeProvider, ParentNodeProvider)
 
     def __init__(self, context: CodemodContext, async_functions: Sequence[str] = ()) -> None:
@@ -212,7 +208,7 @@ class MigrateTestDoublesCommand(VisitorBasedCodemodCommand):
         self._config_rewrites: dict[cst.Assign, ConfigRewrite] = {}
         self._deep_lines: set[cst.SimpleStatementLine] = set()
         self._merged_lines: set[cst.SimpleStatementLine] = set()
-        self._async_mock_style: tuple[str, str] = ("from", "unittest.mock")
+        self._async_mock_style: tuple[str, str] = ("from", mock.MODULE)
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
         # Every rewrite names an async function (in a chain, a keyword or a patch target string), so a
@@ -274,11 +270,11 @@ class MigrateTestDoublesCommand(VisitorBasedCodemodCommand):
                     for imported in small.names:
                         name = imported.evaluated_name
                         local = imported.evaluated_alias or name
-                        if source in MOCK_MODULES and name == "AsyncMock" and existing is None:
+                        if source in MOCK_MODULES and name == mock.ASYNC_MOCK and existing is None:
                             existing = local
                         elif source in MOCK_MODULES and from_module is None:
                             from_module = source
-                        elif source == "unittest" and name == "mock" and alias is None:
+                        elif source == mock.PARENT_MODULE and name == mock.SUBMODULE and alias is None:
                             alias = local
                 elif isinstance(small, cst.Import):
                     for imported in small.names:
@@ -292,7 +288,7 @@ class MigrateTestDoublesCommand(VisitorBasedCodemodCommand):
         elif alias is not None:
             self._async_mock_style = ("attribute", alias)
         else:
-            self._async_mock_style = ("from", "unittest.mock")
+            self._async_mock_style = ("from", mock.MODULE)
 
     def _async_mock(self) -> cst.BaseExpression:
         """The expression naming AsyncMock; adds the import only when a rewrite asks for it."""
@@ -300,9 +296,9 @@ class MigrateTestDoublesCommand(VisitorBasedCodemodCommand):
         if style == "name":
             return cst.Name(value)
         if style == "from":
-            self.add_needed_import(value, "AsyncMock")
-            return cst.Name("AsyncMock")
-        return cst.parse_expression(f"{value}.AsyncMock")
+            self.add_needed_import(value, mock.ASYNC_MOCK)
+            return cst.Name(mock.ASYNC_MOCK)
+        return cst.parse_expression(f"{value}.{mock.ASYNC_MOCK}")
 
     # -- what a call creates -------------------------------------------------------------------
 
@@ -580,7 +576,7 @@ class MigrateTestDoublesCommand(VisitorBasedCodemodCommand):
             self._warn(
                 node,
                 f"{chain} left as is: cannot see where {parts[0]} is created; if it is a mock "
-                f"without a spec, make {chain} an AsyncMock ({self._candidates(parts[length - 1])} is async)",
+                f"without a spec, make {chain} an {mock.ASYNC_MOCK} ({self._candidates(parts[length - 1])} is async)",
             )
             return
         binding, root_length = found
@@ -591,7 +587,7 @@ class MigrateTestDoublesCommand(VisitorBasedCodemodCommand):
             self._warn(
                 node,
                 f"{chain} left as is: {'.'.join(parts[:root_length])} is not a mock this codemod can "
-                f"read; if {chain} is a plain mock, make it an AsyncMock",
+                f"read; if {chain} is a plain mock, make it an {mock.ASYNC_MOCK}",
             )
             return
         if ".".join(parts[root_length:length]) in binding.home_chains:
@@ -600,14 +596,14 @@ class MigrateTestDoublesCommand(VisitorBasedCodemodCommand):
             self._warn(
                 node,
                 f"{chain} left as is: it is used before this configuration; "
-                "make it an AsyncMock where the mock is created",
+                f"make it an {mock.ASYNC_MOCK} where the mock is created",
             )
             return
         if not self._runs_once(node):
             self._warn(
                 node,
                 f"{chain} left as is: configured inside a loop or branch; "
-                "make it an AsyncMock where the mock is created",
+                f"make it an {mock.ASYNC_MOCK} where the mock is created",
             )
             return
         line = self.get_metadata(ParentNodeProvider, node)
@@ -830,7 +826,7 @@ class MigrateTestDoublesCommand(VisitorBasedCodemodCommand):
     def _warn_guess(self, node: cst.CSTNode, label: str, name: str) -> None:
         self._warn(
             node,
-            f"{label} made an AsyncMock by name only: {name} matches async {self._candidates(name)}; "
+            f"{label} made an {mock.ASYNC_MOCK} by name only: {name} matches async {self._candidates(name)}; "
             "check that the mock stands for it",
         )
 

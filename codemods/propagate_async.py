@@ -25,6 +25,7 @@ from libcst.metadata import ParentNodeProvider, PositionProvider
 
 from asyncmigrate.codemods._syntax import awaited, needs_parentheses_for_await
 from asyncmigrate.errors import AsyncMigrateError
+from asyncmigrate.frameworks import pytest, unittest
 from asyncmigrate.migration.propagate import (
     ASYNC_COMP,
     ASYNC_FOR,
@@ -103,7 +104,7 @@ class PropagateAsyncCommand(VisitorBasedCodemodCommand):
             (e.line, f"asyncio.Lock for {e.lock}") for k, e in self.locks.items() if k not in self.applied_locks
         ]
         missing += [
-            (e.line, f"IsolatedAsyncioTestCase base of {e.name}")
+            (e.line, f"{unittest.ASYNC_TESTCASE} base of {e.name}")
             for k, e in self.classes.items()
             if k not in self.applied_classes
         ]
@@ -147,8 +148,8 @@ class PropagateAsyncCommand(VisitorBasedCodemodCommand):
         if edit.to_async_context_manager:
             decorators = [self._async_context_manager(d) for d in decorators]
         if edit.add_asyncio_mark:
-            AddImportsVisitor.add_needed_import(self.context, "pytest")
-            decorators.append(cst.Decorator(decorator=cst.parse_expression("pytest.mark.asyncio")))
+            AddImportsVisitor.add_needed_import(self.context, pytest.MARK_MODULE)
+            decorators.append(cst.Decorator(decorator=cst.parse_expression(pytest.ASYNCIO_MARK)))
         returns = updated_node.returns
         if returns is not None and (edit.to_async_context_manager or edit.to_async_generator):
             returns = self._async_return_annotation(returns)
@@ -170,11 +171,11 @@ class PropagateAsyncCommand(VisitorBasedCodemodCommand):
             if arg.keyword is None and _dotted(value) == edit.base:
                 self.applied_classes.add(key)
                 if isinstance(value, cst.Attribute):
-                    value = value.with_changes(attr=cst.Name("IsolatedAsyncioTestCase"))
+                    value = value.with_changes(attr=cst.Name(unittest.ASYNC_TESTCASE))
                 else:
-                    AddImportsVisitor.add_needed_import(self.context, "unittest", "IsolatedAsyncioTestCase")
-                    RemoveImportsVisitor.remove_unused_import(self.context, "unittest", edit.base[-1])
-                    value = cst.Name("IsolatedAsyncioTestCase")
+                    AddImportsVisitor.add_needed_import(self.context, unittest.MODULE, unittest.ASYNC_TESTCASE)
+                    RemoveImportsVisitor.remove_unused_import(self.context, unittest.MODULE, edit.base[-1])
+                    value = cst.Name(unittest.ASYNC_TESTCASE)
                 arg = arg.with_changes(value=value)
             bases.append(arg)
         return updated_node.with_changes(bases=bases)

@@ -51,6 +51,7 @@ from asyncmigrate.analysis.signatures import Signature, SignatureIndex, Signatur
 from asyncmigrate.codemods._arguments import ShapeError, call_shape, forwarded_args, positional_arg, renamed, reshaped
 from asyncmigrate.codemods._syntax import awaited, needs_parentheses_for_await
 from asyncmigrate.config.plan import FROM_RECEIVED_DEPENDS, Mapping, Plan, Repository, find_plan, load_plan
+from asyncmigrate.frameworks import Frameworks, fastapi, switched_off_fix
 from asyncmigrate.types import CallSite
 
 SELF = "self"  # obtained: through an attribute set from the provider in __init__
@@ -669,12 +670,21 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
             )
             return False
         if repository.from_received == FROM_RECEIVED_DEPENDS:
+            if not Frameworks.of_plan(self.plan).fastapi:
+                self._unsafe(
+                    call,
+                    "received_facade",
+                    f"{what}: `{entry}: depends` {fastapi.DEPENDS_RECEIVED_ONLY}, and the plan's frameworks leave "
+                    f"{fastapi.NAME} out",
+                    switched_off_fix(fastapi.NAME),
+                )
+                return False
             param = _depends_param(function, receiver.value) if isinstance(receiver, cst.Name) else None
             if param is None:
                 self._unsafe(
                     call,
                     "received_facade",
-                    f"{what}: `{entry}: depends` threads a dependency through FastAPI endpoints only, and "
+                    f"{what}: `{entry}: depends` {fastapi.DEPENDS_RECEIVED_ONLY}, and "
                     f"this facade is received otherwise ({_how(receiver)})",
                     f"set `{entry}` to `itself` or `attribute:<path>`",
                 )
@@ -1061,7 +1071,7 @@ def _is_depends_call(node: cst.BaseExpression | None) -> bool:
         return False
     func = node.func
     name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
-    return name == "Depends"
+    return fastapi.is_depends_name(name)
 
 
 def _depends_param(function: cst.FunctionDef | None, name: str) -> cst.Param | None:
@@ -1086,8 +1096,8 @@ def _depends_shape(
 ) -> tuple[cst.Annotation, cst.BaseExpression | None]:
     """The new parameter's annotation and default, in the facade parameter's style."""
     if _is_depends_call(facade_param.default):
-        return cst.Annotation(cst.Name(class_name)), cst.parse_expression(f"Depends({provider_name})")
-    annotation = cst.parse_expression(f"Annotated[{class_name}, Depends({provider_name})]")
+        return cst.Annotation(cst.Name(class_name)), cst.parse_expression(fastapi.dependency_default(provider_name))
+    annotation = cst.parse_expression(fastapi.annotated_dependency(class_name, provider_name))
     return cst.Annotation(annotation), facade_param.default
 
 

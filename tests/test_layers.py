@@ -26,6 +26,7 @@ CODEMODS = REPO / "codemods"  # installed as asyncmigrate.codemods (the package'
 LAYERS = (
     "workspace",
     "config",
+    "frameworks",
     "analysis",
     "migration",
     "codemods",

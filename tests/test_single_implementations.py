@@ -132,3 +132,35 @@ _DOCSTRINGS = {
 
 def _in_docstring(node: ast.AST) -> bool:
     return id(node) in _DOCSTRINGS
+
+
+# What each framework means for a migration sits in its adapter (asyncmigrate/frameworks/): elsewhere a
+# string spelling one of these is a second copy of that knowledge.
+FRAMEWORK_SPELLINGS = (
+    "Depends",
+    "fastapi.",
+    "pytest_asyncio",
+    "pytest.fixture",
+    "pytest.mark",
+    "asyncio_mode",
+    "TestCase",
+    "asyncSetUp",
+    "setUpClass",
+    "AsyncMock",
+    "MagicMock",
+    "unittest.mock",
+)
+
+
+def test_framework_names_are_spelled_in_the_adapters_only() -> None:
+    def spells_a_framework(node: ast.AST) -> bool:
+        return (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and not _in_docstring(node)
+            and any(name in node.value for name in FRAMEWORK_SPELLINGS)
+        )
+
+    found = {relative for relative in _files(_where(spells_a_framework))}
+    assert {place for place in found if not place.startswith("frameworks/")} == set()
+    assert {"frameworks/fastapi.py", "frameworks/pytest.py", "frameworks/unittest.py", "frameworks/mock.py"} <= found

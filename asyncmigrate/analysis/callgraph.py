@@ -32,6 +32,8 @@ from typing import cast
 
 from asyncmigrate.analysis.cache import CacheFile, Signature, dumps, file_signature, format_version, settled
 from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, is_test_file, nested_qualname, resolve_relative
+from asyncmigrate.frameworks import ALL as ALL_FRAMEWORKS
+from asyncmigrate.frameworks import Frameworks
 
 # Where a call sits, as far as turning its callee async is concerned.
 PLAIN = "plain"  # a call in an expression: gains ``await``
@@ -1023,8 +1025,11 @@ class Project:
         root: Path,
         modules: dict[str, ModuleSummary] | dict[str, bytes | ModuleSummary],
         index: dict[str, ModuleIndex] | None = None,
+        frameworks: Frameworks = ALL_FRAMEWORKS,
     ) -> None:
         self.root = root
+        # pytest's fixture decorators when its adapter is on: a fixture's value is what its tests receive
+        self.fixture_decorators = frameworks.fixture_decorators
         self.unreadable: dict[str, str] = {}  # path -> "line: reason", for files no parser could read
         blobs: dict[str, bytes | ModuleSummary] = dict(modules)
         if index is None:
@@ -1240,7 +1245,7 @@ class Project:
             return False
         for decorator in function.decorators:
             value = self.value_of_chain(decorator, module, None)
-            if value and value[0] == "external" and value[1] in _FIXTURE_DECORATORS:
+            if value and value[0] == "external" and value[1] in self.fixture_decorators:
                 return True
         return False
 
@@ -1313,7 +1318,6 @@ def _is_static(function: FunctionSummary) -> bool:
     return "staticmethod" in function.decorator_names()
 
 
-_FIXTURE_DECORATORS = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
 _BUILTINS = frozenset(
     {
         "list",
@@ -1367,7 +1371,12 @@ def _cache_file(root: Path, layout: ModuleLayout) -> CacheFile:
 
 
 def build_project(
-    root: Path, paths: Iterable[str], *, use_cache: bool = True, layout: ModuleLayout | None = None
+    root: Path,
+    paths: Iterable[str],
+    *,
+    use_cache: bool = True,
+    layout: ModuleLayout | None = None,
+    frameworks: Frameworks = ALL_FRAMEWORKS,
 ) -> Project:
     """The project over ``paths`` (root-relative), reusing cached summaries whose content has not changed.
 
@@ -1424,6 +1433,6 @@ def build_project(
         # A cache that cannot be written (a full disk, a read-only tree) is simply not written: the
         # result is the same, the next run just computes it again.
         cache_file.store(fresh)
-    project = Project(root, blobs, index)
+    project = Project(root, blobs, index, frameworks)
     project.unreadable = unreadable
     return project

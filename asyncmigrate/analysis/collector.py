@@ -19,6 +19,7 @@ from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.resolver import FacadeResolver
 from asyncmigrate.analysis.slicing import Anchor
 from asyncmigrate.config.modules import nested_qualname
+from asyncmigrate.frameworks import mock
 from asyncmigrate.types import CallSite, Resolution
 
 
@@ -41,38 +42,6 @@ class _Candidate:
     wrapper: str | None = None  # the thread hop the bound method is handed to
 
 
-# A mock's own attributes: ``facade.m.return_value = …`` configures a test double, it calls nothing.
-MOCK_ATTRIBUTES = frozenset(
-    {
-        "return_value",
-        "side_effect",
-        "called",
-        "call_count",
-        "call_args",
-        "call_args_list",
-        "mock_calls",
-        "method_calls",
-        "await_count",
-        "await_args",
-        "await_args_list",
-        "reset_mock",
-        "configure_mock",
-        "assert_called",
-        "assert_called_once",
-        "assert_called_with",
-        "assert_called_once_with",
-        "assert_any_call",
-        "assert_has_calls",
-        "assert_not_called",
-        "assert_awaited",
-        "assert_awaited_once",
-        "assert_awaited_with",
-        "assert_awaited_once_with",
-        "assert_any_await",
-        "assert_has_awaits",
-        "assert_not_awaited",
-    }
-)
 # Callables that run a sync callable on a worker thread: name -> index of the callable among the arguments.
 THREAD_HOPS = {"to_thread": 0, "run_in_executor": 1}
 
@@ -339,7 +308,7 @@ class FacadeCallCollector(_CachedDispatch):
             self._dynamic.append((node, self._function))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if node.attr.value in MOCK_ATTRIBUTES and isinstance(node.value, cst.Attribute | cst.Call):
+        if node.attr.value in mock.OWN_ATTRIBUTES and isinstance(node.value, cst.Attribute | cst.Call):
             self._mock_config.add(id(node.value))  # the outer attribute is visited first
         if not self.spec.is_facade_method(node.attr.value):
             return

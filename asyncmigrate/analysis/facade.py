@@ -14,6 +14,7 @@ from pathlib import Path
 
 from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, default_roots, plan_layout, resolve_relative
 from asyncmigrate.config.plan import Plan
+from asyncmigrate.frameworks import Frameworks, fastapi
 
 
 @dataclass(frozen=True)
@@ -25,12 +26,14 @@ class FacadeSpec:
     targets: Mapping[str, str] = field(default_factory=dict)  # facade method -> "repo.method"
     sync_repositories: frozenset[str] = frozenset()  # repositories whose methods are not awaited
     unawaited_methods: frozenset[str] = frozenset()  # mapped facade methods whose rewrite is not awaited
-    depends: frozenset[str] = frozenset({"fastapi.Depends", "fastapi.params.Depends"})
+    depends: frozenset[str] = fastapi.DEPENDS_CALLABLES  # empty: the fastapi adapter is off
+    app_state: str | None = fastapi.APP_STATE  # None: the fastapi adapter is off
     layout: ModuleLayout = DEFAULT_LAYOUT  # how paths map to module names (the plan's import roots)
 
     @classmethod
     def from_plan(cls, plan: Plan) -> FacadeSpec:
         layout = plan_layout(plan)
+        frameworks = Frameworks.of_plan(plan)
         methods = set(plan.facade.methods)
         if not methods:
             methods = discover_methods(layout, plan.facade.classes)
@@ -49,6 +52,8 @@ class FacadeSpec:
             targets={name: m.target for name, m in plan.mappings.items()},
             sync_repositories=frozenset(n for n, r in plan.repositories.items() if not r.awaitable),
             unawaited_methods=frozenset(m for m in plan.mappings if not plan.awaits(m)),
+            depends=frameworks.depends_callables,
+            app_state=fastapi.APP_STATE if frameworks.fastapi else None,
             layout=layout,
         )
 
@@ -91,6 +96,7 @@ class FacadeSpec:
                 sorted(self.sync_repositories),
                 self.layout.fingerprint(),
                 sorted(self.unawaited_methods),
+                self.app_state,
             ]
         )
         return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()

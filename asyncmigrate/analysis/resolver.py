@@ -14,6 +14,7 @@ from libcst.metadata import Assignment, BaseAssignment, ImportAssignment, Scope
 
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.config.modules import absolute_name
+from asyncmigrate.frameworks import fastapi
 from asyncmigrate.types import Resolution
 
 _MAX_DEPTH = 6  # alias chains longer than this (p = q = r = ...) are not followed
@@ -103,11 +104,11 @@ class FacadeResolver:
         return {self._absolute(q.name) for q in scope.get_qualified_names_for(dotted)}
 
     def is_depends(self, node: cst.BaseExpression) -> bool:
-        """``Depends(get_persistence)`` for any of the plan's factories."""
-        if not isinstance(node, cst.Call) or not node.args:
+        """``Depends(get_persistence)`` for any of the plan's factories (never with the fastapi adapter off)."""
+        if not isinstance(node, cst.Call) or not node.args or not self.spec.depends:
             return False
         func_names = self.qualified_names(node.func)
-        if not (func_names & self.spec.depends or _last(node.func) == "Depends"):
+        if not (func_names & self.spec.depends or fastapi.is_depends_name(_last(node.func))):
             return False
         return self.is_factory(node.args[0].value)
 
@@ -209,7 +210,8 @@ class FacadeResolver:
                 return None
         if attr in self.spec.receiver_names:
             # request.app.state.persistence / app.state.persistence: FastAPI's application state
-            if isinstance(owner, cst.Attribute) and owner.attr.value == "state":
+            state = self.spec.app_state
+            if state is not None and isinstance(owner, cst.Attribute) and owner.attr.value == state:
                 return Resolution.APP_STATE
             return Resolution.RECEIVER_NAME
         return None

@@ -40,6 +40,8 @@ DEFAULT_TEST_TIMEOUT = 1800.0  # seconds an apply waits for its tests before sto
 FROM_RECEIVED_ITSELF = "itself"
 FROM_RECEIVED_ATTRIBUTE = "attribute:"
 FROM_RECEIVED_DEPENDS = "depends"
+# The framework adapters a plan may switch (asyncmigrate.frameworks holds what each knows); absent: all.
+FRAMEWORK_NAMES = ("fastapi", "pytest", "unittest", "unittest_mock")
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,7 @@ class Plan:
     test_timeout: float = DEFAULT_TEST_TIMEOUT
     python_path: tuple[str, ...] = ()  # import roots, root-relative; () = the default (see modules.py)
     accepted_doubts: tuple[AcceptedDoubt, ...] = ()
+    frameworks: tuple[str, ...] = FRAMEWORK_NAMES  # the adapters this migration uses
     document: Any = field(default=None, compare=False, repr=False)
 
     def entries(self) -> Iterator[PlanEntry]:
@@ -633,6 +636,7 @@ def parse_plan(document: Any, path: Path, *, check_files: bool = True) -> Plan:
         accepted_doubts=_parse_accepted_doubts(where, document),
         phases=_parse_phases(where, document, root, repositories, check_files),
         test_timeout=_parse_test_timeout(where, document),
+        frameworks=_parse_frameworks(where, document),
         document=document,
     )
     # Last, over what the checks above let through: the schema editors complete from is the contract.
@@ -645,6 +649,20 @@ def _test_selection(where: _Where, document: Any) -> str:
     if value not in ("selected", "all"):
         raise where.error(document, "test_selection", "test_selection", f"must be selected or all, got {value!r}")
     return str(value)
+
+
+def _parse_frameworks(where: _Where, document: Any) -> tuple[str, ...]:
+    if document.get("frameworks") is None:
+        return FRAMEWORK_NAMES
+    names = _str_list(where, document, "frameworks", "frameworks")
+    node = document["frameworks"]
+    for index, name in enumerate(names):
+        if name not in FRAMEWORK_NAMES:
+            problem = f"unknown framework {name!r} (known: {', '.join(FRAMEWORK_NAMES)})"
+            raise where.error(node, index, f"frameworks[{index}]", problem)
+        if name in names[:index]:
+            raise where.error(node, index, f"frameworks[{index}]", f"{name!r} is listed twice")
+    return names
 
 
 def _dotted_names(where: _Where, document: Any, key: str) -> tuple[str, ...]:

@@ -29,6 +29,8 @@ from asyncmigrate.analysis.callgraph import (
 )
 from asyncmigrate.analysis.trace import TracedEdge, within
 from asyncmigrate.config.plan import AcceptedDoubt
+from asyncmigrate.frameworks import ALL as ALL_FRAMEWORKS
+from asyncmigrate.frameworks import FRAMEWORK_OFF, Frameworks, pytest, switched_off_fix, unittest
 from asyncmigrate.migration.doubts import (
     AcceptedUse,
     Doubt,
@@ -92,8 +94,6 @@ SYNC_ONLY_METHODS = frozenset(
 PROPERTY_DECORATORS = frozenset({"property", "functools.cached_property", "cached_property"})
 CACHE_DECORATORS = frozenset({"functools.lru_cache", "functools.cache", "lru_cache", "cache"})
 CONTEXT_MANAGER_DECORATORS = frozenset({"contextlib.contextmanager", "contextmanager"})
-# Library callables that accept coroutine functions as well as plain ones.
-BUILTIN_ASYNC_CALLBACKS = frozenset({"fastapi.Depends", "fastapi.params.Depends", "fastapi.Security"})
 THREADING_LOCKS = frozenset({"threading.Lock", "threading.RLock"})
 # Decorators that work unchanged on a coroutine function (or only mark it); others must be listed in the
 # plan's ``async_aware_decorators`` or are a blocker.
@@ -107,30 +107,13 @@ ASYNC_AWARE_DECORATORS = frozenset(
         "typing.override",
         "typing_extensions.override",
         "functools.wraps",
-        "pytest.fixture",
-        "pytest_asyncio.fixture",
-        "unittest.mock.patch",
-        "unittest.mock.patch.object",
-        "unittest.mock.patch.dict",
-        "unittest.mock.patch.multiple",
     }
-)
-ASYNC_AWARE_DECORATOR_PREFIXES = (
-    "pytest.mark.",
-    "fastapi.APIRouter.",
-    "fastapi.FastAPI.",
-    "fastapi.routing.APIRouter.",
-    "fastapi.applications.FastAPI.",
 )
 # Builtins that consume a generator expression at once: over a list comprehension they see the same values.
 EAGER_CONSUMERS = frozenset({"sum", "any", "all", "min", "max", "sorted", "list", "tuple", "set", "frozenset", "dict"})
 # Builtins that call a function handed to them and use its result right away.
 BUILTIN_CALLERS = frozenset({"sorted", "map", "filter", "min", "max"})
 PROTOCOL_BASES = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
-TESTCASE_BASES = frozenset({"unittest.TestCase", "unittest.case.TestCase"})
-ASYNC_TESTCASE_BASES = frozenset({"unittest.IsolatedAsyncioTestCase", "unittest.async_case.IsolatedAsyncioTestCase"})
-# unittest's per-test hooks and their coroutine counterparts in IsolatedAsyncioTestCase
-ASYNC_TEST_HOOKS = {"setUp": "asyncSetUp", "tearDown": "asyncTearDown"}
 
 
 @dataclass(frozen=True)
@@ -289,8 +272,10 @@ class _Propagator:
         async_aware_decorators: Iterable[str] = (),
         accepted_doubts: Sequence[AcceptedDoubt] = (),
         traced_edges: Mapping[str, Sequence[TracedEdge]] | None = None,
+        frameworks: Frameworks = ALL_FRAMEWORKS,
     ) -> None:
         self.project = project
+        self.frameworks = frameworks
         # callee id -> the calls of it the tests made (fresh ones only), used where the static graph has none
         self.traced_edges = dict(traced_edges or {})
         # traced call sites awaited: (path, line, col) -> (caller, every callee traced there, chain)
@@ -298,14 +283,15 @@ class _Propagator:
         # functions handed to an API that accepts coroutine functions: whoever that API calls them from is its
         # business (the plan says it awaits them), so the calls the trace saw it make are not followed
         self._accepted_callbacks: set[str] = set()
-        self.aware_decorators = frozenset(async_aware_decorators) | ASYNC_AWARE_DECORATORS
+        aware = ASYNC_AWARE_DECORATORS | frameworks.async_aware_decorators
+        self.aware_decorators = frozenset(async_aware_decorators) | aware
         # project decorator id -> the functions turning async it decorates: (function, decorator line, chain)
         self.decorated: dict[str, list[tuple[FunctionSummary, int, tuple[str, ...]]]] = {}
         self.accepted = tuple(accepted_doubts)
         # calls whose receiver may hold several classes: settled once every function turning async is known
         self._maybe_several: list[tuple[ModuleSummary, FunctionSummary | None, CallRef, FunctionSummary, Chain]] = []
         self.async_variants = dict(async_variants or {})
-        self.accepting = frozenset(async_callbacks) | BUILTIN_ASYNC_CALLBACKS
+        self.accepting = frozenset(async_callbacks) | frameworks.async_callbacks
         self.pytest_auto_mode = pytest_auto_mode
         self.plan = PropagationPlan()
         self.queue: deque[tuple[FunctionSummary, tuple[str, ...]]] = deque()
@@ -448,16 +434,14 @@ class _Propagator:
                 "cache the awaited value instead (for example with async-lru's alru_cache) or cache a sync helper",
             )
             return False
-        if function.is_method and function.name in ("setUpClass", "tearDownClass") and self._testcase(function):
+        if function.is_method and function.name in unittest.CLASS_HOOKS and self._testcase(function):
             self._block(
                 path,
                 line,
                 "unittest_class_hook",
-                f"{function.qualname} would need to await, but unittest calls {function.name} synchronously "
-                "(IsolatedAsyncioTestCase has no async counterpart)",
+                unittest.class_hook_message(function.qualname, function.name),
                 chain,
-                "move the awaited set-up into `async def asyncSetUp(self)` (it runs before each test), or run it "
-                "with `asyncio.run(...)` inside the class hook",
+                unittest.CLASS_HOOK_FIX,
             )
             return False
         return self._decorators_accept(function, chain)
@@ -485,7 +469,7 @@ class _Propagator:
             name = self._decorator_name(decorator, function)
             names = {written, name} if name else {written}
             if names & (handled | self.aware_decorators) or any(
-                n.startswith(ASYNC_AWARE_DECORATOR_PREFIXES) for n in names
+                n.startswith(self.frameworks.async_aware_decorator_prefixes) for n in names
             ):
                 continue
             if name is not None and name in self.project.functions:
@@ -596,9 +580,9 @@ class _Propagator:
                 value = self.project.value_of_chain(base, module, None)
                 if value is None or value[0] != "external":
                     continue
-                if value[1] in TESTCASE_BASES:
+                if value[1] in unittest.TESTCASE_BASES:
                     return class_id, base, False
-                if value[1] in ASYNC_TESTCASE_BASES:
+                if value[1] in unittest.ASYNC_TESTCASE_BASES:
                     return class_id, base, True
         return None
 
@@ -606,18 +590,19 @@ class _Propagator:
         decorators = self._decorators(function)
         is_context_manager = bool(decorators & CONTEXT_MANAGER_DECORATORS)
         testcase = self._testcase(function)
-        # unittest runs a test case's test* methods wherever the module lives and whatever it is called
-        is_test = self.is_test_function(function) or (testcase is not None and function.name.startswith("test"))
-        is_fixture = self.project.is_fixture(function)
-        rename = ASYNC_TEST_HOOKS.get(function.name) if testcase else None
+        is_test = self.is_test_function(function) or (testcase is not None and unittest.is_test_method(function.name))
+        is_fixture = self.frameworks.pytest and self.project.is_fixture(function)
+        rename = unittest.ASYNC_TEST_HOOKS.get(function.name) if testcase else None
+        if self._needs_switched_off_framework(function, chain, testcase is not None, is_test or bool(rename)):
+            return
         if is_fixture and not self.pytest_auto_mode:
             self._block(
                 function.path,
                 function.line,
                 "fixture",
-                f"fixture {function.qualname} would turn async, and pytest-asyncio runs in strict mode",
+                pytest.strict_fixture_message(function.qualname),
                 chain,
-                "set `asyncio_mode = auto` in the pytest configuration, or use @pytest_asyncio.fixture",
+                pytest.STRICT_FIXTURE_FIX,
             )
             return
         self.plan.async_functions[function.id] = chain
@@ -640,9 +625,7 @@ class _Propagator:
             cls = self.project.classes[class_id]
             if not already_async and not any(e.class_id == class_id for e in self.plan.class_edits):
                 self.plan.class_edits.append(ClassEdit(cls.path, class_id, cls.line, cls.name, base))
-                self.plan.resolutions.append(
-                    f"{cls.path}:{cls.line}: unittest.TestCase {cls.name} -> unittest.IsolatedAsyncioTestCase"
-                )
+                self.plan.resolutions.append(f"{cls.path}:{cls.line}: {unittest.conversion(cls.name)}")
             if rename:
                 self.plan.resolutions.append(f"{function.path}:{function.line}: {function.name} -> {rename}")
             return  # unittest calls these
@@ -654,6 +637,29 @@ class _Propagator:
             return  # pytest calls these; a fixture's dependents receive its awaited value
         self._family(function, chain)
         self._visit_callers(function, chain, is_context_manager)
+
+    def _needs_switched_off_framework(
+        self, function: FunctionSummary, chain: tuple[str, ...], in_testcase: bool, run_by_runner: bool
+    ) -> bool:
+        """A function only its framework's runner calls cannot turn async with that adapter off: nothing in
+        the project would await it (a test case's test or hook, a pytest test or fixture). A blocker, then."""
+        if in_testcase and run_by_runner and not self.frameworks.unittest:
+            framework, what = unittest.NAME, f"{function.qualname} is run by unittest"
+        elif not in_testcase and not self.frameworks.pytest and self.is_test_function(function):
+            framework, what = pytest.NAME, f"test {function.qualname} is run by the test runner"
+        elif not self.frameworks.pytest and self._decorators(function) & pytest.FIXTURE_DECORATORS:
+            framework, what = pytest.NAME, f"fixture {function.qualname} is run by pytest"
+        else:
+            return False
+        self._block(
+            function.path,
+            function.line,
+            FRAMEWORK_OFF,
+            f"{what} and would turn async, but the plan's frameworks leave {framework} out: nothing would await it",
+            chain,
+            switched_off_fix(framework),
+        )
+        return True
 
     def _unwrap_asyncio_run(self, function: FunctionSummary) -> None:
         """``asyncio.run(coro)`` inside a function turning async would start a loop inside the running one."""
@@ -893,7 +899,7 @@ class _Propagator:
             )
             self._accepted_callbacks.add(function.id)
             return None
-        if call.returned and caller is not None and self.project.is_fixture(caller):
+        if call.returned and caller is not None and self.frameworks.pytest and self.project.is_fixture(caller):
             return caller.name
         where = ".".join(call.arg_of) if call.arg_of else "a variable or container"
         self._block(
@@ -1158,6 +1164,7 @@ def propagate(
     async_aware_decorators: Iterable[str] = (),
     accepted_doubts: Sequence[AcceptedDoubt] = (),
     traced_edges: Mapping[str, Sequence[TracedEdge]] | None = None,
+    frameworks: Frameworks = ALL_FRAMEWORKS,
 ) -> PropagationPlan:
     """Every edit that turning the seeds' facade calls into awaits implies, across the project.
 
@@ -1171,6 +1178,7 @@ def propagate(
         async_aware_decorators,
         accepted_doubts,
         traced_edges,
+        frameworks,
     )
     propagator.seed(seeds)
     return propagator.run()

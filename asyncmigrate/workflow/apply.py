@@ -12,11 +12,10 @@ restoring every file when the tests fail.
 from __future__ import annotations
 
 import ast
-import configparser
 import contextlib
+import difflib
 import signal
 import threading
-import tomllib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from asyncmigrate.analysis.trace import trace_state
 from asyncmigrate.config.modules import plan_layout
 from asyncmigrate.config.plan import Plan, load_plan, record_status
 from asyncmigrate.errors import AsyncMigrateError
+from asyncmigrate.frameworks import FRAMEWORK_OFF, Frameworks, mock, pytest, switched_off_fix
 from asyncmigrate.migration.cautions import Caution, new_cleanup_awaits
 from asyncmigrate.migration.edits import ATTRIBUTE, CALL, CallRewrite, EditPlan, NodeRef, Step, file_edits
 from asyncmigrate.migration.limits import excluded_blockers, excluded_edit_blockers, unreadable_blockers
@@ -91,31 +91,6 @@ class ComputedChange:
         }
 
 
-def pytest_asyncio_auto_mode(root: Path) -> bool:
-    """Does the project's pytest configuration run ``async def`` tests without a marker?"""
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-            data = {}
-        options = data.get("tool", {}).get("pytest", {}).get("ini_options", {})
-        if "asyncio_mode" in options:
-            return str(options["asyncio_mode"]) == "auto"
-    for name, section in (("pytest.ini", "pytest"), ("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
-        path = root / name
-        if not path.is_file():
-            continue
-        parser = configparser.ConfigParser()
-        try:
-            parser.read(path, encoding="utf-8")
-        except (configparser.Error, UnicodeDecodeError):
-            continue
-        if parser.has_option(section, "asyncio_mode"):
-            return parser.get(section, "asyncio_mode").strip() == "auto"
-    return False
-
-
 def project_paths(plan: Plan) -> list[str]:
     """Every Python file propagation may touch: the sources and the tests (exclusions do not apply;
     a file left out of the scan can still call a function that turns async)."""
@@ -123,7 +98,13 @@ def project_paths(plan: Plan) -> list[str]:
 
 
 def load_project(plan: Plan, *, use_cache: bool = True) -> Project:
-    return build_project(plan.root, project_paths(plan), use_cache=use_cache, layout=plan_layout(plan))
+    return build_project(
+        plan.root,
+        project_paths(plan),
+        use_cache=use_cache,
+        layout=plan_layout(plan),
+        frameworks=Frameworks.of_plan(plan),
+    )
 
 
 def _read_source(plan: Plan, path: str) -> bytes:
@@ -261,11 +242,12 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
         project,
         seeds,
         async_callbacks=plan.async_callbacks,
-        pytest_auto_mode=pytest_asyncio_auto_mode(plan.root),
+        pytest_auto_mode=pytest.asyncio_auto_mode(plan.root),
         async_variants=plan.async_variants,
         async_aware_decorators=plan.async_aware_decorators,
         accepted_doubts=plan.accepted_doubts,
         traced_edges=traced.edges_by_callee,
+        frameworks=Frameworks.of_plan(plan),
     )
     change.propagation = propagation
     change.blockers.extend(propagation.blockers)
@@ -288,12 +270,12 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
     change.related_tests = sorted(set(calling) | set(doubles))
     step = change.step
     trees: dict[str, Any] = {}
+    migrates_doubles = Frameworks.of_plan(plan).mock
     for path, before in sorted(sources.items()):
         is_test = path in project.index and project.index[path].is_test
         rewrites = [_rewrite_edit(plan, before, c) for c in change.rewritten if c.path == path and path in targets]
-        edits = file_edits(
-            path, before, propagation, rewrites, test_doubles=async_functions if async_functions and is_test else ()
-        )
+        doubled = async_functions if async_functions and is_test else []
+        edits = file_edits(path, before, propagation, rewrites, test_doubles=doubled if migrates_doubles else ())
         after = before
         if edits.propagates or edits.rewrites or edits.test_doubles:
             step.files.append(edits)
@@ -316,6 +298,8 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
         if after != before:
             change.cautions.extend(new_cleanup_awaits(path, before, after))
         change.edits.append(FileEdit(path, before, after))
+        if doubled and not migrates_doubles:
+            change.blockers.extend(_doubles_left(plan, path, after, doubled))
     _carry_facade_doubles(plan, project, change, trees)
     edits_made = [(e.path, e.before, e.after) for e in change.edits]
     blocked = [b.path for b in change.blockers]
@@ -367,6 +351,14 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange, 
             stage=DOUBLES,
         )
         after = tree.bytes
+        if not Frameworks.of_plan(plan).mock:
+            planned.facade_doubles = False  # not migrated: what needed migrating blocks
+            lines = [b.line for b in outcome.double_blockers]
+            if after != current:
+                lines.append(_first_change(current, after))
+            if lines:
+                change.blockers.append(_mock_off_blocker(path, min(lines), "the facade's doubles"))
+            continue
         for blocked in outcome.double_blockers:
             change.blockers.append(Blocker(path, blocked.line, "test-double", blocked.message, (path,), blocked.fix))
         if after == current and not outcome.double_blockers:
@@ -381,6 +373,50 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange, 
         change.cautions.extend(new_cleanup_awaits(path, current, after))
         new_edit = FileEdit(path, before, after)
         change.edits = [new_edit if e.path == path else e for e in change.edits] if edit else [*change.edits, new_edit]
+
+
+def _doubles_left(plan: Plan, path: str, data: bytes, async_functions: Sequence[str]) -> list[Blocker]:
+    """With the mock adapter off, the doubles of functions turning async are not migrated: a double that
+    would have become an ``AsyncMock`` is a blocker (left alone it returns a value where the code awaits)."""
+    from asyncmigrate.codemods.apply_edits import CORE, transform_file
+
+    probe = file_edits(path, data, PropagationPlan(), test_doubles=async_functions)
+    tree, _ = transform_file(
+        _parse(path, data),
+        path,
+        probe,
+        Step(path),
+        context=lambda: _context(plan, path),
+        plan=lambda: plan,
+        stage=CORE,
+    )
+    if tree.bytes == data:
+        return []
+    return [_mock_off_blocker(path, _first_change(data, tree.bytes), "doubles of functions turning async")]
+
+
+def _mock_off_blocker(path: str, line: int, what: str) -> Blocker:
+    return Blocker(
+        path,
+        line,
+        FRAMEWORK_OFF,
+        f"{what} in this test must change with the migration, and the plan's frameworks leave {mock.NAME} out",
+        (path,),
+        f"{switched_off_fix(mock.NAME)}, or change these doubles by hand and apply again",
+    )
+
+
+def _first_change(before: bytes, after: bytes) -> int:
+    """The first line (1-based) of ``before`` that ``after`` changes, an import the change needs aside."""
+    old, new = before.splitlines(), after.splitlines()
+    changed = [
+        index
+        for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+        if tag != "equal"
+        for index in (range(i1, i2) if i2 > i1 else (i1,))
+    ]
+    plain = [i for i in changed if i >= len(old) or not old[i].lstrip().startswith((b"import ", b"from "))]
+    return min(plain or changed or [0]) + 1
 
 
 def _modules_importing(project: Project, modules: Iterable[str]) -> set[str]:
@@ -406,7 +442,7 @@ def _mentions_module(plan: Plan, project: Project, path: str, modules: Iterable[
         data = (plan.root / path).read_bytes()
     except OSError:
         return False
-    if b"Mock" not in data and b"patch" not in data:
+    if not mock.may_make_doubles(data):
         return False
     return any(
         any(target == name or target.startswith(name + ".") for target in entry.imported) or name.encode() in data
@@ -450,7 +486,7 @@ def _test_modules_mentioning(plan: Plan, project: Project, function_ids: Sequenc
             data = (plan.root / path).read_bytes()
         except OSError:
             continue
-        if b"Mock" not in data and b"patch" not in data:
+        if not mock.may_make_doubles(data):
             continue
         if imported or any(name.encode() in data for name in modules):
             found.append(path)

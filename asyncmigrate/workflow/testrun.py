@@ -38,12 +38,12 @@ from asyncmigrate.analysis.discovery import discover
 from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, is_test_file, plan_layout, resolve_relative
 from asyncmigrate.config.plan import Plan
 from asyncmigrate.errors import AsyncMigrateError
+from asyncmigrate.frameworks import mock, pytest
 from asyncmigrate.workspace.faults import crash_point
 
 TAIL_LINES = 40
-_STRING_IMPORTERS = {"patch", "setattr", "delattr", "import_module"}
-# pytest options of a verification run (the categories as pytest 8 and 9 name them)
-PYTEST_STRICT_WARNINGS = ("-W", "error::RuntimeWarning", "-W", "error::pytest.PytestUnraisableExceptionWarning")
+_STRING_IMPORTERS = {*mock.STRING_IMPORTERS, "setattr", "delattr", "import_module"}
+PYTEST_STRICT_WARNINGS = pytest.STRICT_WARNINGS
 NEVER_AWAITED = b"was never awaited"
 NEVER_AWAITED_FAILURE = "asyncmigrate: a coroutine was never awaited (see the output): the change is not verified"
 
@@ -284,7 +284,7 @@ def _stop(process: subprocess.Popen[bytes]) -> bytes:
 def is_pytest(command: Sequence[str]) -> bool:
     """``pytest``, ``py.test``, ``/venv/bin/pytest``, ``python -m pytest``: options pytest reads apply."""
     names = [PurePosixPath(part).name for part in command]
-    return any(name in ("pytest", "py.test") for name in names)
+    return any(name in pytest.RUNNER_NAMES for name in names)
 
 
 def verification_command(command: Sequence[str]) -> tuple[str, ...]:
