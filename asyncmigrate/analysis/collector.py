@@ -15,7 +15,8 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.analysis.facade import MOCK_ATTRIBUTES, FacadeSpec
+from asyncmigrate.analysis.facade import THREAD_HOPS as THREAD_HOPS  # the codemods read it here
 from asyncmigrate.analysis.resolver import FacadeResolver
 from asyncmigrate.analysis.slicing import Anchor
 from asyncmigrate.config.modules import nested_qualname
@@ -39,42 +40,6 @@ class _Candidate:
     in_lambda: bool
     index: int  # among the module's facade-method attributes, in visiting order
     wrapper: str | None = None  # the thread hop the bound method is handed to
-
-
-# A mock's own attributes: ``facade.m.return_value = …`` configures a test double, it calls nothing.
-MOCK_ATTRIBUTES = frozenset(
-    {
-        "return_value",
-        "side_effect",
-        "called",
-        "call_count",
-        "call_args",
-        "call_args_list",
-        "mock_calls",
-        "method_calls",
-        "await_count",
-        "await_args",
-        "await_args_list",
-        "reset_mock",
-        "configure_mock",
-        "assert_called",
-        "assert_called_once",
-        "assert_called_with",
-        "assert_called_once_with",
-        "assert_any_call",
-        "assert_has_calls",
-        "assert_not_called",
-        "assert_awaited",
-        "assert_awaited_once",
-        "assert_awaited_with",
-        "assert_awaited_once_with",
-        "assert_any_await",
-        "assert_has_awaits",
-        "assert_not_awaited",
-    }
-)
-# Callables that run a sync callable on a worker thread: name -> index of the callable among the arguments.
-THREAD_HOPS = {"to_thread": 0, "run_in_executor": 1}
 
 
 def getattr_method(node: cst.CSTNode) -> tuple[cst.BaseExpression, str] | None:

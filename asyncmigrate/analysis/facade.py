@@ -15,6 +15,41 @@ from pathlib import Path
 from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, default_roots, plan_layout, resolve_relative
 from asyncmigrate.config.plan import Plan
 
+# A mock's own attributes: ``facade.m.return_value = …`` configures a test double, it calls nothing.
+MOCK_ATTRIBUTES = frozenset(
+    {
+        "return_value",
+        "side_effect",
+        "called",
+        "call_count",
+        "call_args",
+        "call_args_list",
+        "mock_calls",
+        "method_calls",
+        "await_count",
+        "await_args",
+        "await_args_list",
+        "reset_mock",
+        "configure_mock",
+        "assert_called",
+        "assert_called_once",
+        "assert_called_with",
+        "assert_called_once_with",
+        "assert_any_call",
+        "assert_has_calls",
+        "assert_not_called",
+        "assert_awaited",
+        "assert_awaited_once",
+        "assert_awaited_with",
+        "assert_awaited_once_with",
+        "assert_any_await",
+        "assert_has_awaits",
+        "assert_not_awaited",
+    }
+)
+# Callables that run a sync callable on a worker thread: name -> index of the callable among the arguments.
+THREAD_HOPS = {"to_thread": 0, "run_in_executor": 1}
+
 
 @dataclass(frozen=True)
 class FacadeSpec:
