@@ -42,6 +42,11 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 # String annotations this port parses with ``ast`` knowing LibCST's expression parser agrees.
 _PLAIN_ANNOTATION = re.compile(r"[A-Za-z_][A-Za-z0-9_.\[\], |]*")
+# LibCST's scope visitor parses a string in an annotation or a type hint as a module and visits it:
+# a string that could hold a binding or a statement could change its scopes (a superset is refused).
+_BINDING_TEXT = re.compile(r"[=:;]|\b(?:import|def|class|global|nonlocal|for|with|except|lambda)\b")
+_INDENT = re.compile(rb"^[ \t\f]+", re.MULTILINE)
+_TYPE_HINT_CALLS = frozenset({"cast", "TypeVar", "NewType"})
 
 
 class Refused(Exception):
@@ -251,6 +256,11 @@ class _Walker:
         self.frames: list[str | _Function] = []
         self.lambda_depth = 0
         self.in_fstring = 0
+        # Where LibCST reads a string as code: anywhere in an annotation; in a type hint, which is a
+        # subscript of a name (of ``typing``'s, a superset here) or a typing call's arguments, up to
+        # the next call.
+        self.annotation_depth = 0
+        self.type_hint = False
         self.awaited: set[int] = set()
         self.call_funcs: set[int] = set()
         self.stores: set[int] = set()
@@ -361,6 +371,12 @@ class _Walker:
         else:
             raise Refused(f"statement {kind.__name__}")
 
+    def hint(self, node: ast.expr) -> None:
+        """An annotation."""
+        self.annotation_depth += 1
+        self.expr(node)
+        self.annotation_depth -= 1
+
     def pattern(self, node: ast.pattern) -> None:
         # LibCST binds nothing for a capture; values, classes and mapping keys are expressions.
         for child in ast.walk(node):
@@ -407,7 +423,7 @@ class _Walker:
         for decorator in node.decorator_list:
             self.expr(decorator)
         if node.returns is not None:
-            self.expr(node.returns)
+            self.hint(node.returns)
         self.frames.pop()
         outer.count += 1
 
@@ -430,7 +446,7 @@ class _Walker:
             if default is not None:
                 self.expr(default)
             if arg.annotation is not None:
-                self.expr(arg.annotation)
+                self.hint(arg.annotation)
             self.scope = inner
         inner.count += 1  # the parameter list
 
@@ -484,7 +500,7 @@ class _Walker:
     def ann_assign(self, node: ast.AnnAssign) -> None:
         self.record_target(node.target, node.value, node.annotation)
         self.target(node.target)
-        self.expr(node.annotation)
+        self.hint(node.annotation)
         if node.value is not None:
             self.expr(node.value)
         self.scope.count += 1
@@ -545,6 +561,16 @@ class _Walker:
                 scope.record("local", node.id, node)  # type: ignore[attr-defined]
             return
         if kind is ast.Constant:
+            value = node.value  # type: ignore[attr-defined]
+            if (self.annotation_depth or self.type_hint) and isinstance(value, str) and _BINDING_TEXT.search(value):
+                raise Refused("a string LibCST may parse as code in a type hint")
+            return
+        if kind is ast.Subscript:
+            outer_hint = self.type_hint
+            self.type_hint = isinstance(node.value, ast.Name)  # type: ignore[attr-defined]
+            self.expr(node.value)  # type: ignore[attr-defined]
+            self.expr(node.slice)  # type: ignore[attr-defined]
+            self.type_hint = outer_hint
             return
         if kind is ast.Attribute:
             self.attribute(node)  # type: ignore[arg-type]
@@ -630,9 +656,13 @@ class _Walker:
                 ):
                     self.access(node, arguments[0][1], name.value, literal=name)
         self.attribute_stack.append(None)
+        outer_hint = self.type_hint
+        self.type_hint = False
         self.expr(func)
+        self.type_hint = _callee_name(func) in _TYPE_HINT_CALLS
         for _, value in arguments:
             self.expr(value)
+        self.type_hint = outer_hint
         self.attribute_stack.pop()
 
     def lambda_(self, node: ast.Lambda) -> None:
@@ -1173,6 +1203,10 @@ def collect(
 
 
 def _collect(path: str, data: bytes, tree: ast.Module, spec: FacadeSpec, encoding: str) -> tuple[CallSite, ...]:
+    if (b"\t" in data or b"\f" in data) and len(set(b"".join(_INDENT.findall(data)))) > 1:
+        # CPython accepts some mixes of tabs and spaces that LibCST's tokenizer refuses: let LibCST
+        # say whether it can read the file (what the codemods will need).
+        raise Refused("indentation mixing tabs, spaces or form feeds")
     walker = _Walker(spec)
     source: _Source | None = None
 
