@@ -406,6 +406,96 @@ def test_what_the_ast_collector_cannot_vouch_for_is_refused() -> None:
     assert_refused("from app.db import get_db\n\ndef f():\n    return (\n        get_db()\n    ).fetch(1)\n")
 
 
+# A name used before its import (qualified names see earlier bindings only), a parameter before ``/``,
+# ``@staticmethod``, a closure seeing ``self``, ``Depends`` by keyword, a class in a function, a for
+# target, a lambda parameter, alias chains near the depth limit, ``async with``, ``except*`` rebinding.
+EDGE_CASES = [
+    """
+x = get_db().fetch(1)
+from app.db import get_db
+def f(): return get_db().fetch(2)
+""",
+    """
+from app.db import Database, get_db
+x: Database
+x.fetch(1)
+def g(db: "Database", /, other=None):
+    return db.fetch(2)
+class C:
+    @staticmethod
+    def s(db):
+        return db.fetch(3)
+    def m(self, /, x):
+        def inner():
+            return self.h.fetch(4)
+        return inner
+    def __init__(self):
+        self.h = get_db()
+""",
+    """
+from fastapi import Depends
+from app.db import get_db
+def f(conn=Depends(dependency=get_db), c2=Depends(*[get_db])):
+    return conn.fetch(1), c2.fetch(2)
+def g():
+    class Local:
+        def m(self):
+            return self.c.fetch(3)
+        def __init__(self):
+            self.c = get_db()
+    return Local
+""",
+    """
+from app.db import get_db
+import app.db as m
+def f(items):
+    for db in items:
+        db.fetch(1)
+    h = (lambda db: db.fetch(2))
+    k = m.get_db
+    q = k()
+    return q.fetch(3), (get_db() if items else None).fetch(4), (items and get_db()).store(5)
+""",
+    """
+from app import db as dbmod
+from app.db import get_db
+a = b = c = d = e = f = g = h = get_db()
+i = h
+i.fetch(1)
+p = q = None
+p = q
+q = p
+p.fetch(2)
+async def run():
+    async with get_db() as s:
+        await s.fetch(3)
+    return [await x.fetch(4) async for x in s]
+""",
+    """
+from app.db import get_db
+def outer():
+    conn = get_db()
+    class K:
+        conn = 5
+        def m(self):
+            return conn.fetch(1)
+        v = [conn.fetch(2) for _ in range(1)]
+    return K
+def w():
+    try:
+        conn = get_db()
+    except* ValueError as conn:
+        pass
+    return conn.fetch(3)
+""",
+]
+
+
+@pytest.mark.parametrize("source", EDGE_CASES)
+def test_scoping_edge_cases(source: str) -> None:
+    assert assert_same(source)
+
+
 # --- generated programs ----------------------------------------------------------------------------------
 
 

@@ -47,6 +47,21 @@ _PLAIN_ANNOTATION = re.compile(r"[A-Za-z_][A-Za-z0-9_.\[\], |]*")
 _BINDING_TEXT = re.compile(r"[=:;]|\b(?:import|def|class|global|nonlocal|for|with|except|lambda)\b")
 _INDENT = re.compile(rb"^[ \t\f]+", re.MULTILINE)
 _TYPE_HINT_CALLS = frozenset({"cast", "TypeVar", "NewType"})
+# Expression kinds visited field by field in source order, with nothing to record of their own.
+_SIMPLE_CHILDREN: dict[type[ast.AST], tuple[str, ...]] = {
+    ast.BinOp: ("left", "right"),
+    ast.Compare: ("left", "comparators"),
+    ast.BoolOp: ("values",),
+    ast.UnaryOp: ("operand",),
+    ast.Tuple: ("elts",),
+    ast.List: ("elts",),
+    ast.Set: ("elts",),
+    ast.Starred: ("value",),
+    ast.FormattedValue: ("value", "format_spec"),
+    ast.Slice: ("lower", "upper", "step"),
+    ast.Yield: ("value",),
+    ast.YieldFrom: ("value",),
+}
 
 
 class Refused(Exception):
@@ -553,13 +568,27 @@ class _Walker:
     def expr(self, node: ast.expr) -> None:
         kind = type(node)
         scope = self.scope
-        self.scope_of[id(node)] = scope
         if kind is ast.Name:
-            if not isinstance(node.ctx, ast.Store):  # type: ignore[attr-defined]
+            self.scope_of[id(node)] = scope
+            if type(node.ctx) is not ast.Store:  # type: ignore[attr-defined]
                 self.accesses[id(node)] = _Access(scope, scope.count, self.attribute_stack[-1])
             else:
                 scope.record("local", node.id, node)  # type: ignore[attr-defined]
             return
+        if kind in _SIMPLE_CHILDREN:  # no scope, no binding, nothing the resolver asks about
+            for field in _SIMPLE_CHILDREN[kind]:
+                child = getattr(node, field)
+                if child is None:
+                    continue
+                if type(child) is list:
+                    for element in child:
+                        self.expr(element)
+                else:
+                    self.expr(child)
+            return
+        # Only these kinds are ever asked their scope (a name, a call's callee, an annotation): for
+        # any other the resolver's answer is the same with no scope (LibCST names nothing there).
+        self.scope_of[id(node)] = scope
         if kind is ast.Constant:
             value = node.value  # type: ignore[attr-defined]
             if (self.annotation_depth or self.type_hint) and isinstance(value, str) and _BINDING_TEXT.search(value):
@@ -738,6 +767,7 @@ def _ordered_arguments(call: ast.Call) -> list[tuple[bool, ast.expr]]:
 
 
 def _callee_name(func: ast.expr) -> str | None:
+    """``asyncio.to_thread`` and ``to_thread`` both name ``to_thread`` (the resolver's ``_last``, too)."""
     if isinstance(func, ast.Attribute):
         return func.attr
     if isinstance(func, ast.Name):
@@ -1012,7 +1042,7 @@ class _Resolver:
         if not arguments:
             return False
         func_names = self.qualified_names(node.func)
-        if not (func_names & self.spec.depends or _last(node.func) == "Depends"):
+        if not (func_names & self.spec.depends or _callee_name(node.func) == "Depends"):
             return False
         return self.is_factory(arguments[0][1])
 
@@ -1175,14 +1205,6 @@ def _dotted(node: ast.expr) -> str | None:
     if isinstance(node, ast.Attribute):
         owner = _dotted(node.value)
         return f"{owner}.{node.attr}" if owner else None
-    return None
-
-
-def _last(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
     return None
 
 
