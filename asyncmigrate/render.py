@@ -111,6 +111,7 @@ def scan_json(result: ScanResult, measured: Measured | None = None) -> dict[str,
             "files_seen": result.stats.files_seen,
             "files_parsed": result.stats.files_parsed,
             "cache_hits": result.stats.cache_hits,
+            "files_libcst": result.stats.files_libcst,
             "seconds": round(result.stats.seconds, 3),
         },
         "files": [

@@ -117,6 +117,7 @@ class ScanStats:
     files_parsed: int
     cache_hits: int
     seconds: float
+    files_libcst: int = 0  # of the files parsed, those the ast collector refused: LibCST scanned them
 
 
 @dataclass(frozen=True)

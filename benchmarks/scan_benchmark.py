@@ -1,13 +1,15 @@
 """Measure `asyncmigrate scan` against LibCST's own runner and grep on a >= 1,000,000-line tree.
 
     python benchmarks/scan_benchmark.py [--lines 1000000] [--dir /tmp/asyncmigrate-bench] [--skip-libcst]
-                                        [--repeat 3]
+                                        [--repeat 3] [--compare-with /path/to/other/asyncmigrate]
 
 The tree is copies of server/ under renamed packages (same density of facade calls). Every figure
 is measured in this run, each tool in a fresh process (GNU time): wall seconds, CPU seconds (user +
 system, the tool's worker processes included: on a shared machine the fairer figure), and peak
 memory, the largest single process's maximum resident set. With ``--repeat N`` every tool runs N
-times and the run with the median wall time is reported. Nothing here asserts a time.
+times and the run with the median wall time is reported. ``--compare-with`` also measures another
+installation's ``asyncmigrate scan`` (an older version, say) cold and warm in the same run, on the
+same tree. Nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "asyncmigrate-bench")
     parser.add_argument("--skip-libcst", action="store_true", help="leave out LibCST's runner (slow)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per tool; the median wall time is reported")
+    parser.add_argument("--compare-with", type=Path, help="another asyncmigrate executable to measure alike")
     args = parser.parse_args()
 
     lines, packages = build_tree(args.dir, args.lines)
@@ -105,6 +108,15 @@ def main() -> None:
     warm_summary = json.loads(report.read_text())["summary"]
     warm.detail = f"{warm_summary['files_parsed']} files re-parsed, {warm_summary['call_sites']:,} call sites"
     results.append(warm)
+
+    if args.compare_with is not None:
+        other_cmd = [str(args.compare_with), "scan", "--plan", str(plan), "--format", "json"]
+        label = f"{args.compare_with} scan"
+        other_cold, _ = measure_median(f"{label} (cold)", other_cmd, args.dir, args.repeat, report, before=cache)
+        other_summary = json.loads(report.read_text())["summary"]
+        other_cold.detail = f"{other_summary['call_sites']:,} call sites in {other_summary['files']:,} files"
+        other_warm, _ = measure_median(f"{label} (warm)", other_cmd, args.dir, args.repeat, report)
+        results += [other_cold, other_warm]
 
     if not args.skip_libcst:
         runner = [

@@ -1,5 +1,8 @@
 """The slice LibCST scans must give exactly the call sites the whole file gives.
 
+The slice is the scan's fallback for files the ast collector refuses; the hand cases here check the
+ast collector too (tests/test_ast_collector.py holds its own).
+
 The oracle is the collector as LibCST's own runner drives it: ``MetadataWrapper`` over the whole
 module, positions from ``PositionProvider``. Every case checks all CallSite fields.
 """
@@ -16,10 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from libcst.metadata import MetadataWrapper
 
+from asyncmigrate.analysis.ast_collector import collect as collect_facade_calls
 from asyncmigrate.analysis.collector import FacadeCallCollector, collect_calls
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.reach import parse_python
-from asyncmigrate.analysis.scan import check_encoding, parse_file, scan_sliced
+from asyncmigrate.analysis.scan import _declared_encoding, check_encoding, parse_file, scan_sliced
 from asyncmigrate.analysis.slicing import Anchor, slice_module
 from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import CallSite, Resolution
@@ -52,6 +56,10 @@ def assert_exact(source: str | bytes, spec: FacadeSpec = SPEC, path: str = "app/
     expected = oracle(path, data, spec)
     assert sliced(path, data, spec) == tuple(expected)
     assert parse_file(path, data, spec).calls == tuple(expected)
+    # the scan's own path, the ast collector, on the same hand cases: none of them is refused
+    tree = parse_python(data)
+    assert tree is not None
+    assert collect_facade_calls(path, data, tree, spec, _declared_encoding(data)) == tuple(expected)
     return expected
 
 
@@ -588,3 +596,6 @@ def test_generated_programs_scan_the_same_sliced(source: str) -> None:
     expected = oracle("app/mod.py", data, SPEC)
     assert sliced("app/mod.py", data) == tuple(expected)
     assert parse_file("app/mod.py", data, SPEC).calls == tuple(expected)
+    tree = parse_python(data)
+    assert tree is not None
+    assert collect_facade_calls("app/mod.py", data, tree, SPEC) == tuple(expected)

@@ -15,6 +15,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from asyncmigrate.analysis.facade import THREAD_HOPS as THREAD_HOPS  # the codemods read it here
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.resolver import FacadeResolver
 from asyncmigrate.analysis.slicing import Anchor
@@ -40,10 +41,6 @@ class _Candidate:
     in_lambda: bool
     index: int  # among the module's facade-method attributes, in visiting order
     wrapper: str | None = None  # the thread hop the bound method is handed to
-
-
-# Callables that run a sync callable on a worker thread: name -> index of the callable among the arguments.
-THREAD_HOPS = {"to_thread": 0, "run_in_executor": 1}
 
 
 def getattr_method(node: cst.CSTNode) -> tuple[cst.BaseExpression, str] | None:

@@ -14,7 +14,12 @@ from pathlib import Path
 
 from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, default_roots, plan_layout, resolve_relative
 from asyncmigrate.config.plan import Plan
-from asyncmigrate.frameworks import Frameworks, fastapi
+from asyncmigrate.frameworks import Frameworks, fastapi, mock
+
+# A mock's own attributes: ``facade.m.return_value = …`` configures a test double, it calls nothing.
+MOCK_ATTRIBUTES = mock.OWN_ATTRIBUTES
+# Callables that run a sync callable on a worker thread: name -> index of the callable among the arguments.
+THREAD_HOPS = {"to_thread": 0, "run_in_executor": 1}
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ The pipeline, cheapest step first:
 2. skip files whose bytes contain none of the facade's hint tokens (a file that reaches the facade
    must name its factory, its class, or a receiver name);
 3. look each remaining file up in the content-hash cache under ``.asyncmigrate/``;
-4. on a process pool, parse what is left with ``ast``, cut it down to what the collector can see
-   (``slicing.py``) and run LibCST over that slice alone;
+4. on a process pool, parse what is left with ``ast`` once: that tree gives the reach summary and,
+   through ``ast_collector.py`` (LibCST's scope model ported to ``ast``), the facade call sites;
+   LibCST runs only over a file the ast collector refuses (over its slice, ``slicing.py``, when
+   one can be made safely);
 5. estimate each file's async reach from a name-level call graph (``reach.py``), from every file's
    summary (cached, or made on the same pool), unless no file changed since the last estimate.
 """
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asyncmigrate import __version__
+from asyncmigrate.analysis.ast_collector import collect as collect_facade_calls
 from asyncmigrate.analysis.cache import CacheFile, Signature, file_signature, format_version, settled
 from asyncmigrate.analysis.discovery import CACHE_DIR as CACHE_DIR
 from asyncmigrate.analysis.discovery import SKIP_DIRS as SKIP_DIRS
@@ -54,6 +57,7 @@ class ParsedFile:
     calls: tuple[CallSite, ...]
     error: str | None
     summary: FileSummary | None
+    libcst: bool = False  # the ast collector refused the file: LibCST found its call sites
 
 
 # --- per-file work (runs in worker processes) ----------------------------------------------------
@@ -85,9 +89,9 @@ def check_encoding(data: bytes) -> str | None:
 def parse_file(path: str, data: bytes, spec: FacadeSpec, *, use_slice: bool = True) -> ParsedFile:
     """Find the facade call sites of one file; never raises for a problem in the user's code.
 
-    CPython's ``ast`` parses first (the reach summary needs it anyway); LibCST then runs over the
-    slice of the file the collector can see (``slicing.py``), or not at all when the file holds no
-    facade-method attribute. The whole file goes to LibCST when ``ast`` cannot parse it (newer
+    CPython's ``ast`` parses once; the tree gives the reach summary and the call sites
+    (``ast_collector.py``). A file the ast collector refuses goes to LibCST: over the slice of the
+    file the LibCST collector can see (``slicing.py``), or whole when ``ast`` cannot parse it (newer
     syntax than this interpreter), when the slice cannot be made safely, or when the slice's nodes
     disagree with the anchors.
     """
@@ -96,10 +100,14 @@ def parse_file(path: str, data: bytes, spec: FacadeSpec, *, use_slice: bool = Tr
         return ParsedFile((), problem, None)
     tree = parse_python(data)
     summary = summarize_tree(path, tree, spec) if tree is not None else None
+    if tree is not None:
+        found = collect_facade_calls(path, data, tree, spec, _declared_encoding(data))
+        if found is not None:
+            return ParsedFile(found, None, summary)
     if tree is not None and use_slice:
         calls = scan_sliced(path, data, tree, spec)
         if calls is not None:
-            return ParsedFile(calls, None, summary)
+            return ParsedFile(calls, None, summary, libcst=True)
     return _scan_whole(path, data, spec, summary)
 
 
@@ -136,7 +144,7 @@ def _scan_whole(path: str, data: bytes, spec: FacadeSpec, summary: FileSummary |
         return ParsedFile((), _syntax_error(data, exc), None)
     except (RecursionError, MemoryError) as exc:  # pathological nesting; report, do not crash
         return ParsedFile((), f"cannot parse: {type(exc).__name__}", None)
-    return ParsedFile(tuple(collect_calls(module, spec, path) or ()), None, summary)
+    return ParsedFile(tuple(collect_calls(module, spec, path) or ()), None, summary, libcst=True)
 
 
 def _declared_encoding(data: bytes) -> str:
@@ -208,8 +216,8 @@ def _run_chunk(chunk: list[Task], spec: FacadeSpec) -> list[tuple[str, ParsedFil
 
 
 def _weight(task: Task) -> int:
-    # Finding calls (LibCST on the slice) costs about five times a summary (ast only) per byte.
-    return len(task[1]) * (5 if task[2] else 1)
+    # Finding calls (the ast collector's walk) costs about twice a summary (ast only) per byte.
+    return len(task[1]) * (2 if task[2] else 1)
 
 
 def _chunks(tasks: list[Task], workers: int) -> list[list[Task]]:
@@ -247,9 +255,6 @@ def run_tasks(
     # Heaviest first so one big file does not finish last on an otherwise idle pool.
     ordered = sorted(tasks, key=_weight, reverse=True)
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    if context.get_start_method() == "fork" and any(find_calls for _, _, find_calls in tasks):
-        import asyncmigrate.analysis.collector  # noqa: F401  (LibCST, imported once here, not in every worker)
-
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [pool.submit(_run_chunk, chunk, spec) for chunk in _chunks(ordered, workers)]
         for future in concurrent.futures.as_completed(futures):
@@ -261,7 +266,6 @@ def run_tasks(
 
 
 # --- cache ------------------------------------------------------------------------------------------
-
 
 
 class ScanCache:
@@ -321,7 +325,7 @@ class ScanCache:
 
     def put(self, key: str, parsed: ParsedFile) -> None:
         self.used.add(key)
-        self.entries[key] = ParsedFile(parsed.calls, parsed.error, None)
+        self.entries[key] = ParsedFile(parsed.calls, parsed.error, None, parsed.libcst)
         self.dirty = True
 
     def summaries(self) -> dict[str, FileSummary | None]:
@@ -490,6 +494,7 @@ def scan(
         files_seen=len(files),
         files_prefiltered_out=tree.prefiltered_out,
         files_parsed=len(to_parse),
+        files_libcst=sum(1 for relative in to_parse if relative in fresh and fresh[relative].libcst),
         cache_hits=cache_hits,
         seconds=time.perf_counter() - started,
     )
