@@ -20,7 +20,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asyncmigrate.analysis.callgraph import Project, build_project
 from asyncmigrate.analysis.scan import check_encoding, discover, libcst_error_line
@@ -29,13 +29,16 @@ from asyncmigrate.config.modules import plan_layout
 from asyncmigrate.config.plan import Plan, load_plan, record_status
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.migration.cautions import Caution, new_cleanup_awaits
-from asyncmigrate.migration.edits import ATTRIBUTE, CALL, CallRewrite, EditPlan, NodeRef, Step, file_edits
+from asyncmigrate.migration.edits import ATTRIBUTE, CALL, CallRewrite, EditPlan, FileEdits, NodeRef, Step, file_edits
 from asyncmigrate.migration.limits import excluded_blockers, excluded_edit_blockers, unreadable_blockers
 from asyncmigrate.migration.propagate import Blocker, PropagationPlan, Seed, propagate
 from asyncmigrate.types import CallSite, FileStatus
 from asyncmigrate.workflow.commit import commit, locked, undo
 from asyncmigrate.workspace import files as workspace_files
 from asyncmigrate.workspace.transaction import FileChange, foreign_edits
+
+if TYPE_CHECKING:
+    from asyncmigrate.codemods.apply_edits import FileOutcome
 
 
 @dataclass(frozen=True)
@@ -236,6 +239,29 @@ def _rewrite_edit(plan: Plan, data: bytes, call: CallSite) -> CallRewrite:
     )
 
 
+def _rewrite_decider(plan: Plan, path: str, edits: FileEdits) -> Callable[[Any, FileOutcome], Any]:
+    """How ``compute_change`` decides a file's call rewrites on the tree the propagation leaves: the
+    rewrite codemod's own decision, recorded in ``edits`` (the edit plan), which is then replayed."""
+
+    def decide(tree: Any, outcome: FileOutcome) -> Any:
+        from asyncmigrate.codemods.rewrite_facade_calls import decide_rewrites
+
+        decision = decide_rewrites(tree, _context(plan, path), plan, edits.rewrites)
+        edits.rewrites = decision.rewrites
+        edits.statements = decision.recorded.statements
+        edits.parameters = decision.recorded.parameters
+        edits.imports = decision.recorded.imports
+        outcome.warnings.extend(decision.warnings)
+        outcome.not_rewritten.extend(decision.missing)
+        outcome.not_rewritten.extend(
+            (call.line, f"rewrite of {call.receiver}.{call.method}() in {call.function}, which was not planned")
+            for call in decision.unplanned
+        )
+        return decision.output
+
+    return decide
+
+
 def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True) -> ComputedChange:
     """Decide the whole change as an edit plan step (``change.step``), then make it in memory with the
     edit plan's codemod, each file parsed once, as ``python -m libcst.tool codemod`` would from the plan."""
@@ -303,7 +329,7 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
                 edits,
                 step,
                 context=lambda path=path: _context(plan, path),  # type: ignore[misc]
-                plan=lambda: plan,
+                decide=_rewrite_decider(plan, path, edits),
                 stage=CORE,
             )
             trees[path] = tree
@@ -363,7 +389,6 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange, 
             planned,
             step,
             context=lambda path=path: _context(plan, path),  # type: ignore[misc]
-            plan=lambda: plan,
             stage=DOUBLES,
         )
         after = tree.bytes
