@@ -13,7 +13,8 @@ import jsonschema
 import pytest
 
 from asyncmigrate.config.plan import load_plan
-from asyncmigrate.migration.edits import EditPlan
+from asyncmigrate.migration.edits import EditPlan, file_edits
+from asyncmigrate.migration.propagate import AWAIT, CallEdit, FunctionEdit, PropagationPlan
 from asyncmigrate.workflow.apply import plan_edits, planned_targets, write_edit_plan
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -232,3 +233,17 @@ def test_the_runner_reproduces_apply_on_the_bundled_server(tmp_path: Path) -> No
     made_run = _codemod(made, edits, "server")
     assert made_run.returncode == 0, made_run.stdout + made_run.stderr
     assert _python_files(made) == _python_files(applied)
+
+
+def test_node_identities_count_lines_as_libcst_does() -> None:
+    """A form feed (a page break) is whitespace to Python and LibCST, not a line break: the identity of
+    a node after one is read from the right line."""
+    data = b"def first():\n    pass\n\x0c\ndef second():\n    return helper()\n"
+    propagation = PropagationPlan(
+        function_edits=[FunctionEdit("m.py", "m.second", 4, 4)],
+        call_edits=[CallEdit("m.py", 5, 11, AWAIT, "m.helper")],
+    )
+    edits = file_edits("m.py", data, propagation)
+    assert sorted((ref.line, ref.text) for ref in edits.refs.values()) == [(4, "second"), (5, "helper")]
+    moved = data.replace(b"return helper()", b"return  helper()")
+    assert edits.stale(moved) == "m.py:5: stale edit (call edit): expected `helper` at column 11, found ` helpe`"

@@ -314,7 +314,7 @@ class FileEdits:
         """``path:line: why`` when ``data`` is not the text this file's edits were planned on; None otherwise."""
         if hashlib.sha256(data).hexdigest() == self.sha256:
             return None
-        lines = data.decode("utf-8", "surrogateescape").splitlines()
+        lines = source_lines(data.decode("utf-8", "surrogateescape"))
         for ref, what in sorted(self.identities(), key=lambda item: (item[0].line, item[0].column)):
             problem = ref.mismatch(lines)
             if problem is not None:
@@ -421,7 +421,7 @@ def _class_json(e: ClassEdit, refs: Mapping[str, NodeRef]) -> dict[str, Any]:
 def name_refs(data: bytes, edits: FileEdits) -> None:
     """Give every propagation edit of ``edits`` its node identity, read from the text it was planned on:
     the name token at the edit's line and column (a class edit is keyed by its line and name)."""
-    lines = data.decode("utf-8", "surrogateescape").splitlines()
+    lines = source_lines(data.decode("utf-8", "surrogateescape"))
 
     def token(line: int, column: int) -> str:
         text = lines[line - 1] if 1 <= line <= len(lines) else ""

@@ -3,8 +3,10 @@
 ``compute_change`` does everything that can be known before writing: it rewrites each target file's
 facade calls (``asyncmigrate.codemods.rewrite_facade_calls``) to learn which functions gain an ``await``, propagates
 ``async def`` through the project call graph (``asyncmigrate.migration.propagate``), applies the propagation to
-every touched file (``asyncmigrate.codemods.propagate_async``) and migrates the test doubles of now-async methods
-(``asyncmigrate.codemods.migrate_test_doubles``). Every output must parse and compile. ``apply_files`` then writes
+every touched file (``asyncmigrate.codemods.propagate_async``), decides the facade call rewrites on the text that
+leaves and records them in the edit plan, which it replays (``asyncmigrate.codemods.replay_rewrites``), and migrates
+the test doubles of now-async methods (``asyncmigrate.codemods.migrate_test_doubles``). Every output must parse and
+compile. ``apply_files`` then writes
 the change as one transaction, runs the touched files' tests and records the result in the plan,
 restoring every file when the tests fail.
 """
@@ -29,7 +31,17 @@ from asyncmigrate.config.modules import plan_layout
 from asyncmigrate.config.plan import Plan, load_plan, record_status
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.migration.cautions import Caution, new_cleanup_awaits
-from asyncmigrate.migration.edits import ATTRIBUTE, CALL, CallRewrite, EditPlan, FileEdits, NodeRef, Step, file_edits
+from asyncmigrate.migration.edits import (
+    ATTRIBUTE,
+    CALL,
+    CallRewrite,
+    EditPlan,
+    FileEdits,
+    NodeRef,
+    Step,
+    file_edits,
+    source_lines,
+)
 from asyncmigrate.migration.limits import excluded_blockers, excluded_edit_blockers, unreadable_blockers
 from asyncmigrate.migration.propagate import Blocker, PropagationPlan, Seed, propagate
 from asyncmigrate.types import CallSite, FileStatus
@@ -218,7 +230,7 @@ def _parse(path: str, data: bytes) -> Any:
 
 def _rewrite_edit(plan: Plan, data: bytes, call: CallSite) -> CallRewrite:
     """A rewritten facade call as the edit plan records it, named by the text at its position."""
-    lines = data.decode("utf-8", "surrogateescape").splitlines()
+    lines = source_lines(data.decode("utf-8", "surrogateescape"))
     text = lines[call.line - 1][call.column :] if 1 <= call.line <= len(lines) else ""
     end = text.find(call.method)
     kind = ATTRIBUTE
