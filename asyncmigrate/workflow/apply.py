@@ -6,9 +6,8 @@ facade calls (``asyncmigrate.codemods.rewrite_facade_calls``) to learn which fun
 every touched file (``asyncmigrate.codemods.propagate_async``), decides the facade call rewrites on the text that
 leaves and records them in the edit plan, which it replays (``asyncmigrate.codemods.replay_rewrites``), and migrates
 the test doubles of now-async methods (``asyncmigrate.codemods.migrate_test_doubles``). Every output must parse and
-compile. ``apply_files`` then writes
-the change as one transaction, runs the touched files' tests and records the result in the plan,
-restoring every file when the tests fail.
+compile. ``apply_files`` then writes the change as one transaction, runs the touched files' tests and records the
+result in the plan, restoring every file when the tests fail.
 """
 
 from __future__ import annotations
