@@ -7,12 +7,13 @@
 
 Each file is parsed once (by the runner, or by ``apply``); the plan's steps that edit it are made in
 order on that tree, each step's transforms in the order ``apply`` runs them: the propagation (``async
-def``, ``await``, locks, test case bases), the facade call rewrites, the test doubles of functions
-turning async, then the facade doubles carried over to the repositories. Nothing is analysed across
-files here: what to edit is the plan's, read from the document for each file (no state is shared
-between files, so any number of workers gives the same output). Before a step is made, every node
-it names is checked against the text; a file changed since the plan was made is refused with
-file:line, as is a planned edit that could not be made.
+def``, ``await``, locks, test case bases), the facade call rewrites as recorded (``replay_rewrites``),
+the test doubles of functions turning async, then the facade doubles carried over to the repositories.
+Nothing is analysed or decided here: what to edit is the plan's, read from the document for each file
+(no state is shared between files, so any number of workers gives the same output), and the
+migration plan the document names is not read (its sha256 stays in the document as provenance).
+Before a step is made, every node it names is checked against the text; a file changed since the plan
+was made is refused with file:line, as is a planned edit that could not be made.
 
 Run from the project root (or give ``--root``); files the plan does not edit are left as they are.
 """
@@ -20,9 +21,7 @@ Run from the project root (or give ``--root``); files the plan does not edit are
 from __future__ import annotations
 
 import argparse
-import hashlib
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,11 +31,9 @@ from libcst.codemod import Codemod, CodemodContext, SkipFile
 from asyncmigrate.codemods.migrate_facade_doubles import DoubleBlocker, FacadeDoubles, MigrateFacadeDoublesCommand
 from asyncmigrate.codemods.migrate_test_doubles import MigrateTestDoublesCommand
 from asyncmigrate.codemods.propagate_async import PropagateAsyncCommand
-from asyncmigrate.codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
-from asyncmigrate.config.plan import Plan, load_plan
+from asyncmigrate.codemods.replay_rewrites import ReplayRewritesCommand
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.migration.edits import EditPlan, FileEdits, Step
-from asyncmigrate.types import CallSite
 
 CORE = "core"  # propagation, facade call rewrites, test doubles
 DOUBLES = "doubles"  # the facade doubles carried over (they read what the core made of the targets)
@@ -48,27 +45,12 @@ class FileOutcome:
 
     not_propagated: list[tuple[int, str]] = field(default_factory=list)  # (line, what)
     not_rewritten: list[tuple[int, str]] = field(default_factory=list)
-    rewritten: list[CallSite] = field(default_factory=list)
     double_blockers: list[DoubleBlocker] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
         return not (self.not_propagated or self.not_rewritten or self.double_blockers)
-
-
-def unrewritten(planned: Sequence[tuple[int, str, str, str]], done: Sequence[CallSite]) -> list[tuple[int, str]]:
-    """The planned rewrites (line, function, receiver, method) the rewrite did not make, matched by
-    function and method: the propagation moved lines, so positions no longer match."""
-    left = Counter((c.function, c.method) for c in done)
-    missing = []
-    for line, function, receiver, method in planned:
-        key = (function, method)
-        if left[key] > 0:
-            left[key] -= 1
-        else:
-            missing.append((line, f"rewrite of {receiver}.{method}() in {function}"))
-    return missing
 
 
 def _run(command: Codemod, tree: cst.Module, outcome: FileOutcome) -> cst.Module:
@@ -84,27 +66,30 @@ def transform_file(
     step: Step,
     *,
     context: Callable[[], CodemodContext],
-    plan: Callable[[], Plan],
+    decide: Callable[[cst.Module, FileOutcome], cst.Module] | None = None,
     stage: str | None = None,
     outcome: FileOutcome | None = None,
 ) -> tuple[cst.Module, FileOutcome]:
     """Make one step's edits of one file on ``tree`` (``stage``: CORE or DOUBLES only; None: both).
 
-    ``context`` makes a fresh codemod context for the file; ``plan`` gives the migration plan (read
-    only when the file has facade calls to rewrite)."""
+    ``context`` makes a fresh codemod context for the file. ``decide`` is ``compute_change``'s: given
+    the tree the propagation left, it records the call rewrites' edits in ``edits`` (and what it could
+    not rewrite in the outcome) and returns what deciding wrote, which the replay must reproduce."""
     outcome = outcome if outcome is not None else FileOutcome()
     if stage in (None, CORE):
         if edits.propagates:
             command = PropagateAsyncCommand(context(), propagation=edits.propagation(), path=path)
             tree = _run(command, tree, outcome)
             outcome.not_propagated.extend(command.missing())
-        if edits.rewrites:
-            # the functions holding the calls are ``async def`` by now: the propagation above made them so
-            rewrite = RewriteFacadeCallsCommand(context(), plan_object=plan(), await_in_sync_def=True)
-            tree = _run(rewrite, tree, outcome)
-            outcome.rewritten.extend(rewrite.outcome.rewritten)
-            planned = [(r.node.line, r.function, r.receiver, r.method) for r in edits.rewrites]
-            outcome.not_rewritten.extend(unrewritten(planned, rewrite.outcome.rewritten))
+        decided = decide(tree, outcome) if decide is not None and edits.rewrites else None
+        if edits.rewrite_edits:
+            replay = ReplayRewritesCommand(context(), edits)
+            tree = _run(replay, tree, outcome)
+            outcome.not_rewritten.extend(replay.missing())
+        if decided is not None and outcome.complete and decided.code != tree.code:
+            raise AsyncMigrateError(
+                f"{path}: replaying the recorded call rewrites gives other code than deciding them; this is a bug"
+            )
         if edits.test_doubles:
             tree = _run(MigrateTestDoublesCommand(context(), async_functions=edits.test_doubles), tree, outcome)
     if stage in (None, DOUBLES) and edits.facade_doubles and step.facade_doubles is not None:
@@ -143,37 +128,18 @@ class ApplyEditsCommand(Codemod):
             full_package_name=self.context.full_package_name,
         )
 
-    def _plan(self, document: EditPlan) -> Plan:
-        path = self.root / document.plan_file
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise AsyncMigrateError(f"{path}: cannot read the migration plan: {exc.strerror}") from None
-        if hashlib.sha256(data).hexdigest() != document.plan_sha256:
-            raise AsyncMigrateError(
-                f"{document.plan_file}:1: changed since the edit plan was made; emit the edit plan again"
-            )
-        return load_plan(path, check_files=False)
-
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         document = EditPlan.load(self.edits_path)
         path = self._relative_path()
         steps = document.for_path(path)
         if not steps:
             raise SkipFile(f"{path}: the edit plan does not edit it")
-        plan: list[Plan] = []
-
-        def migration_plan() -> Plan:
-            if not plan:
-                plan.append(self._plan(document))
-            return plan[0]
-
         for step, edits in steps:
             # the step's edits name nodes of the text the earlier steps left: check them before editing
             stale = edits.stale(tree.bytes)
             if stale is not None:
                 raise AsyncMigrateError(stale)
-            tree, outcome = transform_file(tree, path, edits, step, context=self._sub_context, plan=migration_plan)
+            tree, outcome = transform_file(tree, path, edits, step, context=self._sub_context)
             for warning in outcome.warnings:
                 self.warn(warning)
             problems = [f"{path}:{line}: the planned edit {what} was not made" for line, what in outcome.not_propagated]

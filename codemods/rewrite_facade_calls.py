@@ -30,13 +30,19 @@ methods without a mapping.
 
 Runs under LibCST's runner too:
 ``python -m libcst.tool codemod rewrite_facade_calls.RewriteFacadeCallsCommand --plan migration_plan.yaml FILE``.
+
+The decision is made once: ``compute_change`` runs the codemod with ``record=True`` (:func:`decide_rewrites`),
+and what it wrote — each replaced node with its new source text, the statements inserted and removed,
+the parameters laid out anew, the imports added and removed — goes into the edit plan, which
+``replay_rewrites`` makes without the migration plan or the analysis.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping as MappingType
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import libcst as cst
@@ -49,9 +55,25 @@ from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.resolver import FacadeResolver
 from asyncmigrate.analysis.signatures import Signature, SignatureIndex, SignatureUnknown
 from asyncmigrate.codemods._arguments import ShapeError, call_shape, forwarded_args, positional_arg, renamed, reshaped
-from asyncmigrate.codemods._syntax import awaited, needs_parentheses_for_await
+from asyncmigrate.codemods._syntax import (
+    awaited,
+    block_indent,
+    needs_parentheses_for_await,
+    source_text,
+    with_statements_after,
+)
 from asyncmigrate.config.plan import FROM_RECEIVED_DEPENDS, Mapping, Plan, Repository, find_plan, load_plan
 from asyncmigrate.frameworks import Frameworks, fastapi, switched_off_fix
+from asyncmigrate.migration import edits as plan_edits
+from asyncmigrate.migration.edits import (
+    CallRewrite,
+    ImportEdit,
+    ParameterEdit,
+    Replacement,
+    Span,
+    StatementEdit,
+    source_lines,
+)
 from asyncmigrate.types import CallSite
 
 SELF = "self"  # obtained: through an attribute set from the provider in __init__
@@ -95,6 +117,17 @@ class RewriteOutcome:
     awaiting_functions: set[str] = field(default_factory=set)  # qualnames that now contain an await
     unsafe: list[UnsafeCall] = field(default_factory=list)
     unmapped: list[CallSite] = field(default_factory=list)
+
+
+@dataclass
+class RecordedRewrites:
+    """What one recording run wrote (``record=True``), as the edits an edit plan replays; positions are
+    of the tree the run was given."""
+
+    replacements: list[tuple[CallSite, Replacement]] = field(default_factory=list)  # with the call they rewrite
+    statements: list[StatementEdit] = field(default_factory=list)
+    parameters: list[ParameterEdit] = field(default_factory=list)
+    imports: list[ImportEdit] = field(default_factory=list)
 
 
 @dataclass
@@ -221,9 +254,14 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         plan_object: Plan | None = None,
         plan_only: bool = False,
         await_in_sync_def: bool = False,
+        record: bool = False,
     ) -> None:
         super().__init__(context)
         self.plan_only = plan_only  # decide every site and fill ``outcome``, but change nothing
+        self.record = record  # also record what is written, in ``recorded``, for an edit plan
+        self.recorded = RecordedRewrites()
+        self._indents: list[str] = []  # the indentation of each block around the node being left
+        self._lines: list[str] | None = None  # the text of the tree being rewritten, for the records
         # Only the edit plan's codemod sets this, having made the enclosing functions ``async def`` first;
         # run alone, a call that would be awaited inside a plain ``def`` is left and warned about.
         self.await_in_sync_def = await_in_sync_def
@@ -829,7 +867,6 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
                 elif isinstance(node, cst.Name) and len(scope.assignments[assignment.name]) == 1:
                     self._removable.add(id(node))
 
-    # --- transforming --------------------------------------------------------------------------
     def _provider_call(self, repository: Repository) -> str:
         assert repository.provider is not None  # every obtained site was checked in _plan_site
         module, name = _split(repository.provider)
@@ -837,10 +874,50 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         AddImportsVisitor.add_needed_import(self.context, module, name, None if ref == name else ref)
         return f"{ref}()"
 
+    # --- recording ---------------------------------------------------------------------------
+    def transform_module(self, tree: cst.Module) -> cst.Module:
+        result = super().transform_module(tree)
+        if self.record:
+            self.recorded.imports = _requested_imports(self.context)
+        return result
+
+    def _span(self, node: cst.CSTNode, kind: str) -> Span:
+        if self._lines is None:
+            module = self.context.module
+            assert module is not None  # set while the tree is transformed
+            self._lines = source_lines(module.code)
+        position = self.get_metadata(PositionProvider, node)
+        start, end = position.start, position.end
+        return Span.of(kind, (start.line, start.column), (end.line, end.column), self._lines)
+
+    def _text(self, node: cst.CSTNode) -> str:
+        module = self.context.module
+        assert module is not None
+        return source_text(node, module, self._indents)
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        module = self.context.module
+        assert module is not None
+        self._indents.append(block_indent(node, module))
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        self._indents.pop()
+        return updated_node
+
+    # --- transforming --------------------------------------------------------------------------
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         site = self._by_node.get(id(original_node))
         if site is None:
             return updated_node
+        result = self._rewritten_call(site, original_node, updated_node)
+        if self.record:
+            replaced = Replacement(self._span(original_node, plan_edits.CALL), self._text(result))
+            self.recorded.replacements.append((site.call, replaced))
+        return result
+
+    def _rewritten_call(self, site: _Site, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         repository = site.repository
         mapping = site.mapping
         assert mapping is not None
@@ -889,10 +966,17 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         if id(original_node.expression) not in self._drop_await:
             return updated_node
         # a sync repository method replaces an awaited one: the value is used as it is
-        inner = updated_node.expression
-        if updated_node.lpar and not inner.lpar:
-            return inner.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
-        return inner
+        result = updated_node.expression
+        if updated_node.lpar and not result.lpar:
+            result = result.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
+        if self.record:
+            site = self._by_node[id(original_node.expression)]
+            # the call's own replacement, just recorded, is inside this one
+            if self.recorded.replacements and self.recorded.replacements[-1][0] is site.call:
+                self.recorded.replacements.pop()
+            replaced = Replacement(self._span(original_node, plan_edits.AWAIT), self._text(result))
+            self.recorded.replacements.append((site.call, replaced))
+        return result
 
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
@@ -900,7 +984,6 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         if len(original_node.body) != 1:
             return updated_node
         statement = original_node.body[0]
-        keep: list[cst.BaseStatement] = [updated_node]
         target = (
             statement.targets[0].target
             if isinstance(statement, cst.Assign) and len(statement.targets) == 1
@@ -908,28 +991,29 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
             if isinstance(statement, cst.AnnAssign)
             else None
         )
-        if target is not None and id(target) in self._removable:
-            keep = []
+        remove = target is not None and id(target) in self._removable
         # the repository local goes where the facade local was obtained: same block, same try, same guards
-        added = [
-            cst.parse_statement(f"{local} = {self._provider_call(self.plan.repositories[repo])}")
+        sources = [
+            f"{local} = {self._provider_call(self.plan.repositories[repo])}"
             for repo, local in sorted(self._after.get(id(original_node), {}).items())
         ]
-        if added and keep:
-            added = [a.with_changes(leading_lines=()) for a in added]
-        elif added:
-            added[0] = added[0].with_changes(leading_lines=updated_node.leading_lines)
-        result = [*keep, *added]
-        if not result:
-            return cst.RemoveFromParent()
-        if len(result) == 1:
-            return result[0]
-        return cst.FlattenSentinel(result)
+        if not remove and not sources:
+            return updated_node
+        if self.record:
+            self.recorded.statements.append(
+                StatementEdit(self._span(original_node, plan_edits.STATEMENT), remove, tuple(sources))
+            )
+        added = [cst.ensure_type(cst.parse_statement(source), cst.SimpleStatementLine) for source in sources]
+        return with_statements_after(updated_node, not remove, added)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
-        if id(original_node) in self._depends:
-            return self._add_depends_params(original_node, updated_node)
-        return updated_node
+        if id(original_node) not in self._depends:
+            return updated_node
+        result = self._add_depends_params(original_node, updated_node)
+        if self.record:
+            parameters = ParameterEdit(self._span(original_node, plan_edits.FUNCTION), self._text(result.params))
+            self.recorded.parameters.append(parameters)
+        return result
 
     def _add_depends_params(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
         facade_param = self._facade_params[id(original)]
@@ -1006,6 +1090,60 @@ class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
         if isinstance(node, cst.Attribute):
             return f"{RewriteFacadeCallsCommand.module_name_of(node.value)}.{node.attr.value}"
         return ""
+
+
+# --- the decision, recorded for an edit plan ---------------------------------------------------------
+
+
+@dataclass
+class RewriteDecision:
+    """The rewrites of one file as a recording run decided them on a tree (``decide_rewrites``)."""
+
+    output: cst.Module  # what the run wrote: replaying the records must give the same
+    rewrites: list[CallRewrite]  # the planned rewrites, each with the nodes it replaces
+    recorded: RecordedRewrites
+    missing: list[tuple[int, str]]  # (line, what): planned rewrites the run did not make
+    unplanned: list[CallSite]  # calls the run rewrote that were not planned
+    warnings: list[str]
+
+
+def decide_rewrites(
+    tree: cst.Module, context: CodemodContext, plan: Plan, planned: Sequence[CallRewrite]
+) -> RewriteDecision:
+    """Decide the rewrites of ``tree`` (the text the propagation left: the functions holding the calls
+    are ``async def`` by now) and record them, each planned rewrite with the nodes it replaces.
+
+    The planned rewrites name their calls in the text before the propagation, which moved lines, so
+    they are matched to the calls rewritten here by function and method, in order."""
+    command = RewriteFacadeCallsCommand(context, plan_object=plan, await_in_sync_def=True, record=True)
+    output = command.transform_module(tree)
+    replaced: dict[int, list[Replacement]] = {}
+    for call, replacement in command.recorded.replacements:
+        replaced.setdefault(id(call), []).append(replacement)
+    done: dict[tuple[str, str], list[CallSite]] = {}
+    for call in command.outcome.rewritten:
+        done.setdefault((call.function, call.method), []).append(call)
+    rewrites, missing = [], []
+    for rewrite in planned:
+        calls = done.get((rewrite.function, rewrite.method))
+        if not calls:
+            missing.append((rewrite.node.line, rewrite.what))
+            rewrites.append(rewrite)
+            continue
+        call = calls.pop(0)
+        rewrites.append(replace(rewrite, replace=tuple(replaced.get(id(call), ()))))
+    unplanned = [call for calls in done.values() for call in calls]
+    return RewriteDecision(output, rewrites, command.recorded, missing, unplanned, list(command.context.warnings))
+
+
+def _requested_imports(context: CodemodContext) -> list[ImportEdit]:
+    """The imports a run asked LibCST's import visitors to add and to remove, in order, each once."""
+    found: list[ImportEdit] = []
+    for item in context.scratch.get(AddImportsVisitor.CONTEXT_KEY, []):
+        found.append(ImportEdit(plan_edits.ADD, item.module_name, item.obj_name, item.alias, item.relative))
+    for module, name, alias in context.scratch.get(RemoveImportsVisitor.CONTEXT_KEY, []):
+        found.append(ImportEdit(plan_edits.REMOVE_UNUSED, module, name, alias))
+    return list(dict.fromkeys(found))
 
 
 # --- small helpers ------------------------------------------------------------------------------

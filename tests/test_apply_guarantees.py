@@ -22,10 +22,13 @@ from typing import Any
 
 import libcst as cst
 import pytest
+from libcst.metadata import PositionProvider
 
 import asyncmigrate.codemods.apply_edits as apply_edits
+import asyncmigrate.codemods.replay_rewrites as replay_rewrites
 import asyncmigrate.workflow.apply as apply_module
 from asyncmigrate.codemods.propagate_async import PropagateAsyncCommand, _token
+from asyncmigrate.codemods.replay_rewrites import ReplayRewritesCommand
 from asyncmigrate.codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
 from asyncmigrate.config.plan import Plan, load_plan
 from asyncmigrate.errors import AsyncMigrateError
@@ -173,24 +176,60 @@ def test_a_dropped_await_is_caught_though_the_output_compiles(library: Path, mon
         compile(edit.after, edit.path, "exec", dont_inherit=True)
 
 
-def test_a_facade_call_the_writing_pass_left_alone_stops_the_apply(
+def test_a_facade_call_the_deciding_pass_left_alone_stops_the_apply(
     library: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = apply_edits._run
+    real = RewriteFacadeCallsCommand.transform_module
 
-    def forgetful(command: Any, tree: cst.Module, outcome: Any) -> cst.Module:
-        output = real(command, tree, outcome)
-        if isinstance(command, RewriteFacadeCallsCommand) and not command.plan_only:
-            command.outcome.rewritten.pop()  # as if the last planned call had been skipped
+    def forgetful(self: RewriteFacadeCallsCommand, tree: cst.Module) -> cst.Module:
+        output = real(self, tree)
+        if self.record:  # the pass that decides the rewrites on the propagated tree
+            self.outcome.rewritten.pop()  # as if the last planned call had been skipped
         return output
 
-    monkeypatch.setattr(apply_edits, "_run", forgetful)
+    monkeypatch.setattr(RewriteFacadeCallsCommand, "transform_module", forgetful)
     change = compute_change(load_plan(library / "migration_plan.yaml"), ["library/catalog.py"], use_cache=False)
-    last = [c for c in change.rewritten if c.path == "library/catalog.py"][-1]
-    assert [(b.kind, b.path, b.line) for b in change.blockers] == [
-        ("edit_not_applied", "library/catalog.py", last.line)
-    ]
-    assert f"rewrite of {last.receiver}.{last.method}()" in change.blockers[0].message
+    _only_blocker_is_the_rewrite_of(change, [c for c in change.rewritten if c.path == "library/catalog.py"][-1])
+
+
+def _only_blocker_is_the_rewrite_of(change: Any, call: Any) -> None:
+    assert [(b.kind, b.path, b.line) for b in change.blockers] == [("edit_not_applied", call.path, call.line)]
+    assert f"rewrite of {call.receiver}.{call.method}()" in change.blockers[0].message
+
+
+def test_a_recorded_rewrite_the_replay_cannot_find_stops_the_apply(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = ReplayRewritesCommand._found
+    skipped: list[int] = []
+
+    def blind(self: ReplayRewritesCommand, table: Any, node: cst.CSTNode, kind: str) -> Any:
+        found = real(self, table, node, kind)
+        if found is not None and isinstance(node, cst.Call) and not skipped:
+            skipped.append(self.get_metadata(PositionProvider, node).start.line)
+            self._made.discard(next(key for key, value in table.items() if value is found))
+            return None  # as if the recorded node were not in the tree
+        return found
+
+    monkeypatch.setattr(ReplayRewritesCommand, "_found", blind)
+    change = compute_change(load_plan(library / "migration_plan.yaml"), ["library/catalog.py"], use_cache=False)
+    assert skipped
+    _only_blocker_is_the_rewrite_of(change, [c for c in change.rewritten if c.path == "library/catalog.py"][0])
+
+
+def test_a_replay_that_writes_other_code_than_the_decision_is_refused(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = replay_rewrites.parse_expression_text
+
+    def garbled(text: str, module: cst.Module, indent: str) -> cst.BaseExpression:
+        return real(text.replace("await ", "await  "), module, indent)  # a replay bug: other spacing
+
+    monkeypatch.setattr(replay_rewrites, "parse_expression_text", garbled)
+    before = fingerprints(library)
+    with pytest.raises(AsyncMigrateError, match=r"library/catalog\.py: replaying the recorded call rewrites gives"):
+        apply_files(load_plan(library / "migration_plan.yaml"), ["library/catalog.py"], run_tests=False)
+    assert fingerprints(library) == before
 
 
 # -- idempotence ------------------------------------------------------------------------------------------

@@ -13,11 +13,14 @@ import jsonschema
 import pytest
 
 from asyncmigrate.config.plan import load_plan
-from asyncmigrate.migration.edits import EditPlan
-from asyncmigrate.workflow.apply import plan_edits, write_edit_plan
+from asyncmigrate.migration.edits import EditPlan, file_edits
+from asyncmigrate.migration.propagate import AWAIT, CallEdit, FunctionEdit, PropagationPlan
+from asyncmigrate.workflow.apply import plan_edits, planned_targets, write_edit_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAIN = ROOT / "tests" / "data" / "apply" / "chain_across_files"
+CARAVAN = ROOT / "tests" / "assets" / "caravan"
+CARAVAN_GOLDEN = ROOT / "tests" / "data" / "caravan" / "after"
 SCHEMA = json.loads((ROOT / "asyncmigrate" / "schemas" / "edits.schema.json").read_text())
 # two planned files of the bundled server whose changes reach other files (callers, tests)
 SERVER_TARGETS = ["server/api/players.py", "server/services/user_manager.py"]
@@ -58,9 +61,21 @@ def test_the_emitted_plan_follows_its_schema_and_reads_back(tmp_path: Path) -> N
     kinds = {name for f in step.files for name in ("rewrites", "functions", "calls") if getattr(f, name)}
     assert kinds == {"rewrites", "functions", "calls"}
     assert all(r.node.text.endswith(r.method) for f in step.files for r in f.rewrites)
-    # a document from another version is refused, not half read
-    with pytest.raises(Exception, match="version 99"):
-        EditPlan.from_json({**data, "version": 99})
+    # each rewrite carries its decision: the text written in place of the call, in the propagated text
+    rewrites = [r for f in step.files for r in f.rewrites]
+    assert all(r.replace and r.replace[0].node.text.startswith(r.receiver) for r in rewrites)
+    assert "await item_repo.get(key)" in {x.text for r in rewrites for x in r.replace}
+    (storage,) = [f for f in step.files if f.rewrites]
+    assert [(e.node.text, e.remove, e.insert_after) for e in storage.statements] == [
+        ("db = get_db()", True, ("item_repo = get_item_repo()",))
+    ]
+    assert ("add", "app.repos", "get_item_repo") in {(i.action, i.module, i.name) for i in storage.imports}
+    # a document from another version, the one before the rewrites carried their decision included, is
+    # refused in one line, not half read
+    for version in (99, 1):
+        with pytest.raises(Exception, match=f"version {version}; this asyncmigrate reads version 2") as refused:
+            EditPlan.from_json({**data, "version": version})
+        assert "\n" not in str(refused.value)
 
 
 def test_libcst_runner_makes_the_plan_as_apply_does(tmp_path: Path) -> None:
@@ -72,6 +87,67 @@ def test_libcst_runner_makes_the_plan_as_apply_does(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     expected = _python_files(CHAIN / "after")
     assert _python_files(project) == expected
+
+
+@pytest.mark.parametrize("plan_file", ["deleted", "altered"])
+def test_the_runner_never_reads_the_migration_plan(tmp_path: Path, plan_file: str) -> None:
+    """The edit plan holds the decisions: with the migration plan gone, or saying something else, the
+    runner writes what the plan said when the edit plan was made."""
+    project = tmp_path / "chain"
+    shutil.copytree(CHAIN / "before", project)
+    edits = tmp_path / "edits.json"
+    _emit(project, ["app/storage.py"], edits)
+    plan = project / "migration_plan.yaml"
+    if plan_file == "deleted":
+        plan.unlink()
+    else:  # another provider and another target: deciding again would write other code
+        text = plan.read_text()
+        altered = text.replace("app.repos.get_item_repo", "app.repos.other_repo").replace("item.get", "item.put")
+        assert altered != text
+        plan.write_text(altered)
+    result = _codemod(project, edits, "app", "tests")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _python_files(project) == _python_files(CHAIN / "after")
+
+
+def test_the_runner_makes_every_call_form_of_the_caravan_without_its_plan(tmp_path: Path) -> None:
+    """Thread hops, async twins, bound methods, adapters, parameter objects, received facades: the
+    recorded rewrites of ``apply --all`` replayed by the runner, the migration plan deleted first."""
+    project = tmp_path / "caravan"
+    shutil.copytree(CARAVAN, project, ignore=shutil.ignore_patterns("__pycache__", ".asyncmigrate"))
+    before = _python_files(project)
+    edits = tmp_path / "edits.json"
+    plan = load_plan(project / "migration_plan.yaml")
+    document, _ = plan_edits(plan, planned_targets(plan, [], None, True), use_cache=False)
+    write_edit_plan(document, edits)
+    kinds = {x.node.kind for s in document.steps for f in s.files for r in f.rewrites for x in r.replace}
+    assert kinds == {"Call", "Await"}
+    (project / "migration_plan.yaml").unlink()
+    result = _codemod(project, edits, "caravan", "tests")
+    assert result.returncode == 0, result.stdout + result.stderr
+    golden = {p.relative_to(CARAVAN_GOLDEN).as_posix(): p.read_bytes() for p in CARAVAN_GOLDEN.rglob("*.py")}
+    assert golden
+    assert _python_files(project) == {**before, **golden}
+
+
+def _loaded(codemods: list[str], unwanted: str) -> str:
+    """The modules of the package importing ``codemods`` loads for which ``unwanted`` (a Python
+    expression on the module name ``m``) holds, comma-separated."""
+    code = (
+        "import importlib, sys\n"
+        f"for name in {codemods!r}:\n"
+        "    importlib.import_module('asyncmigrate.codemods.' + name)\n"
+        f"bad = sorted(m for m in sys.modules if m.split('.')[0] == 'asyncmigrate' and {unwanted})\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_the_runner_loads_neither_the_rewrite_decision_nor_the_analysis() -> None:
+    deciding = {"codemods.rewrite_facade_calls", "analysis.resolver", "analysis.collector", "analysis.facade"}
+    assert _loaded(["apply_edits"], f"m.split('.', 1)[-1] in {sorted(deciding)!r}") == ""
 
 
 def test_a_stale_edit_is_refused_with_its_line(tmp_path: Path) -> None:
@@ -116,17 +192,8 @@ def test_run_alone_the_rewrite_never_awaits_inside_a_plain_def(tmp_path: Path) -
 
 def test_no_codemod_imports_the_orchestration() -> None:
     modules = sorted(p.stem for p in (ROOT / "codemods").glob("*.py") if p.stem != "__init__")
-    code = (
-        "import importlib, sys\n"
-        f"for name in {modules!r}:\n"
-        "    importlib.import_module('asyncmigrate.codemods.' + name)\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[1:2] and m.split('.')[0] == 'asyncmigrate'"
-        " and m.split('.')[1] in ('workflow', 'checks', 'reporting', 'render', 'cli'))\n"
-        "print(','.join(bad))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == ""
+    orchestration = "m.split('.')[1:2] and m.split('.')[1] in ('workflow', 'checks', 'reporting', 'render', 'cli')"
+    assert _loaded(modules, orchestration) == ""
     assert "apply_edits" in modules
 
 
@@ -166,3 +233,17 @@ def test_the_runner_reproduces_apply_on_the_bundled_server(tmp_path: Path) -> No
     made_run = _codemod(made, edits, "server")
     assert made_run.returncode == 0, made_run.stdout + made_run.stderr
     assert _python_files(made) == _python_files(applied)
+
+
+def test_node_identities_count_lines_as_libcst_does() -> None:
+    """A form feed (a page break) is whitespace to Python and LibCST, not a line break: the identity of
+    a node after one is read from the right line."""
+    data = b"def first():\n    pass\n\x0c\ndef second():\n    return helper()\n"
+    propagation = PropagationPlan(
+        function_edits=[FunctionEdit("m.py", "m.second", 4, 4)],
+        call_edits=[CallEdit("m.py", 5, 11, AWAIT, "m.helper")],
+    )
+    edits = file_edits("m.py", data, propagation)
+    assert sorted((ref.line, ref.text) for ref in edits.refs.values()) == [(4, "second"), (5, "helper")]
+    moved = data.replace(b"return helper()", b"return  helper()")
+    assert edits.stale(moved) == "m.py:5: stale edit (call edit): expected `helper` at column 11, found ` helpe`"

@@ -12,12 +12,21 @@ of node and the source text expected there: before a step is made, every expecte
 an edit whose file changed since the plan was made is refused with file:line instead of landing on
 another node. A blocked step is kept (its blockers say why) but never made, as ``apply`` writes nothing
 for it.
+
+A facade call rewrite carries its decision, made once by ``compute_change`` with the rewrite codemod's
+own decision code: the replacement source text of each node it replaces, and, as separate edits of the
+file, the statements it inserts or removes (a repository binding after the statement that obtained the
+facade), the parameters it lays out anew (a ``Depends`` parameter) and the imports it adds or removes.
+The rewrite runs on the text the step's propagation leaves, so these edits name their nodes by a
+:class:`Span` of that text (start, end, kind, first line): making them needs neither the migration plan
+nor the analysis, only the propagation edits of the same step, made first.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,12 +35,25 @@ from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.migration.propagate import Blocker, CallEdit, ClassEdit, FunctionEdit, LockEdit, PropagationPlan
 
 EDIT_PLAN_FORMAT = "asyncmigrate-edit-plan"
-EDIT_PLAN_VERSION = 1
+EDIT_PLAN_VERSION = 2  # 2: call rewrites carry their replacement text, statement, parameter and import edits
 
 # node kinds an edit names
 NAME = "Name"  # a function's, a class's or a callee's name token
 ATTRIBUTE = "Attribute"  # ``receiver.method`` of a facade call
-CALL = "Call"  # ``getattr(receiver, "method")``
+CALL = "Call"  # ``getattr(receiver, "method")``; as a Span: a call replaced
+AWAIT = "Await"  # an ``await`` dropped with the call it awaited (a sync target)
+STATEMENT = "SimpleStatementLine"  # a statement a binding goes after, or that goes
+FUNCTION = "FunctionDef"  # a function whose parameters are laid out anew
+
+ADD = "add"  # an import added (as AddImportsVisitor adds it: nothing when the module has it already)
+REMOVE_UNUSED = "remove_unused"  # an import removed once nothing uses it (as RemoveImportsVisitor does)
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def source_lines(code: str) -> list[str]:
+    """The lines of ``code`` as LibCST numbers them (only ``\\n``, ``\\r\\n`` and ``\\r`` end a line)."""
+    return _LINE_BREAK.split(code)
 
 
 @dataclass(frozen=True)
@@ -62,8 +84,146 @@ class NodeRef:
 
 
 @dataclass(frozen=True)
+class Span:
+    """A node of the text the step's propagation leaves: its start and end as LibCST's PositionProvider
+    reports them, its kind, and the source text it starts with (up to its end or the end of its line)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    kind: str
+    text: str
+
+    @property
+    def key(self) -> tuple[str, int, int, int, int]:
+        return (self.kind, self.line, self.column, self.end_line, self.end_column)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "kind": self.kind,
+            "text": self.text,
+        }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Span:
+        return Span(
+            int(data["line"]),
+            int(data["column"]),
+            int(data["end_line"]),
+            int(data["end_column"]),
+            str(data["kind"]),
+            str(data["text"]),
+        )
+
+    @staticmethod
+    def of(kind: str, start: tuple[int, int], end: tuple[int, int], lines: Sequence[str]) -> Span:
+        """The span from ``start`` to ``end`` (line, column) of the text split into ``lines``."""
+        text = lines[start[0] - 1] if 1 <= start[0] <= len(lines) else ""
+        text = text[start[1] : end[1]] if end[0] == start[0] else text[start[1] :]
+        return Span(start[0], start[1], end[0], end[1], kind, text)
+
+    def mismatch(self, lines: Sequence[str]) -> str | None:
+        """Why the text no longer holds the node (None when it does)."""
+        found = Span.of(self.kind, (self.line, self.column), (self.end_line, self.end_column), lines).text
+        if found == self.text:
+            return None
+        return f"expected `{self.text}` at line {self.line} column {self.column}, found `{found}`"
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """A node replaced by the parsed source text: what the rewrite wrote in its place."""
+
+    node: Span
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"node": self.node.to_json(), "text": self.text}
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Replacement:
+        return Replacement(Span.from_json(data["node"]), str(data["text"]))
+
+
+@dataclass(frozen=True)
+class StatementEdit:
+    """Statements a rewrite inserts right after a statement of a block (the repository binding after the
+    statement that obtained the facade), and whether that statement goes (the facade is no longer used)."""
+
+    node: Span  # the statement, a SimpleStatementLine
+    remove: bool
+    insert_after: tuple[str, ...]  # each one statement's source
+
+    def to_json(self) -> dict[str, Any]:
+        return {"node": self.node.to_json(), "remove": self.remove, "insert_after": list(self.insert_after)}
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> StatementEdit:
+        return StatementEdit(
+            Span.from_json(data["node"]), bool(data["remove"]), tuple(str(t) for t in data["insert_after"])
+        )
+
+
+@dataclass(frozen=True)
+class ParameterEdit:
+    """A function's parameters laid out anew by a rewrite (a repository ``Depends`` parameter added next
+    to the facade's, which goes when nothing else uses it): the new text between the parentheses."""
+
+    node: Span  # the FunctionDef
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"node": self.node.to_json(), "text": self.text}
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> ParameterEdit:
+        return ParameterEdit(Span.from_json(data["node"]), str(data["text"]))
+
+
+@dataclass(frozen=True)
+class ImportEdit:
+    """An import a rewrite adds (ADD) or removes once unused (REMOVE_UNUSED), as LibCST's
+    AddImportsVisitor / RemoveImportsVisitor are asked for it: ``import module`` when ``name`` is None."""
+
+    action: str
+    module: str
+    name: str | None = None
+    alias: str | None = None
+    relative: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "module": self.module,
+            "name": self.name,
+            "alias": self.alias,
+            "relative": self.relative,
+        }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> ImportEdit:
+        action = str(data["action"])
+        if action not in (ADD, REMOVE_UNUSED):
+            raise ValueError(f"unknown import action {action!r}")
+        name, alias = data.get("name"), data.get("alias")
+        return ImportEdit(
+            action,
+            str(data["module"]),
+            None if name is None else str(name),
+            None if alias is None else str(alias),
+            int(data.get("relative", 0)),
+        )
+
+
+@dataclass(frozen=True)
 class CallRewrite:
-    """A facade call rewritten into a repository call, as the analysis decided it."""
+    """A facade call rewritten into a repository call, as the analysis decided it: named by its node in
+    the text the step starts from, replaced (``replace``) in the text the step's propagation leaves."""
 
     node: NodeRef  # ``receiver.method`` (or the ``getattr``) of the facade call
     function: str  # the qualname of the function it sits in
@@ -73,6 +233,7 @@ class CallRewrite:
     add_await: bool  # the repository call is awaited and the old expression was not an awaitable
     wrapper: str | None = None  # the thread hop the call went through, which goes
     is_reference: bool = False  # ``m = facade.m`` called later: each call is rewritten
+    replace: tuple[Replacement, ...] = ()  # the nodes replaced (a bound method: each of its calls)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +245,7 @@ class CallRewrite:
             "add_await": self.add_await,
             "wrapper": self.wrapper,
             "is_reference": self.is_reference,
+            "replace": [r.to_json() for r in self.replace],
         }
 
     @staticmethod
@@ -97,7 +259,12 @@ class CallRewrite:
             bool(data["add_await"]),
             data.get("wrapper"),
             bool(data.get("is_reference", False)),
+            tuple(Replacement.from_json(r) for r in data["replace"]),
         )
+
+    @property
+    def what(self) -> str:
+        return f"rewrite of {self.receiver}.{self.method}() in {self.function}"
 
 
 @dataclass
@@ -114,10 +281,19 @@ class FileEdits:
     test_doubles: tuple[str, ...] = ()  # functions turning async whose doubles become AsyncMock
     facade_doubles: bool = False  # the step's facade doubles are carried over in this file
     refs: dict[str, NodeRef] = field(default_factory=dict)  # "function:L:C" etc. -> identity, for propagation edits
+    # what the call rewrites do besides replacing their nodes, in the text the propagation leaves
+    statements: list[StatementEdit] = field(default_factory=list)
+    parameters: list[ParameterEdit] = field(default_factory=list)
+    imports: list[ImportEdit] = field(default_factory=list)
 
     @property
     def propagates(self) -> bool:
         return bool(self.functions or self.calls or self.locks or self.classes)
+
+    @property
+    def rewrite_edits(self) -> bool:
+        """The call rewrites' recorded edits, made after the propagation."""
+        return bool(any(r.replace for r in self.rewrites) or self.statements or self.parameters or self.imports)
 
     def propagation(self) -> PropagationPlan:
         """The propagation edits of this file, in the form the propagation codemod reads."""
@@ -138,7 +314,7 @@ class FileEdits:
         """``path:line: why`` when ``data`` is not the text this file's edits were planned on; None otherwise."""
         if hashlib.sha256(data).hexdigest() == self.sha256:
             return None
-        lines = data.decode("utf-8", "surrogateescape").splitlines()
+        lines = source_lines(data.decode("utf-8", "surrogateescape"))
         for ref, what in sorted(self.identities(), key=lambda item: (item[0].line, item[0].column)):
             problem = ref.mismatch(lines)
             if problem is not None:
@@ -151,6 +327,9 @@ class FileEdits:
             "path": self.path,
             "sha256": self.sha256,
             "rewrites": [r.to_json() for r in self.rewrites],
+            "statements": [e.to_json() for e in self.statements],
+            "parameters": [e.to_json() for e in self.parameters],
+            "imports": [e.to_json() for e in self.imports],
             "functions": [_function_json(e, self.refs) for e in self.functions],
             "calls": [_call_json(e, self.refs) for e in self.calls],
             "locks": [_lock_json(e, self.refs) for e in self.locks],
@@ -164,6 +343,9 @@ class FileEdits:
         path = str(data["path"])
         edits = FileEdits(path, str(data["sha256"]))
         edits.rewrites = [CallRewrite.from_json(r) for r in data.get("rewrites", [])]
+        edits.statements = [StatementEdit.from_json(e) for e in data.get("statements", [])]
+        edits.parameters = [ParameterEdit.from_json(e) for e in data.get("parameters", [])]
+        edits.imports = [ImportEdit.from_json(e) for e in data.get("imports", [])]
         for item in data.get("functions", []):
             edits.functions.append(
                 FunctionEdit(
@@ -239,7 +421,7 @@ def _class_json(e: ClassEdit, refs: Mapping[str, NodeRef]) -> dict[str, Any]:
 def name_refs(data: bytes, edits: FileEdits) -> None:
     """Give every propagation edit of ``edits`` its node identity, read from the text it was planned on:
     the name token at the edit's line and column (a class edit is keyed by its line and name)."""
-    lines = data.decode("utf-8", "surrogateescape").splitlines()
+    lines = source_lines(data.decode("utf-8", "surrogateescape"))
 
     def token(line: int, column: int) -> str:
         text = lines[line - 1] if 1 <= line <= len(lines) else ""

@@ -3,10 +3,11 @@
 ``compute_change`` does everything that can be known before writing: it rewrites each target file's
 facade calls (``asyncmigrate.codemods.rewrite_facade_calls``) to learn which functions gain an ``await``, propagates
 ``async def`` through the project call graph (``asyncmigrate.migration.propagate``), applies the propagation to
-every touched file (``asyncmigrate.codemods.propagate_async``) and migrates the test doubles of now-async methods
-(``asyncmigrate.codemods.migrate_test_doubles``). Every output must parse and compile. ``apply_files`` then writes
-the change as one transaction, runs the touched files' tests and records the result in the plan,
-restoring every file when the tests fail.
+every touched file (``asyncmigrate.codemods.propagate_async``), decides the facade call rewrites on the text that
+leaves and records them in the edit plan, which it replays (``asyncmigrate.codemods.replay_rewrites``), and migrates
+the test doubles of now-async methods (``asyncmigrate.codemods.migrate_test_doubles``). Every output must parse and
+compile. ``apply_files`` then writes the change as one transaction, runs the touched files' tests and records the
+result in the plan, restoring every file when the tests fail.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asyncmigrate.analysis.callgraph import Project, build_project
 from asyncmigrate.analysis.scan import check_encoding, discover, libcst_error_line
@@ -29,13 +30,26 @@ from asyncmigrate.config.plan import Plan, load_plan, record_status
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.frameworks import FRAMEWORK_OFF, Frameworks, mock, pytest, switched_off_fix
 from asyncmigrate.migration.cautions import Caution, new_cleanup_awaits
-from asyncmigrate.migration.edits import ATTRIBUTE, CALL, CallRewrite, EditPlan, NodeRef, Step, file_edits
+from asyncmigrate.migration.edits import (
+    ATTRIBUTE,
+    CALL,
+    CallRewrite,
+    EditPlan,
+    FileEdits,
+    NodeRef,
+    Step,
+    file_edits,
+    source_lines,
+)
 from asyncmigrate.migration.limits import excluded_blockers, excluded_edit_blockers, unreadable_blockers
 from asyncmigrate.migration.propagate import Blocker, PropagationPlan, Seed, propagate
 from asyncmigrate.types import CallSite, FileStatus
 from asyncmigrate.workflow.commit import commit, locked, undo
 from asyncmigrate.workspace import files as workspace_files
 from asyncmigrate.workspace.transaction import FileChange, foreign_edits
+
+if TYPE_CHECKING:
+    from asyncmigrate.codemods.apply_edits import FileOutcome
 
 
 @dataclass(frozen=True)
@@ -196,7 +210,7 @@ def _parse(path: str, data: bytes) -> Any:
 
 def _rewrite_edit(plan: Plan, data: bytes, call: CallSite) -> CallRewrite:
     """A rewritten facade call as the edit plan records it, named by the text at its position."""
-    lines = data.decode("utf-8", "surrogateescape").splitlines()
+    lines = source_lines(data.decode("utf-8", "surrogateescape"))
     text = lines[call.line - 1][call.column :] if 1 <= call.line <= len(lines) else ""
     end = text.find(call.method)
     kind = ATTRIBUTE
@@ -215,6 +229,29 @@ def _rewrite_edit(plan: Plan, data: bytes, call: CallSite) -> CallRewrite:
         call.wrapper,
         call.is_reference,
     )
+
+
+def _rewrite_decider(plan: Plan, path: str, edits: FileEdits) -> Callable[[Any, FileOutcome], Any]:
+    """How ``compute_change`` decides a file's call rewrites on the tree the propagation leaves: the
+    rewrite codemod's own decision, recorded in ``edits`` (the edit plan), which is then replayed."""
+
+    def decide(tree: Any, outcome: FileOutcome) -> Any:
+        from asyncmigrate.codemods.rewrite_facade_calls import decide_rewrites
+
+        decision = decide_rewrites(tree, _context(plan, path), plan, edits.rewrites)
+        edits.rewrites = decision.rewrites
+        edits.statements = decision.recorded.statements
+        edits.parameters = decision.recorded.parameters
+        edits.imports = decision.recorded.imports
+        outcome.warnings.extend(decision.warnings)
+        outcome.not_rewritten.extend(decision.missing)
+        outcome.not_rewritten.extend(
+            (call.line, f"rewrite of {call.receiver}.{call.method}() in {call.function}, which was not planned")
+            for call in decision.unplanned
+        )
+        return decision.output
+
+    return decide
 
 
 def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True) -> ComputedChange:
@@ -285,7 +322,7 @@ def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True
                 edits,
                 step,
                 context=lambda path=path: _context(plan, path),  # type: ignore[misc]
-                plan=lambda: plan,
+                decide=_rewrite_decider(plan, path, edits),
                 stage=CORE,
             )
             trees[path] = tree
@@ -347,7 +384,6 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange, 
             planned,
             step,
             context=lambda path=path: _context(plan, path),  # type: ignore[misc]
-            plan=lambda: plan,
             stage=DOUBLES,
         )
         after = tree.bytes
@@ -387,7 +423,6 @@ def _doubles_left(plan: Plan, path: str, data: bytes, async_functions: Sequence[
         probe,
         Step(path),
         context=lambda: _context(plan, path),
-        plan=lambda: plan,
         stage=CORE,
     )
     if tree.bytes == data:

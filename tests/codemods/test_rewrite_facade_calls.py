@@ -13,15 +13,17 @@ import dataclasses
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import libcst as cst
 import pytest
 from libcst.codemod import CodemodContext, CodemodTest
 
+from asyncmigrate.codemods.replay_rewrites import ReplayRewritesCommand
 from asyncmigrate.codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
 from asyncmigrate.config.plan import Plan, load_plan
+from asyncmigrate.migration.edits import ATTRIBUTE, CallRewrite, FileEdits, NodeRef
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "tests" / "assets" / "library"
@@ -48,6 +50,27 @@ def rewrite(code: str, plan: Plan = PLAN) -> tuple[str, RewriteFacadeCallsComman
     return output, command, list(ctx.warnings)
 
 
+def replayed(code: str, plan: Plan, make_context: Callable[[], CodemodContext]) -> tuple[str, str, FileEdits]:
+    """What a recording run writes, and what replaying its records (through the edit plan's JSON) writes
+    with no plan and no analysis, on the same text."""
+    tree = cst.parse_module(CodemodTest.make_fixture_data(code))
+    command = RewriteFacadeCallsCommand(make_context(), plan_object=plan, await_in_sync_def=True, record=True)
+    recorded = command.transform_module(tree).code
+    edits = FileEdits(FILENAME, "0" * 64)
+    for call, replacement in command.recorded.replacements:
+        node = NodeRef(call.line, call.column, ATTRIBUTE, call.method)
+        rewrite = CallRewrite(node, call.function, call.receiver, call.method, call.target or "", False)
+        edits.rewrites.append(dataclasses.replace(rewrite, replace=(replacement,)))
+    edits.statements = command.recorded.statements
+    edits.parameters = command.recorded.parameters
+    edits.imports = command.recorded.imports
+    edits = FileEdits.from_json(edits.to_json())
+    replay = ReplayRewritesCommand(make_context(), edits)
+    output = replay.transform_module(tree).code
+    assert replay.missing() == []
+    return recorded, output, edits
+
+
 class TestRewriteFacadeCalls(CodemodTest):
     TRANSFORM = RewriteFacadeCallsCommand
 
@@ -64,6 +87,8 @@ class TestRewriteFacadeCalls(CodemodTest):
         expected = CodemodTest.make_fixture_data(after)
         again, _, _ = rewrite(expected)
         self.assertEqual(expected, again)
+        # The recorded decision, replayed as an edit plan replays it, writes the same.
+        self.assertEqual(replayed(before, PLAN, context)[1:2], (expected,))
 
     # -- no-op ------------------------------------------------------------------------------------
 
@@ -714,6 +739,7 @@ class TestCallForms(CodemodTest):
         expected = CodemodTest.make_fixture_data(after)
         again, _, _ = forge_rewrite(expected)
         self.assertEqual(expected, again)
+        self.assertEqual(replayed(before, FORGE_PLAN, forge_context)[1:2], (expected,))
 
     # -- async twins: exactly one await, none for a sync target ---------------------------------------
 
@@ -1330,6 +1356,7 @@ class TestReachingTheRepository(CodemodTest):
         expected = CodemodTest.make_fixture_data(after)
         again, _, _ = rewrite(expected, plan)
         self.assertEqual(expected, again)
+        self.assertEqual(replayed(before, plan, context)[1:2], (expected,))
 
     # -- received: the injected object stays ----------------------------------------------------------
 
@@ -1801,3 +1828,46 @@ class TestReachingTheRepository(CodemodTest):
             """,
             THROUGH_ATTRIBUTES,
         )
+
+
+# -- the recorded decision replays byte for byte, whatever the layout ---------------------------------
+
+_LAYOUTS = (
+    # a comment in the arguments, a continuation line indented less than its block, one with none
+    "from library.storage import open_store\n\n\n"
+    "def lend(isbn: str) -> None:\n"
+    "    store = open_store()\n"
+    "    if isbn:\n"
+    "        book = store.load_book(  # the book\n"
+    "            isbn,\n"
+    "  )\n"
+    "        store.save_book(book,\n"
+    "overwrite=True)\n",
+    # tabs, nested blocks, an awaited call under an attribute
+    "from library.storage import open_store\n\n\n"
+    "class Desk:\n"
+    "\tdef shelve(self, isbn):\n"
+    "\t\tfor _ in range(2):\n"
+    "\t\t\topen_store().save_book(\n"
+    "\t\t\t\tisbn, overwrite=False)\n"
+    "\t\treturn open_store().load_book(\n"
+    "\t\t\tisbn).title\n",
+    # a Depends parameter laid out anew over several lines, a comment after it, a sync repository
+    "from fastapi import Depends\n\nfrom library.storage import Store, open_store\n\n\n"
+    "class Api:\n"
+    "    async def titles(self,\n"
+    "        text: str, store: Store = Depends(open_store),  # injected\n"
+    "            limit: int = 3):\n"
+    "        return (store.find_books(text,\n"
+    "    limit), store.shelf_of(text))\n",
+)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+@pytest.mark.parametrize("code", _LAYOUTS, ids=["continuations", "tabs", "depends"])
+def test_the_replayed_records_write_what_the_recording_run_wrote(code: str, newline: str) -> None:
+    code = code.replace("\n", newline)
+    recorded, output, edits = replayed(code, PLAN, context)
+    assert output == recorded != code
+    assert edits.rewrites and edits.imports
+    assert all(r.replace[0].text in output for r in edits.rewrites)  # each text is the file's, continuations too
