@@ -176,3 +176,64 @@ def dumps(value: object) -> bytes:
     """An object pickled on its own, to be stored inside a cache entry and loaded only when needed."""
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
+
+
+class KeyedResults:
+    """Whole results of a computation, each under its ``content_key``, in one cache entry.
+
+    For results that depend on more than one file (a change spanning files, findings over the call
+    graph): the caller's key covers every input, typically the digests of all the files read plus
+    the settings used, so a hit is exactly what computing again would give. Values are pickled one by
+    one, so a lookup unpickles only the result asked for; the ``limit`` most recently stored are kept.
+    """
+
+    def __init__(self, root: Path, name: str, version: str, *, limit: int = 256) -> None:
+        self.file = CacheFile(root, name, version)
+        self.limit = limit
+        self._entries: dict[bytes, bytes] | None = None
+
+    def _loaded(self) -> dict[bytes, bytes]:
+        if self._entries is None:
+            loaded = self.file.load()
+            valid = isinstance(loaded, dict) and all(
+                isinstance(k, bytes) and isinstance(v, bytes) for k, v in loaded.items()
+            )
+            self._entries = loaded if valid else {}  # type: ignore[assignment]
+        assert self._entries is not None
+        return self._entries
+
+    def get(self, key: bytes) -> object | None:
+        blob = self._loaded().get(key)
+        if blob is None:
+            return None
+        try:
+            value: object = pickle.loads(blob)
+        except READ_ERRORS:
+            return None
+        return value
+
+    def put(self, key: bytes, value: object) -> bool:
+        """Store ``value`` under ``key`` (dropping the oldest beyond the limit); False when not stored."""
+        try:
+            blob = dumps(value)
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            return False
+        entries = self._loaded()
+        entries.pop(key, None)
+        entries[key] = blob
+        while len(entries) > self.limit:
+            del entries[next(iter(entries))]
+        return self.file.store(entries)
+
+
+def files_key(root: Path, paths: Iterable[str]) -> bytes:
+    """A key over the bytes of ``paths`` (root-relative; a missing file counts as missing)."""
+    parts: list[bytes | str] = []
+    for path in sorted(set(paths)):
+        try:
+            data = (root / path).read_bytes()
+        except OSError:
+            parts.extend((path, b"\x00missing"))
+            continue
+        parts.extend((path, hashlib.blake2b(data, digest_size=16).digest()))
+    return content_key(*parts)

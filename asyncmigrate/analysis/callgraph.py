@@ -1026,6 +1026,7 @@ class Project:
     ) -> None:
         self.root = root
         self.unreadable: dict[str, str] = {}  # path -> "line: reason", for files no parser could read
+        self.digests: dict[str, bytes] = {}  # path -> content digest, of every file read (build_project)
         blobs: dict[str, bytes | ModuleSummary] = dict(modules)
         if index is None:
             index = {
@@ -1426,4 +1427,5 @@ def build_project(
         cache_file.store(fresh)
     project = Project(root, blobs, index)
     project.unreadable = unreadable
+    project.digests = {path: entry.digest for path, entry in fresh.items()}
     return project

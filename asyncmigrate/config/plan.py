@@ -7,7 +7,9 @@ crash never leaves half a plan behind.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import posixpath
 import re
@@ -932,3 +934,19 @@ def record_status(
     return update_plan(
         plan, lambda document: set_status(document, path, status, event, reason=reason, repositories=repositories)
     )
+
+
+def settings_fingerprint(plan: Plan) -> str:
+    """A digest of what the plan says, except its entries' histories (the record of what was done, which
+    no analysis reads): results computed from a plan may be cached under it."""
+
+    def plain(node: Any, key: str | None = None) -> Any:
+        if isinstance(node, dict):
+            return [[str(k), plain(v, str(k))] for k, v in node.items() if not (k == "history" and key == "files")]
+        if isinstance(node, list | tuple):
+            return [plain(item, key) for item in node]
+        return node if isinstance(node, bool | int | float | str) or node is None else str(node)
+
+    said = plain(plan.document) if plan.document is not None else repr(plan)  # a plan built in code: all of it
+    payload = json.dumps([plan.path.name, str(plan.root), said])
+    return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
