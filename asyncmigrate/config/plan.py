@@ -938,7 +938,9 @@ def record_status(
 
 def settings_fingerprint(plan: Plan) -> str:
     """A digest of what the plan says, except its entries' histories (the record of what was done, which
-    no analysis reads): results computed from a plan may be cached under it."""
+    no analysis reads): results computed from a plan may be cached under it. Where the tree lies is not
+    part of it (the paths of a plan and of what it computes are relative to its root): a copy of a tree
+    with its cache finds the results computed on the original."""
 
     def plain(node: Any, key: str | None = None) -> Any:
         if isinstance(node, dict):
@@ -948,5 +950,6 @@ def settings_fingerprint(plan: Plan) -> str:
         return node if isinstance(node, bool | int | float | str) or node is None else str(node)
 
     said = plain(plan.document) if plan.document is not None else repr(plan)  # a plan built in code: all of it
-    payload = json.dumps([plan.path.name, str(plan.root), said])
+    where = plan.path.relative_to(plan.root).as_posix() if plan.path.is_relative_to(plan.root) else plan.path.name
+    payload = json.dumps([where, said])
     return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
