@@ -3,6 +3,7 @@ un-awaited calls. A hit gives what computing again gives; anything the result de
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,15 @@ def test_a_change_is_computed_once_per_tree_and_plan(shop: Path, monkeypatch: py
     compute_change(load_plan(shop / "migration_plan.yaml"), ["shop/service.py"])
     with pytest.raises(_Computed):  # another target
         compute_change(load_plan(shop / "migration_plan.yaml"), ["shop/handlers.py"])
+
+
+def test_a_copy_of_the_tree_with_its_cache_hits(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = compute_change(load_plan(shop / "migration_plan.yaml"), ["shop/service.py"])
+    copy = shop.parent / "elsewhere"
+    shutil.copytree(shop, copy)
+    _forbid_computing(monkeypatch)
+    again = compute_change(load_plan(copy / "migration_plan.yaml"), ["shop/service.py"])
+    assert again.to_json() == first.to_json()
 
 
 @pytest.mark.parametrize(

@@ -268,8 +268,8 @@ def _change_key(plan: Plan, targets: Sequence[str], project: Project) -> bytes:
     named = [*plan.facade.classes, *plan.facade.factories]
     for repository in plan.repositories.values():
         named.extend(q for q in (repository.class_name, repository.provider) if q)
-    read: set[str] = set(_SETTINGS)
-    outside: set[Path] = {trace_path(plan.root)}
+    read: set[str] = {*_SETTINGS, trace_path(plan.root).relative_to(plan.root).as_posix()}
+    outside: set[Path] = set()  # named modules outside the tree, known by their absolute path
     for qualified in named:
         parts = qualified.split(".")
         for end in range(1, len(parts) + 1):
