@@ -4,6 +4,7 @@ un-awaited calls. A hit gives what computing again gives; anything the result de
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,14 @@ from asyncmigrate.workflow.apply import compute_change
 def test_keyed_results_read_back_keep_the_newest_and_treat_garbage_as_misses(tmp_path: Path) -> None:
     results = KeyedResults(tmp_path, "things", "v1", limit=2)
     assert results.get(b"a") is None
-    assert results.put(b"a", [1]) and results.put(b"b", [2]) and results.put(b"c", [3])
+    for key, value in ((b"a", [1]), (b"b", [2]), (b"c", [3])):
+        assert results.put(key, value)
+        time.sleep(0.01)  # distinct modification times: the oldest goes
     again = KeyedResults(tmp_path, "things", "v1", limit=2)
     assert (again.get(b"a"), again.get(b"b"), again.get(b"c")) == (None, [2], [3])
-    again.file.path.write_bytes(b"not a pickle")
+    again._entry(b"c").path.write_bytes(b"not a pickle")
     assert KeyedResults(tmp_path, "things", "v1").get(b"c") is None
-    assert KeyedResults(tmp_path, "things", "v2").get(b"c") is None  # another format version
+    assert KeyedResults(tmp_path, "things", "v2").get(b"b") is None  # another format version
 
 
 class _Computed(Exception):

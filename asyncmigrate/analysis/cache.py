@@ -179,51 +179,37 @@ def dumps(value: object) -> bytes:
 
 
 class KeyedResults:
-    """Whole results of a computation, each under its ``content_key``, in one cache entry.
+    """Whole results of a computation, each under its ``content_key``, one cache entry per result.
 
     For results that depend on more than one file (a change spanning files, findings over the call
     graph): the caller's key covers every input, typically the digests of all the files read plus
-    the settings used, so a hit is exactly what computing again would give. Values are pickled one by
-    one, so a lookup unpickles only the result asked for; the ``limit`` most recently stored are kept.
+    the settings used, so a hit is exactly what computing again would give. A lookup reads the one
+    entry asked for; storing one keeps the ``limit`` most recently stored of this name.
     """
 
     def __init__(self, root: Path, name: str, version: str, *, limit: int = 256) -> None:
-        self.file = CacheFile(root, name, version)
+        self.root = root
+        self.prefix = f"{name}-"  # entries of older format versions count too, so they go first
+        self.version = version
         self.limit = limit
-        self._entries: dict[bytes, bytes] | None = None
 
-    def _loaded(self) -> dict[bytes, bytes]:
-        if self._entries is None:
-            loaded = self.file.load()
-            valid = isinstance(loaded, dict) and all(
-                isinstance(k, bytes) and isinstance(v, bytes) for k, v in loaded.items()
-            )
-            self._entries = loaded if valid else {}  # type: ignore[assignment]
-        assert self._entries is not None
-        return self._entries
+    def _entry(self, key: bytes) -> CacheFile:
+        return CacheFile(self.root, self.prefix + key.hex(), self.version)
 
     def get(self, key: bytes) -> object | None:
-        blob = self._loaded().get(key)
-        if blob is None:
-            return None
-        try:
-            value: object = pickle.loads(blob)
-        except READ_ERRORS:
-            return None
-        return value
+        return self._entry(key).load()
 
     def put(self, key: bytes, value: object) -> bool:
         """Store ``value`` under ``key`` (dropping the oldest beyond the limit); False when not stored."""
-        try:
-            blob = dumps(value)
-        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        if not self._entry(key).store(value):
             return False
-        entries = self._loaded()
-        entries.pop(key, None)
-        entries[key] = blob
-        while len(entries) > self.limit:
-            del entries[next(iter(entries))]
-        return self.file.store(entries)
+        with contextlib.suppress(OSError):
+            entries = [p for p in cache_dir(self.root).iterdir() if p.name.startswith(self.prefix)]
+            if len(entries) > self.limit:
+                entries.sort(key=lambda p: p.stat().st_mtime_ns)
+                for stale in entries[: len(entries) - self.limit]:
+                    stale.unlink(missing_ok=True)
+        return True
 
 
 def files_key(root: Path, paths: Iterable[str]) -> bytes:
