@@ -1,14 +1,16 @@
 """How long ``asyncmigrate check`` takes warm (its pre-commit hook case) on a >= 1,000,000-line tree.
 
     python benchmarks/check_benchmark.py [--lines 1000000] [--dir /tmp/asyncmigrate-check-bench] [--repeat 3]
-                                         [--reuse]
+                                         [--reuse] [--baseline-cli /path/to/asyncmigrate]
 
 The tree is the scan benchmark's: copies of server/ under renamed packages, every file planned under
 no phase, so ``check`` scans every file, builds the call graph for its un-awaited-call finding, and
 reports every facade call as unplanned. Measured in the same run, each in a fresh process (GNU time):
 ``check`` cold (no cache, once), ``check`` warm, ``scan`` warm and grep. With ``--repeat N`` the warm
 runs are made N times each and the median wall time is reported; CPU seconds (user + system, workers
-included) are printed beside it, the fairer figure on a shared machine. Nothing here asserts a time.
+included) are printed beside it, the fairer figure on a shared machine. With ``--baseline-cli`` another
+build's ``asyncmigrate`` (e.g. main's) runs the same warm ``check`` in the same run, after this tool's,
+and the two outputs must be the same. Nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "asyncmigrate-check-bench")
     parser.add_argument("--repeat", type=int, default=3, help="warm runs per tool; the median wall time is reported")
     parser.add_argument("--reuse", action="store_true", help="keep a tree (and its cache) built by an earlier run")
+    parser.add_argument("--baseline-cli", type=Path, default=None, help="another build's asyncmigrate executable")
     args = parser.parse_args()
 
     if args.reuse and (args.dir / "migration_plan.yaml").is_file():
@@ -53,8 +56,19 @@ def main() -> None:
     if not (args.reuse and (args.dir / ".asyncmigrate").is_dir()):
         cold, _ = measure("asyncmigrate check (cold, once)", check_cmd, args.dir)
         results.append(cold)
-    warm, _ = measure_median("asyncmigrate check (warm)", check_cmd, args.dir, args.repeat)
+    ours = Path(tempfile.mkstemp(suffix=".json")[1])
+    warm, _ = measure_median("asyncmigrate check (warm)", check_cmd, args.dir, args.repeat, stdout_path=ours)
     results.append(warm)
+    if args.baseline_cli is not None:
+        theirs = Path(tempfile.mkstemp(suffix=".json")[1])
+        baseline_cmd = [str(args.baseline_cli), *check_cmd[3:]]
+        measure("baseline check (its cache filled, once)", baseline_cmd, args.dir)
+        baseline, _ = measure_median("baseline check (warm)", baseline_cmd, args.dir, args.repeat, stdout_path=theirs)
+        results.append(baseline)
+        same = ours.read_bytes() == theirs.read_bytes()
+        print(f"check output, this tool vs baseline: {'identical' if same else 'DIFFERENT'}", flush=True)
+        theirs.unlink()
+    ours.unlink()
     scan_warm, _ = measure_median("asyncmigrate scan (warm)", scan_cmd, args.dir, args.repeat)
     results.append(scan_warm)
     grep = ["grep", "-rlE", "get_persistence|PersistenceLayer|persistence\\.", "--include=*.py", "."]

@@ -46,6 +46,7 @@ it imports the module under an alias.
 from __future__ import annotations
 
 import argparse
+import ast
 import enum
 import re
 from collections.abc import Collection, Sequence
@@ -214,9 +215,34 @@ class MigrateTestDoublesCommand(VisitorBasedCodemodCommand):
         # Every rewrite names an async function (in a chain, a keyword or a patch target string), so a
         # module without any of those words is returned before LibCST computes scopes, which is most
         # of the cost.
-        if self.async_names.keys().isdisjoint(IDENTIFIER.findall(tree.code)):
+        code = tree.code
+        if self.async_names.keys().isdisjoint(IDENTIFIER.findall(code)) or not self._may_name_a_double(code):
             return tree
         return super().transform_module(tree)
+
+    def _may_name_a_double(self, code: str) -> bool:
+        """Does the module hold, as ``ast`` reads it, a place where a rewrite (or a warning) can start: an
+        assignment to a chain with an async name among its attributes (a configuration, ``x.m = Mock()``),
+        a keyword argument of that name (``Mock(m=Mock())``), a string naming it (a patch target)? A
+        module that merely calls the functions has none. Code ``ast`` cannot read may have one."""
+        try:
+            tree = ast.parse(code)
+        except (SyntaxError, ValueError):
+            return True
+        names = self.async_names
+        for node in ast.walk(tree):
+            if isinstance(node, ast.keyword) and node.arg in names:
+                return True
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if node.value.rsplit(".", 1)[-1] in names:
+                    return True
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    while isinstance(target, ast.Attribute):
+                        if target.attr in names:
+                            return True
+                        target = target.value
+        return False
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self._reset()

@@ -19,6 +19,7 @@ from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import PositionProvider
 
+from asyncmigrate.codemods._imports import SkipsNeedlessImportCleanup
 from asyncmigrate.codemods._syntax import (
     block_indent,
     parse_expression_text,
@@ -43,7 +44,7 @@ from asyncmigrate.migration.edits import (
 _Edit = TypeVar("_Edit")
 
 
-class ReplayRewritesCommand(VisitorBasedCodemodCommand):
+class ReplayRewritesCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodCommand):
     DESCRIPTION = "Make the facade call rewrites an edit plan records (replacements, statements, parameters, imports)."
     METADATA_DEPENDENCIES = (PositionProvider,)
 

@@ -55,6 +55,7 @@ from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.resolver import FacadeResolver
 from asyncmigrate.analysis.signatures import Signature, SignatureIndex, SignatureUnknown
 from asyncmigrate.codemods._arguments import ShapeError, call_shape, forwarded_args, positional_arg, renamed, reshaped
+from asyncmigrate.codemods._imports import SkipsNeedlessImportCleanup
 from asyncmigrate.codemods._syntax import (
     awaited,
     block_indent,
@@ -243,7 +244,7 @@ class _SitePlanner(cst.CSTVisitor):
         self.found.append((call, node, function, cls, self._genexp > 0))
 
 
-class RewriteFacadeCallsCommand(VisitorBasedCodemodCommand):
+class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodCommand):
     DESCRIPTION = "Rewrite mapped facade calls into (awaited) repository calls obtained through their providers."
     METADATA_DEPENDENCIES = (ScopeProvider, PositionProvider, ParentNodeProvider)
 

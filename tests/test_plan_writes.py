@@ -60,3 +60,46 @@ def test_a_bad_test_timeout_names_the_line(value: str, edit_plan: Callable[[str,
         load_plan(path)
 
     assert str(error.value).startswith(f"{path}:3: test_timeout: must be a positive number of seconds")
+
+
+def _record_every_entry_twice(path: Path) -> bytes:
+    plan = load_plan(path)
+    for number, entry in enumerate([e.path for e in plan.entries()]):
+        event = {"event": "apply", "call_sites": number, "files_touched": [entry, "x/y.py"], "resolutions": ["a: b"]}
+        plan = record_status(plan, entry, FileStatus.MIGRATED, event, repositories=["user"])
+        plan = record_status(plan, entry, FileStatus.VERIFIED, {"event": "test", "transaction": f"t{number}"})
+    return path.read_bytes()
+
+
+def test_reusing_the_document_written_writes_what_parsing_it_again_would(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from asyncmigrate.config import plan as plan_module
+
+    monkeypatch.setattr(plan_module, "now_iso", lambda: "2026-01-01T00:00:00+00:00")
+    path = shop / "migration_plan.yaml"
+    original = path.read_bytes()
+    parsed: list[Path] = []
+    real_load = plan_module.load_plan
+
+    def counting_load(where: Path, **options: Any) -> Any:
+        parsed.append(where)
+        return real_load(where, **options)
+
+    monkeypatch.setattr(plan_module, "load_plan", counting_load)
+    reused = _record_every_entry_twice(path)
+    assert len(parsed) == 1  # the first update; each later one finds the bytes it wrote, and their document
+    path.write_bytes(original)
+    plan_module._written.clear()
+    monkeypatch.setattr(plan_module, "_remember_written", lambda *_args: None)
+    assert _record_every_entry_twice(path) == reused  # parsed afresh every time: the same bytes
+    assert len(parsed) == 1 + 6
+
+
+def test_a_plan_changed_on_disk_is_parsed_again(shop: Path) -> None:
+    path = shop / "migration_plan.yaml"
+    plan = record_status(load_plan(path), "shop/service.py", FileStatus.MIGRATED, {"event": "apply"})
+    path.write_text(path.read_text().replace("effort_minutes: 10, risk: low", "effort_minutes: 77, risk: low", 1))
+    plan = record_status(plan, "shop/handlers.py", FileStatus.MIGRATED, {"event": "apply"})
+    handlers = plan.entry("shop/handlers.py")
+    assert handlers is not None and handlers.effort_minutes == 77

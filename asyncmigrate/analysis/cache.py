@@ -176,3 +176,50 @@ def dumps(value: object) -> bytes:
     """An object pickled on its own, to be stored inside a cache entry and loaded only when needed."""
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
+
+
+class KeyedResults:
+    """Whole results of a computation, each under its ``content_key``, one cache entry per result.
+
+    For results that depend on more than one file (a change spanning files, findings over the call
+    graph): the caller's key covers every input, typically the digests of all the files read plus
+    the settings used, so a hit is exactly what computing again would give. A lookup reads the one
+    entry asked for; storing one keeps the ``limit`` most recently stored of this name.
+    """
+
+    def __init__(self, root: Path, name: str, version: str, *, limit: int = 256) -> None:
+        self.root = root
+        self.prefix = f"{name}-"  # entries of older format versions count too, so they go first
+        self.version = version
+        self.limit = limit
+
+    def _entry(self, key: bytes) -> CacheFile:
+        return CacheFile(self.root, self.prefix + key.hex(), self.version)
+
+    def get(self, key: bytes) -> object | None:
+        return self._entry(key).load()
+
+    def put(self, key: bytes, value: object) -> bool:
+        """Store ``value`` under ``key`` (dropping the oldest beyond the limit); False when not stored."""
+        if not self._entry(key).store(value):
+            return False
+        with contextlib.suppress(OSError):
+            entries = [p for p in cache_dir(self.root).iterdir() if p.name.startswith(self.prefix)]
+            if len(entries) > self.limit:
+                entries.sort(key=lambda p: p.stat().st_mtime_ns)
+                for stale in entries[: len(entries) - self.limit]:
+                    stale.unlink(missing_ok=True)
+        return True
+
+
+def files_key(root: Path, paths: Iterable[str]) -> bytes:
+    """A key over the bytes of ``paths`` (root-relative; a missing file counts as missing)."""
+    parts: list[bytes | str] = []
+    for path in sorted(set(paths)):
+        try:
+            data = (root / path).read_bytes()
+        except OSError:
+            parts.extend((path, b"\x00missing"))
+            continue
+        parts.extend((path, hashlib.blake2b(data, digest_size=16).digest()))
+    return content_key(*parts)

@@ -1031,6 +1031,7 @@ class Project:
         # pytest's fixture decorators when its adapter is on: a fixture's value is what its tests receive
         self.fixture_decorators = frameworks.fixture_decorators
         self.unreadable: dict[str, str] = {}  # path -> "line: reason", for files no parser could read
+        self.digests: dict[str, bytes] = {}  # path -> content digest, of every file read (build_project)
         blobs: dict[str, bytes | ModuleSummary] = dict(modules)
         if index is None:
             index = {
@@ -1435,4 +1436,5 @@ def build_project(
         cache_file.store(fresh)
     project = Project(root, blobs, index, frameworks)
     project.unreadable = unreadable
+    project.digests = {path: entry.digest for path, entry in fresh.items()}
     return project

@@ -219,7 +219,7 @@ def unawaited_async_calls(context: CheckContext) -> Iterator[Finding]:
         layout=plan_layout(context.plan),
     )
     facade_calls = frozenset((c.path, c.line, c.method) for c in context.scan.calls)
-    for call in unawaited_calls(context.plan, project, facade_calls):
+    for call in unawaited_calls(context.plan, project, facade_calls, use_cache=context.use_cache):
         yield Finding(call.path, call.line, call.column, call.kind, call.message, call.fix)
 
 

@@ -23,6 +23,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from asyncmigrate.analysis.cache import KeyedResults, content_key, format_version
 from asyncmigrate.analysis.callgraph import GETATTR, CallRef, FunctionSummary, ModuleSummary, Project, Value, chain_of
 from asyncmigrate.config.plan import Plan
 
@@ -339,11 +340,35 @@ class _Analysis:
 
 
 def unawaited_calls(
-    plan: Plan, project: Project, facade_calls: frozenset[tuple[str, int, str]] = frozenset()
-) -> Iterator[UnawaitedCall]:
+    plan: Plan,
+    project: Project,
+    facade_calls: frozenset[tuple[str, int, str]] = frozenset(),
+    *,
+    use_cache: bool = False,
+) -> list[UnawaitedCall]:
     """Every call creating a coroutine of a project function that nothing awaits or runs (both kinds);
-    ``facade_calls`` are the scanner's facade call sites (path, line, method), which are sync."""
-    yield from _Analysis(plan, project, facade_calls).findings()
+    ``facade_calls`` are the scanner's facade call sites (path, line, method), which are sync.
+
+    With ``use_cache`` the findings are kept under a key over all they are computed from: the digest of
+    every project file (the graph's, as ``build_project`` read them), the plan's coroutine consumers and
+    the facade call sites; a tree whose files, plan settings and facade calls are those of an earlier
+    run gets that run's findings without the analysis."""
+    if not use_cache:
+        return list(_Analysis(plan, project, facade_calls).findings())
+    results = KeyedResults(project.root, "unawaited", format_version(UnawaitedCall), limit=8)
+    key = content_key(
+        "\0".join(sorted(plan.async_callbacks)),
+        "\0".join(sorted(plan.coroutine_consumers)),
+        "\0".join(f"{path}:{line}:{method}" for path, line, method in sorted(facade_calls)),
+        *(part for path in sorted(project.digests) for part in (path, project.digests[path])),
+        *(f"{path}={entry.module}" for path, entry in sorted(project.index.items())),
+    )
+    cached = results.get(key)
+    if isinstance(cached, list) and all(isinstance(c, UnawaitedCall) for c in cached):
+        return cached
+    found = list(_Analysis(plan, project, facade_calls).findings())
+    results.put(key, found)
+    return found
 
 
 def _returns_a_coroutine(function: FunctionSummary) -> bool:

@@ -7,7 +7,10 @@ crash never leaves half a plan behind.
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import io
+import json
 import os
 import posixpath
 import re
@@ -856,27 +859,50 @@ def save_plan(plan: Plan) -> Plan:
     return parse_plan(plan.document, plan.path, check_files=False)
 
 
+# The document this process last wrote to a plan file, by the digest of the bytes written: a plan whose
+# bytes on disk are still those is that document, which a copy of saves parsing the YAML again (the
+# most of an update's time, as every apply step records itself in the plan).
+_written: dict[Path, tuple[bytes, Any]] = {}
+
+
+def _written_document(path: Path, data: bytes) -> Any | None:
+    """A copy of the document last written to ``path`` as ``data``, or None."""
+    remembered = _written.get(path)
+    if remembered is None or remembered[0] != hashlib.blake2b(data, digest_size=16).digest():
+        return None
+    return copy.deepcopy(remembered[1])
+
+
+def _remember_written(path: Path, data: bytes, document: Any) -> None:
+    _written[path] = (hashlib.blake2b(data, digest_size=16).digest(), copy.deepcopy(document))
+
+
 def update_plan(plan: Plan, change: Callable[[Any], None]) -> Plan:
     """Apply ``change`` to the plan as it is on disk now, validate the result, then save it atomically.
 
     The document is read afresh, not taken from ``plan``: a hand edit or an ``asyncmigrate mark`` made
     since ``plan`` was loaded is kept. Saving only replaces the bytes the change was based on; if the
     file changed in between, the change is made again on the new text (a few times, then PlanError).
+    Bytes on disk that this process wrote itself are not parsed again: the document written is reused.
     """
     for _attempt in range(5):
         try:
             before = plan.path.read_bytes()
         except OSError as exc:
             raise PlanError(f"{plan.path}: cannot read plan ({exc.strerror})") from None
-        fresh = load_plan(plan.path, check_files=False)
-        change(fresh.document)
-        checked = parse_plan(fresh.document, plan.path, check_files=False)
+        document = _written_document(plan.path, before)
+        if document is None:
+            document = load_plan(plan.path, check_files=False).document
+        change(document)
+        checked = parse_plan(document, plan.path, check_files=False)
+        data = dump_document(checked.document).encode("utf-8")
         try:
-            workspace_files.write_atomic(plan.path, dump_document(checked.document).encode("utf-8"), expect=before)
+            workspace_files.write_atomic(plan.path, data, expect=before)
         except workspace_files.ChangedMeanwhile:
             continue
         except OSError as exc:
             raise PlanWriteError(f"could not write {plan.path} ({exc.strerror}); the plan was left as it was") from None
+        _remember_written(plan.path, data, checked.document)
         return checked
     raise PlanError(f"{plan.path}: kept changing while asyncmigrate was saving it; nothing was saved, try again")
 
@@ -950,3 +976,22 @@ def record_status(
     return update_plan(
         plan, lambda document: set_status(document, path, status, event, reason=reason, repositories=repositories)
     )
+
+
+def settings_fingerprint(plan: Plan) -> str:
+    """A digest of what the plan says, except its entries' histories (the record of what was done, which
+    no analysis reads): results computed from a plan may be cached under it. Where the tree lies is not
+    part of it (the paths of a plan and of what it computes are relative to its root): a copy of a tree
+    with its cache finds the results computed on the original."""
+
+    def plain(node: Any, key: str | None = None) -> Any:
+        if isinstance(node, dict):
+            return [[str(k), plain(v, str(k))] for k, v in node.items() if not (k == "history" and key == "files")]
+        if isinstance(node, list | tuple):
+            return [plain(item, key) for item in node]
+        return node if isinstance(node, bool | int | float | str) or node is None else str(node)
+
+    said = plain(plan.document) if plan.document is not None else repr(plan)  # a plan built in code: all of it
+    where = plan.path.relative_to(plan.root).as_posix() if plan.path.is_relative_to(plan.root) else plan.path.name
+    payload = json.dumps([where, said])
+    return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from asyncmigrate.analysis.cache import KeyedResults, content_key, files_key, format_version
 from asyncmigrate.analysis.callgraph import Project, build_project
 from asyncmigrate.analysis.scan import check_encoding, discover, libcst_error_line
-from asyncmigrate.analysis.trace import trace_state
+from asyncmigrate.analysis.trace import trace_path, trace_state
 from asyncmigrate.config.modules import plan_layout
-from asyncmigrate.config.plan import Plan, load_plan, record_status
+from asyncmigrate.config.plan import Plan, load_plan, record_status, settings_fingerprint
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.frameworks import FRAMEWORK_OFF, Frameworks, mock, pytest, switched_off_fix
 from asyncmigrate.migration.cautions import Caution, new_cleanup_awaits
@@ -256,13 +257,65 @@ def _rewrite_decider(plan: Plan, path: str, edits: FileEdits) -> Callable[[Any, 
 
 def compute_change(plan: Plan, targets: Sequence[str], *, use_cache: bool = True) -> ComputedChange:
     """Decide the whole change as an edit plan step (``change.step``), then make it in memory with the
-    edit plan's codemod, each file parsed once, as ``python -m libcst.tool codemod`` would from the plan."""
+    edit plan's codemod, each file parsed once, as ``python -m libcst.tool codemod`` would from the plan.
+
+    The result is cached under a key over all it is computed from (``_change_key``): the same targets
+    on the same tree and plan settings give the change recorded, without LibCST."""
+    sources: dict[str, bytes] = {path: _read_source(plan, path) for path in targets}
+    project = load_project(plan, use_cache=use_cache)
+    if not use_cache:
+        return _compute_change(plan, targets, project, sources)
+    results = KeyedResults(plan.root, "changes", format_version(ComputedChange))
+    key = content_key(_change_key(plan, targets, project), *(sources[path] for path in targets))
+    cached = results.get(key)
+    if isinstance(cached, ComputedChange):
+        return cached
+    change = _compute_change(plan, targets, project, sources)
+    results.put(key, change)
+    return change
+
+
+_SETTINGS = ("pyproject.toml", "pytest.ini", "tox.ini", "setup.cfg")
+
+
+def _change_key(plan: Plan, targets: Sequence[str], project: Project) -> bytes:
+    """A key over everything a change is computed from: the plan (but its histories), the targets, every
+    project file (by the digest the call graph read), the pytest settings, the trace of the tests, and
+    the modules the plan names (the facade's, the repositories' and their packages), wherever they live."""
+    layout = plan_layout(plan)
+    named = [*plan.facade.classes, *plan.facade.factories]
+    for repository in plan.repositories.values():
+        named.extend(q for q in (repository.class_name, repository.provider) if q)
+    read: set[str] = {*_SETTINGS, trace_path(plan.root).relative_to(plan.root).as_posix()}
+    outside: set[Path] = set()  # named modules outside the tree, known by their absolute path
+    for qualified in named:
+        parts = qualified.split(".")
+        for end in range(1, len(parts) + 1):
+            module = layout.module_file(".".join(parts[:end]))
+            if module is None:
+                continue
+            try:
+                relative = module.resolve().relative_to(plan.root.resolve()).as_posix()
+            except ValueError:
+                outside.add(module)
+                continue
+            if relative not in project.digests:
+                read.add(relative)
+    digests = [part for path in sorted(project.digests) for part in (path, project.digests[path])]
+    return content_key(
+        settings_fingerprint(plan),
+        "\0".join(targets),
+        *digests,
+        files_key(plan.root, read),
+        files_key(Path("/"), [p.resolve().as_posix().lstrip("/") for p in outside]),
+    )
+
+
+def _compute_change(plan: Plan, targets: Sequence[str], project: Project, sources: dict[str, bytes]) -> ComputedChange:
     from asyncmigrate.codemods.apply_edits import CORE, transform_file
     from asyncmigrate.codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
 
     change = ComputedChange(tuple(targets), step=Step(" ".join(targets)))
-    sources: dict[str, bytes] = {path: _read_source(plan, path) for path in targets}
-    project = load_project(plan, use_cache=use_cache)
     traced = trace_state(plan.root)  # calls the tests made that the static graph may miss (fresh ones only)
     seeds: list[Seed] = []
     for path in targets:
@@ -766,8 +819,6 @@ def apply_files(
 
 
 # --- the edit plan --------------------------------------------------------------------------------
-
-_SETTINGS = ("pyproject.toml", "pytest.ini", "tox.ini", "setup.cfg")
 
 
 def plan_edits(plan: Plan, targets: Sequence[str], *, use_cache: bool = True) -> tuple[EditPlan, list[ComputedChange]]:

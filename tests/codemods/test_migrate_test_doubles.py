@@ -729,3 +729,64 @@ def test_generated_modules_parse_and_settle_in_one_run(code: str) -> None:
     assert again == output
     # With nothing async, every module comes out byte for byte.
     assert run(code, async_functions=())[0] == code
+
+
+def _every_function_of(root: Path, package: str) -> list[str]:
+    """Every function and method of a codebase, by qualified name: the widest set of async names."""
+    import ast
+
+    found: list[str] = []
+    for path in sorted((root / package).rglob("*.py")):
+        module = ".".join(path.relative_to(root).with_suffix("").parts)
+        for node in ast.parse(path.read_bytes()).body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                found.append(f"{module}.{node.name}")
+            elif isinstance(node, ast.ClassDef):
+                found += [
+                    f"{module}.{node.name}.{item.name}"
+                    for item in node.body
+                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                ]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("root", "package", "tests"),
+    [(ROOT, "server", "server/tests"), (BAZAAR, "bazaar", "tests")],
+    ids=["server", "bazaar"],
+)
+def test_a_module_skipped_before_scope_analysis_is_one_the_codemod_leaves_alone(
+    root: Path, package: str, tests: str
+) -> None:
+    async_functions = _every_function_of(root, package)
+    skipped = 0
+    for path in sorted((root / tests).rglob("test_*.py")):
+        code = path.read_text()
+        command = MigrateTestDoublesCommand(CodemodContext(filename=str(path)), async_functions)
+        if command._may_name_a_double(code):
+            continue
+        skipped += 1
+        output = MigrateTestDoublesCommand(CodemodContext(filename=str(path)), async_functions)
+        # the whole pass, past the pre-check: the same code and no warning
+        result = super(MigrateTestDoublesCommand, output).transform_module(cst.parse_module(code))
+        assert result.code == code, path
+        assert output.context.warnings == [], path
+    assert skipped or package == "bazaar"  # the server's suites hold modules with no double to touch
+
+
+@pytest.mark.parametrize(
+    ("code", "may"),
+    [
+        ("def test():\n    assert service.attack(1)\n", False),  # a call only
+        ("def test(svc):\n    svc.attack.return_value = 1\n", True),
+        ("def test(svc):\n    svc.attack.return_value.total = 1\n", True),
+        ("def test(svc):\n    svc.attack = Mock()\n", True),
+        ("def test():\n    m = Mock(attack=Mock())\n", True),
+        ("@patch('pkg.mod.Combat.attack')\ndef test(m):\n    pass\n", True),
+        ("@patch.object(Combat, 'attack')\ndef test(m):\n    pass\n", True),
+        ("def test(:\n", True),  # ast cannot read it: the codemod decides
+    ],
+)
+def test_the_pre_check_finds_every_place_a_rewrite_starts(code: str, may: bool) -> None:
+    command = MigrateTestDoublesCommand(CodemodContext(), ["pkg.mod.Combat.attack"])
+    assert command._may_name_a_double(code) is may

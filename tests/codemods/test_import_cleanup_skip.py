@@ -1,0 +1,79 @@
+"""The edit plan's rewrite skips LibCST's import clean-up only when that clean-up would remove nothing."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import RemoveImportsVisitor
+
+from asyncmigrate.codemods._imports import ScheduledRemoval, imports_still_used
+
+REPO = Path(__file__).parents[2]
+
+
+def _removes_nothing(code: str, scheduled: list[ScheduledRemoval]) -> bool:
+    context = CodemodContext(full_module_name="pkg.mod", full_package_name="pkg")
+    for removal in scheduled:
+        RemoveImportsVisitor.remove_unused_import(context, *removal)
+    return RemoveImportsVisitor(context).transform_module(cst.parse_module(code)).code == code
+
+
+CASES = [
+    ("from m import f\n\ndef g():\n    return f()\n", [("m", "f", None)], True),
+    ("from m import f\n\nx: f = None\n", [("m", "f", None)], True),  # an annotation reads it
+    ("from m import f\n\ndef g():\n    return 1\n", [("m", "f", None)], False),  # unused: removed
+    ("from m import f\n\ndef g(f):\n    return f()\n", [("m", "f", None)], False),  # the read is the parameter
+    ("from m import f\nf = f()\n", [("m", "f", None)], False),  # bound twice
+    ("def g():\n    from m import f\n    return f()\n", [("m", "f", None)], False),  # not at module level
+    ("from m import f as h\n\nh()\n", [("m", "f", None)], True),  # no exact match: the visitor leaves it
+    ("from m import f as h\n\nh()\n", [("m", "f", "h")], True),
+    ("from m import f as h\n\nf()\n", [("m", "f", "h")], False),  # the alias is unused
+    ("from m import *\nfrom n import f\nf()\n", [("n", "f", None)], False),  # a star import may rebind it
+    ("import asyncio\n\nasyncio.run(x())\n", [("asyncio", None, None)], True),
+    ("import asyncio\n", [("asyncio", None, None)], False),
+    ("import os.path\n\nos.path.join()\n", [("os.path", None, None)], False),  # dotted: left to the visitor
+    ("from m import f\n\ndef g():\n    global f\n    f = 2\n\nf()\n", [("m", "f", None)], False),
+    ("from m import f\n\ntry:\n    pass\nexcept E as f:\n    pass\nf()\n", [("m", "f", None)], False),
+    ("if X:\n    from m import f\nf()\n", [("m", "f", None)], True),  # an if opens no scope
+    ("from m import f\n\nclass C:\n    f = 1\n\nf()\n", [("m", "f", None)], False),
+    ("x = (\n", [("m", "f", None)], False),  # does not parse: left to the visitor
+]
+
+
+@pytest.mark.parametrize(("code", "scheduled", "kept"), CASES)
+def test_only_what_the_visitor_keeps_is_skipped(code: str, scheduled: list[ScheduledRemoval], kept: bool) -> None:
+    assert imports_still_used(code, scheduled) is kept
+    if kept:
+        assert _removes_nothing(code, scheduled)
+
+
+def _from_imports(code: str) -> list[ScheduledRemoval]:
+    found: list[ScheduledRemoval] = []
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found += [(node.module, alias.name, alias.asname) for alias in node.names if alias.name != "*"]
+    return found
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "server/services/combat_service.py",
+        "server/api/players.py",
+        "server/commands/combat.py",
+        "server/tests/services/test_combat_service.py",
+    ],
+)
+def test_on_the_bundled_server_a_skip_is_never_a_removal(path: str) -> None:
+    code = (REPO / path).read_text()
+    removals = _from_imports(textwrap.dedent(code))
+    assert removals
+    skipped = [removal for removal in removals if imports_still_used(code, [removal])]
+    assert skipped  # the server's files use what they import
+    for removal in skipped:
+        assert _removes_nothing(code, [removal]), removal
