@@ -826,6 +826,24 @@ class _Source:
 _GAP = re.compile(rb"(?:[ \t\f]|\\\r?\n|\\\r|\r\n|\r|\n|#[^\r\n]*)*")
 
 
+def _closing_parentheses(data: bytes, position: int, stop: bytes) -> tuple[int, int]:
+    """The ``)`` between an expression's end (``position``) and the ``stop`` byte after it, blanks and
+    comments aside: (how many, the offset just past the last one, or ``position`` if none)."""
+    count, end = 0, position
+    while True:
+        gap = _GAP.match(data, position)
+        position = gap.end() if gap else position
+        char = data[position : position + 1]
+        if char == b")":
+            count += 1
+            position += 1
+            end = position
+        elif char == stop:
+            return count, end
+        else:
+            raise Refused(f"cannot find {stop.decode()!r} after a receiver")
+
+
 def _receiver_text(source: _Source, candidate: _Candidate) -> str:
     """``code_for_node(receiver)`` as LibCST writes it: the receiver with its own parentheses."""
     receiver = candidate.receiver
@@ -836,39 +854,14 @@ def _receiver_text(source: _Source, candidate: _Candidate) -> str:
         # From the attribute's start (which includes the receiver's parentheses) to the last ``)``
         # before the dot; anything but parentheses and blanks between them is refused.
         attribute_start = source.offset(candidate.node.lineno, candidate.node.col_offset)
-        position = end
-        closing = end
-        while True:
-            gap = _GAP.match(data, position)
-            position = gap.end() if gap else position
-            char = data[position : position + 1]
-            if char == b")":
-                position += 1
-                closing = position
-            elif char == b".":
-                break
-            else:
-                raise Refused("cannot find the dot after a receiver")
+        closings, closing = _closing_parentheses(data, end, b".")
         opening = data[attribute_start:start]
-        if opening.count(b"(") != data[end:closing].count(b")") or opening.strip(b"( \t\f\r\n\\"):
+        if opening.count(b"(") != closings or opening.strip(b"( \t\f\r\n\\"):
             raise Refused("a receiver whose parentheses cannot be matched")
         start, end = attribute_start, closing
     else:
         # getattr's first argument: count its own parentheses from the comma after it.
-        position = end
-        closings = 0
-        while True:
-            gap = _GAP.match(data, position)
-            position = gap.end() if gap else position
-            char = data[position : position + 1]
-            if char == b")":
-                closings += 1
-                position += 1
-                end = position
-            elif char == b",":
-                break
-            else:
-                raise Refused("cannot find the comma after getattr's receiver")
+        closings, end = _closing_parentheses(data, end, b",")
         while closings:
             gap_end = start
             while gap_end > 0 and data[gap_end - 1 : gap_end] in (b" ", b"\t", b"\f", b"\n", b"\r"):
