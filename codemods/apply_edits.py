@@ -74,7 +74,8 @@ def transform_file(
 
     ``context`` makes a fresh codemod context for the file. ``decide`` is ``compute_change``'s: given
     the tree the propagation left, it records the call rewrites' edits in ``edits`` (and what it could
-    not rewrite in the outcome) and returns what deciding wrote, which the replay must reproduce."""
+    not rewrite in the outcome) and returns what deciding wrote (imports aside: they are recorded, and
+    added and removed once, by the replay), which the replay must reproduce."""
     outcome = outcome if outcome is not None else FileOutcome()
     if stage in (None, CORE):
         if edits.propagates:
@@ -82,11 +83,13 @@ def transform_file(
             tree = _run(command, tree, outcome)
             outcome.not_propagated.extend(command.missing())
         decided = decide(tree, outcome) if decide is not None and edits.rewrites else None
+        edited = tree
         if edits.rewrite_edits:
             replay = ReplayRewritesCommand(context(), edits)
             tree = _run(replay, tree, outcome)
             outcome.not_rewritten.extend(replay.missing())
-        if decided is not None and outcome.complete and decided.code != tree.code:
+            edited = replay.edited or edited
+        if decided is not None and outcome.complete and decided.code != edited.code:
             raise AsyncMigrateError(
                 f"{path}: replaying the recorded call rewrites gives other code than deciding them; this is a bug"
             )

@@ -57,6 +57,7 @@ class ReplayRewritesCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodComma
         self._made: set[tuple[str, int, int, int, int]] = set()
         self._refused: list[tuple[int, str]] = []
         self._indents: list[str] = []
+        self.edited: cst.Module | None = None  # the tree with the recorded node edits made, before the imports
 
     def missing(self) -> list[tuple[int, str]]:
         """(line, what) of each recorded edit not made: a rewrite by the line of its call in the text the
@@ -98,9 +99,10 @@ class ReplayRewritesCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodComma
                 AddImportsVisitor.add_needed_import(self.context, item.module, item.name, item.alias, item.relative)
             else:
                 RemoveImportsVisitor.remove_unused_import(self.context, item.module, item.name, item.alias)
-        if not (self._replacements or self._statements or self._parameters):
-            return tree
-        return super().transform_module_impl(tree)
+        self.edited = tree
+        if self._replacements or self._statements or self._parameters:
+            self.edited = super().transform_module_impl(tree)
+        return self.edited
 
     @property
     def _module(self) -> cst.Module:

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import libcst as cst
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import Assignment, ParentNodeProvider, PositionProvider, Scope, ScopeProvider
 
@@ -65,7 +65,7 @@ from asyncmigrate.codemods._syntax import (
 )
 from asyncmigrate.config.plan import FROM_RECEIVED_DEPENDS, Mapping, Plan, Repository, find_plan, load_plan
 from asyncmigrate.frameworks import Frameworks, fastapi, switched_off_fix
-from asyncmigrate.migration import edits as plan_edits
+from asyncmigrate.migration import edits as edit_plan
 from asyncmigrate.migration.edits import (
     CallRewrite,
     ImportEdit,
@@ -877,9 +877,12 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodC
 
     # --- recording ---------------------------------------------------------------------------
     def transform_module(self, tree: cst.Module) -> cst.Module:
-        result = super().transform_module(tree)
-        if self.record:
-            self.recorded.imports = _requested_imports(self.context)
+        if not self.record:
+            return super().transform_module(tree)
+        # Recording, the imports asked for are recorded and left to the replay: LibCST's import visitors
+        # (scope analysis of the whole module) cost as much as the rewrite, and the replay runs them anyway.
+        result = Codemod.transform_module(self, tree)
+        self.recorded.imports = _requested_imports(self.context)
         return result
 
     def _span(self, node: cst.CSTNode, kind: str) -> Span:
@@ -914,7 +917,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodC
             return updated_node
         result = self._rewritten_call(site, original_node, updated_node)
         if self.record:
-            replaced = Replacement(self._span(original_node, plan_edits.CALL), self._text(result))
+            replaced = Replacement(self._span(original_node, edit_plan.CALL), self._text(result))
             self.recorded.replacements.append((site.call, replaced))
         return result
 
@@ -975,7 +978,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodC
             # the call's own replacement, just recorded, is inside this one
             if self.recorded.replacements and self.recorded.replacements[-1][0] is site.call:
                 self.recorded.replacements.pop()
-            replaced = Replacement(self._span(original_node, plan_edits.AWAIT), self._text(result))
+            replaced = Replacement(self._span(original_node, edit_plan.AWAIT), self._text(result))
             self.recorded.replacements.append((site.call, replaced))
         return result
 
@@ -1002,7 +1005,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodC
             return updated_node
         if self.record:
             self.recorded.statements.append(
-                StatementEdit(self._span(original_node, plan_edits.STATEMENT), remove, tuple(sources))
+                StatementEdit(self._span(original_node, edit_plan.STATEMENT), remove, tuple(sources))
             )
         added = [cst.ensure_type(cst.parse_statement(source), cst.SimpleStatementLine) for source in sources]
         return with_statements_after(updated_node, not remove, added)
@@ -1012,7 +1015,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodC
             return updated_node
         result = self._add_depends_params(original_node, updated_node)
         if self.record:
-            parameters = ParameterEdit(self._span(original_node, plan_edits.FUNCTION), self._text(result.params))
+            parameters = ParameterEdit(self._span(original_node, edit_plan.FUNCTION), self._text(result.params))
             self.recorded.parameters.append(parameters)
         return result
 
@@ -1100,7 +1103,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodC
 class RewriteDecision:
     """The rewrites of one file as a recording run decided them on a tree (``decide_rewrites``)."""
 
-    output: cst.Module  # what the run wrote: replaying the records must give the same
+    output: cst.Module  # what the run wrote, imports aside: replaying the records must give the same
     rewrites: list[CallRewrite]  # the planned rewrites, each with the nodes it replaces
     recorded: RecordedRewrites
     missing: list[tuple[int, str]]  # (line, what): planned rewrites the run did not make
@@ -1141,9 +1144,9 @@ def _requested_imports(context: CodemodContext) -> list[ImportEdit]:
     """The imports a run asked LibCST's import visitors to add and to remove, in order, each once."""
     found: list[ImportEdit] = []
     for item in context.scratch.get(AddImportsVisitor.CONTEXT_KEY, []):
-        found.append(ImportEdit(plan_edits.ADD, item.module_name, item.obj_name, item.alias, item.relative))
+        found.append(ImportEdit(edit_plan.ADD, item.module_name, item.obj_name, item.alias, item.relative))
     for module, name, alias in context.scratch.get(RemoveImportsVisitor.CONTEXT_KEY, []):
-        found.append(ImportEdit(plan_edits.REMOVE_UNUSED, module, name, alias))
+        found.append(ImportEdit(edit_plan.REMOVE_UNUSED, module, name, alias))
     return list(dict.fromkeys(found))
 
 

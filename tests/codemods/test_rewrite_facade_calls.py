@@ -51,11 +51,13 @@ def rewrite(code: str, plan: Plan = PLAN) -> tuple[str, RewriteFacadeCallsComman
 
 
 def replayed(code: str, plan: Plan, make_context: Callable[[], CodemodContext]) -> tuple[str, str, FileEdits]:
-    """What a recording run writes, and what replaying its records (through the edit plan's JSON) writes
-    with no plan and no analysis, on the same text."""
+    """What the codemod writes, and what replaying the records of a recording run (through the edit plan's
+    JSON) writes with no plan and no analysis, on the same text."""
     tree = cst.parse_module(CodemodTest.make_fixture_data(code))
+    written = RewriteFacadeCallsCommand(make_context(), plan_object=plan, await_in_sync_def=True)
+    recorded = written.transform_module(tree).code
     command = RewriteFacadeCallsCommand(make_context(), plan_object=plan, await_in_sync_def=True, record=True)
-    recorded = command.transform_module(tree).code
+    command.transform_module(tree)
     edits = FileEdits(FILENAME, "0" * 64)
     for call, replacement in command.recorded.replacements:
         node = NodeRef(call.line, call.column, ATTRIBUTE, call.method)
@@ -1865,7 +1867,7 @@ _LAYOUTS = (
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
 @pytest.mark.parametrize("code", _LAYOUTS, ids=["continuations", "tabs", "depends"])
-def test_the_replayed_records_write_what_the_recording_run_wrote(code: str, newline: str) -> None:
+def test_the_replayed_records_write_what_the_codemod_writes(code: str, newline: str) -> None:
     code = code.replace("\n", newline)
     recorded, output, edits = replayed(code, PLAN, context)
     assert output == recorded != code
