@@ -104,15 +104,22 @@ def test_every_file_of_every_codebase_gives_libcsts_call_sites(path: str, data: 
     assert by_ast(path, data, spec) == expected
 
 
+# Refused by design: the ast collector does not model PEP 695 annotation scopes. Python 3.11's ``ast``
+# cannot read such a file at all (it is skipped above); 3.12 and later read it, and it is refused.
+REFUSED_BY_DESIGN = {"PEP 695 type parameters", "statement TypeAlias"}
+
+
 def test_the_codebases_exercise_the_ast_collector() -> None:
-    """The equivalence above means something: hundreds of call sites, no file refused."""
+    """The equivalence above means something: hundreds of call sites, and no file refused but those written
+    in the syntax the collector refuses by design."""
     calls = 0
     refused = []
     for path, data, spec in CODEBASES:
         if check_encoding(data) is not None or parse_python(data) is None:
             continue
-        if refusal(path, data, spec) is not None:
-            refused.append(path)
+        reason = refusal(path, data, spec)
+        if reason is not None and reason not in REFUSED_BY_DESIGN:
+            refused.append((path, reason))
         calls += len(by_ast(path, data, spec) or ())
     assert calls > 400 and refused == []
     resolutions = {c.resolution for path, data, spec in CODEBASES[:120] for c in by_ast(path, data, spec) or ()}
