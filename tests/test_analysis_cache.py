@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 import asyncmigrate.workspace.files
-from asyncmigrate.analysis import cache
-from asyncmigrate.analysis.cache import CacheFile, content_key, format_version
 from asyncmigrate.analysis.callgraph import build_project
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.scan import scan
 from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import Resolution
+from asyncmigrate.workspace import cache
+from asyncmigrate.workspace.cache import CacheFile, content_key, format_version
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from asyncmigrate.analysis import cache
-from asyncmigrate.analysis.cache import KeyedResults
 from asyncmigrate.checks.check import UNAWAITED_ASYNC_CALL, check
 from asyncmigrate.config.plan import load_plan, record_status
 from asyncmigrate.types import FileStatus
 from asyncmigrate.workflow import apply as apply_module
 from asyncmigrate.workflow.apply import compute_change
+from asyncmigrate.workspace import cache
+from asyncmigrate.workspace.cache import KeyedResults
 
 
 def test_keyed_results_read_back_keep_the_newest_and_treat_garbage_as_misses(tmp_path: Path) -> None:

@@ -172,7 +172,7 @@ def test_missing_paths_are_input_errors(shop: Path, bad: str) -> None:
 
 
 def test_settled_files_are_known_by_their_stat_and_not_read(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import asyncmigrate.analysis.cache as cache_module
+    import asyncmigrate.workspace.cache as cache_module
 
     monkeypatch.setattr(cache_module, "SETTLED_NS", 0)  # the files were written before the scan
     plan = load_plan(shop / "migration_plan.yaml")
@@ -189,7 +189,7 @@ def test_settled_files_are_known_by_their_stat_and_not_read(shop: Path, monkeypa
 
 
 def test_an_edit_that_keeps_size_and_mtime_is_still_seen(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import asyncmigrate.analysis.cache as cache_module
+    import asyncmigrate.workspace.cache as cache_module
 
     monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
     service = shop / "shop" / "service.py"

@@ -23,8 +23,8 @@ ONE_DEFINITION = {
     "is_test_file": "config/modules.py",  # "is a test file"
     "discover": "analysis/discovery.py",  # file discovery
     "discover_tree": "analysis/discovery.py",
-    "format_version": "analysis/cache.py",  # the analysis cache
-    "content_key": "analysis/cache.py",
+    "format_version": "workspace/cache.py",  # the analysis cache
+    "content_key": "workspace/cache.py",
 }
 
 
@@ -55,7 +55,7 @@ def _files(places: list[str]) -> set[str]:
 
 def test_the_source_was_read() -> None:
     assert len(SOURCES) > 30
-    assert {"config/modules.py", "analysis/discovery.py", "analysis/cache.py"} <= {r for r, _ in SOURCES}
+    assert {"config/modules.py", "analysis/discovery.py", "workspace/cache.py"} <= {r for r, _ in SOURCES}
 
 
 @pytest.mark.parametrize("name", sorted(ONE_DEFINITION))

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from asyncmigrate.analysis.cache import CacheFile, Signature, dumps, file_signature, format_version, settled
 from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, is_test_file, nested_qualname, resolve_relative
 from asyncmigrate.frameworks import ALL as ALL_FRAMEWORKS
 from asyncmigrate.frameworks import Frameworks
+from asyncmigrate.workspace.cache import CacheFile, Signature, dumps, file_signature, format_version, settled
 
 # Where a call sits, as far as turning its callee async is concerned.
 PLAIN = "plain"  # a call in an expression: gains ``await``

@@ -32,7 +32,6 @@ from pathlib import Path
 
 from asyncmigrate import __version__
 from asyncmigrate.analysis.ast_collector import collect as collect_facade_calls
-from asyncmigrate.analysis.cache import CacheFile, Signature, file_signature, format_version, settled
 from asyncmigrate.analysis.discovery import CACHE_DIR as CACHE_DIR
 from asyncmigrate.analysis.discovery import SKIP_DIRS as SKIP_DIRS
 from asyncmigrate.analysis.discovery import discover as discover
@@ -42,6 +41,7 @@ from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.reach import FileSummary, estimate_reach, parse_python, summarize, summarize_tree
 from asyncmigrate.config.plan import Plan
 from asyncmigrate.types import CallSite, FileReport, ScanResult, ScanStats
+from asyncmigrate.workspace.cache import CacheFile, Signature, file_signature, format_version, settled
 
 _INLINE_WEIGHT = 1024 * 1024  # below this (see _weight), a process pool costs more than it saves
 _CHUNK_WEIGHT = 768 * 1024  # at most; small trees get smaller chunks, so no worker idles at the end

@@ -23,9 +23,9 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from asyncmigrate.analysis.cache import KeyedResults, content_key, format_version
 from asyncmigrate.analysis.callgraph import GETATTR, CallRef, FunctionSummary, ModuleSummary, Project, Value, chain_of
 from asyncmigrate.config.plan import Plan
+from asyncmigrate.workspace.cache import KeyedResults, content_key, format_version
 
 UNAWAITED_ASYNC_CALL = "unawaited-async-call"
 POSSIBLY_UNAWAITED_ASYNC_CALL = "possibly-unawaited-async-call"

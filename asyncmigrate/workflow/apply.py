@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from asyncmigrate.analysis.cache import KeyedResults, content_key, files_key, format_version
 from asyncmigrate.analysis.callgraph import Project, build_project
 from asyncmigrate.analysis.scan import check_encoding, discover, libcst_error_line
 from asyncmigrate.analysis.trace import trace_path, trace_state
@@ -47,6 +46,7 @@ from asyncmigrate.migration.propagate import Blocker, PropagationPlan, Seed, pro
 from asyncmigrate.types import CallSite, FileStatus
 from asyncmigrate.workflow.commit import commit, locked, undo
 from asyncmigrate.workspace import files as workspace_files
+from asyncmigrate.workspace.cache import KeyedResults, content_key, files_key, format_version
 from asyncmigrate.workspace.transaction import FileChange, foreign_edits
 
 if TYPE_CHECKING:
