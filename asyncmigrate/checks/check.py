@@ -154,9 +154,11 @@ def unplanned_facade_call(context: CheckContext) -> Iterator[Finding]:
 def planned_file_missing(context: CheckContext) -> Iterator[Finding]:
     """The plan names a file (or a source/tests directory) that no longer exists."""
     plan = context.plan
-    lines = _entry_lines(plan.document)
+    lines: dict[str, int] | None = None  # read off the YAML document only when a file is missing
     for entry in plan.entries():
         if not (plan.root / entry.path).is_file():
+            if lines is None:
+                lines = _entry_lines(plan.document)
             yield Finding(
                 context.plan_file,
                 lines.get(entry.path, 1),

@@ -8,6 +8,7 @@ crash never leaves half a plan behind.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import io
 import json
@@ -32,6 +33,7 @@ from asyncmigrate.config import plan_schema
 from asyncmigrate.errors import PlanError
 from asyncmigrate.types import FileStatus
 from asyncmigrate.workspace import files as workspace_files
+from asyncmigrate.workspace.cache import KeyedResults, content_key, format_version
 
 PLAN_FILENAME = "migration_plan.yaml"
 PLAN_VERSION = 1
@@ -183,7 +185,30 @@ class Plan:
     python_path: tuple[str, ...] = ()  # import roots, root-relative; () = the default (see modules.py)
     accepted_doubts: tuple[AcceptedDoubt, ...] = ()
     frameworks: tuple[str, ...] = FRAMEWORK_NAMES  # the adapters this migration uses
-    document: Any = field(default=None, compare=False, repr=False)
+    # The round-trip YAML document the plan was validated from (None for a plan built in code, or one
+    # read back from the cache: ``document`` then parses ``text`` when first asked for).
+    yaml_document: Any = field(default=None, compare=False, repr=False)
+    text: str | None = field(default=None, compare=False, repr=False)  # the plan file's text, as read
+
+    @functools.cached_property
+    def document(self) -> Any:
+        """The round-trip document (comments, key order) the plan says what it says in."""
+        if self.yaml_document is not None or self.text is None:
+            return self.yaml_document
+        return _yaml().load(self.text)
+
+    @functools.cached_property
+    def settings_digest(self) -> str:
+        return _settings_fingerprint(self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled (into the cache, to a worker) without the YAML document, which is large, slow to
+        # pickle and needs ruamel.yaml to load: ``document`` parses ``text`` again if it is needed.
+        state = dict(self.__dict__)
+        state.pop("document", None)
+        if self.text is not None:
+            state["yaml_document"] = None
+        return state
 
     def entries(self) -> Iterator[PlanEntry]:
         for phase in self.phases:
@@ -600,8 +625,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def parse_plan(document: Any, path: Path, *, check_files: bool = True) -> Plan:
-    """Validate a loaded YAML document; raise PlanError naming file:line and the key."""
+def parse_plan(document: Any, path: Path, *, check_files: bool = True, text: str | None = None) -> Plan:
+    """Validate a loaded YAML document (parsed from ``text``, when given); raise PlanError naming
+    file:line and the key."""
     where = _Where(str(path))
     if not isinstance(document, CommentedMap):
         raise PlanError(f"{path}:1: the plan must be a YAML mapping at the top level")
@@ -640,7 +666,8 @@ def parse_plan(document: Any, path: Path, *, check_files: bool = True) -> Plan:
         phases=_parse_phases(where, document, root, repositories, check_files),
         test_timeout=_parse_test_timeout(where, document),
         frameworks=_parse_frameworks(where, document),
-        document=document,
+        yaml_document=document,
+        text=text,
     )
     # Last, over what the checks above let through: the schema editors complete from is the contract.
     plan_schema.validate(document, _plain(document), str(path))
@@ -818,15 +845,26 @@ def _check_size(path: Path) -> None:
 
 
 def load_plan(path: Path, *, check_files: bool = True) -> Plan:
+    """The plan at ``path``, validated. A plan whose exact bytes were validated before (at this path)
+    comes from the cache, without YAML or schema validation, which are most of a quick command's
+    time; only the checks that depend on the file system (``check_files``) are made again."""
     _check_size(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise PlanError(f"{path}: plan file not found (run `asyncmigrate init`)") from None
-    except UnicodeDecodeError as exc:
-        raise PlanError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise PlanError(f"{path}: cannot read plan ({exc.strerror})") from None
+    cached_plans = KeyedResults(path.parent, "plan", _plan_format(), limit=8)
+    key = content_key(str(path), str(path.absolute()), data)
+    cached = cached_plans.get(key)
+    if isinstance(cached, Plan) and not (check_files and _missing_directories(cached)):
+        return cached
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PlanError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # as reading in text mode would
     try:
         document = _yaml().load(text)
     except MarkedYAMLError as exc:
@@ -836,7 +874,23 @@ def load_plan(path: Path, *, check_files: bool = True) -> Plan:
         raise PlanError(f"{path}{line}: invalid YAML: {problem}") from None
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. DuplicateKeyError variants)
         raise PlanError(f"{path}: invalid YAML: {exc}".splitlines()[0]) from None
-    return parse_plan(document, path, check_files=check_files)
+    plan = parse_plan(document, path, check_files=check_files, text=text)
+    plan.settings_digest  # noqa: B018 - computed now, so that it is cached with the plan
+    cached_plans.put(key, plan)
+    return plan
+
+
+@functools.cache
+def _plan_format() -> str:
+    """Derived from the plan's types: a plan cached by another shape of them is never read back."""
+    return format_version(Plan)
+
+
+def _missing_directories(plan: Plan) -> bool:
+    """Does a directory that ``parse_plan`` checks (with ``check_files``) no longer exist?"""
+    return any(not (plan.root / src).exists() for src in plan.source) or any(
+        not (plan.root / directory).is_dir() for directory in plan.python_path
+    )
 
 
 def dump_document(document: Any) -> str:
@@ -979,6 +1033,11 @@ def record_status(
 
 
 def settings_fingerprint(plan: Plan) -> str:
+    """A digest of what the plan says, except its entries' histories (computed once per plan)."""
+    return plan.settings_digest
+
+
+def _settings_fingerprint(plan: Plan) -> str:
     """A digest of what the plan says, except its entries' histories (the record of what was done, which
     no analysis reads): results computed from a plan may be cached under it. Where the tree lies is not
     part of it (the paths of a plan and of what it computes are relative to its root): a copy of a tree

@@ -1,0 +1,77 @@
+"""The parsed plan kept in the cache: the same bytes at the same path give the same plan without YAML,
+any other bytes are parsed again, and what depends on the file system is still checked."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from asyncmigrate.config import plan as plan_module
+from asyncmigrate.config.plan import dump_document, load_plan, record_status, settings_fingerprint
+from asyncmigrate.errors import PlanError
+from asyncmigrate.types import FileStatus
+from asyncmigrate.workspace.cache import cache_dir
+
+
+def _no_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse() -> None:
+        raise AssertionError("the plan was parsed as YAML")
+
+    monkeypatch.setattr(plan_module, "_yaml", refuse)
+
+
+def test_the_same_bytes_give_the_same_plan_without_parsing_yaml(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = shop / "migration_plan.yaml"
+    first = load_plan(path)
+    fingerprint = settings_fingerprint(first)
+    with monkeypatch.context() as patched:
+        _no_yaml(patched)
+        second = load_plan(path)
+        assert settings_fingerprint(second) == fingerprint
+    assert second == first
+    assert second is not first
+    # The round-trip document is parsed from the text when something needs it, comments and all.
+    assert dump_document(second.document) == path.read_text()
+
+
+def test_other_bytes_are_parsed_again(shop: Path) -> None:
+    path = shop / "migration_plan.yaml"
+    load_plan(path)
+    path.write_text(path.read_text().replace("source: shop", "source: shop\nasync_aware_decorators: [a.b]"))
+    assert load_plan(path).async_aware_decorators == ("a.b",)
+    path.write_text(path.read_text().replace("async_aware_decorators: [a.b]", "sorce: shop"))
+    with pytest.raises(PlanError, match=r"migration_plan.yaml:4: sorce: unknown key"):
+        load_plan(path)
+
+
+def test_a_cached_plan_whose_source_directory_went_away_is_refused_with_its_line(shop: Path) -> None:
+    path = shop / "migration_plan.yaml"
+    load_plan(path)
+    shutil.rmtree(shop / "shop")
+    with pytest.raises(PlanError, match=r"migration_plan.yaml:\d+: source\[0\]: directory 'shop' does not exist"):
+        load_plan(path)
+    assert load_plan(path, check_files=False).source == ("shop",)
+
+
+def test_a_damaged_cache_entry_is_a_miss(shop: Path) -> None:
+    path = shop / "migration_plan.yaml"
+    expected = load_plan(path)
+    entries = [p for p in cache_dir(shop).iterdir() if p.name.startswith("plan-")]
+    assert entries
+    for entry in entries:
+        entry.write_bytes(b"\x80not a pickle")
+    assert load_plan(path) == expected
+
+
+def test_a_recorded_status_is_seen_by_the_next_load(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = shop / "migration_plan.yaml"
+    plan = load_plan(path)
+    record_status(plan, "shop/service.py", FileStatus.MIGRATED, {"by": "test"})
+    reloaded = load_plan(path)
+    assert reloaded.entry("shop/service.py").status is FileStatus.MIGRATED  # type: ignore[union-attr]
+    with monkeypatch.context() as patched:
+        _no_yaml(patched)
+        assert load_plan(path) == reloaded
+
