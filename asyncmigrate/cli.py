@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -19,12 +19,17 @@ try:  # recent Typer carries its own copy of Click; older ones use Click itself
 except ImportError:  # pragma: no cover
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
-from asyncmigrate import render
-from asyncmigrate.analysis.facade import FacadeSpec
-from asyncmigrate.config.plan import PLAN_FILENAME, Plan, find_plan, load_plan, record_status
+from asyncmigrate.config import PLAN_FILENAME
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.formats import COMMAND_FORMATS, OutputFormat, UnsupportedFormat, resolve_format
 from asyncmigrate.types import ExitCode, FileStatus
+
+if TYPE_CHECKING:
+    from asyncmigrate import render
+    from asyncmigrate.config.plan import Plan
+
+# The library, Rich and the plan's YAML load in the commands that use them, not at start-up: a quick
+# command (``scan`` and ``check`` run as pre-commit hooks) pays only for what it runs.
 
 
 class OneLineErrors(TyperGroup):
@@ -56,9 +61,13 @@ class OneLineErrors(TyperGroup):
         except click_errors.ClickException as exc:
             where = exc.ctx.command_path if isinstance(exc, click_errors.UsageError) and exc.ctx else name
             message = " ".join(exc.format_message().split()).replace("Value error, ", "")
+            from asyncmigrate import render
+
             render.usage_error(where, message)
             sys.exit(exc.exit_code)
         except typer.Abort:
+            from asyncmigrate import render
+
             render.note("Aborted!")
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
@@ -75,6 +84,8 @@ app = typer.Typer(
 
 
 def _print_version(value: bool) -> None:
+    from asyncmigrate import render
+
     if value:
         from asyncmigrate import installed_version
 
@@ -162,6 +173,8 @@ def handles_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except AsyncMigrateError as exc:
+            from asyncmigrate import render
+
             render.error(str(exc))
             raise typer.Exit(ExitCode.USAGE) from None
 
@@ -192,6 +205,8 @@ def format_option(command: str) -> Any:
         except UnsupportedFormat as exc:
             raise typer.BadParameter(str(exc)) from None
         if deprecation:
+            from asyncmigrate import render
+
             render.note(deprecation)
         return chosen
 
@@ -205,6 +220,8 @@ def format_option(command: str) -> Any:
 
 
 def _load(plan_path: Path | None) -> Plan:
+    from asyncmigrate.config.plan import find_plan, load_plan
+
     return load_plan(plan_path if plan_path is not None else find_plan(Path.cwd()))
 
 
@@ -243,6 +260,7 @@ class ScanSort(StrEnum):
 
 def _measured(root: Path, by_blocking_time: bool) -> render.Measured | None:
     """The trace's timings for the scan: None without a trace (--sort blocking-time then needs one)."""
+    from asyncmigrate import render
     from asyncmigrate.analysis.trace import blocking_by_site, trace_state
 
     state = trace_state(root)
@@ -288,6 +306,8 @@ def scan(
 
     Exit 0; 1 with --fail-on when such calls exist; 2 on bad input.
     """
+    from asyncmigrate import render
+    from asyncmigrate.analysis.facade import FacadeSpec
     from asyncmigrate.analysis.scan import scan as run_scan
 
     if jobs is not None and jobs < 1:
@@ -327,6 +347,7 @@ class InitOrder(StrEnum):
 
 def _measured_files(root: Path) -> dict[str, float]:
     """Per file, the time its facade calls blocked the event loop in the traced tests (fresh files only)."""
+    from asyncmigrate import render
     from asyncmigrate.analysis.trace import blocking_by_file, trace_state
 
     state = trace_state(root)
@@ -382,6 +403,8 @@ def init(
 
     Exit 0; 2 when the plan exists (without --force) or the input is bad.
     """
+    from asyncmigrate import render
+    from asyncmigrate.analysis.facade import FacadeSpec
     from asyncmigrate.analysis.scan import scan as run_scan
     from asyncmigrate.workflow.init import PhaseRule, build_plan_document
 
@@ -430,6 +453,7 @@ def status(
     output: Annotated[OutputFormat, format_option("status")] = OutputFormat.TABLE,
 ) -> None:
     """Progress per phase: files migrated, effort remaining, and each file's status. Exit 0; 2 on bad input."""
+    from asyncmigrate import render
     from asyncmigrate.reporting.status import progress, status_json
 
     plan = _load(plan_path)
@@ -449,6 +473,9 @@ def mark(
     plan_path: PlanOption = None,
 ) -> None:
     """Set a file's status by hand, e.g. --status skipped --reason "scheduled for removal". Exit 0; 2 on bad input."""
+    from asyncmigrate import render
+    from asyncmigrate.config.plan import record_status
+
     plan = _load(plan_path)
     path = _relative_to_root(plan, file)
     if plan.entry(path) is None:
@@ -488,6 +515,7 @@ def rollback(
 
     uncommitted edits made after the apply (use --force), or a later apply of the same files (roll it back first).
     """
+    from asyncmigrate import render
     from asyncmigrate.workflow.commit import phase_entries
     from asyncmigrate.workflow.commit import rollback as run_rollback
 
@@ -537,6 +565,7 @@ def run_tests_command(
     Exit 0 when they pass or no test covers the files; 1 when they fail or leave a coroutine never awaited;
     2 on bad input.
     """
+    from asyncmigrate import render
     from asyncmigrate.workflow.testrun import check_test_command, run_tests, select_tests, whole_suite
 
     if timeout <= 0:
@@ -563,6 +592,8 @@ NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Ignore and do n
 def _load_unchecked(plan_path: Path | None) -> Plan:
     """The plan without the file-existence check: a planned file that disappeared is a finding
     for `check` and an entry with no call sites for `report`, not a reason to stop."""
+    from asyncmigrate.config.plan import find_plan, load_plan
+
     return load_plan(plan_path if plan_path is not None else find_plan(Path.cwd()), check_files=False)
 
 
@@ -592,6 +623,7 @@ def report(
     change (every file apply would touch) as the fix of its first result, or no fix where apply is blocked.
     Exit 0; 2 on bad input.
     """
+    from asyncmigrate import render
     from asyncmigrate.checks.check import scan_plan
     from asyncmigrate.reporting.report import build_report, render_report, write_report
 
@@ -630,6 +662,7 @@ def check(
     A doubt the plan accepts (accepted_doubts) is listed as accepted-doubt and does not fail the gate.
     Exit 0 when there are none; 1 when there are findings; 2 on bad input.
     """
+    from asyncmigrate import render
     from asyncmigrate.checks.check import check as run_check
     from asyncmigrate.checks.check import check_json
 
@@ -687,6 +720,7 @@ def apply(
     Exit 0 when everything applied was verified (or migrated with --no-test); 1 with blockers, failed
     tests, or --dry-run changes to show; 2 on bad input.
     """
+    from asyncmigrate import render
     from asyncmigrate.workflow.apply import Interrupted, apply_files, planned_targets
     from asyncmigrate.workflow.testrun import check_test_command
 
@@ -737,9 +771,18 @@ def apply(
         raise typer.Exit(128 + int(getattr(signal.Signals, exc.signame))) from None
     if output_format is OutputFormat.JSON:
         render.print_json(
-            {"results": [{**r.change.to_json(), "status": r.status.value if r.status else None,
-                          "written": r.written, "transaction": r.transaction,
-                          "tests": {"modules": list(r.test_paths), "passed": r.test_passed}} for r in results]}
+            {
+                "results": [
+                    {
+                        **r.change.to_json(),
+                        "status": r.status.value if r.status else None,
+                        "written": r.written,
+                        "transaction": r.transaction,
+                        "tests": {"modules": list(r.test_paths), "passed": r.test_passed},
+                    }
+                    for r in results
+                ]
+            }
         )
     else:
         for result in results:
@@ -759,6 +802,7 @@ def apply(
 
 def _trace_note(plan: Plan) -> None:
     """Once per command: no trace of the tests for this project, or which of its files are stale."""
+    from asyncmigrate import render
     from asyncmigrate.analysis.trace import trace_state
 
     message = trace_state(plan.root).note()
@@ -774,6 +818,7 @@ def graph(
     plan_path: PlanOption = None,
 ) -> None:
     """The propagation tree: every function that turns async, and what reaches each, with blockers."""
+    from asyncmigrate import render
     from asyncmigrate.frameworks import Frameworks
     from asyncmigrate.frameworks import pytest as pytest_framework
     from asyncmigrate.migration.propagate import Seed, propagate
@@ -834,6 +879,7 @@ def trace(
 
     Exit 0 when the traced command passed; 1 when it failed (the trace is kept); 2 on bad input.
     """
+    from asyncmigrate import render
     from asyncmigrate.workflow.tracerun import run_trace
 
     if timeout is not None and not 0 < timeout < float("inf"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -10,15 +11,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
-
 from asyncmigrate.types import CallSite, FileStatus, ScanResult
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
     # Types only: importing these at run time would load the call graph, the transactions and the
     # whole library for every command, `asyncmigrate --help` included.
     from asyncmigrate.analysis.scan import ProgressCallback
@@ -32,8 +30,37 @@ if TYPE_CHECKING:
     from asyncmigrate.workflow.testrun import TestRun
     from asyncmigrate.workflow.tracerun import TraceRun
 
-stdout = Console(highlight=False)
-stderr = Console(stderr=True, highlight=False)
+
+class _LazyConsole:
+    """A Rich console made when first used: a command that prints only JSON never imports Rich
+    (a third of the start-up of ``scan --format json``, which runs as a pre-commit hook)."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, highlight=False)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console, name)
+
+
+stdout = _LazyConsole(stderr=False)
+stderr = _LazyConsole(stderr=True)
+
+
+def escape(text: str) -> str:
+    """Rich markup's escape, imported with Rich when first needed."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
 
 _STATUS_STYLE = {
     FileStatus.PENDING: "dim",
@@ -65,14 +92,28 @@ def print_json(document: Any) -> None:
     sys.stdout.write(json.dumps(document, separators=(",", ":")) + "\n")
 
 
+def _stderr_may_be_a_terminal() -> bool:
+    """False when Rich would certainly say stderr is no terminal (a pipe, a file, CI's log, a hook),
+    answered without loading Rich; Rich decides the rest (``Console.is_terminal``)."""
+    if os.environ.get("TTY_COMPATIBLE") == "1" or os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(sys.stderr, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
 @contextmanager
 def progress_bar(description: str, *, enabled: bool = True) -> Iterator[ProgressCallback]:
     """A Rich progress bar on stderr; yields the callback the library reports progress through."""
-    if not enabled or not stderr.is_terminal:
+    if not enabled or not _stderr_may_be_a_terminal() or not stderr.is_terminal:
         yield lambda done, total: None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=stderr, transient=True) as bar:
+    with Progress(*columns, console=stderr.console, transient=True) as bar:
         task = bar.add_task(description, total=None)
 
         def update(done: int, total: int) -> None:
@@ -84,12 +125,14 @@ def progress_bar(description: str, *, enabled: bool = True) -> Iterator[Progress
 def _print_table(table: Table) -> None:
     """A terminal gets the table at its width; a pipe or file gets each row on one line, however
     long, so that grep and CI logs see whole paths rather than paths folded over several lines."""
+    from rich.console import Console
+
     if stdout.is_terminal:
         stdout.print(table)
         return
     from rich.measure import Measurement
 
-    needed = Measurement.get(stdout, stdout.options.update(width=100_000), table).maximum
+    needed = Measurement.get(stdout.console, stdout.options.update(width=100_000), table).maximum
     # Console.print clamps its width to the console's, so a wider one prints the table
     Console(highlight=False, width=max(needed, stdout.width)).print(table)
 
@@ -176,6 +219,9 @@ class Measured:
 
 
 def scan_table(result: ScanResult, *, show_calls: bool = False, measured: Measured | None = None) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title="Facade call sites", title_justify="left", show_lines=False)
     table.add_column("file", overflow="fold")
     table.add_column("phase", justify="right")
@@ -263,6 +309,9 @@ def _bar(done: int, total: int, width: int = 20) -> str:
 
 
 def status_view(plan: Plan, progress: MigrationProgress) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     for phase in progress.phases:
         pct = 100 * phase.migrated / phase.total if phase.total else 100.0
         stdout.print(
@@ -325,6 +374,8 @@ def rollback_result(result: RollbackResult) -> None:
 
 
 def show_test_run(run: TestRun) -> None:
+    from rich.text import Text
+
     if not run.ran:
         note("no tests cover these files; nothing was run")
         return
@@ -347,6 +398,8 @@ def document(text: str) -> None:
 
 def check_findings(result: CheckResult) -> None:
     """``file:line: kind: message`` per finding (what CI logs and editors parse), the fix indented below."""
+    from rich.text import Text
+
     for finding in result.findings:
         # Text, not markup: paths and messages are printed verbatim (no markup, no :emoji: codes).
         stdout.print(Text(str(finding)), soft_wrap=True)
@@ -433,6 +486,8 @@ def unified_diff(change: ComputedChange) -> None:
 
 
 def apply_outcome(result: ApplyResult) -> None:
+    from rich.text import Text
+
     target = ", ".join(result.change.targets)
     status = result.status
     if status is None:
@@ -474,9 +529,7 @@ def propagation_tree(
         nodes[function] = (parent or root).add(label(function))
     for blocker in blockers:
         parent = next((nodes[f] for f in reversed(blocker.chain) if f in nodes), root)
-        parent.add(
-            f"[magenta]blocked[/] {escape(blocker.describe())}\n[green]fix:[/] {escape(blocker.fix)}"
-        )
+        parent.add(f"[magenta]blocked[/] {escape(blocker.describe())}\n[green]fix:[/] {escape(blocker.fix)}")
     stdout.print(root, soft_wrap=True)
     stdout.print(f"{len(async_functions)} function(s) turn async; {len(blockers)} blocker(s)")
 
@@ -513,14 +566,20 @@ def propagation_json(
 @contextmanager
 def trace_progress() -> Iterator[Callable[[int], None]]:
     """A spinner with the elapsed time and the number of tests started, while the traced command runs."""
+    from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
     if not stderr.is_terminal:
         yield lambda tests: None
         return
     from rich.progress import SpinnerColumn
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.fields[tests]} tests started"),
-               TimeElapsedColumn())
-    with Progress(*columns, console=stderr, transient=True) as spinner:
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.fields[tests]} tests started"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=stderr.console, transient=True) as spinner:
         task = spinner.add_task("Tracing the tests", total=None, tests=0)
 
         def update(tests: int) -> None:
@@ -548,6 +607,8 @@ def trace_json(run: TraceRun) -> dict[str, Any]:
 
 def trace_summary(run: TraceRun, *, limit: int = 10) -> None:
     """After a trace: what it saw, the edges the static call graph lacks, and the calls that blocked the loop."""
+    from rich.table import Table
+
     trace = run.trace
     document = trace_json(run)["summary"]
     table = Table(title="Trace", title_justify="left")
@@ -571,12 +632,22 @@ def trace_summary(run: TraceRun, *, limit: int = 10) -> None:
     blocking = [t for t in trace.facade_calls if t.blocking_count][:limit]
     if blocking:
         top = Table(title="Facade calls that blocked the event loop", title_justify="left")
-        for name, justify in (("call site", "left"), ("method", "left"), ("calls", "right"), ("blocking", "right"),
-                              ("max", "right")):
+        for name, justify in (
+            ("call site", "left"),
+            ("method", "left"),
+            ("calls", "right"),
+            ("blocking", "right"),
+            ("max", "right"),
+        ):
             top.add_column(name, justify=justify)  # type: ignore[arg-type]
         for t in blocking:
-            top.add_row(f"{t.path}:{t.line}", t.method, str(t.blocking_count), f"{t.blocking_seconds * 1000:.1f} ms",
-                        f"{t.max_seconds * 1000:.1f} ms")
+            top.add_row(
+                f"{t.path}:{t.line}",
+                t.method,
+                str(t.blocking_count),
+                f"{t.blocking_seconds * 1000:.1f} ms",
+                f"{t.max_seconds * 1000:.1f} ms",
+            )
         _print_table(top)
     outcome = "passed" if trace.returncode == 0 else f"failed (exit {trace.returncode}); see {run.log}"
     stdout.print(
@@ -584,4 +655,3 @@ def trace_summary(run: TraceRun, *, limit: int = 10) -> None:
         f"saved {run.path}",
         soft_wrap=True,
     )
-

@@ -110,7 +110,7 @@ def test_every_analysis_cache_lives_in_the_tagged_directory(shop: Path) -> None:
     names = sorted(p.name for p in cache.cache_dir(shop).iterdir())
     assert names[0] == "CACHEDIR.TAG"
     prefixes = {name.split("-")[0] for name in names[1:]}
-    assert prefixes == {"scan", "summaries", "graph"}
+    assert prefixes == {"plan", "scan", "summaries", "graph"}
     for name in names[1:]:
         (cache.cache_dir(shop) / name).write_bytes(b"corrupt")
     again = scan(shop, spec, plan=plan)

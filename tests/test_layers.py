@@ -206,6 +206,28 @@ def test_importing_the_cli_loads_neither_the_call_graph_nor_libcst_nor_the_trans
     assert result.stdout.strip() == "[]"
 
 
+# What a warm ``scan --format json`` (a pre-commit hook) has no need of: the output is JSON, the plan comes
+# from the cache, every file's call sites too.
+NOT_FOR_A_WARM_SCAN = ("rich", "jsonschema", "libcst", "pydantic", "asyncmigrate.analysis.callgraph")
+
+
+def test_a_warm_json_scan_loads_neither_rich_nor_schema_validation_nor_libcst(tmp_path: Path) -> None:
+    shop = tmp_path / "shop"
+    shutil.copytree(REPO / "tests/assets/shop", shop)
+    code = (
+        "import sys\nfrom asyncmigrate.cli import app\nsys.argv = ['asyncmigrate', 'scan', '--format', 'json']\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
+        f"print([m for m in {NOT_FOR_A_WARM_SCAN!r} if m in sys.modules], file=sys.stderr)"
+    )
+    cold = _fresh(code, cwd=shop)
+    assert cold.returncode == 0, cold.stderr
+    warm = _fresh(code, cwd=shop)
+    assert warm.returncode == 0, warm.stderr
+    assert json.loads(warm.stdout)["summary"]["files_parsed"] == 0
+    assert json.loads(warm.stdout)["files"] == json.loads(cold.stdout)["files"]
+    assert warm.stderr.strip().splitlines()[-1] == "[]"
+
+
 POSIX_ONLY = ("fcntl", "resource", "pwd", "termios")
 
 

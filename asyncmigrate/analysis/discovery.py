@@ -44,6 +44,9 @@ SKIP_DIRS = {
 class Discovery:
     files: list[str] = field(default_factory=list)  # sorted root-relative POSIX paths
     skipped: list[Skipped] = field(default_factory=list)  # sorted by path, each path once
+    # the stat of each file found by the walk, taken as it was found: a caller that needs the stat
+    # signature (the scan's cache) need not ask the file system twice
+    stats: dict[str, os.stat_result] = field(default_factory=dict, compare=False, repr=False)
 
 
 def matches_any(relative: str, patterns: Sequence[str]) -> bool:
@@ -98,6 +101,7 @@ def discover_tree(root: Path, paths: Iterable[str], exclude: Sequence[str] = ())
     base = root.resolve()
     found: set[str] = set()
     skipped: dict[str, str] = {}
+    stats: dict[str, os.stat_result] = {}
     for given in paths:
         start = Path(given) if Path(given).is_absolute() else root / given
         try:
@@ -124,10 +128,10 @@ def discover_tree(root: Path, paths: Iterable[str], exclude: Sequence[str] = ())
             except OSError:
                 continue  # as os.walk does: an unreadable directory is skipped
             for entry in entries:
-                _visit(entry, relative, base, found, skipped, pending)
+                _visit(entry, relative, base, found, skipped, pending, stats)
     kept = sorted(p for p in found if not matches_any(p, exclude))
     gone = sorted((p, r) for p, r in skipped.items() if not matches_any(p, exclude))
-    return Discovery(kept, [Skipped(p, r) for p, r in gone])
+    return Discovery(kept, [Skipped(p, r) for p, r in gone], {p: stats[p] for p in kept if p in stats})
 
 
 def _visit(
@@ -137,23 +141,33 @@ def _visit(
     found: set[str],
     skipped: dict[str, str],
     pending: list[tuple[str, str]],
+    stats: dict[str, os.stat_result],
 ) -> None:
     name = entry.name
     try:
         link = entry.is_symlink()
-        mode = os.stat(entry.path).st_mode if link else entry.stat(follow_symlinks=False).st_mode
+        # A directory that is no link is known from the directory entry's type, without a stat.
+        if not link and entry.is_dir(follow_symlinks=False):
+            if name not in SKIP_DIRS and not name.startswith("."):
+                pending.append((entry.path, relative + name + "/"))
+            return
+        if not name.endswith(".py") and not link:
+            return
+        status = os.stat(entry.path) if link else entry.stat(follow_symlinks=False)
     except OSError as exc:
         # a link that loops is listed whatever its name: it is a mistake in the tree, not a file
         if exc.errno == errno.ELOOP or name.endswith(".py"):
             skipped[relative + name] = _link_problem(exc)
         return
+    mode = status.st_mode
     if stat.S_ISDIR(mode):
-        if not link and name not in SKIP_DIRS and not name.startswith("."):
-            pending.append((entry.path, relative + name + "/"))
-    elif not name.endswith(".py"):
+        return  # a link to a directory is not followed (a loop through it could not end)
+    if not name.endswith(".py"):
         return
-    elif stat.S_ISREG(mode):
-        found.add(_relative(base, Path(entry.path)) if link else relative + name)
+    if stat.S_ISREG(mode):
+        path = _relative(base, Path(entry.path)) if link else relative + name
+        found.add(path)
+        stats[path] = status
     else:
         skipped[relative + name] = _kind(mode)
 

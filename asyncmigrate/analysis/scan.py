@@ -411,7 +411,7 @@ def scan(
     cache = ScanCache(root, spec) if use_cache else None
     tree = _Tree(root, spec.hint_tokens(), cache)
     for relative in files:
-        tree.classify(relative)
+        tree.classify(relative, discovery.stats.get(relative))
 
     parsed: dict[str, ParsedFile] = dict(tree.unreadable)
     to_parse: list[str] = []
@@ -522,6 +522,7 @@ class _Tree:
 
     def __init__(self, root: Path, tokens: tuple[bytes, ...], cache: ScanCache | None) -> None:
         self.root = root
+        self.root_text = str(root)  # os.path.join on strings: a pathlib join per file is most of a warm scan
         self.tokens = tokens
         self.cache = cache
         self.digests: dict[str, bytes] = {}  # each file is hashed once, for its entry and the tree key
@@ -532,7 +533,8 @@ class _Tree:
         self.unreadable: dict[str, ParsedFile] = {}
         self._contents: dict[str, bytes] = {}
 
-    def classify(self, relative: str) -> None:
+    def classify(self, relative: str, status: os.stat_result | None = None) -> None:
+        """``status``: the file's stat, when the walk that found it took one moments ago."""
         cache = self.cache
         if cache is None:
             data = self.read(relative)
@@ -540,7 +542,7 @@ class _Tree:
                 self._record(relative, b"", any(token in data for token in self.tokens))
             return
         try:
-            signature = file_signature(os.stat(self.root / relative))
+            signature = file_signature(status or os.stat(os.path.join(self.root_text, relative)))
         except OSError as exc:
             self.unreadable[relative] = ParsedFile((), f"cannot read: {exc.strerror}", None)
             return
@@ -571,7 +573,8 @@ class _Tree:
         data = self._contents.get(relative)
         if data is None and relative not in self.unreadable:
             try:
-                data = self._contents[relative] = (self.root / relative).read_bytes()
+                with open(os.path.join(self.root_text, relative), "rb") as handle:
+                    data = self._contents[relative] = handle.read()
             except OSError as exc:
                 self.unreadable[relative] = ParsedFile((), f"cannot read: {exc.strerror}", None)
         return data

@@ -18,9 +18,10 @@ import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from asyncmigrate.analysis.callgraph import FunctionSummary, Project
+if TYPE_CHECKING:  # types only: a scan asks for the trace's timings without loading the call graph
+    from asyncmigrate.analysis.callgraph import FunctionSummary, Project
 
 TRACE_FORMAT = 1
 TRACE_FILE = "trace.json"

@@ -29,13 +29,13 @@ from ruamel.yaml.composer import Composer, ComposerError
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import AliasEvent
 
+from asyncmigrate.config import PLAN_FILENAME as PLAN_FILENAME
 from asyncmigrate.config import plan_schema
 from asyncmigrate.errors import PlanError
 from asyncmigrate.types import FileStatus
 from asyncmigrate.workspace import files as workspace_files
 from asyncmigrate.workspace.cache import KeyedResults, content_key, format_version
 
-PLAN_FILENAME = "migration_plan.yaml"
 PLAN_VERSION = 1
 # A plan of a few hundred files with thousands of history events is well under 1 MB. Round-trip YAML
 # is slow and large: a 7.9 MB plan took 20 s and 0.9 GB to load, so a bigger file is refused up front.
