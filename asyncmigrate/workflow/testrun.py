@@ -260,12 +260,13 @@ def select_tests(plan: Plan, touched: Iterable[str], *, related: Iterable[str] =
 # --- running ------------------------------------------------------------------------------------------
 
 
-def _tail(output: bytes, lines: int = TAIL_LINES) -> str:
+def output_tail(output: bytes, lines: int = TAIL_LINES) -> str:
+    """The last ``lines`` lines of what a command wrote, as text (undecodable bytes replaced)."""
     text = output.decode("utf-8", errors="replace")
     return "\n".join(text.rstrip("\n").splitlines()[-lines:])
 
 
-def _stop(process: subprocess.Popen[bytes]) -> bytes:
+def stop_process(process: subprocess.Popen[bytes]) -> bytes:
     """End the test command and everything it started (pytest-xdist workers too); return what it wrote."""
     for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
         try:
@@ -370,18 +371,18 @@ def run_tests(plan: Plan, test_paths: Sequence[str], *, timeout: float = 1800) -
         crash_point("tests-started")
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        output = _stop(process)
+        output = stop_process(process)
         message = f"asyncmigrate: the test command did not finish within {timeout:g} s and was stopped"
-        tail = "\n".join(filter(None, [_tail(output, TAIL_LINES - 1), message]))
+        tail = "\n".join(filter(None, [output_tail(output, TAIL_LINES - 1), message]))
         return TestRun(command, paths, False, process.returncode, time.monotonic() - started, tail, timed_out=True)
     except BaseException:  # Ctrl-C, SIGTERM: the tests run in their own session, so stop them ourselves
-        _stop(process)
+        stop_process(process)
         raise
     returncode = process.returncode
-    tail = _tail(output)
+    tail = output_tail(output)
     passed = returncode == 0
     if NEVER_AWAITED in output:
         # a warning pytest only summarised, or a command that is not pytest: the tests did not verify
         passed = False
-        tail = "\n".join([_tail(output, TAIL_LINES - 1), NEVER_AWAITED_FAILURE])
+        tail = "\n".join([output_tail(output, TAIL_LINES - 1), NEVER_AWAITED_FAILURE])
     return TestRun(command, paths, passed, returncode, time.monotonic() - started, tail)

@@ -26,7 +26,7 @@ from asyncmigrate.analysis.trace import (
 from asyncmigrate.config.modules import plan_layout
 from asyncmigrate.config.plan import Plan
 from asyncmigrate.errors import AsyncMigrateError
-from asyncmigrate.workflow.testrun import _stop, _tail, whole_suite
+from asyncmigrate.workflow.testrun import output_tail, stop_process, whole_suite
 
 CONFIG_VARIABLE = "ASYNCMIGRATE_TRACE_CONFIG"
 
@@ -94,7 +94,7 @@ def run_trace(
             try:
                 while process.poll() is None:
                     if timeout is not None and time.monotonic() - started > timeout:
-                        _stop(process)
+                        stop_process(process)
                         raise AsyncMigrateError(
                             f"the traced command did not finish within {timeout:g} s; no trace kept"
                         )
@@ -103,7 +103,7 @@ def run_trace(
                     time.sleep(0.2)
             except BaseException:
                 if process.poll() is None:
-                    _stop(process)
+                    stop_process(process)
                 raise
         seconds = time.monotonic() - started
         trace = collect(
@@ -117,4 +117,4 @@ def run_trace(
         )
     saved = save(plan.root, trace)
     missing = [index for index, edge in enumerate(trace.edges) if not static_edge_exists(project, edge)]
-    return TraceRun(trace, saved, missing, _tail(log.read_bytes(), 15), log)
+    return TraceRun(trace, saved, missing, output_tail(log.read_bytes(), 15), log)
