@@ -8,6 +8,8 @@ crash never leaves half a plan behind.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import enum
 import functools
 import hashlib
 import io
@@ -21,13 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.composer import Composer, ComposerError
-from ruamel.yaml.error import MarkedYAMLError
-from ruamel.yaml.events import AliasEvent
+from typing import TYPE_CHECKING, Any
 
 from asyncmigrate.config import PLAN_FILENAME as PLAN_FILENAME
 from asyncmigrate.config import plan_schema
@@ -35,6 +31,11 @@ from asyncmigrate.errors import PlanError
 from asyncmigrate.types import FileStatus
 from asyncmigrate.workspace import files as workspace_files
 from asyncmigrate.workspace.cache import KeyedResults, content_key, format_version
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.composer import Composer
 
 PLAN_VERSION = 1
 # A plan of a few hundred files with thousands of history events is well under 1 MB. Round-trip YAML
@@ -247,6 +248,8 @@ class _Where:
 
 
 def _line_of(node: Any, key: str | int | None) -> int | None:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     try:
         if key is None:
             return int(node.lc.line) + 1
@@ -275,9 +278,7 @@ def _check_type(where: _Where, parent: Any, key: str | int, keypath: str, value:
         raise where.error(parent, key, keypath, f"must be {_TYPE_NAMES[kind]}, got {got}")
 
 
-def _check_keys(
-    where: _Where, node: Any, keypath: str, allowed: Collection[str], required: Collection[str]
-) -> None:
+def _check_keys(where: _Where, node: Any, keypath: str, allowed: Collection[str], required: Collection[str]) -> None:
     for key in node:
         if key not in allowed:
             choices = ", ".join(sorted(allowed))
@@ -328,6 +329,8 @@ def _parse_facade(where: _Where, node: Any) -> Facade:
 
 
 def _parse_repositories(where: _Where, node: Any) -> dict[str, Repository]:
+    from ruamel.yaml.comments import CommentedMap
+
     repos_node = _get(where, node, "repositories", "repositories", dict, CommentedMap())
     repositories: dict[str, Repository] = {}
     for name, spec in repos_node.items():
@@ -448,6 +451,8 @@ def _parse_pack(where: _Where, spec: Any, keypath: str) -> Pack:
 def _parse_mapping_spec(
     where: _Where, method: str, spec: Any, keypath: str, repositories: dict[str, Repository]
 ) -> Mapping:
+    from ruamel.yaml.comments import CommentedMap
+
     _check_keys(where, spec, keypath, _MAPPING_KEYS, plan_schema.required_keys("mapping_object"))
     target = _get(where, spec, "target", f"{keypath}.target", str)
     repo, target_method = _parse_target(where, spec, "target", f"{keypath}.target", target, repositories)
@@ -493,6 +498,8 @@ def _parse_mapping_spec(
 def _parse_mappings(
     where: _Where, node: Any, repositories: dict[str, Repository]
 ) -> tuple[dict[str, Mapping], tuple[str, ...]]:
+    from ruamel.yaml.comments import CommentedMap
+
     maps_node = _get(where, node, "mappings", "mappings", dict, CommentedMap())
     mappings: dict[str, Mapping] = {}
     unmapped: list[str] = []
@@ -577,6 +584,8 @@ def _parse_entry(
 def _parse_phases(
     where: _Where, node: Any, root: Path, repositories: dict[str, Repository], check_files: bool
 ) -> tuple[Phase, ...]:
+    from ruamel.yaml.comments import CommentedSeq
+
     phases_node = _get(where, node, "phases", "phases", list, CommentedSeq())
     phases: list[Phase] = []
     seen_paths: dict[str, int] = {}
@@ -628,6 +637,8 @@ def _plain(value: Any) -> Any:
 def parse_plan(document: Any, path: Path, *, check_files: bool = True, text: str | None = None) -> Plan:
     """Validate a loaded YAML document (parsed from ``text``, when given); raise PlanError naming
     file:line and the key."""
+    from ruamel.yaml.comments import CommentedMap
+
     where = _Where(str(path))
     if not isinstance(document, CommentedMap):
         raise PlanError(f"{path}:1: the plan must be a YAML mapping at the top level")
@@ -671,7 +682,29 @@ def parse_plan(document: Any, path: Path, *, check_files: bool = True, text: str
     )
     # Last, over what the checks above let through: the schema editors complete from is the contract.
     plan_schema.validate(document, _plain(document), str(path))
-    return plan
+    plain: Plan = _plain_values(plan)
+    return plain
+
+
+def _plain_values(value: Any) -> Any:
+    """``value`` with ruamel.yaml's string subclasses (a quoted scalar is one) as plain ``str``, all
+    through tuples, lists, dicts and the plan's dataclasses: a plan read back from the cache must not
+    need ruamel.yaml to be unpickled."""
+    if type(value) is str or isinstance(value, enum.Enum):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, tuple):
+        return tuple(_plain_values(item) for item in value)
+    if isinstance(value, list):
+        return [_plain_values(item) for item in value]
+    if isinstance(value, dict) and not hasattr(value, "lc"):  # the YAML document itself stays as it is
+        return {_plain_values(key): _plain_values(item) for key, item in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = [f for f in dataclasses.fields(value) if f.init and f.compare]
+        changes = {f.name: _plain_values(getattr(value, f.name)) for f in fields}
+        return dataclasses.replace(value, **changes)
+    return value
 
 
 def _test_selection(where: _Where, document: Any) -> str:
@@ -738,26 +771,6 @@ def _parse_async_variants(where: _Where, document: Any) -> dict[str, str]:
     return variants
 
 
-class _NoAliasComposer(Composer):
-    """Refuses anchors and aliases as they are read, before anything is built from them.
-
-    A plan has no use for them, and a few lines of nested aliases (a "billion laughs") expand into
-    gigabytes the moment the history is copied or saved.
-    """
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.parser.peek_event()
-        if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
-            sign = "*" if isinstance(event, AliasEvent) else "&"
-            raise ComposerError(
-                None,
-                None,
-                f"anchors and aliases ({sign}{event.anchor}) are not allowed in a plan; write the value out",
-                event.start_mark,
-            )
-        return super().compose_node(parent, index)
-
-
 def _parse_python_path(where: _Where, document: Any, root: Path, check_files: bool) -> tuple[str, ...]:
     roots = _str_list(where, document, "python_path", "python_path")
     for index, directory in enumerate(roots):
@@ -805,9 +818,38 @@ def _parse_accepted_doubts(where: _Where, document: Any) -> tuple[AcceptedDoubt,
     return tuple(accepted)
 
 
+@functools.cache
+def _no_alias_composer() -> type[Composer]:
+    """A composer that refuses anchors and aliases as they are read, before anything is built from them.
+
+    A plan has no use for them, and a few lines of nested aliases (a "billion laughs") expand into
+    gigabytes the moment the history is copied or saved. (Made on first use: ruamel.yaml is loaded
+    only when a plan's YAML is read or written, never for a plan the cache holds.)
+    """
+    from ruamel.yaml.composer import Composer, ComposerError
+    from ruamel.yaml.events import AliasEvent
+
+    class NoAliasComposer(Composer):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            event = self.parser.peek_event()
+            if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
+                sign = "*" if isinstance(event, AliasEvent) else "&"
+                raise ComposerError(
+                    None,
+                    None,
+                    f"anchors and aliases ({sign}{event.anchor}) are not allowed in a plan; write the value out",
+                    event.start_mark,
+                )
+            return super().compose_node(parent, index)
+
+    return NoAliasComposer
+
+
 def _yaml() -> YAML:
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ="rt")
-    yaml.Composer = _NoAliasComposer
+    yaml.Composer = _no_alias_composer()
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-wrap people's long lines
     yaml.indent(mapping=2, sequence=4, offset=2)
@@ -865,6 +907,8 @@ def load_plan(path: Path, *, check_files: bool = True) -> Plan:
     except UnicodeDecodeError as exc:
         raise PlanError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # as reading in text mode would
+    from ruamel.yaml.error import MarkedYAMLError
+
     try:
         document = _yaml().load(text)
     except MarkedYAMLError as exc:
@@ -992,6 +1036,8 @@ def set_status(
 ) -> None:
     """In a round-trip document: set an entry's status and append a history event; with
     ``repositories``, also set the entry's list to them (what a migration actually used)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     spec = _entry_node(document, path)
     spec.fa.set_block_style()  # an entry with a history reads best one key per line
     spec["status"] = status.value
