@@ -219,8 +219,9 @@ def test_a_warm_json_scan_loads_neither_rich_nor_schema_validation_nor_libcst(tm
         "try:\n    app()\nexcept SystemExit:\n    pass\n"
         f"print([m for m in {NOT_FOR_A_WARM_SCAN!r} if m in sys.modules], file=sys.stderr)"
     )
-    cold = _fresh(code, cwd=shop)
+    cold = _fresh(code, cwd=shop)  # makes the cache directory, where the next run keeps the plan
     assert cold.returncode == 0, cold.stderr
+    assert _fresh(code, cwd=shop).returncode == 0
     warm = _fresh(code, cwd=shop)
     assert warm.returncode == 0, warm.stderr
     assert json.loads(warm.stdout)["summary"]["files_parsed"] == 0

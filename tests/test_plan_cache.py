@@ -12,7 +12,13 @@ from asyncmigrate.config import plan as plan_module
 from asyncmigrate.config.plan import dump_document, load_plan, record_status, settings_fingerprint
 from asyncmigrate.errors import PlanError
 from asyncmigrate.types import FileStatus
-from asyncmigrate.workspace.cache import cache_dir
+from asyncmigrate.workspace.cache import cache_dir, prepare
+
+
+@pytest.fixture(autouse=True)
+def _cache_directory(shop: Path) -> None:
+    """The plan is kept where a command that analyses the tree has made the cache directory."""
+    prepare(shop)
 
 
 def _no_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,3 +81,11 @@ def test_a_recorded_status_is_seen_by_the_next_load(shop: Path, monkeypatch: pyt
         _no_yaml(patched)
         assert load_plan(path) == reloaded
 
+
+
+def test_reading_a_plan_adds_no_directory_to_a_tree(tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh"
+    shutil.copytree(Path(__file__).parent / "assets" / "shop", fresh)
+    load_plan(fresh / "migration_plan.yaml")
+    load_plan(fresh / "migration_plan.yaml")
+    assert not (fresh / ".asyncmigrate").exists()

@@ -30,7 +30,7 @@ from asyncmigrate.config import plan_schema
 from asyncmigrate.errors import PlanError
 from asyncmigrate.types import FileStatus
 from asyncmigrate.workspace import files as workspace_files
-from asyncmigrate.workspace.cache import KeyedResults, content_key, format_version
+from asyncmigrate.workspace.cache import KeyedResults, cache_dir, content_key, format_version
 
 if TYPE_CHECKING:
     from ruamel.yaml import YAML
@@ -920,7 +920,10 @@ def load_plan(path: Path, *, check_files: bool = True) -> Plan:
         raise PlanError(f"{path}: invalid YAML: {exc}".splitlines()[0]) from None
     plan = parse_plan(document, path, check_files=check_files, text=text)
     plan.settings_digest  # noqa: B018 - computed now, so that it is cached with the plan
-    cached_plans.put(key, plan)
+    # Kept only where a command that analyses the tree made the cache directory (scan, check, apply):
+    # reading a plan (status, report, a test loading a fixture) does not add a directory to a tree.
+    if cache_dir(path.parent).is_dir():
+        cached_plans.put(key, plan)
     return plan
 
 
