@@ -29,6 +29,8 @@ from asyncmigrate.analysis.callgraph import (
     summarize_module,
 )
 from asyncmigrate.config.modules import ModuleLayout
+from asyncmigrate.errors import AsyncMigrateError
+from asyncmigrate.workspace.cache import PackFile
 
 
 def summary(source: str, path: str = "app/mod.py") -> ModuleSummary:
@@ -411,14 +413,133 @@ def test_cache_reuses_unchanged_files_and_resummarizes_changed_ones(
     assert set(second.functions) == {"app.a.a", "app.b.b2"}
 
 
-def test_corrupt_cache_is_ignored(tmp_path: Path) -> None:
-    project(tmp_path, {"app/__init__.py": "", "app/a.py": "def a():\n    return 1\n"})
-    build_project(tmp_path, ["app/__init__.py", "app/a.py"])
-    [cache] = (tmp_path / ".asyncmigrate" / "cache").glob("graph-*.pickle")
-    cache.write_bytes(b"not a pickle")
-    assert set(build_project(tmp_path, ["app/__init__.py", "app/a.py"]).functions) == {"app.a.a"}
-    cache.write_bytes(pickle.dumps(["a list, not a dict"]))
-    assert set(build_project(tmp_path, ["app/__init__.py", "app/a.py"]).functions) == {"app.a.a"}
+GRAPH_FILES = {"app/__init__.py": "", "app/a.py": "def a():\n    return 1\n", "app/b.py": "def b():\n    a()\n"}
+
+
+def _graph_cache(root: Path) -> list[Path]:
+    return sorted((root / ".asyncmigrate" / "cache").glob("graph-*"))
+
+
+def _forbid(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
+    """Make each of ``names`` (attributes of the call graph's module, ``Class.method`` or a function) fail."""
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("read although not needed")
+
+    for name in names:
+        owner: object = callgraph
+        *path, attribute = name.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        monkeypatch.setattr(owner, attribute, fail)
+
+
+@pytest.mark.parametrize("garbage", [b"not a pickle", pickle.dumps(["a list, not a dict"]), b""])
+def test_corrupt_cache_is_ignored(tmp_path: Path, garbage: bytes) -> None:
+    project(tmp_path, GRAPH_FILES)
+    paths = sorted(GRAPH_FILES)
+    build_project(tmp_path, paths)
+    files = _graph_cache(tmp_path)
+    assert sorted(f.suffix for f in files) == [".pack", ".pickle", ".pickle"]  # index, module indexes, summaries
+    for damaged in files:
+        damaged.write_bytes(garbage)
+        again = build_project(tmp_path, paths)
+        assert set(again.functions) == {"app.a.a", "app.b.b"}
+        assert [c.chain for _, _, c, _ in again.callers(again.functions["app.a.a"])] == [("a",)]
+
+
+def test_a_warm_build_reads_neither_module_indexes_nor_summaries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project(tmp_path, GRAPH_FILES)
+    paths = sorted(GRAPH_FILES)
+    first = build_project(tmp_path, paths)
+    _forbid(monkeypatch, "read_module", "_GraphCache.indexes", "_GraphCache.summary_blob")
+    warm = build_project(tmp_path, paths)
+    # what a cached result's key needs is known without them
+    assert warm.digests == first.digests
+    assert dict(warm.module_names) == {"app/__init__.py": "app", "app/a.py": "app.a", "app/b.py": "app.b"}
+    assert list(warm.index) == list(first.index) and "app/a.py" in warm.modules
+    with pytest.raises(AssertionError, match="not needed"):
+        warm.functions["app.a.a"]
+
+
+def test_a_changed_file_gets_its_fresh_summary_and_keeps_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project(tmp_path, GRAPH_FILES)
+    paths = sorted(GRAPH_FILES)
+    build_project(tmp_path, paths)
+    (tmp_path / "app" / "a.py").write_text("async def a():\n    return 1\n")
+    changed = build_project(tmp_path, paths)
+    assert changed.functions["app.a.a"].is_async
+    # the next build reads the new summary and index from the cache, and the other file's kept ones
+    _forbid(monkeypatch, "read_module")
+    again = build_project(tmp_path, paths)
+    assert again.functions["app.a.a"].is_async
+    assert again.index["app/a.py"] == changed.index["app/a.py"]
+    assert [c.chain for _, _, c, _ in again.callers(again.functions["app.a.a"])] == [("a",)]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "swapped", "not-a-pack"])
+def test_a_damaged_summary_is_a_miss_computed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    project(tmp_path, GRAPH_FILES)
+    paths = sorted(GRAPH_FILES)
+    build_project(tmp_path, paths)
+    [pack] = (tmp_path / ".asyncmigrate" / "cache").glob("graph-*.pack")
+    data = pack.read_bytes()
+    if damage == "truncated":
+        pack.write_bytes(data[: len(data) - 10])
+    elif damage == "flipped":  # a byte in the last blob: it still unpickles, perhaps, but is not what was stored
+        pack.write_bytes(data[:-40] + bytes([data[-40] ^ 0x01]) + data[-39:])
+    elif damage == "swapped":  # two files' table entries exchanged: each blob intact, under the other's key
+        header = len(PackFile.MAGIC) + 8
+        size = int.from_bytes(data[len(PackFile.MAGIC) : header], "little")
+        table = pickle.loads(data[header : header + size])
+        a_key, b_key = sorted(k for k in table if k[0] in ("app/a.py", "app/b.py"))
+        table[a_key], table[b_key] = table[b_key], table[a_key]
+        head = pickle.dumps(table)
+        pack.write_bytes(data[: len(PackFile.MAGIC)] + len(head).to_bytes(8, "little") + head + data[header + size :])
+    else:
+        pack.write_bytes(b"not a pack")
+    summarized: list[str] = []
+    real = callgraph.read_module
+
+    def counting(path: str, source: bytes, layout: ModuleLayout) -> ModuleSummary:
+        summarized.append(path)
+        return real(path, source, layout)
+
+    monkeypatch.setattr(callgraph, "read_module", counting)
+    again = build_project(tmp_path, paths)
+    assert again.functions["app.a.a"].path == "app/a.py"
+    assert again.functions["app.b.b"].path == "app/b.py"
+    assert [c.chain for _, _, c, _ in again.callers(again.functions["app.a.a"])] == [("a",)]
+    assert summarized  # computed again from the files
+
+
+def test_a_lost_summary_of_a_file_changed_since_is_an_error_not_another_state(tmp_path: Path) -> None:
+    project(tmp_path, GRAPH_FILES)
+    paths = sorted(GRAPH_FILES)
+    build_project(tmp_path, paths)
+    [pack] = (tmp_path / ".asyncmigrate" / "cache").glob("graph-*.pack")
+    pack.unlink()
+    warm = build_project(tmp_path, paths)  # knows a.py by its digest, reads no summary
+    (tmp_path / "app" / "a.py").write_text("async def a():\n    return 1\n")
+    with pytest.raises(AsyncMigrateError, match="app/a.py: changed while the call graph was being read"):
+        warm.modules["app/a.py"]
+
+
+def test_a_build_after_a_change_repairs_a_damaged_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project(tmp_path, GRAPH_FILES)
+    paths = sorted(GRAPH_FILES)
+    build_project(tmp_path, paths)
+    [pack] = (tmp_path / ".asyncmigrate" / "cache").glob("graph-*.pack")
+    pack.write_bytes(b"not a pack")
+    (tmp_path / "app" / "b.py").write_text("def b():\n    a()\n    a()\n")
+    build_project(tmp_path, paths)  # b.py is new: the pack is written again, with a.py's summary too
+    _forbid(monkeypatch, "read_module")
+    again = build_project(tmp_path, paths)
+    assert len([c for _, _, c, _ in again.callers(again.functions["app.a.a"])]) == 2
 
 
 def test_unparsable_and_missing_files_are_skipped(tmp_path: Path) -> None:

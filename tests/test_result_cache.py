@@ -145,3 +145,23 @@ def test_check_reuses_findings_until_a_file_or_the_plan_changes(shop: Path, monk
     plan.write_text(plan.read_text().replace("mappings:", "coroutine_consumers: [shop.cron.run]\nmappings:"))
     _unawaited(shop)
     assert len(analyses) == 2
+
+
+def test_a_warm_check_reads_no_module_summary_nor_index(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from asyncmigrate.analysis import callgraph
+    from asyncmigrate.checks import unawaited
+
+    (shop / "shop" / "jobs.py").write_text(JOBS)
+    first = check(load_plan(shop / "migration_plan.yaml"), use_cache=True)
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("read although the findings are cached")
+
+    # the call graph's module indexes and summaries (from the cache or from a file), and the analysis
+    monkeypatch.setattr(callgraph._GraphCache, "indexes", fail)
+    monkeypatch.setattr(cache.PackFile, "get", fail)
+    monkeypatch.setattr(callgraph, "read_module", fail)
+    monkeypatch.setattr(unawaited._Analysis, "findings", fail)
+    again = check(load_plan(shop / "migration_plan.yaml"), use_cache=True)
+    assert again.findings == first.findings
+    assert [(f.path, f.line) for f in again.findings if f.kind == UNAWAITED_ASYNC_CALL] == [("shop/jobs.py", 9)]

@@ -31,9 +31,19 @@ from pathlib import Path
 from typing import cast
 
 from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, is_test_file, nested_qualname, resolve_relative
+from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.frameworks import ALL as ALL_FRAMEWORKS
 from asyncmigrate.frameworks import Frameworks
-from asyncmigrate.workspace.cache import CacheFile, Signature, dumps, file_signature, format_version, settled
+from asyncmigrate.workspace.cache import (
+    READ_ERRORS,
+    CacheFile,
+    PackFile,
+    Signature,
+    dumps,
+    file_signature,
+    format_version,
+    settled,
+)
 
 # Where a call sits, as far as turning its callee async is concerned.
 PLAIN = "plain"  # a call in an expression: gains ``await``
@@ -926,29 +936,85 @@ class ModuleIndex:
 
 
 class _LazyModules(Mapping[str, ModuleSummary]):
-    """Module summaries by path, unpickled on first use: a million-line project loads only what it reads."""
+    """Module summaries by path, each obtained on first use: a million-line project loads only what it reads.
 
-    def __init__(self, blobs: dict[str, bytes | ModuleSummary]) -> None:
-        self._blobs = blobs
+    ``loaded`` holds the summaries already at hand (a pickled one is unpickled when first asked for);
+    any other path of ``paths`` is asked of ``load``."""
+
+    def __init__(
+        self,
+        loaded: Mapping[str, bytes | ModuleSummary],
+        paths: Iterable[str] | None = None,
+        load: Callable[[str], ModuleSummary] | None = None,
+    ) -> None:
+        self._loaded: dict[str, bytes | ModuleSummary] = dict(loaded)
+        self._paths: dict[str, None] = dict.fromkeys(self._loaded if paths is None else paths)
+        self._load = load
 
     def __getitem__(self, path: str) -> ModuleSummary:
-        value = self._blobs[path]
-        if isinstance(value, bytes):
-            value = self._blobs[path] = cast(ModuleSummary, pickle.loads(value))
+        value = self._loaded.get(path)
+        if value is None:
+            if path not in self._paths or self._load is None:
+                raise KeyError(path)
+            value = self._loaded[path] = self._load(path)
+        elif isinstance(value, bytes):
+            value = self._loaded[path] = cast(ModuleSummary, pickle.loads(value))
         return value
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._blobs)
+        return iter(self._paths)
 
     def __len__(self) -> int:
-        return len(self._blobs)
+        return len(self._paths)
 
     def __contains__(self, path: object) -> bool:
-        return path in self._blobs
+        return path in self._paths
+
+
+class _LazyIndex(Mapping[str, ModuleIndex]):
+    """``ModuleIndex`` by path, for a project whose paths and module names are known before any index:
+    ``known`` are at hand, the others come from ``stored`` (read once, on first use: path -> (digest,
+    index)) when recorded there for the file's digest, else from the module's summary."""
+
+    def __init__(
+        self,
+        digests: Mapping[str, bytes],
+        paths: Iterable[str],
+        known: dict[str, ModuleIndex],
+        stored: Callable[[], Mapping[str, tuple[bytes, ModuleIndex]]],
+        summary: Callable[[str], ModuleSummary],
+    ) -> None:
+        self._digests = digests
+        self._paths = dict.fromkeys(paths)
+        self._known = known
+        self._stored = stored
+        self._summary = summary
+
+    def __getitem__(self, path: str) -> ModuleIndex:
+        found = self._known.get(path)
+        if found is None:
+            if path not in self._paths:
+                raise KeyError(path)
+            recorded = self._stored().get(path)
+            if recorded is not None and recorded[0] == self._digests.get(path):
+                found = recorded[1]
+            else:
+                found = ModuleIndex.of(self._summary(path))
+            self._known[path] = found
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._paths
 
 
 class _ByModuleName(Mapping[str, ModuleSummary]):
-    def __init__(self, modules: _LazyModules, paths: dict[str, str]) -> None:
+    def __init__(self, modules: Mapping[str, ModuleSummary], paths: dict[str, str]) -> None:
         self._modules = modules
         self._paths = paths  # module name -> path
 
@@ -1023,34 +1089,55 @@ class Project:
     def __init__(
         self,
         root: Path,
-        modules: dict[str, ModuleSummary] | dict[str, bytes | ModuleSummary],
-        index: dict[str, ModuleIndex] | None = None,
+        modules: Mapping[str, ModuleSummary] | Mapping[str, bytes | ModuleSummary],
+        index: Mapping[str, ModuleIndex] | None = None,
         frameworks: Frameworks = ALL_FRAMEWORKS,
+        *,
+        module_names: Mapping[str, str] | None = None,
     ) -> None:
         self.root = root
         # pytest's fixture decorators when its adapter is on: a fixture's value is what its tests receive
         self.fixture_decorators = frameworks.fixture_decorators
         self.unreadable: dict[str, str] = {}  # path -> "line: reason", for files no parser could read
         self.digests: dict[str, bytes] = {}  # path -> content digest, of every file read (build_project)
-        blobs: dict[str, bytes | ModuleSummary] = dict(modules)
+        lazy = modules if isinstance(modules, _LazyModules) else _LazyModules(modules)
         if index is None:
-            index = {
-                path: ModuleIndex.of(summary) for path, summary in modules.items() if not isinstance(summary, bytes)
-            }
-        self.index = index
-        self.modules: Mapping[str, ModuleSummary] = _LazyModules(blobs)
-        by_module = _ByModuleName(self.modules, {entry.module: path for path, entry in index.items()})
+            index = {path: ModuleIndex.of(s) for path, s in modules.items() if not isinstance(s, bytes)}
+        self.index: Mapping[str, ModuleIndex] = index
+        # path -> module name, of every module: known without reading any index or summary (build_project)
+        self.module_names: Mapping[str, str] = (
+            module_names if module_names is not None else {path: entry.module for path, entry in index.items()}
+        )
+        self.modules: Mapping[str, ModuleSummary] = lazy
+        by_module = _ByModuleName(lazy, {module: path for path, module in self.module_names.items()})
         self.by_module: Mapping[str, ModuleSummary] = by_module
         self.functions = cast(Mapping[str, FunctionSummary], _Members(by_module, "functions"))
         self.classes = cast(Mapping[str, ClassSummary], _Members(by_module, "classes"))
-        self._names: dict[str, list[str]] = {}
-        # ``from m import load as fetch``: calls spelled ``fetch`` may reach a function named ``load``
-        self._aliases: dict[str, set[str]] = {}
-        for path, entry in index.items():
-            for name in entry.call_names:
-                self._names.setdefault(name, []).append(path)
-            for original, local in entry.aliases:
-                self._aliases.setdefault(original, set()).add(local)
+        self._name_tables: tuple[dict[str, list[str]], dict[str, set[str]]] | None = None
+
+    def _tables(self) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
+        # Built on the first question about callers, not with the project: it reads every module's
+        # index, which a command answered from a cached result never needs.
+        if self._name_tables is None:
+            names: dict[str, list[str]] = {}
+            aliases: dict[str, set[str]] = {}
+            for path, entry in self.index.items():
+                for name in entry.call_names:
+                    names.setdefault(name, []).append(path)
+                for original, local in entry.aliases:
+                    aliases.setdefault(original, set()).add(local)
+            self._name_tables = (names, aliases)
+        return self._name_tables
+
+    @property
+    def _names(self) -> dict[str, list[str]]:
+        """Last name of a call or reference -> the paths of the modules making one."""
+        return self._tables()[0]
+
+    @property
+    def _aliases(self) -> dict[str, set[str]]:
+        """``from m import load as fetch``: calls spelled ``fetch`` may reach a function named ``load``."""
+        return self._tables()[1]
 
     def paths_where(self, predicate: Callable[[ModuleIndex], bool]) -> list[str]:
         """The modules whose index satisfies ``predicate`` (nothing is loaded to answer)."""
@@ -1358,17 +1445,100 @@ _BUILTINS = frozenset(
 
 @dataclass(frozen=True)
 class _GraphEntry:
-    """What the call graph's cache keeps per file."""
+    """What the call graph's small index keeps per file: all a warm start reads."""
 
     digest: bytes  # of the file's content
     signature: Signature | None  # its stat signature when read, if it had settled (see cache.settled)
-    index: ModuleIndex | None  # None: the file cannot be parsed
-    blob: bytes | None  # the pickled ModuleSummary, or (no index) the reason it cannot be parsed
+    module: str | None  # its module name; None: the file cannot be parsed
+    unreadable: str | None  # why it cannot be parsed ("line: reason")
 
 
-def _cache_file(root: Path, layout: ModuleLayout) -> CacheFile:
-    roots = hashlib.blake2b(layout.fingerprint().encode(), digest_size=6).hexdigest()
-    return CacheFile(root, f"graph-{roots}", format_version(_GraphEntry, ModuleIndex, ModuleSummary))
+class _GraphCache:
+    """The call graph's cache for one module layout, in three entries of decreasing use and increasing size:
+
+    - ``graph-<roots>``: the small index, path -> ``_GraphEntry`` (about 1.3 MB on a million lines), read by
+      every build: a command that needs only the files' digests and module names (the key of a cached
+      result) reads nothing else;
+    - ``graph-<roots>-modules``: path -> (digest, ``ModuleIndex``), read whole on the first question about
+      callers (about 6 MB; unpickling its name sets is most of a cold read);
+    - ``graph-<roots>-summaries`` (a ``PackFile``): (path, digest) -> pickled ``ModuleSummary``, each read
+      when a question needs that module (about 80 MB in all).
+
+    The two larger ones are keyed by each file's digest, so any mix of old and new entries (two processes
+    writing, a crash between two writes) gives right answers or misses, never another file's summary: a
+    missing or damaged one is computed again from the file.
+    """
+
+    def __init__(self, root: Path, layout: ModuleLayout) -> None:
+        roots = hashlib.blake2b(layout.fingerprint().encode(), digest_size=6).hexdigest()
+        version = format_version(_GraphEntry, ModuleIndex, ModuleSummary)
+        self.entries_file = CacheFile(root, f"graph-{roots}", version)
+        self.indexes_file = CacheFile(root, f"graph-{roots}-modules", version)
+        self.summaries = PackFile(root, f"graph-{roots}-summaries", version)
+        self._indexes: dict[str, tuple[bytes, ModuleIndex]] | None = None
+
+    def entries(self) -> dict[str, _GraphEntry]:
+        loaded = self.entries_file.load()
+        if isinstance(loaded, dict) and all(isinstance(e, _GraphEntry) for e in loaded.values()):
+            return loaded
+        return {}
+
+    def indexes(self) -> dict[str, tuple[bytes, ModuleIndex]]:
+        if self._indexes is None:
+            loaded = self.indexes_file.load()
+            valid = isinstance(loaded, dict) and all(
+                isinstance(v, tuple) and len(v) == 2 and isinstance(v[1], ModuleIndex) for v in loaded.values()
+            )
+            self._indexes = loaded if valid else {}  # type: ignore[assignment]
+        assert self._indexes is not None
+        return self._indexes
+
+    def summary_blob(self, path: str, digest: bytes) -> ModuleSummary | None:
+        blob = self.summaries.get((path, digest))
+        if blob is None:
+            return None
+        try:
+            summary = pickle.loads(blob)
+        except READ_ERRORS:
+            return None
+        return summary if isinstance(summary, ModuleSummary) and summary.path == path else None
+
+
+class _Summaries:
+    """Where a built project's module summaries come from: this build's fresh ones, the cache's pack (by
+    the digest the build recorded), or the file itself when the pack has none that can be read."""
+
+    def __init__(
+        self,
+        root: Path,
+        layout: ModuleLayout,
+        digests: Mapping[str, bytes],
+        fresh: dict[str, ModuleSummary],
+        cache: _GraphCache | None,
+    ) -> None:
+        self.root = root
+        self.layout = layout
+        self.digests = digests
+        self.fresh = fresh
+        self.cache = cache
+
+    def __call__(self, path: str) -> ModuleSummary:
+        found = self.fresh.get(path)
+        if found is None and self.cache is not None:
+            found = self.cache.summary_blob(path, self.digests[path])
+        return found if found is not None else self.recompute(path)
+
+    def recompute(self, path: str) -> ModuleSummary:
+        """The summary of the file as the build recorded it, from its bytes."""
+        try:
+            data = (self.root / path).read_bytes()
+        except OSError:
+            data = b""
+        if hashlib.blake2b(data, digest_size=16).digest() != self.digests[path]:
+            # The build knew this file by another content, and the cache has lost that content's summary:
+            # answering from today's content would mix two states of the tree under one key.
+            raise AsyncMigrateError(f"{path}: changed while the call graph was being read; run the command again")
+        return read_module(path, data, self.layout)
 
 
 def build_project(
@@ -1381,26 +1551,23 @@ def build_project(
 ) -> Project:
     """The project over ``paths`` (root-relative), reusing cached summaries whose content has not changed.
 
-    The cache keeps, per file, its digest, its ``ModuleIndex`` and its summary pickled on its own, so a
-    warm start unpickles the small indexes only; summaries load when a question needs them. A file
-    that cannot be parsed is kept in ``Project.unreadable`` (path -> "line: reason"), never dropped.
+    A file whose stat signature is the one recorded is known by its recorded digest without being read;
+    the others are read, and summarized when their content is new. A warm start reads only the small
+    index of the cache (see ``_GraphCache``); a module's ``ModuleIndex`` and summary load when a question
+    needs them. A file that cannot be parsed is kept in ``Project.unreadable`` (path -> "line: reason"),
+    never dropped.
     """
     layout = layout or ModuleLayout.of(("",), root)
-    cache_file = _cache_file(root, layout)
-    cache: dict[str, _GraphEntry] = {}
-    if use_cache:
-        loaded = cache_file.load()
-        if isinstance(loaded, dict) and all(isinstance(e, _GraphEntry) for e in loaded.values()):
-            cache = loaded
-    blobs: dict[str, bytes | ModuleSummary] = {}
-    index: dict[str, ModuleIndex] = {}
-    fresh: dict[str, _GraphEntry] = {}
+    cache = _GraphCache(root, layout) if use_cache else None
+    recorded = cache.entries() if cache is not None else {}
+    entries: dict[str, _GraphEntry] = {}
+    fresh: dict[str, ModuleSummary] = {}
     changed = False
-    unreadable: dict[str, str] = {}
+    base = os.fspath(root)
     for path in paths:
-        cached = cache.get(path)
+        cached = recorded.get(path)
         try:
-            signature = file_signature(os.stat(root / path))
+            signature = file_signature(os.stat(os.path.join(base, path)))
         except OSError:
             continue
         if cached is None or cached.signature != signature:
@@ -1420,21 +1587,65 @@ def build_project(
                 try:
                     summary = read_module(path, data, layout)
                 except Unreadable as exc:
-                    cached = _GraphEntry(digest, known, None, str(exc).encode())
+                    cached = _GraphEntry(digest, known, None, str(exc))
                 else:
-                    cached = _GraphEntry(digest, known, ModuleIndex.of(summary), dumps(summary))
-                    blobs[path] = summary  # already in memory: no need to unpickle it again
-        fresh[path] = cached
-        if cached.index is not None and cached.blob is not None:
-            index[path] = cached.index
-            blobs.setdefault(path, cached.blob)
-        elif cached.blob is not None:
-            unreadable[path] = cached.blob.decode()
-    if use_cache and (changed or fresh.keys() != cache.keys()):
+                    cached = _GraphEntry(digest, known, summary.module, None)
+                    fresh[path] = summary
+        entries[path] = cached
+    digests = {path: entry.digest for path, entry in entries.items()}
+    summaries = _Summaries(root, layout, digests, fresh, cache)
+    indexes = {path: ModuleIndex.of(summary) for path, summary in fresh.items()}
+    if cache is not None and (changed or entries.keys() != recorded.keys()):
         # A cache that cannot be written (a full disk, a read-only tree) is simply not written: the
         # result is the same, the next run just computes it again.
-        cache_file.store(fresh)
-    project = Project(root, blobs, index, frameworks)
-    project.unreadable = unreadable
-    project.digests = {path: entry.digest for path, entry in fresh.items()}
+        _store(cache, entries, summaries, indexes)
+    readable = [path for path, entry in entries.items() if entry.module is not None]
+    project = Project(
+        root,
+        _LazyModules(fresh, readable, summaries),
+        _LazyIndex(digests, readable, indexes, cache.indexes if cache is not None else dict, summaries),
+        frameworks,
+        module_names={path: entries[path].module or "" for path in readable},
+    )
+    project.unreadable = {path: entry.unreadable or "" for path, entry in entries.items() if entry.module is None}
+    project.digests = digests
     return project
+
+
+def _store(
+    cache: _GraphCache,
+    entries: dict[str, _GraphEntry],
+    summaries: _Summaries,
+    indexes: dict[str, ModuleIndex],
+) -> None:
+    """Write the cache for ``entries``: the summaries and module indexes when a file has new content
+    (those of unchanged files copied from the previous entries, or computed again where those are lost),
+    then the small index, last, so that it never names a content the larger entries do not hold."""
+    if summaries.fresh:
+        stored = cache.indexes()
+        blobs: dict[tuple[str, bytes], bytes] = {}
+        for path, entry in entries.items():
+            if entry.module is None:
+                continue
+            summary = summaries.fresh.get(path)
+            blob = cache.summaries.get((path, entry.digest)) if summary is None else None
+            if blob is None:
+                if summary is None:
+                    try:
+                        summary = summaries.recompute(path)
+                    except (AsyncMigrateError, Unreadable):
+                        continue  # changed since it was read: the next build reads it again
+                    summaries.fresh[path] = summary
+                blob = dumps(summary)
+            blobs[(path, entry.digest)] = blob
+            if path not in indexes:
+                recorded = stored.get(path)
+                if recorded is not None and recorded[0] == entry.digest:
+                    indexes[path] = recorded[1]
+                else:
+                    indexes[path] = ModuleIndex.of(summary or summaries(path))
+        stored_summaries = cache.summaries.store(blobs)
+        stored_indexes = cache.indexes_file.store({path: (entries[path].digest, i) for path, i in indexes.items()})
+        if not (stored_summaries and stored_indexes):
+            return  # the next build finds these files new again, and tries again
+    cache.entries_file.store(entries)

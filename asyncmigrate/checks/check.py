@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.scan import ProgressCallback, default_paths
@@ -20,6 +20,9 @@ from asyncmigrate.checks.unawaited import POSSIBLY_UNAWAITED_ASYNC_CALL as POSSI
 from asyncmigrate.checks.unawaited import UNAWAITED_ASYNC_CALL as UNAWAITED_ASYNC_CALL
 from asyncmigrate.config.plan import Plan
 from asyncmigrate.types import CallSite, FileStatus, ScanResult, ScanStats
+
+if TYPE_CHECKING:
+    from asyncmigrate.analysis.callgraph import Project
 
 # The kinds, as printed in ``file:line: kind: message``; stable, since CI logs and tools match on them.
 MIGRATED_FILE_CALLS_FACADE = "migrated-file-calls-facade"
@@ -76,28 +79,53 @@ def scan_plan(plan: Plan, *, use_cache: bool = True, progress: ProgressCallback 
 
 @dataclass
 class CheckContext:
-    """What a finding kind may look at: the plan (loaded without file checks) and a lazy scan."""
+    """What a finding kind may look at: the plan (loaded without file checks), a lazy scan and a lazy
+    call graph, each made once for every kind that needs it."""
 
     plan: Plan
     use_cache: bool = True
     progress: ProgressCallback | None = None
+    _hints: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     @cached_property
     def scan(self) -> ScanResult:
         return scan_plan(self.plan, use_cache=self.use_cache, progress=self.progress)
 
-    @property
+    @cached_property
+    def project(self) -> Project:
+        """The call graph over the plan's existing source and tests directories (no exclusions: an
+        excluded file can still call a project function)."""
+        from asyncmigrate.analysis.callgraph import build_project
+        from asyncmigrate.analysis.scan import discover
+        from asyncmigrate.config.modules import plan_layout
+
+        existing, _ = scan_paths(self.plan)  # a missing directory is planned-file-missing's to report
+        return build_project(
+            self.plan.root,
+            discover(self.plan.root, existing, []),
+            use_cache=self.use_cache,
+            layout=plan_layout(self.plan),
+        )
+
+    @cached_property
     def plan_file(self) -> str:
         """The plan's path as findings name it: relative to the plan's root, like every other path."""
         return self.plan.path.name
 
     def repository_hint(self, call: CallSite) -> str | None:
         """How a call would read once migrated, from the plan's mapping (None when unmapped)."""
-        mapping = self.plan.mappings.get(call.method)
+        try:
+            return self._hints[call.method]
+        except KeyError:
+            hint = self._hints[call.method] = self._repository_hint(call.method)
+            return hint
+
+    def _repository_hint(self, method: str) -> str | None:
+        mapping = self.plan.mappings.get(method)
         if mapping is None:
             return None
         repository = self.plan.repositories[mapping.repository]
-        prefix = "await " if self.plan.awaits(call.method) else ""
+        prefix = "await " if self.plan.awaits(method) else ""
         if repository.provider is None:  # only reachable through a received facade
             path = "".join(f".{part}" for part in repository.received_path or ())
             return f"{prefix}<received facade>{path}.{mapping.method}(...)"
@@ -207,21 +235,10 @@ def unawaited_async_calls(context: CheckContext) -> Iterator[Finding]:
     """A call to an ``async def`` function of the project whose coroutine is neither awaited nor handed to
     something that runs it; a method call on a receiver of unknown type that may reach one is the
     lower-confidence ``possibly-unawaited-async-call`` (see ``asyncmigrate.checks.unawaited``)."""
-    from asyncmigrate.analysis.callgraph import build_project
-    from asyncmigrate.analysis.scan import discover
     from asyncmigrate.checks.unawaited import unawaited_calls
 
-    existing, _ = scan_paths(context.plan)  # a missing directory is planned-file-missing's to report
-    from asyncmigrate.config.modules import plan_layout
-
-    project = build_project(
-        context.plan.root,
-        discover(context.plan.root, existing, []),
-        use_cache=context.use_cache,
-        layout=plan_layout(context.plan),
-    )
     facade_calls = frozenset((c.path, c.line, c.method) for c in context.scan.calls)
-    for call in unawaited_calls(context.plan, project, facade_calls, use_cache=context.use_cache):
+    for call in unawaited_calls(context.plan, context.project, facade_calls, use_cache=context.use_cache):
         yield Finding(call.path, call.line, call.column, call.kind, call.message, call.fix)
 
 
@@ -229,19 +246,13 @@ def accepted_doubts(context: CheckContext) -> Iterator[Finding]:
     """A call the call graph cannot follow that may reach an async project function, which the plan
     accepts: by an ``accepted_doubts`` rule, or as recorded in a file's history when it was applied
     (matched by file, call, caller and callee, so the lines an apply adds do not lose it)."""
-    from asyncmigrate.analysis.callgraph import build_project
-    from asyncmigrate.analysis.scan import discover
-    from asyncmigrate.config.modules import plan_layout
     from asyncmigrate.migration.doubts import acceptance_for, several_doubt, unresolved_doubt
 
     plan = context.plan
     recorded = _recorded_doubts(plan)
     if not plan.accepted_doubts and not recorded:
         return
-    existing, _ = scan_paths(plan)
-    project = build_project(
-        plan.root, discover(plan.root, existing, []), use_cache=context.use_cache, layout=plan_layout(plan)
-    )
+    project = context.project
     asynchronous = {f.id for f in project.functions.values() if f.is_async}
     for function_id in sorted(asynchronous):
         function = project.functions[function_id]
@@ -321,9 +332,14 @@ def check(
     # call is the very doubt, already decided.
     accepted = {(f.path, f.line) for f in found if f.kind == ACCEPTED_DOUBT}
     findings = sorted(
-        f for f in found if not (f.kind == POSSIBLY_UNAWAITED_ASYNC_CALL and (f.path, f.line) in accepted)
+        (f for f in found if not (f.kind == POSSIBLY_UNAWAITED_ASYNC_CALL and (f.path, f.line) in accepted)),
+        key=_order,  # the order Finding's comparison gives, without a call per comparison
     )
     return CheckResult(plan.path, tuple(findings))
+
+
+def _order(finding: Finding) -> tuple[str, int, int, str, str]:
+    return (finding.path, finding.line, finding.column, finding.kind, finding.message)
 
 
 def check_json(result: CheckResult) -> dict[str, object]:

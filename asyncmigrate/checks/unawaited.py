@@ -349,8 +349,8 @@ def unawaited_calls(
     """Every call creating a coroutine of a project function that nothing awaits or runs (both kinds);
     ``facade_calls`` are the scanner's facade call sites (path, line, method), which are sync.
 
-    With ``use_cache`` the findings are kept under a key over all they are computed from: the digest of
-    every project file (the graph's, as ``build_project`` read them), the plan's coroutine consumers and
+    With ``use_cache`` the findings are kept under a key over all they are computed from: the digest and
+    module name of every project file (the graph's, as ``build_project`` read them), the plan's coroutine consumers and
     the facade call sites; a tree whose files, plan settings and facade calls are those of an earlier
     run gets that run's findings without the analysis."""
     if not use_cache:
@@ -360,8 +360,7 @@ def unawaited_calls(
         "\0".join(sorted(plan.async_callbacks)),
         "\0".join(sorted(plan.coroutine_consumers)),
         "\0".join(f"{path}:{line}:{method}" for path, line, method in sorted(facade_calls)),
-        *(part for path in sorted(project.digests) for part in (path, project.digests[path])),
-        *(f"{path}={entry.module}" for path, entry in sorted(project.index.items())),
+        _tree_key(project),
     )
     cached = results.get(key)
     if isinstance(cached, list) and all(isinstance(c, UnawaitedCall) for c in cached):
@@ -369,6 +368,23 @@ def unawaited_calls(
     found = list(_Analysis(plan, project, facade_calls).findings())
     results.put(key, found)
     return found
+
+
+def _tree_key(project: Project) -> bytes:
+    """Every project file's path, digest and module name (or none: unreadable), as one part of a key.
+
+    Read from what ``build_project`` knows of each file before loading any index or summary, so that a
+    hit costs no more than that. Paths and module names hold no NUL and each digest is preceded by its
+    length, so the parts cannot run into each other."""
+    digests = project.digests
+    modules = project.module_names
+    parts: list[bytes] = []
+    for path in sorted(digests.keys() | modules.keys()):
+        digest = digests.get(path, b"")
+        module = modules.get(path)
+        marker = b"!" if module is None else b"=" + module.encode()
+        parts.append(b"%s\0%d:%s%s\0" % (path.encode(), len(digest), digest, marker))
+    return b"".join(parts)
 
 
 def _returns_a_coroutine(function: FunctionSummary) -> bool:

@@ -16,6 +16,9 @@ summaries, the call graph's module summaries) stores them here, under ``.asyncmi
   the result;
 - an entry that cannot be read back (missing, truncated, corrupted, pickled by another version of a
   type) is a miss.
+
+Most entries are one pickle, read whole (``CacheFile``). Where a run usually needs few of many large
+values, a ``PackFile`` keeps them as blobs behind a table, each read (and checked) on its own.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ import contextlib
 import dataclasses
 import enum
 import hashlib
+import mmap
 import os
 import pickle
 import typing
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
 
 from asyncmigrate import __version__
@@ -175,6 +179,93 @@ def prepare(root: Path) -> Path:
 def dumps(value: object) -> bytes:
     """An object pickled on its own, to be stored inside a cache entry and loaded only when needed."""
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+_Key = typing.TypeVar("_Key", bound=Hashable)
+
+
+def _checksum(blob: bytes) -> bytes:
+    return hashlib.blake2b(blob, digest_size=8).digest()
+
+
+class PackFile:
+    """Many blobs in one cache entry, each read on its own: ``<name>-<format version>.pack``.
+
+    For values that are many and large, of which a run usually reads few or none (the call graph's
+    module summaries): the file is a header, a pickled table (key -> offset, length, checksum) and the
+    blobs one after the other. A reader maps the file and copies out only the blobs it is asked for; a
+    blob whose bytes do not match its checksum (a damaged or truncated file) is a miss, and so is every
+    blob of a file whose table cannot be read. The mapping is of the file as it was when first read,
+    so a writer replacing it meanwhile changes nothing a reader sees. Written whole and atomically.
+    """
+
+    MAGIC = b"asyncmigrate-pack\n"
+
+    def __init__(self, root: Path, name: str, version: str) -> None:
+        self.root = root
+        self.path = cache_dir(root) / f"{name}-{version}.pack"
+        self._table: dict[Hashable, tuple[int, int, bytes]] | None = None
+        self._data: mmap.mmap | None = None
+        self._start = 0
+
+    def _read_table(self) -> dict[Hashable, tuple[int, int, bytes]]:
+        if self._table is not None:
+            return self._table
+        self._table = {}
+        try:
+            with self.path.open("rb") as handle:
+                data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # missing, unreadable, or empty (an empty file cannot be mapped)
+            return self._table
+        header = len(self.MAGIC) + 8
+        if data[: len(self.MAGIC)] != self.MAGIC:
+            return self._table
+        size = int.from_bytes(data[len(self.MAGIC) : header], "little")
+        try:
+            table = pickle.loads(data[header : header + size])
+        except READ_ERRORS:
+            return self._table
+        if isinstance(table, dict):
+            self._table, self._data, self._start = table, data, header + size
+        return self._table
+
+    def keys(self) -> set[Hashable]:
+        """The keys the table lists (their blobs may still be damaged: ``get`` checks each)."""
+        return set(self._read_table())
+
+    def get(self, key: Hashable) -> bytes | None:
+        """The blob stored under ``key``, or None when there is none whose bytes can be trusted."""
+        entry = self._read_table().get(key)
+        if entry is None or self._data is None:
+            return None
+        try:
+            offset, length, checksum = entry
+            start = self._start + offset
+            blob = self._data[start : start + length]
+        except (TypeError, ValueError, OverflowError):  # a table entry of another shape
+            return None
+        if len(blob) != length or _checksum(blob) != checksum:
+            return None
+        return blob
+
+    def store(self, blobs: Mapping[_Key, bytes]) -> bool:
+        """Write ``blobs`` as the whole pack; False (and nothing raised) when the cache cannot be written."""
+        table: dict[Hashable, tuple[int, int, bytes]] = {}
+        offset = 0
+        for key, blob in blobs.items():
+            table[key] = (offset, len(blob), _checksum(blob))
+            offset += len(blob)
+        try:
+            head = pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            return False
+        data = b"".join([self.MAGIC, len(head).to_bytes(8, "little"), head, *blobs.values()])
+        try:
+            prepare(self.root)
+            workspace_files.write_atomic(self.path, data)
+        except OSError:
+            return False
+        return True
 
 
 
