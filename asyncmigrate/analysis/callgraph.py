@@ -1548,14 +1548,16 @@ def build_project(
     use_cache: bool = True,
     layout: ModuleLayout | None = None,
     frameworks: Frameworks = ALL_FRAMEWORKS,
+    stats: Mapping[str, os.stat_result] | None = None,
 ) -> Project:
     """The project over ``paths`` (root-relative), reusing cached summaries whose content has not changed.
 
     A file whose stat signature is the one recorded is known by its recorded digest without being read;
-    the others are read, and summarized when their content is new. A warm start reads only the small
-    index of the cache (see ``_GraphCache``); a module's ``ModuleIndex`` and summary load when a question
-    needs them. A file that cannot be parsed is kept in ``Project.unreadable`` (path -> "line: reason"),
-    never dropped.
+    the others are read, and summarized when their content is new. ``stats``: the files' stats when the
+    walk that found them took them moments ago (``Discovery.stats``), so they are not asked for twice.
+    A warm start reads only the small index of the cache (see ``_GraphCache``); a module's
+    ``ModuleIndex`` and summary load when a question needs them. A file that cannot be parsed is kept in
+    ``Project.unreadable`` (path -> "line: reason"), never dropped.
     """
     layout = layout or ModuleLayout.of(("",), root)
     cache = _GraphCache(root, layout) if use_cache else None
@@ -1566,8 +1568,9 @@ def build_project(
     base = os.fspath(root)
     for path in paths:
         cached = recorded.get(path)
+        status = stats.get(path) if stats is not None else None
         try:
-            signature = file_signature(os.stat(os.path.join(base, path)))
+            signature = file_signature(status or os.stat(os.path.join(base, path)))
         except OSError:
             continue
         if cached is None or cached.signature != signature:

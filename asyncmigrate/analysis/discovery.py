@@ -13,7 +13,9 @@ import errno
 import fnmatch
 import os
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,12 +94,45 @@ def _lexical(base: Path, path: Path) -> str:
         return absolute.as_posix()
 
 
+# A walk's findings: the regular files found, the entries skipped (path -> why), the files' stats.
+_Walk = tuple[set[str], dict[str, str], dict[str, os.stat_result]]
+# The walks made inside ``shared_walks``, by root and paths; None outside it.
+_shared: ContextVar[dict[tuple[str, tuple[str, ...]], _Walk] | None] = ContextVar("shared_walks", default=None)
+
+
+@contextmanager
+def shared_walks() -> Iterator[None]:
+    """Within the block, a walk of the same paths under the same root is made once, whatever each caller
+    excludes: for a command that reads the tree more than once and writes nothing to it (``check``'s scan,
+    then its call graph, walk the same directories)."""
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
 def discover_tree(root: Path, paths: Iterable[str], exclude: Sequence[str] = ()) -> Discovery:
     """Python files under ``paths`` (relative to ``root``) and the entries skipped on the way.
 
     A path that does not exist is a user's mistake (AsyncMigrateError); one that exists but is not
     a regular file or directory is skipped like any entry found in the walk.
     """
+    given = tuple(paths)
+    walks = _shared.get()
+    key = (os.fspath(root), given)
+    walk = walks.get(key) if walks is not None else None
+    if walk is None:
+        walk = _walk(root, given)
+        if walks is not None:
+            walks[key] = walk
+    found, skipped, stats = walk
+    kept = sorted(p for p in found if not matches_any(p, exclude))
+    gone = sorted((p, r) for p, r in skipped.items() if not matches_any(p, exclude))
+    return Discovery(kept, [Skipped(p, r) for p, r in gone], {p: stats[p] for p in kept if p in stats})
+
+
+def _walk(root: Path, paths: Iterable[str]) -> _Walk:
     base = root.resolve()
     found: set[str] = set()
     skipped: dict[str, str] = {}
@@ -129,9 +164,7 @@ def discover_tree(root: Path, paths: Iterable[str], exclude: Sequence[str] = ())
                 continue  # as os.walk does: an unreadable directory is skipped
             for entry in entries:
                 _visit(entry, relative, base, found, skipped, pending, stats)
-    kept = sorted(p for p in found if not matches_any(p, exclude))
-    gone = sorted((p, r) for p, r in skipped.items() if not matches_any(p, exclude))
-    return Discovery(kept, [Skipped(p, r) for p, r in gone], {p: stats[p] for p in kept if p in stats})
+    return found, skipped, stats
 
 
 def _visit(

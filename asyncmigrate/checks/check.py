@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from asyncmigrate.analysis.discovery import discover_tree, shared_walks
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.scan import ProgressCallback, default_paths
 from asyncmigrate.analysis.scan import scan as run_scan
@@ -59,6 +61,10 @@ class Finding:
         }
 
 
+# Finding's order (its compared fields, in order) as a sort key.
+FINDING_ORDER = attrgetter("path", "line", "column", "kind", "message")
+
+
 def scan_paths(plan: Plan) -> tuple[list[str], list[str]]:
     """The plan's source and tests directories split into (existing, missing)."""
     existing: list[str] = []
@@ -96,15 +102,16 @@ class CheckContext:
         """The call graph over the plan's existing source and tests directories (no exclusions: an
         excluded file can still call a project function)."""
         from asyncmigrate.analysis.callgraph import build_project
-        from asyncmigrate.analysis.scan import discover
         from asyncmigrate.config.modules import plan_layout
 
         existing, _ = scan_paths(self.plan)  # a missing directory is planned-file-missing's to report
+        found = discover_tree(self.plan.root, existing, [])
         return build_project(
             self.plan.root,
-            discover(self.plan.root, existing, []),
+            found.files,
             use_cache=self.use_cache,
             layout=plan_layout(self.plan),
+            stats=found.stats,
         )
 
     @cached_property
@@ -327,19 +334,16 @@ def check(
 ) -> CheckResult:
     """Run every finding kind over the plan's codebase; findings come sorted by file, line and kind."""
     context = CheckContext(plan, use_cache=use_cache, progress=progress)
-    found = {finding for kind in checks for finding in kind(context)}
+    with shared_walks():  # the scan and the call graph walk the same directories; nothing here writes there
+        found = {finding for kind in checks for finding in kind(context)}
     # A doubt the plan accepts is that call's verdict: the weaker "possibly unawaited" guess at the same
     # call is the very doubt, already decided.
     accepted = {(f.path, f.line) for f in found if f.kind == ACCEPTED_DOUBT}
     findings = sorted(
         (f for f in found if not (f.kind == POSSIBLY_UNAWAITED_ASYNC_CALL and (f.path, f.line) in accepted)),
-        key=_order,  # the order Finding's comparison gives, without a call per comparison
+        key=FINDING_ORDER,  # the order Finding's comparison gives, without a Python call per comparison
     )
     return CheckResult(plan.path, tuple(findings))
-
-
-def _order(finding: Finding) -> tuple[str, int, int, str, str]:
-    return (finding.path, finding.line, finding.column, finding.kind, finding.message)
 
 
 def check_json(result: CheckResult) -> dict[str, object]:

@@ -359,7 +359,8 @@ def unawaited_calls(
     key = content_key(
         "\0".join(sorted(plan.async_callbacks)),
         "\0".join(sorted(plan.coroutine_consumers)),
-        "\0".join(f"{path}:{line}:{method}" for path, line, method in sorted(facade_calls)),
+        # sorted as text, which is cheaper than as tuples and as deterministic
+        "\0".join(sorted(f"{path}:{line}:{method}" for path, line, method in facade_calls)),
         _tree_key(project),
     )
     cached = results.get(key)
