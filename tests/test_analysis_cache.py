@@ -16,7 +16,7 @@ from asyncmigrate.analysis.scan import scan
 from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import Resolution
 from asyncmigrate.workspace import cache
-from asyncmigrate.workspace.cache import CacheFile, content_key, format_version
+from asyncmigrate.workspace.cache import CacheFile, PackFile, content_key, format_version
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,41 @@ def test_corrupted_entries_are_misses(tmp_path: Path, garbage: bytes) -> None:
     assert entry.load() is None
 
 
+def test_a_pack_reads_back_each_blob_on_its_own(tmp_path: Path) -> None:
+    pack = PackFile(tmp_path, "things", "v1")
+    assert pack.get(("a", b"1")) is None and pack.keys() == set()
+    blobs = {("a", b"1"): b"first" * 100, ("b", b"2"): b"", ("c", b"3"): b"third"}
+    assert pack.store(blobs)
+    again = PackFile(tmp_path, "things", "v1")
+    assert again.keys() == set(blobs)
+    assert {key: again.get(key) for key in blobs} == blobs
+    assert again.get(("a", b"2")) is None
+    assert PackFile(tmp_path, "things", "v2").get(("a", b"1")) is None  # another format version
+    # what a reader mapped stays what it reads while a writer replaces the file
+    assert PackFile(tmp_path, "things", "v1").store({("a", b"1"): b"replaced"})
+    assert again.get(("c", b"3")) == b"third"
+    assert PackFile(tmp_path, "things", "v1").get(("c", b"3")) is None
+
+
+@pytest.mark.parametrize("damage", ["empty", "garbage", "truncated", "a blob's byte"])
+def test_a_damaged_pack_gives_misses_never_other_bytes(tmp_path: Path, damage: str) -> None:
+    blobs = {("a", b"1"): b"A" * 50, ("b", b"2"): b"B" * 50}
+    PackFile(tmp_path, "things", "v1").store(blobs)
+    path = PackFile(tmp_path, "things", "v1").path
+    data = path.read_bytes()
+    damaged = {
+        "empty": b"",
+        "garbage": b"not a pack at all",
+        "truncated": data[:-20],
+        "a blob's byte": data[:-10] + b"C" + data[-9:],
+    }[damage]
+    path.write_bytes(damaged)
+    pack = PackFile(tmp_path, "things", "v1")
+    read = {key: pack.get(key) for key in blobs}
+    assert all(read[key] in (None, blobs[key]) for key in blobs)
+    assert read[("b", b"2")] is None  # the last blob is the one damaged in each case
+
+
 def test_a_failed_write_is_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def full(*_args: object, **_kwargs: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -88,6 +123,9 @@ def test_a_failed_write_is_not_an_error(tmp_path: Path, monkeypatch: pytest.Monk
     entry = CacheFile(tmp_path, "thing", "v1")
     assert entry.store({"a": 1}) is False
     assert entry.load() is None
+    pack = PackFile(tmp_path, "thing", "v1")
+    assert pack.store({"a": b"1"}) is False
+    assert pack.get("a") is None
 
 
 def test_a_read_only_tree_is_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

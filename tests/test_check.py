@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import textwrap
 from collections.abc import Callable, Iterator
@@ -11,6 +12,7 @@ import pytest
 
 from asyncmigrate.checks.check import (
     CHECKS,
+    FINDING_ORDER,
     MIGRATED_FILE_CALLS_FACADE,
     PLANNED_FILE_MISSING,
     POSSIBLY_UNAWAITED_ASYNC_CALL,
@@ -168,6 +170,21 @@ def test_findings_from_every_kind_come_sorted_together(shop: Path, edit_plan: Ca
         UNPLANNED_FACADE_CALL,
     ]
     assert findings == sorted(findings)
+
+
+def test_the_findings_sort_key_is_the_findings_order() -> None:
+    compared = [f.name for f in dataclasses.fields(Finding) if f.compare]
+    assert FINDING_ORDER(Finding("p", 1, 2, "k", "m", "fix")) == ("p", 1, 2, "k", "m")
+    assert compared == ["path", "line", "column", "kind", "message"]  # what FINDING_ORDER lists, in order
+    findings = [
+        Finding(path, line, column, kind, message, fix)
+        for path in ("b.py", "a.py")
+        for line in (10, 9)
+        for column in (4, 0)
+        for kind in ("z-kind", "a-kind")
+        for message, fix in (("second", None), ("first", "a fix"))
+    ]
+    assert sorted(findings, key=FINDING_ORDER) == sorted(findings)
 
 
 def test_one_more_kind_slots_in_as_a_function(shop: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from asyncmigrate.analysis.discovery import discover_tree
+from asyncmigrate.analysis.discovery import discover_tree, shared_walks
 from asyncmigrate.config.plan import load_plan
 from asyncmigrate.workflow.testrun import select_tests
 
@@ -141,3 +141,28 @@ def test_piped_scan_table_keeps_each_path_on_one_line(shop: Path) -> None:
     rows = [line for line in result.stdout.splitlines() if relative in line]
     assert len(rows) == 1, result.stdout
     assert "shop/handlers.py" in result.stdout
+
+
+def test_shared_walks_walk_each_tree_once_and_exclude_for_each_caller(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed: list[str] = []
+    real = os.scandir
+
+    def counting(path: str) -> object:
+        listed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", counting)
+    with shared_walks():
+        everything = discover_tree(shop, ["shop", "tests"])
+        walked = len(listed)
+        assert walked > 0
+        sources = discover_tree(shop, ["shop", "tests"], ["tests"])
+        assert len(listed) == walked  # the same walk, excluded differently
+        (shop / "shop" / "new.py").write_text("")
+    assert sources.files == [p for p in everything.files if not p.startswith("tests/")]
+    assert sources.stats.keys() == set(sources.files)
+    # outside the block, each call walks the tree as it is now
+    assert "shop/new.py" in discover_tree(shop, ["shop", "tests"]).files
+    assert len(listed) > walked
