@@ -26,12 +26,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
+import gc
 import hashlib
 import mmap
 import os
 import pickle
 import typing
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from asyncmigrate import __version__
@@ -132,6 +133,19 @@ def _describe(cls: type, pending: list[object]) -> str:
     return name
 
 
+@contextlib.contextmanager
+def _no_collection() -> Iterator[None]:
+    """Unpickling allocates many objects and frees none: the collector's passes it would trigger meanwhile
+    (each over a heap that may already hold a large scan) would find nothing to collect."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class CacheFile:
     """One cache entry on disk: ``<name>-<format version>.pickle`` in the cache directory."""
 
@@ -142,7 +156,7 @@ class CacheFile:
     def load(self) -> object | None:
         """The stored object, or None when there is none that can be read."""
         try:
-            with self.path.open("rb") as handle:
+            with self.path.open("rb") as handle, _no_collection():
                 value: object = pickle.load(handle)
                 return value
         except READ_ERRORS:
@@ -222,7 +236,8 @@ class PackFile:
             return self._table
         size = int.from_bytes(data[len(self.MAGIC) : header], "little")
         try:
-            table = pickle.loads(data[header : header + size])
+            with _no_collection():
+                table = pickle.loads(data[header : header + size])
         except READ_ERRORS:
             return self._table
         if isinstance(table, dict):
