@@ -91,7 +91,7 @@ class CheckContext:
     plan: Plan
     use_cache: bool = True
     progress: ProgressCallback | None = None
-    _hints: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _hints: dict[str, str | None] = field(default_factory=dict, repr=False)  # method -> fix (repository_fix)
 
     @cached_property
     def scan(self) -> ScanResult:
@@ -121,11 +121,17 @@ class CheckContext:
 
     def repository_hint(self, call: CallSite) -> str | None:
         """How a call would read once migrated, from the plan's mapping (None when unmapped)."""
+        return self._repository_hint(call.method)
+
+    def repository_fix(self, method: str) -> str | None:
+        """The fix of a finding at a call of ``method``: its repository hint (None when unmapped). Asked
+        once per call of tens of thousands, answered once per method."""
         try:
-            return self._hints[call.method]
+            return self._hints[method]
         except KeyError:
-            hint = self._hints[call.method] = self._repository_hint(call.method)
-            return hint
+            hint = self._repository_hint(method)
+            fix = self._hints[method] = f"use {hint}" if hint else None
+            return fix
 
     def _repository_hint(self, method: str) -> str | None:
         mapping = self.plan.mappings.get(method)
@@ -143,8 +149,7 @@ Check = Callable[[CheckContext], Iterable[Finding]]
 
 
 def _call_finding(context: CheckContext, call: CallSite, kind: str, message: str, fallback_fix: str) -> Finding:
-    hint = context.repository_hint(call)
-    fix = f"use {hint}" if hint else fallback_fix
+    fix = context.repository_fix(call.method) or fallback_fix
     return Finding(call.path, call.line, call.column, kind, message, fix)
 
 
@@ -176,13 +181,14 @@ def unplanned_facade_call(context: CheckContext) -> Iterator[Finding]:
     for report in context.scan.files:
         if report.phase is not None:
             continue
+        fallback = f"add {report.path} to a phase of {context.plan_file}, or exclude it there"
         for call in report.calls:
             yield _call_finding(
                 context,
                 call,
                 UNPLANNED_FACADE_CALL,
                 f"{call.receiver}.{call.method}() calls the sync facade in a file the plan does not list",
-                f"add {report.path} to a phase of {context.plan_file}, or exclude it there",
+                fallback,
             )
 
 
@@ -335,7 +341,8 @@ def check(
     """Run every finding kind over the plan's codebase; findings come sorted by file, line and kind."""
     context = CheckContext(plan, use_cache=use_cache, progress=progress)
     with shared_walks():  # the scan and the call graph walk the same directories; nothing here writes there
-        found = {finding for kind in checks for finding in kind(context)}
+        # each kind's findings once, in the order found: mostly runs already sorted, which sort fast
+        found = dict.fromkeys(finding for kind in checks for finding in kind(context))
     # A doubt the plan accepts is that call's verdict: the weaker "possibly unawaited" guess at the same
     # call is the very doubt, already decided.
     accepted = {(f.path, f.line) for f in found if f.kind == ACCEPTED_DOUBT}
