@@ -1460,7 +1460,7 @@ class _GraphCache:
       every build: a command that needs only the files' digests and module names (the key of a cached
       result) reads nothing else;
     - ``graph-<roots>-modules``: path -> (digest, ``ModuleIndex``), read whole on the first question about
-      callers (about 6 MB; unpickling its name sets is most of a cold read);
+      callers (about 6 MB, but its many sets of names take longer to unpickle than all the summaries' bytes);
     - ``graph-<roots>-summaries`` (a ``PackFile``): (path, digest) -> pickled ``ModuleSummary``, each read
       when a question needs that module (about 80 MB in all).
 
