@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from asyncmigrate.analysis.facade import MOCK_ATTRIBUTES, THREAD_HOPS, FacadeSpec
+from asyncmigrate.analysis.reach import FileSummary, FunctionSummary, is_facade_receiver, summarize_tree
 from asyncmigrate.config.modules import absolute_name, nested_qualname
 from asyncmigrate.frameworks import fastapi
 from asyncmigrate.types import CallSite, Resolution
@@ -290,6 +291,11 @@ class _Walker:
         self.class_bases: dict[str, list[str]] = {}
         self.param_info: dict[int, tuple[ast.expr | None, ast.expr | None]] = {}  # arg -> (annotation, default)
         self.source_text: Callable[[ast.AST], str | None] = lambda node: None  # the module's text of a node
+        # the reach summary (``reach.py``), gathered on the same walk: each function's calls, the
+        # innermost function's sets (None outside any function), the functions as their definitions end
+        self.summary_functions: list[FunctionSummary] = []
+        self.summary_calls: tuple[set[str], set[str]] | None = None
+        self.walked = False  # the whole module was walked: the summary is complete
 
     # --- statements ---
     def body(self, statements: list[ast.stmt]) -> None:
@@ -432,6 +438,9 @@ class _Walker:
             class_name, self_name = top.class_name, top.self_name
         frame = _Function(self._qualname(node.name), isinstance(node, ast.AsyncFunctionDef), class_name, self_name)
         self.frames.append(frame)
+        # the summary counts a def's parameters, decorators and return annotation as its own calls
+        outer_calls = self.summary_calls
+        calls = self.summary_calls = (set(), set())
         inner = self.scope = _Scope("function", outer, node.name)
         self.parameters(node.args, inner)
         self.body(node.body)
@@ -441,6 +450,18 @@ class _Walker:
         if node.returns is not None:
             self.hint(node.returns)
         self.frames.pop()
+        self.summary_calls = outer_calls
+        self.summary_functions.append(
+            FunctionSummary(
+                frame.name,
+                node.name,
+                frame.is_async,
+                isinstance(top, str),
+                node.lineno,
+                frozenset(calls[0]),
+                frozenset(calls[1]),
+            )
+        )
         outer.count += 1
 
     def parameters(self, arguments: ast.arguments, inner: _Scope) -> None:
@@ -664,6 +685,12 @@ class _Walker:
     def call(self, node: ast.Call) -> None:
         func = node.func
         self.call_funcs.add(id(func))
+        if self.summary_calls is not None:
+            func_kind = type(func)
+            if func_kind is ast.Name:
+                self.summary_calls[0].add(func.id)  # type: ignore[attr-defined]
+            elif func_kind is ast.Attribute and not is_facade_receiver(func.value, self.spec.receiver_names):  # type: ignore[attr-defined]
+                self.summary_calls[1].add(func.attr)  # type: ignore[attr-defined]
         if isinstance(func, ast.Attribute | ast.Call) and id(node) in self.awaited:
             self.awaited.add(id(func))
         arguments = _ordered_arguments(node)
@@ -1215,18 +1242,48 @@ def collect(
     whole-file LibCST collector finds them; None when this port refuses the module."""
     try:
         return _collect(path, data, tree, spec, encoding)
-    except Refused:
-        return None
-    except RecursionError:
+    except (Refused, RecursionError):
         return None
 
 
-def _collect(path: str, data: bytes, tree: ast.Module, spec: FacadeSpec, encoding: str) -> tuple[CallSite, ...]:
+def collect_with_summary(
+    path: str, data: bytes, tree: ast.Module, spec: FacadeSpec, encoding: str = "utf-8"
+) -> tuple[tuple[CallSite, ...] | None, FileSummary]:
+    """``collect``'s call sites and the module's reach summary (``reach.summarize_tree``'s), from one
+    walk of ``tree``; when this port refuses the module before its walk is over, the summary comes
+    from a walk of its own."""
+    walker = _Walker(spec)
+    module: tuple[str, bool] | None = None
+
+    def module_name() -> tuple[str, bool]:
+        nonlocal module
+        if module is None:
+            module = spec.layout.module_name(path)
+        return module
+
+    try:
+        calls: tuple[CallSite, ...] | None = _collect(path, data, tree, spec, encoding, walker, module_name)
+    except (Refused, RecursionError):
+        calls = None
+    if not walker.walked:
+        return calls, summarize_tree(path, tree, spec)
+    return calls, FileSummary(module_name()[0], tuple(walker.summary_functions))
+
+
+def _collect(
+    path: str,
+    data: bytes,
+    tree: ast.Module,
+    spec: FacadeSpec,
+    encoding: str,
+    walker: _Walker | None = None,
+    module_name: Callable[[], tuple[str, bool]] | None = None,
+) -> tuple[CallSite, ...]:
     if (b"\t" in data or b"\f" in data) and len(set(b"".join(_INDENT.findall(data)))) > 1:
         # CPython accepts some mixes of tabs and spaces that LibCST's tokenizer refuses: let LibCST
         # say whether it can read the file (what the codemods will need).
         raise Refused("indentation mixing tabs, spaces or form feeds")
-    walker = _Walker(spec)
+    walker = walker or _Walker(spec)
     source: _Source | None = None
 
     def text(node: ast.AST) -> str | None:
@@ -1237,11 +1294,12 @@ def _collect(path: str, data: bytes, tree: ast.Module, spec: FacadeSpec, encodin
 
     walker.source_text = text
     walker.body(tree.body)
+    walker.walked = True
     if not walker.candidates:
         return ()
     if source is None:
         source = _Source(data, encoding)
-    resolver = _Resolver(walker, spec, lambda: spec.layout.module_name(path))
+    resolver = _Resolver(walker, spec, module_name or (lambda: spec.layout.module_name(path)))
     found: list[tuple[tuple[int, int, int, int], CallSite]] = []
     for candidate in walker.candidates:
         function = candidate.function

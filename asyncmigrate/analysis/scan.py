@@ -31,14 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asyncmigrate import __version__
-from asyncmigrate.analysis.ast_collector import collect as collect_facade_calls
+from asyncmigrate.analysis.ast_collector import collect_with_summary
 from asyncmigrate.analysis.discovery import CACHE_DIR as CACHE_DIR
 from asyncmigrate.analysis.discovery import SKIP_DIRS as SKIP_DIRS
 from asyncmigrate.analysis.discovery import discover as discover
 from asyncmigrate.analysis.discovery import discover_tree
 from asyncmigrate.analysis.discovery import matches_any as matches_any
 from asyncmigrate.analysis.facade import FacadeSpec
-from asyncmigrate.analysis.reach import FileSummary, estimate_reach, parse_python, summarize, summarize_tree
+from asyncmigrate.analysis.reach import FileSummary, estimate_reach, parse_python, summarize
 from asyncmigrate.config.plan import Plan
 from asyncmigrate.types import CallSite, FileReport, ScanResult, ScanStats
 from asyncmigrate.workspace.cache import CacheFile, Signature, file_signature, format_version, settled
@@ -99,9 +99,9 @@ def parse_file(path: str, data: bytes, spec: FacadeSpec, *, use_slice: bool = Tr
     if problem is not None:
         return ParsedFile((), problem, None)
     tree = parse_python(data)
-    summary = summarize_tree(path, tree, spec) if tree is not None else None
+    summary: FileSummary | None = None
     if tree is not None:
-        found = collect_facade_calls(path, data, tree, spec, _declared_encoding(data))
+        found, summary = collect_with_summary(path, data, tree, spec, _declared_encoding(data))
         if found is not None:
             return ParsedFile(found, None, summary)
     if tree is not None and use_slice:
