@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,19 +215,36 @@ def estimate_reach(
 ) -> dict[str, int]:
     """Per file with calls: how many functions (capped at ``_MAX_REACH``) turn async, walking
     callers by name from the functions whose facade calls become awaited."""
-    by_name: dict[str, list[tuple[str, FunctionSummary]]] = {}
-    by_attr: dict[str, list[tuple[str, FunctionSummary]]] = {}
+    # Only a sync function can turn async: async callers are neither counted nor walked through. A
+    # function is counted by (path, qualified name), numbered here: sets of ints unite fast.
+    numbers: dict[tuple[str, str], int] = {}
+    by_name: dict[str, list[tuple[int, FunctionSummary]]] = {}
+    by_attr: dict[str, list[tuple[int, FunctionSummary]]] = {}
     for path, summary in summaries.items():
         for function in summary.functions:
+            if function.is_async:
+                continue
+            number = numbers.setdefault((path, function.qualname), len(numbers))
             for name in function.name_calls:
-                by_name.setdefault(name, []).append((path, function))
+                by_name.setdefault(name, []).append((number, function))
             for name in function.attr_calls:
-                by_attr.setdefault(name, []).append((path, function))
+                by_attr.setdefault(name, []).append((number, function))
 
-    def callers(function: FunctionSummary) -> Iterable[tuple[str, FunctionSummary]]:
-        yield from by_attr.get(function.name, ())
-        if not function.is_method:
-            yield from by_name.get(function.name, ())
+    # A function's callers depend only on its kind, (name, is method): ``x.attack(...)`` reaches every
+    # method named ``attack``. So the walk goes from kind to kind, each expanded once per file, and
+    # each kind's callers (their numbers and their kinds) are worked out once for all files.
+    expansions: dict[tuple[str, bool], tuple[frozenset[int], frozenset[tuple[str, bool]]]] = {}
+
+    def expand(kind: tuple[str, bool]) -> tuple[frozenset[int], frozenset[tuple[str, bool]]]:
+        found = expansions.get(kind)
+        if found is None:
+            name, is_method = kind
+            callers = by_attr.get(name, []) + ([] if is_method else by_name.get(name, []))
+            found = expansions[kind] = (
+                frozenset(number for number, _ in callers),
+                frozenset((caller.name, caller.is_method) for _, caller in callers),
+            )
+        return found
 
     reach: dict[str, int] = {}
     for path, calls in calls_by_file.items():
@@ -240,23 +257,18 @@ def estimate_reach(
             for c in calls
             if c.function in by_qualname and spec.is_async_target(c.method) and not c.awaited
         }
-        seen = {(path, f.qualname) for f in roots if not f.is_async}
-        pending = [f for f in roots if not f.is_async]
-        # Callers depend only on a function's name and kind, so each (name, kind) is expanded once;
-        # on a tree of look-alike packages that is what keeps the walk linear.
+        seen = {numbers[(path, f.qualname)] for f in roots if not f.is_async}
+        pending = [(f.name, f.is_method) for f in roots if not f.is_async]
         expanded: set[tuple[str, bool]] = set()
+        # What is reached does not depend on the order of the walk, so neither does the count: the
+        # functions reached when the walk is over, or the cap if there are that many.
         while pending and len(seen) < _MAX_REACH:
-            function = pending.pop()
-            kind = (function.name, function.is_method)
+            kind = pending.pop()
             if kind in expanded:
                 continue
             expanded.add(kind)
-            for caller_path, caller in callers(function):
-                node = (caller_path, caller.qualname)
-                if not caller.is_async and node not in seen:
-                    seen.add(node)
-                    pending.append(caller)
-                    if len(seen) >= _MAX_REACH:
-                        break
+            functions, kinds = expand(kind)
+            seen |= functions
+            pending.extend(kinds - expanded)
         reach[path] = min(len(seen), _MAX_REACH)
     return reach

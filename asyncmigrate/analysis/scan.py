@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import concurrent.futures
+import gc
 import hashlib
 import io
 import multiprocessing
@@ -203,16 +204,31 @@ def libcst_error_line(data: bytes, exc: Exception) -> int | str:
 
 def run_task(path: str, data: bytes, spec: FacadeSpec, find_calls: bool) -> ParsedFile:
     """One file's work: its call sites and summary, or (``find_calls`` false) the summary alone."""
-    if find_calls:
-        return parse_file(path, data, spec)
-    return ParsedFile((), None, summarize(path, data, spec))
+    # A module's tree is hundreds of thousands of container objects made at once, none in a cycle:
+    # the cyclic collector's passes over them while they are made (and over everything else the
+    # process holds, as the results pile up) find nothing. It runs again once the file is done, when
+    # what is left of the work (the collector's scopes refer to each other) is garbage.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        if find_calls:
+            return parse_file(path, data, spec)
+        return ParsedFile((), None, summarize(path, data, spec))
+    finally:
+        if collecting:
+            gc.enable()
 
 
 Task = tuple[str, bytes, bool]  # (path, content, find_calls)
 
+# The tasks of the pool being run, in the parent process: a worker forked from it finds them in its
+# own copy of the parent's memory, so a chunk is sent as a range of indices, not as its files' bytes.
+_FORKED_TASKS: list[Task] = []
 
-def _run_chunk(chunk: list[Task], spec: FacadeSpec) -> list[tuple[str, ParsedFile]]:
-    return [(path, run_task(path, data, spec, find_calls)) for path, data, find_calls in chunk]
+
+def _run_chunk(chunk: list[Task] | range, spec: FacadeSpec) -> list[tuple[str, ParsedFile]]:
+    tasks = [_FORKED_TASKS[index] for index in chunk] if isinstance(chunk, range) else chunk
+    return [(path, run_task(path, data, spec, find_calls)) for path, data, find_calls in tasks]
 
 
 def _weight(task: Task) -> int:
@@ -220,19 +236,18 @@ def _weight(task: Task) -> int:
     return len(task[1]) * (2 if task[2] else 1)
 
 
-def _chunks(tasks: list[Task], workers: int) -> list[list[Task]]:
+def _chunks(tasks: list[Task], workers: int) -> list[range]:
+    """Consecutive runs of ``tasks`` of about equal weight, as ranges of indices."""
     limit = min(_CHUNK_WEIGHT, sum(_weight(t) for t in tasks) // (workers * _CHUNKS_PER_WORKER) + 1)
-    chunks: list[list[Task]] = []
-    current: list[Task] = []
-    size = 0
-    for task in tasks:
-        current.append(task)
+    chunks: list[range] = []
+    start = size = 0
+    for index, task in enumerate(tasks):
         size += _weight(task)
         if size >= limit:
-            chunks.append(current)
-            current, size = [], 0
-    if current:
-        chunks.append(current)
+            chunks.append(range(start, index + 1))
+            start, size = index + 1, 0
+    if start < len(tasks):
+        chunks.append(range(start, len(tasks)))
     return chunks
 
 
@@ -254,14 +269,22 @@ def run_tasks(
         return results
     # Heaviest first so one big file does not finish last on an otherwise idle pool.
     ordered = sorted(tasks, key=_weight, reverse=True)
-    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_run_chunk, chunk, spec) for chunk in _chunks(ordered, workers)]
-        for future in concurrent.futures.as_completed(futures):
-            for path, parsed in future.result():
-                results[path] = parsed
-            if progress:
-                progress(len(results), total)
+    forking = hasattr(os, "fork")
+    context = multiprocessing.get_context("fork" if forking else "spawn")
+    _FORKED_TASKS[:] = ordered if forking else []
+    try:
+        with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [
+                pool.submit(_run_chunk, chunk if forking else [ordered[i] for i in chunk], spec)
+                for chunk in _chunks(ordered, workers)
+            ]
+            for future in concurrent.futures.as_completed(futures):
+                for path, parsed in future.result():
+                    results[path] = parsed
+                if progress:
+                    progress(len(results), total)
+    finally:
+        _FORKED_TASKS.clear()
     return results
 
 
