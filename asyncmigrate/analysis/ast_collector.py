@@ -29,6 +29,7 @@ import re
 import tokenize
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 
 from asyncmigrate.analysis.facade import MOCK_ATTRIBUTES, THREAD_HOPS, FacadeSpec
 from asyncmigrate.analysis.reach import FileSummary, FunctionSummary, is_facade_receiver, summarize_tree
@@ -41,7 +42,6 @@ _STRENGTH = list(Resolution)
 _BOM = b"\xef\xbb\xbf"
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
-_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 # String annotations this port parses with ``ast`` knowing LibCST's expression parser agrees.
 _PLAIN_ANNOTATION = re.compile(r"[A-Za-z_][A-Za-z0-9_.\[\], |]*")
 # LibCST's scope visitor parses a string in an annotation or a type hint as a module and visits it:
@@ -49,6 +49,7 @@ _PLAIN_ANNOTATION = re.compile(r"[A-Za-z_][A-Za-z0-9_.\[\], |]*")
 _BINDING_TEXT = re.compile(r"[=:;]|\b(?:import|def|class|global|nonlocal|for|with|except|lambda)\b")
 _INDENT = re.compile(rb"^[ \t\f]+", re.MULTILINE)
 _TYPE_HINT_CALLS = frozenset({"cast", "TypeVar", "NewType"})
+_READS_ARGUMENTS = frozenset({*THREAD_HOPS, "getattr"})  # callees whose arguments the collector inspects
 # Expression kinds visited field by field in source order, with nothing to record of their own.
 _SIMPLE_CHILDREN: dict[type[ast.AST], tuple[str, ...]] = {
     ast.BinOp: ("left", "right"),
@@ -64,6 +65,14 @@ _SIMPLE_CHILDREN: dict[type[ast.AST], tuple[str, ...]] = {
     ast.Yield: ("value",),
     ast.YieldFrom: ("value",),
 }
+
+
+# The statements that can have PEP 695 type parameters, on interpreters whose ``ast`` reads them.
+_WITH_TYPE_PARAMS = frozenset(
+    kind
+    for kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, getattr(ast, "TypeAlias", ast.FunctionDef))
+    if "type_params" in kind._fields
+)
 
 
 class Refused(Exception):
@@ -189,11 +198,9 @@ class _Scope:
         return self.visible_parent().lookup(name, from_scope)
 
 
-@dataclass
-class _Access:
-    scope: _Scope
-    index: int
-    enclosing: ast.Attribute | None  # LibCST's top-level attribute around the name, if any
+# A name read: (its scope, the scope's count when read, LibCST's top-level attribute around the name if
+# any). A tuple: one is made for every name the module reads.
+_Access = tuple[_Scope, int, "ast.Attribute | None"]
 
 
 @dataclass
@@ -303,9 +310,9 @@ class _Walker:
             self.statement(statement)
 
     def statement(self, node: ast.stmt) -> None:
-        if getattr(node, "type_params", None):
-            raise Refused("PEP 695 type parameters")
         kind = type(node)
+        if kind in _WITH_TYPE_PARAMS and node.type_params:  # type: ignore[attr-defined]
+            raise Refused("PEP 695 type parameters")
         if kind is ast.Expr:
             self.expr(node.value)  # type: ignore[attr-defined]
         elif kind is ast.Assign:
@@ -593,7 +600,7 @@ class _Walker:
         if kind is ast.Name:
             self.scope_of[id(node)] = scope
             if type(node.ctx) is not ast.Store:  # type: ignore[attr-defined]
-                self.accesses[id(node)] = _Access(scope, scope.count, self.attribute_stack[-1])
+                self.accesses[id(node)] = (scope, scope.count, self.attribute_stack[-1])
             else:
                 scope.record("local", node.id, node)  # type: ignore[attr-defined]
             return
@@ -693,17 +700,20 @@ class _Walker:
                 self.summary_calls[1].add(func.attr)  # type: ignore[attr-defined]
         if isinstance(func, ast.Attribute | ast.Call) and id(node) in self.awaited:
             self.awaited.add(id(func))
-        arguments = _ordered_arguments(node)
-        hop = THREAD_HOPS.get(_callee_name(func) or "")
-        if hop is not None and len(arguments) > hop and not any(keyword for keyword, _ in arguments[: hop + 1]):
-            handed = arguments[hop][1]
-            if isinstance(handed, ast.Call) and _callee_name(handed.func) == "partial":
-                inner = _ordered_arguments(handed)
-                if inner and not inner[0][0]:
-                    handed = inner[0][1]
-            if isinstance(handed, ast.Attribute):
-                self.hops[id(handed)] = _callee_name(func) or ""
-        if isinstance(func, ast.Name) and func.id == "getattr" and len(arguments) >= 2:
+        callee = _callee_name(func)
+        # Arguments in source order: positional ones come first unless keywords are among them.
+        arguments = _ordered_arguments(node) if node.keywords or callee in _READS_ARGUMENTS else None
+        hop = THREAD_HOPS.get(callee or "")
+        if hop is not None and arguments is not None and len(arguments) > hop:
+            if not any(keyword for keyword, _ in arguments[: hop + 1]):
+                handed = arguments[hop][1]
+                if isinstance(handed, ast.Call) and _callee_name(handed.func) == "partial":
+                    inner = _ordered_arguments(handed)
+                    if inner and not inner[0][0]:
+                        handed = inner[0][1]
+                if isinstance(handed, ast.Attribute):
+                    self.hops[id(handed)] = callee or ""
+        if arguments is not None and isinstance(func, ast.Name) and func.id == "getattr" and len(arguments) >= 2:
             if not any(keyword for keyword, _ in arguments[:2]):
                 name = arguments[1][1]
                 if (
@@ -716,9 +726,13 @@ class _Walker:
         outer_hint = self.type_hint
         self.type_hint = False
         self.expr(func)
-        self.type_hint = _callee_name(func) in _TYPE_HINT_CALLS
-        for _, value in arguments:
-            self.expr(value)
+        self.type_hint = callee in _TYPE_HINT_CALLS
+        if arguments is None:
+            for argument in node.args:
+                self.expr(argument)  # a starred argument: its value (``Starred`` is visited through)
+        else:
+            for _, value in arguments:
+                self.expr(value)
         self.type_hint = outer_hint
         self.attribute_stack.pop()
 
@@ -827,7 +841,9 @@ class _Source:
         if encoding not in ("utf-8", "utf-8-sig"):
             data = data.decode(encoding).encode("utf-8")
         self.data = data
-        self.starts = [0, *(m.end() for m in _LINE_BREAK.finditer(data))]
+        # where each line starts: after each \r\n, \r or \n, the line breaks ``bytes.splitlines``
+        # knows (a last line with no break adds an entry past the end, for no line)
+        self.starts = [0, *accumulate(map(len, data.splitlines(keepends=True)))]
 
     def offset(self, line: int, column: int) -> int:
         return self.starts[line - 1] + column
@@ -936,10 +952,11 @@ class _Resolver:
             self._access_nodes = {}
             if self.walker.dotted_imports:
                 for node_id, access in self.walker.accesses.items():
-                    if access.enclosing is None:
+                    scope, _, enclosing = access
+                    if enclosing is None:
                         continue
-                    for dotted, node in _dotted_names(access.enclosing):
-                        if access.scope.contains(dotted):
+                    for dotted, node in _dotted_names(enclosing):
+                        if scope.contains(dotted):
                             if not isinstance(node, ast.Name):
                                 self._access_nodes[id(node)] = (access, dotted)
                                 self._access_nodes[node_id] = (access, "")  # moved off the name
@@ -948,9 +965,9 @@ class _Resolver:
 
     def referents(self, access: _Access, name: str) -> list[_Binding]:
         """``Access.record_assignments``."""
-        scope = access.scope
+        scope, index, _ = access
         bindings = scope.lookup(name)
-        previous = [b for b in bindings if b.scope is not scope or b.index < access.index]
+        previous = [b for b in bindings if b.scope is not scope or b.index < index]
         if not previous and bindings and scope.parent is not scope:
             previous = scope.parent.lookup(name, scope)
         return previous

@@ -272,6 +272,10 @@ def run_tasks(
     forking = hasattr(os, "fork")
     context = multiprocessing.get_context("fork" if forking else "spawn")
     _FORKED_TASKS[:] = ordered if forking else []
+    # The results piling up here are made of acyclic objects too (see run_task): collecting cycles
+    # while they are unpickled would walk them over and over, on a core the workers need.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures = [
@@ -285,6 +289,8 @@ def run_tasks(
                     progress(len(results), total)
     finally:
         _FORKED_TASKS.clear()
+        if collecting:
+            gc.enable()
     return results
 
 
