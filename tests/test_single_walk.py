@@ -12,6 +12,7 @@ hand cases for where a call is counted.
 from __future__ import annotations
 
 import ast
+import gc
 import tempfile
 import textwrap
 import warnings
@@ -25,7 +26,16 @@ from hypothesis import strategies as st
 from asyncmigrate.analysis.ast_collector import collect, collect_with_summary
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.reach import FileSummary, FunctionSummary, parse_python, summarize_tree
-from asyncmigrate.analysis.scan import ParsedFile, _declared_encoding, check_encoding, parse_file, run_task
+from asyncmigrate.analysis.scan import (
+    _INLINE_WEIGHT,
+    ParsedFile,
+    Task,
+    _declared_encoding,
+    check_encoding,
+    parse_file,
+    run_task,
+    run_tasks,
+)
 from asyncmigrate.config.modules import nested_qualname
 from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import CallSite
@@ -334,3 +344,46 @@ def test_fuzzing_template_programs(seed: int) -> None:
         spec = FacadeSpec.from_plan(load_plan(root / "migration_plan.yaml"))
     for path, text in (("fz/app.py", program.app), ("fz/callers.py", program.callers)):
         assert assert_single_walk_agrees(path, text.encode(), spec) is not None
+
+
+# --- the work around the walks -------------------------------------------------------------------------
+
+REPO = Path(__file__).parents[1]
+
+
+def test_the_per_file_work_leaves_no_cycles_and_the_cyclic_collector_as_it_found_it() -> None:
+    """The cyclic collector is off while a file is worked on; what the work left in cycles (the ast
+    collector's scopes) is collected before it returns, and the collector is left as it was."""
+    spec = FacadeSpec.from_plan(load_plan(REPO / "migration_plan.yaml"))
+    path = "server/services/combat_service.py"
+    data = (REPO / path).read_bytes()
+    gc.collect()
+    assert gc.isenabled()
+    found = run_task(path, data, spec, True)
+    assert found.calls and gc.isenabled()
+    assert gc.collect() == 0  # nothing left for a full collection to find
+    gc.disable()
+    try:
+        assert run_task(path, data, spec, True) == found
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_pool_gives_the_inline_results() -> None:
+    """Every file of server/, repeated past the inline threshold: the pool (chunks as index ranges into
+    the forked parent's tasks) gives what the parent computes alone, and restores its collector."""
+    spec = FacadeSpec.from_plan(load_plan(REPO / "migration_plan.yaml"))
+    files = sorted(p for p in (REPO / "server").rglob("*.py") if "__pycache__" not in p.parts)
+    tasks: list[Task] = []
+    for copy in range(3):
+        for file in files:
+            data = file.read_bytes()
+            path = f"copy{copy}/{file.relative_to(REPO).as_posix()}"
+            tasks.append((path, data, any(token in data for token in spec.hint_tokens())))
+    assert sum(len(data) for _, data, _ in tasks) > _INLINE_WEIGHT
+    assert gc.isenabled()
+    pooled = run_tasks(tasks, spec, jobs=2)
+    assert gc.isenabled()
+    assert pooled == run_tasks(tasks, spec, jobs=1)
+    assert sum(len(parsed.calls) for parsed in pooled.values()) > 300

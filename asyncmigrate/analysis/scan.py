@@ -206,8 +206,8 @@ def run_task(path: str, data: bytes, spec: FacadeSpec, find_calls: bool) -> Pars
     """One file's work: its call sites and summary, or (``find_calls`` false) the summary alone."""
     # A module's tree is hundreds of thousands of container objects made at once, none in a cycle:
     # the cyclic collector's passes over them while they are made (and over everything else the
-    # process holds, as the results pile up) find nothing. It runs again once the file is done, when
-    # what is left of the work (the collector's scopes refer to each other) is garbage.
+    # process holds, as the results pile up) find nothing. It runs once the file is done, over what
+    # the work made: the ast collector's scopes and bindings refer to each other (and hold the tree).
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -217,6 +217,7 @@ def run_task(path: str, data: bytes, spec: FacadeSpec, find_calls: bool) -> Pars
     finally:
         if collecting:
             gc.enable()
+            gc.collect(0)  # now, not at the next allocation the collector counts, which may never come
 
 
 Task = tuple[str, bytes, bool]  # (path, content, find_calls)
@@ -224,6 +225,13 @@ Task = tuple[str, bytes, bool]  # (path, content, find_calls)
 # The tasks of the pool being run, in the parent process: a worker forked from it finds them in its
 # own copy of the parent's memory, so a chunk is sent as a range of indices, not as its files' bytes.
 _FORKED_TASKS: list[Task] = []
+
+
+def _start_worker() -> None:
+    # Forked while the parent had the cyclic collector off (see run_tasks): a worker collects after
+    # each file (run_task), and never walks what it inherited, which is not its garbage to find.
+    gc.freeze()
+    gc.enable()
 
 
 def _run_chunk(chunk: list[Task] | range, spec: FacadeSpec) -> list[tuple[str, ParsedFile]]:
@@ -277,7 +285,8 @@ def run_tasks(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
+        with pool:
             futures = [
                 pool.submit(_run_chunk, chunk if forking else [ordered[i] for i in chunk], spec)
                 for chunk in _chunks(ordered, workers)
