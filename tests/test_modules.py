@@ -59,6 +59,45 @@ def test_a_package_wins_over_a_module_of_the_same_name(tmp_path: Path) -> None:
     assert layout.module_file("pkg.db") == tmp_path / "pkg/db/__init__.py"
 
 
+# Files and roots for the two ways of naming a module: shadowing packages, a module on two roots, names
+# with dots and odd suffixes, and paths pathlib normalises (left to it).
+_NAMING_FILES = [
+    "pkg/__init__.py", "pkg/db.py", "pkg/db/__init__.py", "src/app/__init__.py", "src/app/api.py",
+    "app/api.py", "tools/util.py", "a.b/c.py", "x/..py", "x/...py", "x/.hidden.py", "x/noext", "x/y.tar.gz",
+    "src/src/inner.py", "lib/app/core.py", "lib/app/core/__init__.py", "__init__.py", "top.py",
+]  # fmt: skip
+_NAMING_PATHS = [
+    *_NAMING_FILES, "pkg/missing.py", "src/app", "./pkg/db.py", "pkg//db.py", "pkg/./db.py", "pkg/../top.py",
+    "pkg\\db.py", "src/", "/abs/path.py", "x/.py", "x/a.", ".", "",
+]  # fmt: skip
+_NAMING_ROOTS = [
+    ("",), ("", "src"), ("src", ""), (".", "src/"), ("lib", "src", ""), ("./src",), ("src/app",), ("a/../src",),
+    ("/abs",), ("", "/abs"), ("src//",),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("roots", _NAMING_ROOTS, ids=str)
+def test_the_plain_and_the_pathlib_naming_agree(tmp_path: Path, roots: tuple[str, ...]) -> None:
+    """``module_name`` answers plain relative paths with string operations; it must give pathlib's answer."""
+    touch(tmp_path, *_NAMING_FILES)
+    (tmp_path / "app" / "api").mkdir()  # a directory named like a module, and no package
+    for layout in (ModuleLayout(roots, tmp_path), ModuleLayout(roots, None), ModuleLayout.of(roots, tmp_path)):
+        for path in _NAMING_PATHS:
+            try:
+                expected: object = layout._pathlib_module_name(path)
+            except ValueError as exc:  # pathlib refuses an empty name
+                expected = type(exc)
+            try:
+                found: object = layout.module_name(path)
+            except ValueError as exc:
+                found = type(exc)
+            assert found == expected, (roots, layout.base, path)
+    plain = ModuleLayout(roots, tmp_path)
+    assert plain._plain_module_name("pkg/db.py") in (None, plain._pathlib_module_name("pkg/db.py"))
+    if "/abs" not in roots:
+        assert plain._plain_module_name("pkg/db.py") is not None  # the plain path is the string one
+
+
 def test_the_call_graph_takes_the_package_and_does_not_crash(tmp_path: Path) -> None:
     touch(tmp_path, "pkg/__init__.py")
     (tmp_path / "pkg/db").mkdir()

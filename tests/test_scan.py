@@ -9,8 +9,9 @@ import jsonschema
 import pytest
 
 from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.analysis.reach import FileSummary, FunctionSummary, summarize
 from asyncmigrate.analysis.scan import check_encoding, scan
-from asyncmigrate.config.plan import load_plan
+from asyncmigrate.config.plan import Plan, load_plan
 from asyncmigrate.types import CallSite, Resolution
 
 SCHEMAS = Path(__file__).parents[1] / "asyncmigrate" / "schemas"
@@ -213,48 +214,69 @@ def test_files_still_settling_are_not_known_by_their_stat(shop: Path) -> None:
     assert ScanCache(shop, spec).files == {}
 
 
-def test_reach_matches_a_plain_walk_of_the_callers() -> None:
-    """The estimate's walk expands each (name, kind) once; a plain walk must count the same."""
-    from asyncmigrate.analysis.reach import FileSummary, FunctionSummary, summarize
+def _plain_reach(
+    spec: FacadeSpec, summaries: dict[str, FileSummary], path: str, calls: tuple[CallSite, ...], cap: int
+) -> int:
+    """The reach as a plain walk of the callers counts it: function by function, every file searched."""
+    functions = {f.qualname: f for f in summaries[path].functions}
+    roots = {functions[c.function] for c in calls if c.function in functions}
+    roots = {
+        f
+        for f in roots
+        if any(spec.is_async_target(c.method) and not c.awaited for c in calls if c.function == f.qualname)
+    }
+    seen: set[tuple[str, str]] = set()
+    pending: list[tuple[str, FunctionSummary]] = [(path, f) for f in roots if not f.is_async]
+    while pending and len(seen) < cap:
+        where, function = pending.pop()
+        if (where, function.qualname) in seen:
+            continue
+        seen.add((where, function.qualname))
+        for other, summary in summaries.items():
+            for caller in summary.functions:
+                called = function.name in caller.attr_calls or (
+                    not function.is_method and function.name in caller.name_calls
+                )
+                if called and not caller.is_async and (other, caller.qualname) not in seen:
+                    pending.append((other, caller))
+    return len(seen)
+
+
+def _server_summaries() -> tuple[FacadeSpec, Plan, dict[str, FileSummary]]:
     from asyncmigrate.analysis.scan import default_paths, discover
 
     repo = Path(__file__).parents[1]
     plan = load_plan(repo / "migration_plan.yaml")
     spec = FacadeSpec.from_plan(plan)
-    result = scan(repo, spec, plan=plan, use_cache=False)
     summaries: dict[str, FileSummary] = {}
     for path in discover(repo, default_paths(plan), plan.exclude):
         summary = summarize(path, (repo / path).read_bytes(), spec)
         if summary is not None:
             summaries[path] = summary
+    return spec, plan, summaries
 
-    def plain(path: str, calls: tuple[CallSite, ...]) -> int:
-        functions = {f.qualname: f for f in summaries[path].functions}
-        roots = {functions[c.function] for c in calls if c.function in functions}
-        roots = {
-            f
-            for f in roots
-            if any(spec.is_async_target(c.method) and not c.awaited for c in calls if c.function == f.qualname)
-        }
-        seen: set[tuple[str, str]] = set()
-        pending: list[tuple[str, FunctionSummary]] = [(path, f) for f in roots if not f.is_async]
-        while pending and len(seen) < 1000:
-            where, function = pending.pop()
-            if (where, function.qualname) in seen:
-                continue
-            seen.add((where, function.qualname))
-            for other, summary in summaries.items():
-                for caller in summary.functions:
-                    called = function.name in caller.attr_calls or (
-                        not function.is_method and function.name in caller.name_calls
-                    )
-                    if called and not caller.is_async and (other, caller.qualname) not in seen:
-                        pending.append((other, caller))
-        return len(seen)
 
+def test_reach_matches_a_plain_walk_of_the_callers() -> None:
+    """The estimate's walk expands each (name, kind) once; a plain walk must count the same."""
+    spec, plan, summaries = _server_summaries()
+    result = scan(plan.root, spec, plan=plan, use_cache=False)
     reaches = {f.path: f.async_reach for f in result.files if f.calls}
     assert sum(reaches.values()) > 0
-    assert reaches == {path: plain(path, calls) for path, calls in ((f.path, f.calls) for f in result.files if f.calls)}
+    assert reaches == {f.path: _plain_reach(spec, summaries, f.path, f.calls, 1000) for f in result.files if f.calls}
+
+
+@pytest.mark.parametrize("cap", [1, 2, 5, 12, 30])
+def test_reach_under_a_cap_is_the_plain_walks_count(cap: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The estimate stops at the cap wherever its walk has got to: the count must still be the plain walk's."""
+    from asyncmigrate.analysis import reach
+
+    spec, plan, summaries = _server_summaries()
+    result = scan(plan.root, spec, plan=plan, use_cache=False)
+    calls = {f.path: f.calls for f in result.files if f.calls}
+    monkeypatch.setattr(reach, "_MAX_REACH", cap)
+    capped = reach.estimate_reach(calls, summaries, spec)
+    assert capped == {path: _plain_reach(spec, summaries, path, found, cap) for path, found in calls.items()}
+    assert cap in capped.values()  # some walks stopped at the cap
 
 
 def test_discovery_skips_tool_directories_and_linked_directories(tmp_path: Path) -> None:

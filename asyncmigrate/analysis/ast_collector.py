@@ -29,8 +29,10 @@ import re
 import tokenize
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 
 from asyncmigrate.analysis.facade import MOCK_ATTRIBUTES, THREAD_HOPS, FacadeSpec
+from asyncmigrate.analysis.reach import FileSummary, FunctionSummary, is_facade_receiver, summarize_tree
 from asyncmigrate.config.modules import absolute_name, nested_qualname
 from asyncmigrate.frameworks import fastapi
 from asyncmigrate.types import CallSite, Resolution
@@ -40,7 +42,6 @@ _STRENGTH = list(Resolution)
 _BOM = b"\xef\xbb\xbf"
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
-_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 # String annotations this port parses with ``ast`` knowing LibCST's expression parser agrees.
 _PLAIN_ANNOTATION = re.compile(r"[A-Za-z_][A-Za-z0-9_.\[\], |]*")
 # LibCST's scope visitor parses a string in an annotation or a type hint as a module and visits it:
@@ -48,6 +49,7 @@ _PLAIN_ANNOTATION = re.compile(r"[A-Za-z_][A-Za-z0-9_.\[\], |]*")
 _BINDING_TEXT = re.compile(r"[=:;]|\b(?:import|def|class|global|nonlocal|for|with|except|lambda)\b")
 _INDENT = re.compile(rb"^[ \t\f]+", re.MULTILINE)
 _TYPE_HINT_CALLS = frozenset({"cast", "TypeVar", "NewType"})
+_READS_ARGUMENTS = frozenset({*THREAD_HOPS, "getattr"})  # callees whose arguments the collector inspects
 # Expression kinds visited field by field in source order, with nothing to record of their own.
 _SIMPLE_CHILDREN: dict[type[ast.AST], tuple[str, ...]] = {
     ast.BinOp: ("left", "right"),
@@ -63,6 +65,14 @@ _SIMPLE_CHILDREN: dict[type[ast.AST], tuple[str, ...]] = {
     ast.Yield: ("value",),
     ast.YieldFrom: ("value",),
 }
+
+
+# The statements that can have PEP 695 type parameters, on interpreters whose ``ast`` reads them.
+_WITH_TYPE_PARAMS = frozenset(
+    kind
+    for kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, getattr(ast, "TypeAlias", ast.FunctionDef))
+    if "type_params" in kind._fields
+)
 
 
 class Refused(Exception):
@@ -188,11 +198,9 @@ class _Scope:
         return self.visible_parent().lookup(name, from_scope)
 
 
-@dataclass
-class _Access:
-    scope: _Scope
-    index: int
-    enclosing: ast.Attribute | None  # LibCST's top-level attribute around the name, if any
+# A name read: (its scope, the scope's count when read, LibCST's top-level attribute around the name if
+# any). A tuple: one is made for every name the module reads.
+_Access = tuple[_Scope, int, "ast.Attribute | None"]
 
 
 @dataclass
@@ -264,8 +272,8 @@ class _Walker:
         self.module_scope = _Scope("global", self.builtin)
         self.module_scope.parent = self.builtin
         self.scope = self.module_scope
-        self.scope_of: dict[int, _Scope] = {}
-        self.accesses: dict[int, _Access] = {}
+        self.scope_of: dict[ast.AST, _Scope] = {}
+        self.accesses: dict[ast.AST, _Access] = {}
         self.attribute_stack: list[ast.Attribute | None] = [None]
         self.dotted_imports = False
         # the collector's state
@@ -277,19 +285,25 @@ class _Walker:
         # the next call.
         self.annotation_depth = 0
         self.type_hint = False
-        self.awaited: set[int] = set()
-        self.call_funcs: set[int] = set()
-        self.stores: set[int] = set()
-        self.mock_config: set[int] = set()
-        self.hops: dict[int, str] = {}
+        # node sets and maps: an ast node hashes and compares by identity
+        self.awaited: set[ast.AST] = set()
+        self.call_funcs: set[ast.AST] = set()
+        self.stores: set[ast.AST] = set()
+        self.mock_config: set[ast.AST] = set()
+        self.hops: dict[ast.AST, str] = {}
         self.candidates: list[_Candidate] = []
-        self.assigned: dict[int, ast.expr] = {}
-        self.annotated: dict[int, ast.expr] = {}
+        self.assigned: dict[ast.AST, ast.expr] = {}
+        self.annotated: dict[ast.AST, ast.expr] = {}
         self.class_attributes: dict[str, dict[str, list[tuple[ast.expr, _Scope]]]] = {}
         self.class_annotations: dict[str, dict[str, ast.expr]] = {}
         self.class_bases: dict[str, list[str]] = {}
-        self.param_info: dict[int, tuple[ast.expr | None, ast.expr | None]] = {}  # arg -> (annotation, default)
+        self.param_info: dict[ast.AST, tuple[ast.expr | None, ast.expr | None]] = {}  # arg -> (annotation, default)
         self.source_text: Callable[[ast.AST], str | None] = lambda node: None  # the module's text of a node
+        # the reach summary (``reach.py``), gathered on the same walk: each function's calls, the
+        # innermost function's sets (None outside any function), the functions as their definitions end
+        self.summary_functions: list[FunctionSummary] = []
+        self.summary_calls: tuple[set[str], set[str]] | None = None
+        self.walked = False  # the whole module was walked: the summary is complete
 
     # --- statements ---
     def body(self, statements: list[ast.stmt]) -> None:
@@ -297,9 +311,9 @@ class _Walker:
             self.statement(statement)
 
     def statement(self, node: ast.stmt) -> None:
-        if getattr(node, "type_params", None):
-            raise Refused("PEP 695 type parameters")
         kind = type(node)
+        if kind in _WITH_TYPE_PARAMS and node.type_params:  # type: ignore[attr-defined]
+            raise Refused("PEP 695 type parameters")
         if kind is ast.Expr:
             self.expr(node.value)  # type: ignore[attr-defined]
         elif kind is ast.Assign:
@@ -328,7 +342,7 @@ class _Walker:
         elif kind is ast.AugAssign:
             target = node.target  # type: ignore[attr-defined]
             if isinstance(target, ast.Attribute):
-                self.stores.add(id(target))
+                self.stores.add(target)
             self.target(target)
             self.expr(node.value)  # type: ignore[attr-defined]
             self.scope.count += 1
@@ -364,7 +378,7 @@ class _Walker:
         elif kind is ast.Delete:
             targets = node.targets  # type: ignore[attr-defined]
             if len(targets) == 1 and isinstance(targets[0], ast.Attribute):
-                self.stores.add(id(targets[0]))
+                self.stores.add(targets[0])
             for target in targets:
                 self.expr(target)
         elif kind is ast.Raise:
@@ -432,6 +446,9 @@ class _Walker:
             class_name, self_name = top.class_name, top.self_name
         frame = _Function(self._qualname(node.name), isinstance(node, ast.AsyncFunctionDef), class_name, self_name)
         self.frames.append(frame)
+        # the summary counts a def's parameters, decorators and return annotation as its own calls
+        outer_calls = self.summary_calls
+        calls = self.summary_calls = (set(), set())
         inner = self.scope = _Scope("function", outer, node.name)
         self.parameters(node.args, inner)
         self.body(node.body)
@@ -441,6 +458,18 @@ class _Walker:
         if node.returns is not None:
             self.hint(node.returns)
         self.frames.pop()
+        self.summary_calls = outer_calls
+        self.summary_functions.append(
+            FunctionSummary(
+                frame.name,
+                node.name,
+                frame.is_async,
+                isinstance(top, str),
+                node.lineno,
+                frozenset(calls[0]),
+                frozenset(calls[1]),
+            )
+        )
         outer.count += 1
 
     def parameters(self, arguments: ast.arguments, inner: _Scope) -> None:
@@ -456,8 +485,8 @@ class _Walker:
             ordered.append((arguments.kwarg, None))
         for arg, default in ordered:
             inner.record("local", arg.arg, arg)
-            self.scope_of[id(arg)] = inner
-            self.param_info[id(arg)] = (arg.annotation, default)
+            self.scope_of[arg] = inner
+            self.param_info[arg] = (arg.annotation, default)
             self.scope = inner.parent
             if default is not None:
                 self.expr(default)
@@ -525,15 +554,15 @@ class _Walker:
         """``FacadeCallCollector._record_target``."""
         if isinstance(target, ast.Name):
             if value is not None:
-                self.assigned[id(target)] = value
+                self.assigned[target] = value
             if annotation is not None:
-                self.annotated[id(target)] = annotation
+                self.annotated[target] = annotation
                 top = self.frames[-1] if self.frames else None
                 if isinstance(top, str):
                     self.class_annotations.setdefault(top, {})[target.id] = annotation
             return
         if isinstance(target, ast.Attribute):
-            self.stores.add(id(target))
+            self.stores.add(target)
             function = self.function_frame
             owner = target.value
             if (
@@ -553,14 +582,14 @@ class _Walker:
         """An assignment target: names bind, everything inside attributes and subscripts is read."""
         kind = type(node)
         if kind is ast.Name:
-            self.scope_of[id(node)] = self.scope
+            self.scope_of[node] = self.scope
             self.scope.record("local", node.id, node)  # type: ignore[attr-defined]
         elif kind is ast.Tuple or kind is ast.List:
-            self.scope_of[id(node)] = self.scope
+            self.scope_of[node] = self.scope
             for element in node.elts:  # type: ignore[attr-defined]
                 self.target(element)
         elif kind is ast.Starred:
-            self.scope_of[id(node)] = self.scope
+            self.scope_of[node] = self.scope
             self.target(node.value)  # type: ignore[attr-defined]
         else:
             self.expr(node)
@@ -570,9 +599,9 @@ class _Walker:
         kind = type(node)
         scope = self.scope
         if kind is ast.Name:
-            self.scope_of[id(node)] = scope
+            self.scope_of[node] = scope
             if type(node.ctx) is not ast.Store:  # type: ignore[attr-defined]
-                self.accesses[id(node)] = _Access(scope, scope.count, self.attribute_stack[-1])
+                self.accesses[node] = (scope, scope.count, self.attribute_stack[-1])
             else:
                 scope.record("local", node.id, node)  # type: ignore[attr-defined]
             return
@@ -589,7 +618,7 @@ class _Walker:
             return
         # Only these kinds are ever asked their scope (a name, a call's callee, an annotation): for
         # any other the resolver's answer is the same with no scope (LibCST names nothing there).
-        self.scope_of[id(node)] = scope
+        self.scope_of[node] = scope
         if kind is ast.Constant:
             value = node.value  # type: ignore[attr-defined]
             if (self.annotation_depth or self.type_hint) and isinstance(value, str) and _BINDING_TEXT.search(value):
@@ -609,7 +638,7 @@ class _Walker:
             self.call(node)  # type: ignore[arg-type]
             return
         if kind is ast.Await:
-            self.awaited.add(id(node.value))  # type: ignore[attr-defined]
+            self.awaited.add(node.value)  # type: ignore[attr-defined]
             self.expr(node.value)  # type: ignore[attr-defined]
             return
         if kind is ast.Lambda:
@@ -650,7 +679,7 @@ class _Walker:
     def attribute(self, node: ast.Attribute) -> None:
         attr = node.attr
         if attr in MOCK_ATTRIBUTES and isinstance(node.value, ast.Attribute | ast.Call):
-            self.mock_config.add(id(node.value))
+            self.mock_config.add(node.value)
         if self.spec.is_facade_method(attr):
             self.access(node, node.value, attr)
         stack = self.attribute_stack
@@ -663,20 +692,29 @@ class _Walker:
 
     def call(self, node: ast.Call) -> None:
         func = node.func
-        self.call_funcs.add(id(func))
-        if isinstance(func, ast.Attribute | ast.Call) and id(node) in self.awaited:
-            self.awaited.add(id(func))
-        arguments = _ordered_arguments(node)
-        hop = THREAD_HOPS.get(_callee_name(func) or "")
-        if hop is not None and len(arguments) > hop and not any(keyword for keyword, _ in arguments[: hop + 1]):
-            handed = arguments[hop][1]
-            if isinstance(handed, ast.Call) and _callee_name(handed.func) == "partial":
-                inner = _ordered_arguments(handed)
-                if inner and not inner[0][0]:
-                    handed = inner[0][1]
-            if isinstance(handed, ast.Attribute):
-                self.hops[id(handed)] = _callee_name(func) or ""
-        if isinstance(func, ast.Name) and func.id == "getattr" and len(arguments) >= 2:
+        self.call_funcs.add(func)
+        if self.summary_calls is not None:
+            func_kind = type(func)
+            if func_kind is ast.Name:
+                self.summary_calls[0].add(func.id)  # type: ignore[attr-defined]
+            elif func_kind is ast.Attribute and not is_facade_receiver(func.value, self.spec.receiver_names):  # type: ignore[attr-defined]
+                self.summary_calls[1].add(func.attr)  # type: ignore[attr-defined]
+        if isinstance(func, ast.Attribute | ast.Call) and node in self.awaited:
+            self.awaited.add(func)
+        callee = _callee_name(func)
+        # Arguments in source order: positional ones come first unless keywords are among them.
+        arguments = _ordered_arguments(node) if node.keywords or callee in _READS_ARGUMENTS else None
+        hop = THREAD_HOPS.get(callee or "")
+        if hop is not None and arguments is not None and len(arguments) > hop:
+            if not any(keyword for keyword, _ in arguments[: hop + 1]):
+                handed = arguments[hop][1]
+                if isinstance(handed, ast.Call) and _callee_name(handed.func) == "partial":
+                    inner = _ordered_arguments(handed)
+                    if inner and not inner[0][0]:
+                        handed = inner[0][1]
+                if isinstance(handed, ast.Attribute):
+                    self.hops[handed] = callee or ""
+        if arguments is not None and isinstance(func, ast.Name) and func.id == "getattr" and len(arguments) >= 2:
             if not any(keyword for keyword, _ in arguments[:2]):
                 name = arguments[1][1]
                 if (
@@ -689,9 +727,13 @@ class _Walker:
         outer_hint = self.type_hint
         self.type_hint = False
         self.expr(func)
-        self.type_hint = _callee_name(func) in _TYPE_HINT_CALLS
-        for _, value in arguments:
-            self.expr(value)
+        self.type_hint = callee in _TYPE_HINT_CALLS
+        if arguments is None:
+            for argument in node.args:
+                self.expr(argument)  # a starred argument: its value (``Starred`` is visited through)
+        else:
+            for _, value in arguments:
+                self.expr(value)
         self.type_hint = outer_hint
         self.attribute_stack.pop()
 
@@ -732,10 +774,10 @@ class _Walker:
         """``FacadeCallCollector._access``."""
         if literal is not None and not _is_single_string(literal, self):
             return  # ``getattr(x, "fe" "tch")``: LibCST sees a concatenated string, no method name
-        if id(node) in self.stores or id(node) in self.mock_config:
+        if node in self.stores or node in self.mock_config:
             return
-        is_call = id(node) in self.call_funcs
-        wrapper = self.hops.get(id(node))
+        is_call = node in self.call_funcs
+        wrapper = self.hops.get(node)
         if not is_call and wrapper is None and not self.spec.methods:
             return
         self.candidates.append(
@@ -744,7 +786,7 @@ class _Walker:
                 receiver=receiver,
                 method=method,
                 is_call=is_call,
-                awaited=id(node) in self.awaited,
+                awaited=node in self.awaited,
                 function=self.function_frame,
                 in_lambda=self.lambda_depth > 0,
                 wrapper=wrapper,
@@ -800,7 +842,9 @@ class _Source:
         if encoding not in ("utf-8", "utf-8-sig"):
             data = data.decode(encoding).encode("utf-8")
         self.data = data
-        self.starts = [0, *(m.end() for m in _LINE_BREAK.finditer(data))]
+        # where each line starts: after each \r\n, \r or \n, the line breaks ``bytes.splitlines``
+        # knows (a last line with no break adds an entry past the end, for no line)
+        self.starts = [0, *accumulate(map(len, data.splitlines(keepends=True)))]
 
     def offset(self, line: int, column: int) -> int:
         return self.starts[line - 1] + column
@@ -888,7 +932,7 @@ class _Resolver:
         self.spec = spec
         self.module = module
         self._package: str | None = None
-        self._access_nodes: dict[int, tuple[_Access, str]] | None = None
+        self._access_nodes: dict[ast.AST, tuple[_Access, str]] | None = None
 
     def absolute(self, name: str) -> str:
         if not name.startswith("."):
@@ -903,27 +947,28 @@ class _Resolver:
         return self._package or ""
 
     # --- qualified names ---
-    def access_nodes(self) -> dict[int, tuple[_Access, str]]:
+    def access_nodes(self) -> dict[ast.AST, tuple[_Access, str]]:
         """Accesses LibCST attaches to an attribute: ``a.b`` after ``import a.b``."""
         if self._access_nodes is None:
             self._access_nodes = {}
             if self.walker.dotted_imports:
-                for node_id, access in self.walker.accesses.items():
-                    if access.enclosing is None:
+                for name_node, access in self.walker.accesses.items():
+                    scope, _, enclosing = access
+                    if enclosing is None:
                         continue
-                    for dotted, node in _dotted_names(access.enclosing):
-                        if access.scope.contains(dotted):
+                    for dotted, node in _dotted_names(enclosing):
+                        if scope.contains(dotted):
                             if not isinstance(node, ast.Name):
-                                self._access_nodes[id(node)] = (access, dotted)
-                                self._access_nodes[node_id] = (access, "")  # moved off the name
+                                self._access_nodes[node] = (access, dotted)
+                                self._access_nodes[name_node] = (access, "")  # moved off the name
                             break
         return self._access_nodes
 
     def referents(self, access: _Access, name: str) -> list[_Binding]:
         """``Access.record_assignments``."""
-        scope = access.scope
+        scope, index, _ = access
         bindings = scope.lookup(name)
-        previous = [b for b in bindings if b.scope is not scope or b.index < access.index]
+        previous = [b for b in bindings if b.scope is not scope or b.index < index]
         if not previous and bindings and scope.parent is not scope:
             previous = scope.parent.lookup(name, scope)
         return previous
@@ -931,15 +976,15 @@ class _Resolver:
     def qualified_names(self, node: ast.AST) -> set[str]:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             raise Refused("a string where LibCST may resolve a string annotation's names")
-        scope = self.walker.scope_of.get(id(node))
+        scope = self.walker.scope_of.get(node)
         if scope is None:
             return set()
         found: tuple[_Access, str] | None = None
-        moved = self.access_nodes().get(id(node))
+        moved = self.access_nodes().get(node)
         if moved is not None:
             found = moved if moved[1] else None
-        elif isinstance(node, ast.Name) and id(node) in self.walker.accesses:
-            found = (self.walker.accesses[id(node)], node.id)
+        elif isinstance(node, ast.Name) and node in self.walker.accesses:
+            found = (self.walker.accesses[node], node.id)
         if found is not None:
             access, name = found
             return {
@@ -1023,7 +1068,7 @@ class _Resolver:
     def names_of(self, node: ast.expr, context: ast.AST, parsed_from_string: bool) -> set[str]:
         if not parsed_from_string:
             return self.qualified_names(node)
-        scope = self.walker.scope_of.get(id(context))
+        scope = self.walker.scope_of.get(context)
         dotted = _dotted(node)
         if scope is None or dotted is None:
             return set()
@@ -1071,7 +1116,7 @@ class _Resolver:
     def resolve_name(
         self, expr: ast.Name, class_name: str | None, self_name: str | None, depth: int
     ) -> Resolution | None:
-        scope = self.walker.scope_of.get(id(expr))
+        scope = self.walker.scope_of.get(expr)
         if scope is not None:
             bindings = scope.lookup(expr.id)
             found = [
@@ -1092,11 +1137,13 @@ class _Resolver:
             return False  # an import (LibCST reads neither an annotation nor a value for it), a builtin
         node = binding.node
         if isinstance(node, ast.arg):
-            annotation, default = self.walker.param_info[id(node)]
+            annotation, default = self.walker.param_info[node]
             return annotation is not None or isinstance(default, ast.Call)
-        if id(node) in self.walker.annotated:
+        if node is None:
+            return False
+        if node in self.walker.annotated:
             return True
-        value = self.walker.assigned.get(id(node))
+        value = self.walker.assigned.get(node)
         return value is not None and _is_other_object(value)
 
     def resolve_binding(
@@ -1107,16 +1154,16 @@ class _Resolver:
         node = binding.node
         assert node is not None
         if isinstance(node, ast.arg):
-            annotation, default = self.walker.param_info[id(node)]
+            annotation, default = self.walker.param_info[node]
             if annotation is not None and self.is_facade_annotation(annotation, node):
                 return Resolution.ANNOTATION
             if default is not None and self.is_depends(default):
                 return Resolution.DEPENDS
             return None
-        annotation = self.walker.annotated.get(id(node))
+        annotation = self.walker.annotated.get(node)
         if annotation is not None and self.is_facade_annotation(annotation, node):
             return Resolution.ANNOTATION
-        value = self.walker.assigned.get(id(node))
+        value = self.walker.assigned.get(node)
         if value is None:
             return None
         if self.is_factory_call(value):
@@ -1215,18 +1262,48 @@ def collect(
     whole-file LibCST collector finds them; None when this port refuses the module."""
     try:
         return _collect(path, data, tree, spec, encoding)
-    except Refused:
-        return None
-    except RecursionError:
+    except (Refused, RecursionError):
         return None
 
 
-def _collect(path: str, data: bytes, tree: ast.Module, spec: FacadeSpec, encoding: str) -> tuple[CallSite, ...]:
+def collect_with_summary(
+    path: str, data: bytes, tree: ast.Module, spec: FacadeSpec, encoding: str = "utf-8"
+) -> tuple[tuple[CallSite, ...] | None, FileSummary]:
+    """``collect``'s call sites and the module's reach summary (``reach.summarize_tree``'s), from one
+    walk of ``tree``; when this port refuses the module before its walk is over, the summary comes
+    from a walk of its own."""
+    walker = _Walker(spec)
+    module: tuple[str, bool] | None = None
+
+    def module_name() -> tuple[str, bool]:
+        nonlocal module
+        if module is None:
+            module = spec.layout.module_name(path)
+        return module
+
+    try:
+        calls: tuple[CallSite, ...] | None = _collect(path, data, tree, spec, encoding, walker, module_name)
+    except (Refused, RecursionError):
+        calls = None
+    if not walker.walked:
+        return calls, summarize_tree(path, tree, spec)
+    return calls, FileSummary(module_name()[0], tuple(walker.summary_functions))
+
+
+def _collect(
+    path: str,
+    data: bytes,
+    tree: ast.Module,
+    spec: FacadeSpec,
+    encoding: str,
+    walker: _Walker | None = None,
+    module_name: Callable[[], tuple[str, bool]] | None = None,
+) -> tuple[CallSite, ...]:
     if (b"\t" in data or b"\f" in data) and len(set(b"".join(_INDENT.findall(data)))) > 1:
         # CPython accepts some mixes of tabs and spaces that LibCST's tokenizer refuses: let LibCST
         # say whether it can read the file (what the codemods will need).
         raise Refused("indentation mixing tabs, spaces or form feeds")
-    walker = _Walker(spec)
+    walker = walker or _Walker(spec)
     source: _Source | None = None
 
     def text(node: ast.AST) -> str | None:
@@ -1237,11 +1314,12 @@ def _collect(path: str, data: bytes, tree: ast.Module, spec: FacadeSpec, encodin
 
     walker.source_text = text
     walker.body(tree.body)
+    walker.walked = True
     if not walker.candidates:
         return ()
     if source is None:
         source = _Source(data, encoding)
-    resolver = _Resolver(walker, spec, lambda: spec.layout.module_name(path))
+    resolver = _Resolver(walker, spec, module_name or (lambda: spec.layout.module_name(path)))
     found: list[tuple[tuple[int, int, int, int], CallSite]] = []
     for candidate in walker.candidates:
         function = candidate.function

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.config.modules import nested_qualname
@@ -36,63 +37,154 @@ class FileSummary:
     functions: tuple[FunctionSummary, ...]
 
 
-class _Summarizer(ast.NodeVisitor):
-    def __init__(self, receiver_names: frozenset[str]) -> None:
-        self.receiver_names = receiver_names
-        self.functions: list[FunctionSummary] = []
-        self._stack: list[tuple[str, bool]] = []  # (qualname, is_class)
-        self._calls: list[tuple[set[str], set[str]]] = []
+# The summary needs every call inside a function, so it reads every expression of a function. A
+# generic ``ast.NodeVisitor`` pays a method lookup and a field iteration per node (``Load`` contexts and
+# operators included); this walk reads, per node type, only the fields that can hold a call or a
+# statement: fields holding names, flags, contexts or operators never do.
+_LEAF_FIELDS = frozenset(
+    {"ctx", "op", "ops", "id", "attr", "arg", "asname", "module", "level", "kind", "type_comment", "is_async"}
+    | {"name", "names", "conversion", "simple", "tag", "kwd_attrs", "rest"}
+)
+_BLOCK_FIELDS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})  # a statement's statements
 
-    def _qualname(self, name: str) -> str:
-        if not self._stack:
-            return nested_qualname(None, False, name)
-        parent, is_class = self._stack[-1]
-        return nested_qualname(parent, not is_class, name)
 
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        self._stack.append((self._qualname(node.name), True))
-        self.generic_visit(node)
-        self._stack.pop()
+def _node_types() -> list[type[ast.AST]]:
+    found: list[type[ast.AST]] = []
+    pending = [ast.AST]
+    while pending:
+        kind = pending.pop()
+        found.append(kind)
+        pending.extend(kind.__subclasses__())
+    return found
 
-    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        qualname = self._qualname(node.name)
-        is_method = bool(self._stack and self._stack[-1][1])
-        self._stack.append((qualname, False))
-        self._calls.append((set(), set()))
-        self.generic_visit(node)
-        name_calls, attr_calls = self._calls.pop()
-        self._stack.pop()
-        self.functions.append(
-            FunctionSummary(
-                qualname,
-                node.name,
-                isinstance(node, ast.AsyncFunctionDef),
-                is_method,
-                node.lineno,
-                frozenset(name_calls),
-                frozenset(attr_calls),
-            )
+
+def _child_fields(kind: type[ast.AST]) -> tuple[str, ...]:
+    if kind is ast.Constant or kind is ast.MatchSingleton:
+        return ()  # the value is a Python constant, never a node
+    return tuple(field for field in kind._fields if field not in _LEAF_FIELDS)
+
+
+# node type -> its fields that may hold nodes; a type absent has none (``Name``, ``Constant``)
+_CHILDREN: dict[type, tuple[str, ...]] = {}
+# statement type (``except`` handler and ``case`` too) -> (its fields that may hold expressions, its
+# fields holding statements), each in the order of ``_fields``: nested definitions are met in source order
+_STATEMENT_FIELDS: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+for _kind in _node_types():
+    _fields = _child_fields(_kind)
+    if _fields:
+        _CHILDREN[_kind] = _fields
+    if issubclass(_kind, ast.stmt | ast.excepthandler | ast.match_case):
+        _STATEMENT_FIELDS[_kind] = (
+            tuple(f for f in _fields if f not in _BLOCK_FIELDS),
+            tuple(f for f in _fields if f in _BLOCK_FIELDS),
         )
 
-    visit_FunctionDef = _function
-    visit_AsyncFunctionDef = _function
 
-    def visit_Call(self, node: ast.Call) -> None:
-        if self._calls:
-            name_calls, attr_calls = self._calls[-1]
+def record_calls(root: ast.AST, name_calls: set[str], attr_calls: set[str], receiver_names: frozenset[str]) -> None:
+    """Add the callee of every call in ``root``, which holds no statement: ``f(...)`` to ``name_calls``,
+    ``x.f(...)`` to ``attr_calls`` unless ``x`` is a facade receiver (its calls are the facade's)."""
+    stack: list[Any] = [root]  # nodes, and the None a list may hold (a dict's ``**``)
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    children = _CHILDREN.get
+    call, name, attribute = ast.Call, ast.Name, ast.Attribute
+    while stack:  # a stack, not recursion: the deepest expression ``ast`` builds is walked too
+        node = pop()
+        kind = type(node)
+        if kind is call:
             func = node.func
-            if isinstance(func, ast.Name):
+            func_kind = type(func)
+            if func_kind is name:
                 name_calls.add(func.id)
-            elif isinstance(func, ast.Attribute) and not self._is_facade_receiver(func.value):
-                attr_calls.add(func.attr)
-        self.generic_visit(node)
+            elif func_kind is attribute:
+                owner = func.value
+                owner_kind = type(owner)
+                if not (
+                    (owner_kind is name and owner.id in receiver_names)
+                    or (owner_kind is attribute and owner.attr in receiver_names)
+                ):
+                    attr_calls.add(func.attr)
+            push(func)
+            extend(node.args)
+            extend(node.keywords)
+            continue
+        fields = children(kind)
+        if fields:
+            for field in fields:
+                value = getattr(node, field)
+                if type(value) is list:
+                    extend(value)
+                elif value is not None:
+                    push(value)
 
-    def _is_facade_receiver(self, node: ast.expr) -> bool:
-        if isinstance(node, ast.Name):
-            return node.id in self.receiver_names
-        if isinstance(node, ast.Attribute):
-            return node.attr in self.receiver_names
-        return False
+
+_Calls = tuple[set[str], set[str]]  # a function's (name calls, attribute calls)
+
+
+class _Summarizer:
+    """The functions of a module, each with its calls: those in its body, its parameters' defaults
+    and annotations, its decorators and its return annotation; a nested def's calls are its own, a
+    class body's are those of the function around the class (if any)."""
+
+    def __init__(self, receiver_names: frozenset[str]) -> None:
+        self.receiver_names = receiver_names
+        self.functions: list[FunctionSummary] = []  # in the order their definitions end
+
+    def block(
+        self, statements: Sequence[ast.AST], parent: str | None, parent_is_class: bool, calls: _Calls | None
+    ) -> None:
+        """Statements (or ``except`` handlers, ``case`` clauses) inside ``parent`` (a qualified name, None
+        at module level); ``calls``: the innermost enclosing function's, None outside any function."""
+        receivers = self.receiver_names
+        for statement in statements:
+            kind = type(statement)
+            expression_fields, block_fields = _STATEMENT_FIELDS[kind]
+            if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                name: str = statement.name  # type: ignore[attr-defined]
+                qualname = nested_qualname(parent, not parent_is_class, name)
+                own: _Calls = (set(), set())
+                for field in expression_fields:
+                    _record_field(getattr(statement, field), own, receivers)
+                self.block(statement.body, qualname, False, own)  # type: ignore[attr-defined]
+                self.functions.append(
+                    FunctionSummary(
+                        qualname,
+                        name,
+                        kind is ast.AsyncFunctionDef,
+                        parent_is_class,
+                        statement.lineno,  # type: ignore[attr-defined]
+                        frozenset(own[0]),
+                        frozenset(own[1]),
+                    )
+                )
+                continue
+            if calls is not None:
+                for field in expression_fields:
+                    _record_field(getattr(statement, field), calls, receivers)
+            if kind is ast.ClassDef:
+                qualname = nested_qualname(parent, not parent_is_class, statement.name)  # type: ignore[attr-defined]
+                self.block(statement.body, qualname, True, calls)  # type: ignore[attr-defined]
+                continue
+            for field in block_fields:
+                self.block(getattr(statement, field), parent, parent_is_class, calls)
+
+
+def _record_field(value: object, calls: _Calls, receiver_names: frozenset[str]) -> None:
+    if type(value) is list:
+        for item in value:
+            if item is not None:
+                record_calls(item, *calls, receiver_names)
+    elif value is not None:
+        record_calls(value, *calls, receiver_names)  # type: ignore[arg-type]
+
+
+def is_facade_receiver(node: ast.expr, receiver_names: frozenset[str]) -> bool:
+    """Is ``node`` (the ``x`` of ``x.f(...)``) named as a facade receiver: ``persistence``, ``self.persistence``?"""
+    kind = type(node)
+    if kind is ast.Name:
+        return node.id in receiver_names  # type: ignore[attr-defined]
+    if kind is ast.Attribute:
+        return node.attr in receiver_names  # type: ignore[attr-defined]
+    return False
 
 
 def parse_python(data: bytes) -> ast.Module | None:
@@ -112,7 +204,7 @@ def summarize(path: str, data: bytes, spec: FacadeSpec) -> FileSummary | None:
 
 def summarize_tree(path: str, tree: ast.Module, spec: FacadeSpec) -> FileSummary:
     summarizer = _Summarizer(spec.receiver_names)
-    summarizer.visit(tree)
+    summarizer.block(tree.body, None, False, None)
     return FileSummary(spec.layout.module_name(path)[0], tuple(summarizer.functions))
 
 
@@ -123,19 +215,36 @@ def estimate_reach(
 ) -> dict[str, int]:
     """Per file with calls: how many functions (capped at ``_MAX_REACH``) turn async, walking
     callers by name from the functions whose facade calls become awaited."""
-    by_name: dict[str, list[tuple[str, FunctionSummary]]] = {}
-    by_attr: dict[str, list[tuple[str, FunctionSummary]]] = {}
+    # Only a sync function can turn async: async callers are neither counted nor walked through. A
+    # function is counted by (path, qualified name), numbered here: sets of ints unite fast.
+    numbers: dict[tuple[str, str], int] = {}
+    by_name: dict[str, list[tuple[int, FunctionSummary]]] = {}
+    by_attr: dict[str, list[tuple[int, FunctionSummary]]] = {}
     for path, summary in summaries.items():
         for function in summary.functions:
+            if function.is_async:
+                continue
+            number = numbers.setdefault((path, function.qualname), len(numbers))
             for name in function.name_calls:
-                by_name.setdefault(name, []).append((path, function))
+                by_name.setdefault(name, []).append((number, function))
             for name in function.attr_calls:
-                by_attr.setdefault(name, []).append((path, function))
+                by_attr.setdefault(name, []).append((number, function))
 
-    def callers(function: FunctionSummary) -> Iterable[tuple[str, FunctionSummary]]:
-        yield from by_attr.get(function.name, ())
-        if not function.is_method:
-            yield from by_name.get(function.name, ())
+    # A function's callers depend only on its kind, (name, is method): ``x.attack(...)`` reaches every
+    # method named ``attack``. So the walk goes from kind to kind, each expanded once per file, and
+    # each kind's callers (their numbers and their kinds) are worked out once for all files.
+    expansions: dict[tuple[str, bool], tuple[frozenset[int], frozenset[tuple[str, bool]]]] = {}
+
+    def expand(kind: tuple[str, bool]) -> tuple[frozenset[int], frozenset[tuple[str, bool]]]:
+        found = expansions.get(kind)
+        if found is None:
+            name, is_method = kind
+            callers = by_attr.get(name, []) + ([] if is_method else by_name.get(name, []))
+            found = expansions[kind] = (
+                frozenset(number for number, _ in callers),
+                frozenset((caller.name, caller.is_method) for _, caller in callers),
+            )
+        return found
 
     reach: dict[str, int] = {}
     for path, calls in calls_by_file.items():
@@ -148,23 +257,18 @@ def estimate_reach(
             for c in calls
             if c.function in by_qualname and spec.is_async_target(c.method) and not c.awaited
         }
-        seen = {(path, f.qualname) for f in roots if not f.is_async}
-        pending = [f for f in roots if not f.is_async]
-        # Callers depend only on a function's name and kind, so each (name, kind) is expanded once;
-        # on a tree of look-alike packages that is what keeps the walk linear.
+        seen = {numbers[(path, f.qualname)] for f in roots if not f.is_async}
+        pending = [(f.name, f.is_method) for f in roots if not f.is_async]
         expanded: set[tuple[str, bool]] = set()
+        # What is reached does not depend on the order of the walk, so neither does the count: the
+        # functions reached when the walk is over, or the cap if there are that many.
         while pending and len(seen) < _MAX_REACH:
-            function = pending.pop()
-            kind = (function.name, function.is_method)
+            kind = pending.pop()
             if kind in expanded:
                 continue
             expanded.add(kind)
-            for caller_path, caller in callers(function):
-                node = (caller_path, caller.qualname)
-                if not caller.is_async and node not in seen:
-                    seen.add(node)
-                    pending.append(caller)
-                    if len(seen) >= _MAX_REACH:
-                        break
+            functions, kinds = expand(kind)
+            seen |= functions
+            pending.extend(kinds - expanded)
         reach[path] = min(len(seen), _MAX_REACH)
     return reach

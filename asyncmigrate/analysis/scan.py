@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import concurrent.futures
+import gc
 import hashlib
 import io
 import multiprocessing
@@ -31,14 +32,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asyncmigrate import __version__
-from asyncmigrate.analysis.ast_collector import collect as collect_facade_calls
+from asyncmigrate.analysis.ast_collector import collect_with_summary
 from asyncmigrate.analysis.discovery import CACHE_DIR as CACHE_DIR
 from asyncmigrate.analysis.discovery import SKIP_DIRS as SKIP_DIRS
 from asyncmigrate.analysis.discovery import discover as discover
 from asyncmigrate.analysis.discovery import discover_tree
 from asyncmigrate.analysis.discovery import matches_any as matches_any
 from asyncmigrate.analysis.facade import FacadeSpec
-from asyncmigrate.analysis.reach import FileSummary, estimate_reach, parse_python, summarize, summarize_tree
+from asyncmigrate.analysis.reach import FileSummary, estimate_reach, parse_python, summarize
 from asyncmigrate.config.plan import Plan
 from asyncmigrate.types import CallSite, FileReport, ScanResult, ScanStats
 from asyncmigrate.workspace.cache import CacheFile, Signature, file_signature, format_version, settled
@@ -99,9 +100,9 @@ def parse_file(path: str, data: bytes, spec: FacadeSpec, *, use_slice: bool = Tr
     if problem is not None:
         return ParsedFile((), problem, None)
     tree = parse_python(data)
-    summary = summarize_tree(path, tree, spec) if tree is not None else None
+    summary: FileSummary | None = None
     if tree is not None:
-        found = collect_facade_calls(path, data, tree, spec, _declared_encoding(data))
+        found, summary = collect_with_summary(path, data, tree, spec, _declared_encoding(data))
         if found is not None:
             return ParsedFile(found, None, summary)
     if tree is not None and use_slice:
@@ -203,16 +204,39 @@ def libcst_error_line(data: bytes, exc: Exception) -> int | str:
 
 def run_task(path: str, data: bytes, spec: FacadeSpec, find_calls: bool) -> ParsedFile:
     """One file's work: its call sites and summary, or (``find_calls`` false) the summary alone."""
-    if find_calls:
-        return parse_file(path, data, spec)
-    return ParsedFile((), None, summarize(path, data, spec))
+    # A module's tree is hundreds of thousands of container objects made at once, none in a cycle:
+    # the cyclic collector's passes over them while they are made (and over everything else the
+    # process holds, as the results pile up) find nothing. It runs once the file is done, over what
+    # the work made: the ast collector's scopes and bindings refer to each other (and hold the tree).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        if find_calls:
+            return parse_file(path, data, spec)
+        return ParsedFile((), None, summarize(path, data, spec))
+    finally:
+        if collecting:
+            gc.enable()
+            gc.collect(0)  # now, not at the next allocation the collector counts, which may never come
 
 
 Task = tuple[str, bytes, bool]  # (path, content, find_calls)
 
+# The tasks of the pool being run, in the parent process: a worker forked from it finds them in its
+# own copy of the parent's memory, so a chunk is sent as a range of indices, not as its files' bytes.
+_FORKED_TASKS: list[Task] = []
 
-def _run_chunk(chunk: list[Task], spec: FacadeSpec) -> list[tuple[str, ParsedFile]]:
-    return [(path, run_task(path, data, spec, find_calls)) for path, data, find_calls in chunk]
+
+def _start_worker() -> None:
+    # Forked while the parent had the cyclic collector off (see run_tasks): a worker collects after
+    # each file (run_task), and never walks what it inherited, which is not its garbage to find.
+    gc.freeze()
+    gc.enable()
+
+
+def _run_chunk(chunk: list[Task] | range, spec: FacadeSpec) -> list[tuple[str, ParsedFile]]:
+    tasks = [_FORKED_TASKS[index] for index in chunk] if isinstance(chunk, range) else chunk
+    return [(path, run_task(path, data, spec, find_calls)) for path, data, find_calls in tasks]
 
 
 def _weight(task: Task) -> int:
@@ -220,19 +244,18 @@ def _weight(task: Task) -> int:
     return len(task[1]) * (2 if task[2] else 1)
 
 
-def _chunks(tasks: list[Task], workers: int) -> list[list[Task]]:
+def _chunks(tasks: list[Task], workers: int) -> list[range]:
+    """Consecutive runs of ``tasks`` of about equal weight, as ranges of indices."""
     limit = min(_CHUNK_WEIGHT, sum(_weight(t) for t in tasks) // (workers * _CHUNKS_PER_WORKER) + 1)
-    chunks: list[list[Task]] = []
-    current: list[Task] = []
-    size = 0
-    for task in tasks:
-        current.append(task)
+    chunks: list[range] = []
+    start = size = 0
+    for index, task in enumerate(tasks):
         size += _weight(task)
         if size >= limit:
-            chunks.append(current)
-            current, size = [], 0
-    if current:
-        chunks.append(current)
+            chunks.append(range(start, index + 1))
+            start, size = index + 1, 0
+    if start < len(tasks):
+        chunks.append(range(start, len(tasks)))
     return chunks
 
 
@@ -254,14 +277,29 @@ def run_tasks(
         return results
     # Heaviest first so one big file does not finish last on an otherwise idle pool.
     ordered = sorted(tasks, key=_weight, reverse=True)
-    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_run_chunk, chunk, spec) for chunk in _chunks(ordered, workers)]
-        for future in concurrent.futures.as_completed(futures):
-            for path, parsed in future.result():
-                results[path] = parsed
-            if progress:
-                progress(len(results), total)
+    forking = hasattr(os, "fork")
+    context = multiprocessing.get_context("fork" if forking else "spawn")
+    _FORKED_TASKS[:] = ordered if forking else []
+    # The results piling up here are made of acyclic objects too (see run_task): collecting cycles
+    # while they are unpickled would walk them over and over, on a core the workers need.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
+        with pool:
+            futures = [
+                pool.submit(_run_chunk, chunk if forking else [ordered[i] for i in chunk], spec)
+                for chunk in _chunks(ordered, workers)
+            ]
+            for future in concurrent.futures.as_completed(futures):
+                for path, parsed in future.result():
+                    results[path] = parsed
+                if progress:
+                    progress(len(results), total)
+    finally:
+        _FORKED_TASKS.clear()
+        if collecting:
+            gc.enable()
     return results
 
 

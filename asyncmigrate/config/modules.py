@@ -15,8 +15,11 @@ the other. So both questions are answered here and nowhere else.
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -55,6 +58,49 @@ class ModuleLayout:
 
     def module_name(self, path: str) -> tuple[str, bool]:
         """``src/app/api.py`` -> (``app.api``, False); ``src/app/__init__.py`` -> (``app``, True)."""
+        found = self._plain_module_name(path)
+        return found if found is not None else self._pathlib_module_name(path)
+
+    def _plain_module_name(self, path: str) -> tuple[str, bool] | None:
+        """``module_name`` with string operations, for a plain relative path (what discovery finds) on a
+        POSIX system; None for any other path, left to pathlib. The scan asks once per file, and
+        pathlib's objects were most of the answer's cost; the answer is the same (tests compare)."""
+        parts = path.replace("\\", "/").split("/")
+        if os.sep != "/" or "" in parts or "." in parts or ".." in parts:
+            return None
+        roots = _root_parts(self.roots)
+        best: tuple[str, ...] | None = None
+        for root in roots:  # the innermost root holding the path; the first of equals
+            if root is None or (root and (len(root) >= len(parts) or tuple(parts[: len(root)]) != root)):
+                continue
+            if best is None or len(root) > len(best):
+                best = root
+        relative = parts[len(best) :] if best else parts
+        last = relative[-1]
+        dot = last.rfind(".")
+        if 0 < dot < len(last) - 1:  # PurePath.with_suffix("")
+            relative = [*relative[:-1], last[:dot]]
+        is_package = relative[-1] == "__init__"
+        if is_package:
+            relative = relative[:-1]
+        name = ".".join(relative)
+        if self.base is None or not name:
+            return name, is_package
+        dotted = name.split(".")
+        if "" in dotted or "." in dotted or None in roots:
+            return None  # components pathlib would drop or reset on: its own answer
+        base = str(self.base)
+        for root in roots:
+            assert root is not None
+            directory = "/".join((base, *root, *dotted))
+            for candidate in (directory + "/__init__.py", directory + ".py"):  # module_file's order
+                if _is_file(candidate):
+                    if candidate != "/".join((base, *parts)):
+                        return name + SHADOWED, is_package
+                    return name, is_package
+        return name, is_package
+
+    def _pathlib_module_name(self, path: str) -> tuple[str, bool]:
         posix = PurePosixPath(path.replace("\\", "/"))
         root = self._root_of(posix)
         relative = posix.relative_to(root) if root is not None and root.parts else posix
@@ -90,6 +136,27 @@ class ModuleLayout:
 
 
 DEFAULT_LAYOUT = ModuleLayout()
+
+
+@lru_cache(maxsize=64)
+def _root_parts(roots: tuple[str, ...]) -> tuple[tuple[str, ...] | None, ...]:
+    """Each root's components as pathlib parses them; None for an absolute root (under which no
+    relative path lies, and which resets a join)."""
+    parsed = [PurePosixPath(root) if root else PurePosixPath() for root in roots]
+    return tuple(None if path.is_absolute() else path.parts for path in parsed)
+
+
+def _is_file(path: str) -> bool:
+    """``Path.is_file`` on a string: errors other than a missing or unreachable file are raised."""
+    try:
+        status = os.stat(path)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+            raise
+        return False
+    except ValueError:
+        return False
+    return (status.st_mode & 0o170000) == 0o100000  # S_ISREG
 
 
 def default_roots(base: Path, source: Sequence[str]) -> tuple[str, ...]:
