@@ -19,10 +19,11 @@ from __future__ import annotations
 from typing import cast
 
 import libcst as cst
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import ParentNodeProvider, PositionProvider
 
+from asyncmigrate.codemods._passes import QuickVisitorCommand
 from asyncmigrate.codemods._syntax import awaited, needs_parentheses_for_await
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.frameworks import pytest, unittest
@@ -63,7 +64,7 @@ def _dotted(node: cst.BaseExpression) -> tuple[str, ...] | None:
     return None
 
 
-class PropagateAsyncCommand(VisitorBasedCodemodCommand):
+class PropagateAsyncCommand(QuickVisitorCommand):
     DESCRIPTION = "Turn functions async and await their call sites, as a project-wide propagation plan says."
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
 

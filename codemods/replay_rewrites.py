@@ -15,11 +15,12 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 import libcst as cst
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import PositionProvider
 
 from asyncmigrate.codemods._imports import SkipsNeedlessImportCleanup
+from asyncmigrate.codemods._passes import QuickVisitorCommand
 from asyncmigrate.codemods._syntax import (
     block_indent,
     parse_expression_text,
@@ -44,7 +45,7 @@ from asyncmigrate.migration.edits import (
 _Edit = TypeVar("_Edit")
 
 
-class ReplayRewritesCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodCommand):
+class ReplayRewritesCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand):
     DESCRIPTION = "Make the facade call rewrites an edit plan records (replacements, statements, parameters, imports)."
     METADATA_DEPENDENCIES = (PositionProvider,)
 

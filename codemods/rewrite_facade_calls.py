@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import libcst as cst
-from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod import Codemod, CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import Assignment, ParentNodeProvider, PositionProvider, Scope, ScopeProvider
 
@@ -56,6 +56,7 @@ from asyncmigrate.analysis.resolver import FacadeResolver
 from asyncmigrate.analysis.signatures import Signature, SignatureIndex, SignatureUnknown
 from asyncmigrate.codemods._arguments import ShapeError, call_shape, forwarded_args, positional_arg, renamed, reshaped
 from asyncmigrate.codemods._imports import SkipsNeedlessImportCleanup
+from asyncmigrate.codemods._passes import QuickVisitorCommand
 from asyncmigrate.codemods._syntax import (
     awaited,
     block_indent,
@@ -244,7 +245,7 @@ class _SitePlanner(cst.CSTVisitor):
         self.found.append((call, node, function, cls, self._genexp > 0))
 
 
-class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodCommand):
+class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand):
     DESCRIPTION = "Rewrite mapped facade calls into (awaited) repository calls obtained through their providers."
     METADATA_DEPENDENCIES = (ScopeProvider, PositionProvider, ParentNodeProvider)
 
