@@ -32,6 +32,7 @@ class overrides LibCST's do-nothing stub; here each lookup is made once per clas
 
 from __future__ import annotations
 
+from abc import ABCMeta
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import fields, replace
@@ -154,7 +155,20 @@ def _hook(kind: type[Any], name: str) -> Callable[..., Any] | None:
         return hook
 
 
-class PlainDispatch(ContextAwareTransformer):
+class _DispatchMeta(ABCMeta):
+    """Forgets the looked-up methods whenever a method of such a class is set or deleted (a test's
+    monkeypatch), so the dispatch always calls what the class holds now."""
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        _hooks.clear()
+        super().__setattr__(name, value)
+
+    def __delattr__(cls, name: str) -> None:
+        _hooks.clear()
+        super().__delattr__(name)
+
+
+class PlainDispatch(ContextAwareTransformer, metaclass=_DispatchMeta):
     """``CSTTransformer``'s dispatch, looked up once per class and name, for a transformer without
     matcher decorators (tests/codemods/test_quick_metadata.py checks that the codemods have none)."""
 

@@ -231,3 +231,12 @@ def test_plain_dispatch_calls_what_libcsts_dispatch_calls() -> None:
     libcsts, plain = _Recorder(), _PlainRecorder()
     assert module.visit(plain).code == module.visit(libcsts).code == "F(x, g(y))\nZ = W\n"
     assert plain.calls == libcsts.calls
+
+
+def test_plain_dispatch_calls_a_method_patched_after_its_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = cst.parse_module("f(x)\n")
+    assert module.visit(_PlainRecorder()).code == "F(X)\n"
+    monkeypatch.setattr(_PlainRecorder, "leave_Name", lambda self, original, updated: updated.with_changes(value="n"))
+    assert module.visit(_PlainRecorder()).code == "n(n)\n"
+    monkeypatch.undo()
+    assert module.visit(_PlainRecorder()).code == "F(X)\n"
