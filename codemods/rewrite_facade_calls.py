@@ -50,7 +50,13 @@ from libcst.codemod import Codemod, CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import Assignment, ParentNodeProvider, PositionProvider, Scope, ScopeProvider
 
-from asyncmigrate.analysis.collector import FacadeCallCollector, access_parts, getattr_method, hopped_callable
+from asyncmigrate.analysis.collector import (
+    FacadeCallCollector,
+    _CachedDispatch,
+    access_parts,
+    getattr_method,
+    hopped_callable,
+)
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.resolver import FacadeResolver
 from asyncmigrate.analysis.signatures import Signature, SignatureIndex, SignatureUnknown
@@ -168,7 +174,7 @@ def _split(dotted: str) -> tuple[str, str]:
     return module, name
 
 
-class _SitePlanner(cst.CSTVisitor):
+class _SitePlanner(_CachedDispatch):
     """Finds the CST node of every call site and the function and class around it."""
 
     METADATA_DEPENDENCIES = (PositionProvider,)
@@ -286,6 +292,12 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand)
         self._by_node: dict[int, _Site] = {}  # id(call node replaced) -> site
         self._drop_await: set[int] = set()  # ids of awaited expressions whose ``await`` goes
         self.signatures = SignatureIndex(self.spec.layout)
+        # what many call sites of one class or function ask again (the tree is not changed meanwhile)
+        self._methods: dict[tuple[cst.ClassDef, cst.FunctionDef], cst.FunctionDef | None] = {}
+        self._self_values: dict[tuple[cst.ClassDef, str], list[_SelfValue]] = {}
+        self._facade_signatures: dict[str, Signature | None] = {}
+        self._assigned: dict[tuple[cst.FunctionDef, str], set[str]] = {}
+        self._names: dict[cst.FunctionDef, set[str]] = {}
 
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
@@ -315,7 +327,8 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand)
         if not collector.calls:
             return tree
         self._resolver = collector.resolver
-        self._provider_refs = _provider_names(tree, self.plan)
+        if not self.plan_only:  # the names a rewrite writes: deciding what is safe reads none of them
+            self._provider_refs = _provider_names(tree, self.plan)
         planner = _SitePlanner({(c.line, c.column, c.method): c for c in collector.calls})
         wrapper.visit(planner)
         for call, attribute, function, cls, in_genexp in planner.found:
@@ -518,7 +531,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand)
         assert function is not None
         what = f"{call.receiver}.{call.method}"
         receiver = access_parts(site.attribute)[0]
-        method = _method_of(cls, function) if cls is not None else None
+        method = self._method_of(cls, function) if cls is not None else None
         self_name = _first_param(method) if method is not None else None
         self._function_scope = self.get_metadata(ScopeProvider, function.body, None)
         origin = self._origin(receiver, cls, self_name, 0)
@@ -539,7 +552,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand)
             site.strategy, site.self_name, site.class_node = SELF, self_name, cls
             init = next(m for m in cls.body.body if isinstance(m, cst.FunctionDef) and m.name.value == "__init__")
             init_self = _first_param(init) or self_name
-            if repository.attribute not in _self_assigned_in(init.body, init_self):
+            if repository.attribute not in self._self_assigned_in(init, init_self):
                 for statement in origin.statements:
                     target = f"{init_self}.{repository.attribute}"
                     self._after.setdefault(id(statement), {})[repository.name] = target
@@ -548,7 +561,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand)
             names = self._locals.setdefault(id(function), {})
             site.local_name = names.setdefault(
                 repository.name,
-                _free_name(function, repository.attribute, names, set(self._provider_refs.values())),
+                _free_name(repository.attribute, names, set(self._provider_refs.values()), self._names_in(function)),
             )
             for statement in origin.statements:
                 self._after.setdefault(id(statement), {})[repository.name] = site.local_name
@@ -567,7 +580,34 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand)
             current = self._parent(current)
         return False
 
+    def _method_of(self, cls: cst.ClassDef, function: cst.FunctionDef) -> cst.FunctionDef | None:
+        """The method of ``cls`` that is, or lexically encloses, ``function``: the statement of the class
+        body that ``function`` is in, when that statement is a def (``_method_of``, found by parents)."""
+        key = (cls, function)
+        if key not in self._methods:
+            node: cst.CSTNode | None = function
+            while node is not None and self._parent(node) is not cls.body:
+                node = self._parent(node)
+            self._methods[key] = node if isinstance(node, cst.FunctionDef) else None
+        return self._methods[key]
+
+    def _self_assigned_in(self, init: cst.FunctionDef, self_name: str) -> set[str]:
+        key = (init, self_name)
+        if key not in self._assigned:
+            self._assigned[key] = _self_assigned_in(init.body, self_name)
+        return self._assigned[key]
+
+    def _names_in(self, function: cst.FunctionDef) -> set[str]:
+        if function not in self._names:
+            self._names[function] = _bound_names(function)
+        return self._names[function]
+
     def _facade_signature(self, method: str) -> Signature | None:
+        if method not in self._facade_signatures:
+            self._facade_signatures[method] = self._read_facade_signature(method)
+        return self._facade_signatures[method]
+
+    def _read_facade_signature(self, method: str) -> Signature | None:
         for class_name in self.plan.facade.classes:
             try:
                 signature = self.signatures.method(class_name, method)
@@ -733,7 +773,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand)
             self._facade_params[id(function)] = param
             names = self._depends.setdefault(id(function), {})
             site.local_name = names.setdefault(
-                repository.name, _free_name(function, repository.attribute, names, set())
+                repository.name, _free_name(repository.attribute, names, set(), self._names_in(function))
             )
             return True
         site.strategy = RECEIVED
@@ -823,7 +863,10 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand)
         """``self.<attr>``: received when any assignment stores a received object (or it is a
         dataclass field, or nothing in the class assigns it); obtained otherwise."""
         received = _Origin(_RECEIVED)
-        values = _self_values(cls, attr)
+        key = (cls, attr)
+        if key not in self._self_values:
+            self._self_values[key] = _self_values(cls, attr)
+        values = self._self_values[key]
         if not values:
             return received
         in_init_only = True
@@ -1168,29 +1211,6 @@ def _first_param(function: cst.FunctionDef | None) -> str | None:
     return params[0].name.value if params else None
 
 
-def _method_of(cls: cst.ClassDef, function: cst.FunctionDef | None) -> cst.FunctionDef | None:
-    """The method of ``cls`` that is, or lexically encloses, ``function``."""
-    for member in cls.body.body:
-        if isinstance(member, cst.FunctionDef) and function is not None:
-            if member is function or _contains(member, function):
-                return member
-    return None
-
-
-def _contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
-    found = False
-
-    class _Find(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            nonlocal found
-            if node is inner:
-                found = True
-            return not found
-
-    outer.visit(_Find())
-    return found
-
-
 def _self_assigned_in(statement: cst.CSTNode, self_name: str) -> set[str]:
     names: set[str] = set()
 
@@ -1244,11 +1264,11 @@ def _depends_shape(
     return cst.Annotation(annotation), facade_param.default
 
 
-def _free_name(function: cst.FunctionDef, wanted: str, taken: MappingType[str, str], avoid: set[str]) -> str:
-    """``wanted``, unless the function already binds that name to something else, or it is a name
-    the rewrite needs (a provider: ``rows_repo = rows_repo()`` would make it an unbound local)."""
+def _free_name(wanted: str, taken: MappingType[str, str], avoid: set[str], bound: set[str]) -> str:
+    """``wanted``, unless the function already binds that name (``bound``: ``_bound_names``) to something
+    else, or it is a name the rewrite needs (a provider: ``rows_repo = rows_repo()`` would make it an
+    unbound local)."""
     used = set(taken.values()) | avoid
-    bound = _bound_names(function)
     name, counter = wanted, 1
     while name in used or name in bound:
         counter += 1
@@ -1279,10 +1299,13 @@ def _how(receiver: cst.BaseExpression) -> str:
     return f"`{text}`"
 
 
-def _self_values(cls: cst.ClassDef, attr: str) -> list[tuple[cst.FunctionDef | None, cst.BaseExpression | None]]:
+_SelfValue = tuple[cst.FunctionDef | None, cst.BaseExpression | None]
+
+
+def _self_values(cls: cst.ClassDef, attr: str) -> list[_SelfValue]:
     """Every value ``self.<attr>`` is given in ``cls``, with the method that gives it (None: the class
     body; a None value: a field declared by annotation, as dataclasses, attrs and pydantic do)."""
-    found: list[tuple[cst.FunctionDef | None, cst.BaseExpression | None]] = []
+    found: list[_SelfValue] = []
     for member in cls.body.body:
         if isinstance(member, cst.SimpleStatementLine):
             for small in member.body:
