@@ -33,16 +33,17 @@ class overrides LibCST's do-nothing stub; here each lookup is made once per clas
 from __future__ import annotations
 
 from abc import ABCMeta
+from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import fields, replace
-from typing import Any
+from typing import Any, cast
 
 import libcst as cst
 from libcst import BatchableCSTVisitor, MetadataWrapper
 from libcst.codemod import Codemod, CodemodCommand, CodemodContext, ContextAwareTransformer, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, ImportItem, RemoveImportsVisitor
-from libcst.metadata import ParentNodeProvider
+from libcst.metadata import CodeRange, ParentNodeProvider, PositionProvider
 
 _MODULE_ONLY = {"visit_Module"}
 _module_only_types: dict[type[Any], bool] = {}
@@ -195,6 +196,41 @@ class PlainDispatch(ContextAwareTransformer, metaclass=_DispatchMeta):
         hook = _hook(type(self), "leave_" + type(original_node).__name__ + "_" + attribute)
         if hook is not None:
             hook(self, original_node)
+
+
+class WalksEditedLines(PlainDispatch):
+    """A transformer that walks only into the nodes spanning a line one of its edits starts on.
+
+    LibCST's transformer rebuilds every node it walks, though most are left as they were. A codemod
+    whose every edit is made where it leaves a node starting on a known line, and whose other methods
+    only keep a stack in step (``visit_IndentedBlock`` / ``leave_IndentedBlock``), sets ``edited_lines``
+    (sorted) before its walk: a node spanning none of them is not walked into (its own ``visit_*`` and
+    ``leave_*`` still run), so it stays in the output as it was, and everything on the way to an edit is
+    walked as before. The node spans come from ``PositionProvider``, which such a codemod depends on."""
+
+    edited_lines: Sequence[int] | None = None  # None: walk everything
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        descend = super().on_visit(node)
+        lines = self.edited_lines
+        if not descend or lines is None:
+            return descend
+        span = cast(Mapping[cst.CSTNode, CodeRange], self.metadata[PositionProvider]).get(node)
+        if span is None:
+            return True
+        first = bisect_left(lines, span.start.line)
+        return first < len(lines) and lines[first] <= span.end.line
+
+
+def edited_lines(positions: Mapping[cst.CSTNode, CodeRange], nodes: Iterable[cst.CSTNode]) -> list[int] | None:
+    """The sorted start lines of ``nodes`` (None when one has no position: then everything is walked)."""
+    lines: set[int] = set()
+    for node in nodes:
+        span = positions.get(node)
+        if span is None:
+            return None
+        lines.add(span.start.line)
+    return sorted(lines)
 
 
 # --- the import visitors LibCST runs after a codemod -------------------------------------------------

@@ -44,11 +44,12 @@ from collections.abc import Mapping as MappingType
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
 import libcst as cst
 from libcst.codemod import Codemod, CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
-from libcst.metadata import Assignment, ParentNodeProvider, PositionProvider, Scope, ScopeProvider
+from libcst.metadata import Assignment, CodeRange, ParentNodeProvider, PositionProvider, Scope, ScopeProvider
 
 from asyncmigrate.analysis.collector import (
     FacadeCallCollector,
@@ -62,7 +63,7 @@ from asyncmigrate.analysis.resolver import FacadeResolver
 from asyncmigrate.analysis.signatures import Signature, SignatureIndex, SignatureUnknown
 from asyncmigrate.codemods._arguments import ShapeError, call_shape, forwarded_args, positional_arg, renamed, reshaped
 from asyncmigrate.codemods._imports import SkipsNeedlessImportCleanup
-from asyncmigrate.codemods._passes import QuickVisitorCommand
+from asyncmigrate.codemods._passes import QuickVisitorCommand, WalksEditedLines, edited_lines
 from asyncmigrate.codemods._syntax import (
     awaited,
     block_indent,
@@ -251,7 +252,7 @@ class _SitePlanner(_CachedDispatch):
         self.found.append((call, node, function, cls, self._genexp > 0))
 
 
-class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand):
+class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, WalksEditedLines, QuickVisitorCommand):
     DESCRIPTION = "Rewrite mapped facade calls into (awaited) repository calls obtained through their providers."
     METADATA_DEPENDENCIES = (ScopeProvider, PositionProvider, ParentNodeProvider)
 
@@ -291,6 +292,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand)
         self._facade_params: dict[int, cst.Param] = {}  # id(function) -> the Depends(facade) parameter
         self._by_node: dict[int, _Site] = {}  # id(call node replaced) -> site
         self._drop_await: set[int] = set()  # ids of awaited expressions whose ``await`` goes
+        self._edited: list[cst.CSTNode] = []  # where the walk leaves a node it changes (or inside one)
         self.signatures = SignatureIndex(self.spec.layout)
         # what many call sites of one class or function ask again (the tree is not changed meanwhile)
         self._methods: dict[tuple[cst.ClassDef, cst.FunctionDef], cst.FunctionDef | None] = {}
@@ -344,6 +346,8 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand)
         if not self._sites or self.plan_only:
             return tree
         self._find_unused_receivers()
+        positions = cast(MappingType[cst.CSTNode, CodeRange], self.metadata[PositionProvider])
+        self.edited_lines = edited_lines(positions, self._edited)  # the walk goes only toward these
         return super().transform_module_impl(tree)
 
     def _unsafe(self, call: CallSite, kind: str, message: str, fix: str) -> None:
@@ -401,12 +405,17 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand)
                 return  # the first site decides for all: they share one receiver, and nothing was recorded
             self._sites[id(site.node)] = site
             self._by_node[id(site.node)] = site
+            if site.node is not None:
+                self._edited.append(site.node)
             if site.drop_await:
                 self._drop_await.add(id(site.node))
             if site.add_await:
                 self.outcome.awaiting_functions.add(call.function)
         if form == BOUND:
-            self._removable.add(id(_bound_target(self._parent(attribute))))
+            bound = _bound_target(self._parent(attribute))
+            self._removable.add(id(bound))
+            if bound is not None:
+                self._edited.append(bound)
         self.outcome.rewritten.append(call)
 
     def _parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
@@ -556,6 +565,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand)
                 for statement in origin.statements:
                     target = f"{init_self}.{repository.attribute}"
                     self._after.setdefault(id(statement), {})[repository.name] = target
+                    self._edited.append(statement)
         elif origin.kind == _OBTAINED_LOCAL:
             site.strategy = LOCAL
             names = self._locals.setdefault(id(function), {})
@@ -565,6 +575,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand)
             )
             for statement in origin.statements:
                 self._after.setdefault(id(statement), {})[repository.name] = site.local_name
+                self._edited.append(statement)
         # else INLINE: the provider is called where the facade was obtained
         return True
 
@@ -772,6 +783,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand)
             site.strategy = DEPENDS
             self._facade_params[id(function)] = param
             names = self._depends.setdefault(id(function), {})
+            self._edited.append(function)
             site.local_name = names.setdefault(
                 repository.name, _free_name(repository.attribute, names, set(), self._names_in(function))
             )
@@ -908,9 +920,10 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand)
                     continue
                 if isinstance(node, cst.Param) and id(function) in self._facade_params:
                     if node is self._facade_params[id(function)]:
-                        self._removable.add(id(node))
+                        self._removable.add(id(node))  # in the function's parameters, laid out anew
                 elif isinstance(node, cst.Name) and len(scope.assignments[assignment.name]) == 1:
                     self._removable.add(id(node))
+                    self._edited.append(node)
 
     def _provider_call(self, repository: Repository) -> str:
         assert repository.provider is not None  # every obtained site was checked in _plan_site
