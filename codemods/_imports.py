@@ -12,8 +12,10 @@ from collections import Counter
 from collections.abc import Sequence
 
 import libcst as cst
-from libcst.codemod import Codemod, CodemodCommand
+from libcst.codemod import Codemod
 from libcst.codemod.visitors import RemoveImportsVisitor
+
+from asyncmigrate.codemods._passes import QuickImportVisitors
 
 ScheduledRemoval = tuple[str, str | None, str | None]  # (module, object, alias), as RemoveImportsVisitor takes them
 
@@ -73,7 +75,7 @@ def imports_still_used(code: str, scheduled: Sequence[ScheduledRemoval]) -> bool
     return True
 
 
-class SkipsNeedlessImportCleanup(CodemodCommand):
+class SkipsNeedlessImportCleanup(QuickImportVisitors):
     """A codemod whose import clean-up is left out when the code shows it would keep every import it was
     asked to remove (put this first among the bases)."""
 

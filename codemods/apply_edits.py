@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
+from libcst import MetadataWrapper
 from libcst.codemod import Codemod, CodemodContext, SkipFile
 
+from asyncmigrate.codemods._passes import QuickMetadataWrapper, sharing
 from asyncmigrate.codemods.migrate_facade_doubles import DoubleBlocker, FacadeDoubles, MigrateFacadeDoublesCommand
 from asyncmigrate.codemods.migrate_test_doubles import MigrateTestDoublesCommand
 from asyncmigrate.codemods.propagate_async import PropagateAsyncCommand
@@ -66,39 +68,52 @@ def transform_file(
     step: Step,
     *,
     context: Callable[[], CodemodContext],
-    decide: Callable[[cst.Module, FileOutcome], cst.Module] | None = None,
+    decide: Callable[[cst.Module, FileOutcome, CodemodContext], cst.Module] | None = None,
     stage: str | None = None,
     outcome: FileOutcome | None = None,
+    metadata: MetadataWrapper | None = None,
 ) -> tuple[cst.Module, FileOutcome]:
     """Make one step's edits of one file on ``tree`` (``stage``: CORE or DOUBLES only; None: both).
 
     ``context`` makes a fresh codemod context for the file. ``decide`` is ``compute_change``'s: given
-    the tree the propagation left, it records the call rewrites' edits in ``edits`` (and what it could
-    not rewrite in the outcome) and returns what deciding wrote (imports aside: they are recorded, and
-    added and removed once, by the replay), which the replay must reproduce."""
+    the tree the propagation left and a context for it, it records the call rewrites' edits in ``edits``
+    (and what it could not rewrite in the outcome) and returns what deciding wrote (imports aside: they
+    are recorded, and added and removed once, by the replay), which the replay must reproduce.
+    ``metadata``: a wrapper over ``tree`` itself (``metadata.module is tree``) whose metadata a pass
+    before this one resolved, shared with the first pass here."""
     outcome = outcome if outcome is not None else FileOutcome()
     if stage in (None, CORE):
         if edits.propagates:
-            command = PropagateAsyncCommand(context(), propagation=edits.propagation(), path=path)
+            command = PropagateAsyncCommand(sharing(context(), metadata), propagation=edits.propagation(), path=path)
             tree = _run(command, tree, outcome)
+            metadata = None  # a new tree
             outcome.not_propagated.extend(command.missing())
-        decided = decide(tree, outcome) if decide is not None and edits.rewrites else None
+        deciding = decide is not None and bool(edits.rewrites)
+        if deciding or edits.rewrite_edits:
+            # the decision and its replay read the same tree: its metadata is resolved once, for both
+            metadata = metadata if metadata is not None else QuickMetadataWrapper(tree)
+            tree = metadata.module
+        decided = decide(tree, outcome, sharing(context(), metadata)) if decide is not None and deciding else None
         edited = tree
         if edits.rewrite_edits:
-            replay = ReplayRewritesCommand(context(), edits)
+            replay = ReplayRewritesCommand(sharing(context(), metadata), edits)
             tree = _run(replay, tree, outcome)
             outcome.not_rewritten.extend(replay.missing())
             edited = replay.edited or edited
+            metadata = None
         if decided is not None and outcome.complete and decided.code != edited.code:
             raise AsyncMigrateError(
                 f"{path}: replaying the recorded call rewrites gives other code than deciding them; this is a bug"
             )
         if edits.test_doubles:
-            tree = _run(MigrateTestDoublesCommand(context(), async_functions=edits.test_doubles), tree, outcome)
+            doubles = MigrateTestDoublesCommand(sharing(context(), metadata), async_functions=edits.test_doubles)
+            tree = _run(doubles, tree, outcome)
+            metadata = None
     if stage in (None, DOUBLES) and edits.facade_doubles and step.facade_doubles is not None:
-        doubles = MigrateFacadeDoublesCommand(context(), FacadeDoubles.from_json(step.facade_doubles))
-        tree = _run(doubles, tree, outcome)
-        outcome.double_blockers.extend(doubles.outcome.blockers)
+        doubled = FacadeDoubles.from_json(step.facade_doubles)
+        carried = MigrateFacadeDoublesCommand(sharing(context(), metadata), doubled)
+        tree = _run(carried, tree, outcome)
+        outcome.double_blockers.extend(carried.outcome.blockers)
     return tree, outcome
 
 

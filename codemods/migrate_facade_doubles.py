@@ -35,10 +35,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import PositionProvider, QualifiedNameProvider
 
+from asyncmigrate.codemods._passes import QuickVisitorCommand
 from asyncmigrate.codemods._syntax import body_insert_index
 from asyncmigrate.codemods.migrate_test_doubles import (
     ASYNC_MOCKS,
@@ -195,7 +196,7 @@ def _short(qualified: str) -> str:
     return qualified.rsplit(".", 1)[-1]
 
 
-class MigrateFacadeDoublesCommand(VisitorBasedCodemodCommand):
+class MigrateFacadeDoublesCommand(QuickVisitorCommand):
     DESCRIPTION = "Move test doubles of the sync facade to the repositories migrated code now calls."
     METADATA_DEPENDENCIES = (QualifiedNameProvider, PositionProvider)
 

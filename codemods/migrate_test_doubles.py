@@ -53,7 +53,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod import CodemodContext
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import (
     ParentNodeProvider,
@@ -65,6 +65,7 @@ from libcst.metadata import (
 )
 from libcst.metadata.scope_provider import Assignment, Scope
 
+from asyncmigrate.codemods._passes import QuickVisitorCommand
 from asyncmigrate.config.modules import absolute_name
 from asyncmigrate.frameworks import mock, pytest
 
@@ -172,7 +173,7 @@ def append_arg(call: cst.Call, arg: cst.Arg) -> cst.Call:
     return call.with_changes(args=args)
 
 
-class MigrateTestDoublesCommand(VisitorBasedCodemodCommand):
+class MigrateTestDoublesCommand(QuickVisitorCommand):
     DESCRIPTION = (
         f"Make {mock.MOCK}/{mock.MAGIC_MOCK} doubles and patches of functions that are now async into "
         f"{mock.ASYNC_MOCK}."

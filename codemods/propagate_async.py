@@ -19,10 +19,11 @@ from __future__ import annotations
 from typing import cast
 
 import libcst as cst
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import ParentNodeProvider, PositionProvider
 
+from asyncmigrate.codemods._passes import QuickVisitorCommand, WalksEditedLines
 from asyncmigrate.codemods._syntax import awaited, needs_parentheses_for_await
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.frameworks import pytest, unittest
@@ -63,7 +64,7 @@ def _dotted(node: cst.BaseExpression) -> tuple[str, ...] | None:
     return None
 
 
-class PropagateAsyncCommand(VisitorBasedCodemodCommand):
+class PropagateAsyncCommand(WalksEditedLines, QuickVisitorCommand):
     DESCRIPTION = "Turn functions async and await their call sites, as a project-wide propagation plan says."
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
 
@@ -127,6 +128,8 @@ class PropagateAsyncCommand(VisitorBasedCodemodCommand):
         self._load_edits()
         if not (self.functions or self.calls or self.locks or self.classes):
             return tree
+        # every edit is keyed by a name token, in the node the edit is made on: walk only toward those lines
+        self.edited_lines = sorted({line for line, _ in (*self.functions, *self.calls, *self.locks, *self.classes)})
         return super().transform_module_impl(tree)
 
     def _key(self, node: cst.CSTNode | None) -> tuple[int, int] | None:

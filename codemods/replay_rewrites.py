@@ -15,11 +15,12 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 import libcst as cst
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import PositionProvider
 
 from asyncmigrate.codemods._imports import SkipsNeedlessImportCleanup
+from asyncmigrate.codemods._passes import QuickVisitorCommand, WalksEditedLines
 from asyncmigrate.codemods._syntax import (
     block_indent,
     parse_expression_text,
@@ -44,7 +45,7 @@ from asyncmigrate.migration.edits import (
 _Edit = TypeVar("_Edit")
 
 
-class ReplayRewritesCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodCommand):
+class ReplayRewritesCommand(SkipsNeedlessImportCleanup, WalksEditedLines, QuickVisitorCommand):
     DESCRIPTION = "Make the facade call rewrites an edit plan records (replacements, statements, parameters, imports)."
     METADATA_DEPENDENCIES = (PositionProvider,)
 
@@ -101,6 +102,9 @@ class ReplayRewritesCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodComma
                 RemoveImportsVisitor.remove_unused_import(self.context, item.module, item.name, item.alias)
         self.edited = tree
         if self._replacements or self._statements or self._parameters:
+            # every edit is made where the walk leaves the node its span names: walk only toward those lines
+            spans = (*self._replacements, *self._statements, *self._parameters)
+            self.edited_lines = sorted({line for _, line, _, _, _ in spans})
             self.edited = super().transform_module_impl(tree)
         return self.edited
 

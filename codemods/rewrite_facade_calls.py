@@ -44,18 +44,26 @@ from collections.abc import Mapping as MappingType
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
 import libcst as cst
-from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod import Codemod, CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
-from libcst.metadata import Assignment, ParentNodeProvider, PositionProvider, Scope, ScopeProvider
+from libcst.metadata import Assignment, CodeRange, ParentNodeProvider, PositionProvider, Scope, ScopeProvider
 
-from asyncmigrate.analysis.collector import FacadeCallCollector, access_parts, getattr_method, hopped_callable
+from asyncmigrate.analysis.collector import (
+    FacadeCallCollector,
+    _CachedDispatch,
+    access_parts,
+    getattr_method,
+    hopped_callable,
+)
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.resolver import FacadeResolver
 from asyncmigrate.analysis.signatures import Signature, SignatureIndex, SignatureUnknown
 from asyncmigrate.codemods._arguments import ShapeError, call_shape, forwarded_args, positional_arg, renamed, reshaped
 from asyncmigrate.codemods._imports import SkipsNeedlessImportCleanup
+from asyncmigrate.codemods._passes import QuickVisitorCommand, WalksEditedLines, edited_lines
 from asyncmigrate.codemods._syntax import (
     awaited,
     block_indent,
@@ -167,7 +175,7 @@ def _split(dotted: str) -> tuple[str, str]:
     return module, name
 
 
-class _SitePlanner(cst.CSTVisitor):
+class _SitePlanner(_CachedDispatch):
     """Finds the CST node of every call site and the function and class around it."""
 
     METADATA_DEPENDENCIES = (PositionProvider,)
@@ -244,7 +252,7 @@ class _SitePlanner(cst.CSTVisitor):
         self.found.append((call, node, function, cls, self._genexp > 0))
 
 
-class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodCommand):
+class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, WalksEditedLines, QuickVisitorCommand):
     DESCRIPTION = "Rewrite mapped facade calls into (awaited) repository calls obtained through their providers."
     METADATA_DEPENDENCIES = (ScopeProvider, PositionProvider, ParentNodeProvider)
 
@@ -284,7 +292,14 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodC
         self._facade_params: dict[int, cst.Param] = {}  # id(function) -> the Depends(facade) parameter
         self._by_node: dict[int, _Site] = {}  # id(call node replaced) -> site
         self._drop_await: set[int] = set()  # ids of awaited expressions whose ``await`` goes
+        self._edited: list[cst.CSTNode] = []  # where the walk leaves a node it changes (or inside one)
         self.signatures = SignatureIndex(self.spec.layout)
+        # what many call sites of one class or function ask again (the tree is not changed meanwhile)
+        self._methods: dict[tuple[cst.ClassDef, cst.FunctionDef], cst.FunctionDef | None] = {}
+        self._self_values: dict[tuple[cst.ClassDef, str], list[_SelfValue]] = {}
+        self._facade_signatures: dict[str, Signature | None] = {}
+        self._assigned: dict[tuple[cst.FunctionDef, str], set[str]] = {}
+        self._names: dict[cst.FunctionDef, set[str]] = {}
 
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
@@ -314,7 +329,8 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodC
         if not collector.calls:
             return tree
         self._resolver = collector.resolver
-        self._provider_refs = _provider_names(tree, self.plan)
+        if not self.plan_only:  # the names a rewrite writes: deciding what is safe reads none of them
+            self._provider_refs = _provider_names(tree, self.plan)
         planner = _SitePlanner({(c.line, c.column, c.method): c for c in collector.calls})
         wrapper.visit(planner)
         for call, attribute, function, cls, in_genexp in planner.found:
@@ -330,6 +346,8 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodC
         if not self._sites or self.plan_only:
             return tree
         self._find_unused_receivers()
+        positions = cast(MappingType[cst.CSTNode, CodeRange], self.metadata[PositionProvider])
+        self.edited_lines = edited_lines(positions, self._edited)  # the walk goes only toward these
         return super().transform_module_impl(tree)
 
     def _unsafe(self, call: CallSite, kind: str, message: str, fix: str) -> None:
@@ -387,12 +405,17 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodC
                 return  # the first site decides for all: they share one receiver, and nothing was recorded
             self._sites[id(site.node)] = site
             self._by_node[id(site.node)] = site
+            if site.node is not None:
+                self._edited.append(site.node)
             if site.drop_await:
                 self._drop_await.add(id(site.node))
             if site.add_await:
                 self.outcome.awaiting_functions.add(call.function)
         if form == BOUND:
-            self._removable.add(id(_bound_target(self._parent(attribute))))
+            bound = _bound_target(self._parent(attribute))
+            self._removable.add(id(bound))
+            if bound is not None:
+                self._edited.append(bound)
         self.outcome.rewritten.append(call)
 
     def _parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
@@ -517,7 +540,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodC
         assert function is not None
         what = f"{call.receiver}.{call.method}"
         receiver = access_parts(site.attribute)[0]
-        method = _method_of(cls, function) if cls is not None else None
+        method = self._method_of(cls, function) if cls is not None else None
         self_name = _first_param(method) if method is not None else None
         self._function_scope = self.get_metadata(ScopeProvider, function.body, None)
         origin = self._origin(receiver, cls, self_name, 0)
@@ -538,19 +561,21 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodC
             site.strategy, site.self_name, site.class_node = SELF, self_name, cls
             init = next(m for m in cls.body.body if isinstance(m, cst.FunctionDef) and m.name.value == "__init__")
             init_self = _first_param(init) or self_name
-            if repository.attribute not in _self_assigned_in(init.body, init_self):
+            if repository.attribute not in self._self_assigned_in(init, init_self):
                 for statement in origin.statements:
                     target = f"{init_self}.{repository.attribute}"
                     self._after.setdefault(id(statement), {})[repository.name] = target
+                    self._edited.append(statement)
         elif origin.kind == _OBTAINED_LOCAL:
             site.strategy = LOCAL
             names = self._locals.setdefault(id(function), {})
             site.local_name = names.setdefault(
                 repository.name,
-                _free_name(function, repository.attribute, names, set(self._provider_refs.values())),
+                _free_name(repository.attribute, names, set(self._provider_refs.values()), self._names_in(function)),
             )
             for statement in origin.statements:
                 self._after.setdefault(id(statement), {})[repository.name] = site.local_name
+                self._edited.append(statement)
         # else INLINE: the provider is called where the facade was obtained
         return True
 
@@ -566,7 +591,34 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodC
             current = self._parent(current)
         return False
 
+    def _method_of(self, cls: cst.ClassDef, function: cst.FunctionDef) -> cst.FunctionDef | None:
+        """The method of ``cls`` that is, or lexically encloses, ``function``: the statement of the class
+        body that ``function`` is in, when that statement is a def (``_method_of``, found by parents)."""
+        key = (cls, function)
+        if key not in self._methods:
+            node: cst.CSTNode | None = function
+            while node is not None and self._parent(node) is not cls.body:
+                node = self._parent(node)
+            self._methods[key] = node if isinstance(node, cst.FunctionDef) else None
+        return self._methods[key]
+
+    def _self_assigned_in(self, init: cst.FunctionDef, self_name: str) -> set[str]:
+        key = (init, self_name)
+        if key not in self._assigned:
+            self._assigned[key] = _self_assigned_in(init.body, self_name)
+        return self._assigned[key]
+
+    def _names_in(self, function: cst.FunctionDef) -> set[str]:
+        if function not in self._names:
+            self._names[function] = _bound_names(function)
+        return self._names[function]
+
     def _facade_signature(self, method: str) -> Signature | None:
+        if method not in self._facade_signatures:
+            self._facade_signatures[method] = self._read_facade_signature(method)
+        return self._facade_signatures[method]
+
+    def _read_facade_signature(self, method: str) -> Signature | None:
         for class_name in self.plan.facade.classes:
             try:
                 signature = self.signatures.method(class_name, method)
@@ -731,8 +783,9 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodC
             site.strategy = DEPENDS
             self._facade_params[id(function)] = param
             names = self._depends.setdefault(id(function), {})
+            self._edited.append(function)
             site.local_name = names.setdefault(
-                repository.name, _free_name(function, repository.attribute, names, set())
+                repository.name, _free_name(repository.attribute, names, set(), self._names_in(function))
             )
             return True
         site.strategy = RECEIVED
@@ -822,7 +875,10 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodC
         """``self.<attr>``: received when any assignment stores a received object (or it is a
         dataclass field, or nothing in the class assigns it); obtained otherwise."""
         received = _Origin(_RECEIVED)
-        values = _self_values(cls, attr)
+        key = (cls, attr)
+        if key not in self._self_values:
+            self._self_values[key] = _self_values(cls, attr)
+        values = self._self_values[key]
         if not values:
             return received
         in_init_only = True
@@ -864,9 +920,10 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, VisitorBasedCodemodC
                     continue
                 if isinstance(node, cst.Param) and id(function) in self._facade_params:
                     if node is self._facade_params[id(function)]:
-                        self._removable.add(id(node))
+                        self._removable.add(id(node))  # in the function's parameters, laid out anew
                 elif isinstance(node, cst.Name) and len(scope.assignments[assignment.name]) == 1:
                     self._removable.add(id(node))
+                    self._edited.append(node)
 
     def _provider_call(self, repository: Repository) -> str:
         assert repository.provider is not None  # every obtained site was checked in _plan_site
@@ -1167,29 +1224,6 @@ def _first_param(function: cst.FunctionDef | None) -> str | None:
     return params[0].name.value if params else None
 
 
-def _method_of(cls: cst.ClassDef, function: cst.FunctionDef | None) -> cst.FunctionDef | None:
-    """The method of ``cls`` that is, or lexically encloses, ``function``."""
-    for member in cls.body.body:
-        if isinstance(member, cst.FunctionDef) and function is not None:
-            if member is function or _contains(member, function):
-                return member
-    return None
-
-
-def _contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
-    found = False
-
-    class _Find(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            nonlocal found
-            if node is inner:
-                found = True
-            return not found
-
-    outer.visit(_Find())
-    return found
-
-
 def _self_assigned_in(statement: cst.CSTNode, self_name: str) -> set[str]:
     names: set[str] = set()
 
@@ -1243,11 +1277,11 @@ def _depends_shape(
     return cst.Annotation(annotation), facade_param.default
 
 
-def _free_name(function: cst.FunctionDef, wanted: str, taken: MappingType[str, str], avoid: set[str]) -> str:
-    """``wanted``, unless the function already binds that name to something else, or it is a name
-    the rewrite needs (a provider: ``rows_repo = rows_repo()`` would make it an unbound local)."""
+def _free_name(wanted: str, taken: MappingType[str, str], avoid: set[str], bound: set[str]) -> str:
+    """``wanted``, unless the function already binds that name (``bound``: ``_bound_names``) to something
+    else, or it is a name the rewrite needs (a provider: ``rows_repo = rows_repo()`` would make it an
+    unbound local)."""
     used = set(taken.values()) | avoid
-    bound = _bound_names(function)
     name, counter = wanted, 1
     while name in used or name in bound:
         counter += 1
@@ -1278,10 +1312,13 @@ def _how(receiver: cst.BaseExpression) -> str:
     return f"`{text}`"
 
 
-def _self_values(cls: cst.ClassDef, attr: str) -> list[tuple[cst.FunctionDef | None, cst.BaseExpression | None]]:
+_SelfValue = tuple[cst.FunctionDef | None, cst.BaseExpression | None]
+
+
+def _self_values(cls: cst.ClassDef, attr: str) -> list[_SelfValue]:
     """Every value ``self.<attr>`` is given in ``cls``, with the method that gives it (None: the class
     body; a None value: a field declared by annotation, as dataclasses, attrs and pydantic do)."""
-    found: list[tuple[cst.FunctionDef | None, cst.BaseExpression | None]] = []
+    found: list[_SelfValue] = []
     for member in cls.body.body:
         if isinstance(member, cst.SimpleStatementLine):
             for small in member.body:

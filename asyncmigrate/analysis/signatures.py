@@ -8,6 +8,7 @@ and base classes of the same module); nothing is imported or run.
 from __future__ import annotations
 
 import ast
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -104,8 +105,27 @@ def _is_static(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
 
 
+# Modules parsed by any index of this process, by the digest of their bytes: each codemod pass makes its
+# own index, and the facade's and repositories' modules are the same text for all of them (the trees are
+# only read).
+_parsed: dict[bytes, ast.Module | None] = {}
+_PARSED_KEPT = 256
+
+
+def _parse(data: bytes) -> ast.Module | None:
+    digest = hashlib.blake2b(data, digest_size=16).digest()
+    if digest not in _parsed:
+        if len(_parsed) >= _PARSED_KEPT:
+            _parsed.clear()
+        try:
+            _parsed[digest] = ast.parse(data)
+        except (SyntaxError, ValueError):
+            _parsed[digest] = None
+    return _parsed[digest]
+
+
 class SignatureIndex:
-    """Signatures of the tree the ``layout`` describes; each module is parsed at most once."""
+    """Signatures of the tree the ``layout`` describes; each module is read at most once."""
 
     def __init__(self, layout: ModuleLayout) -> None:
         self.layout = layout
@@ -117,8 +137,8 @@ class SignatureIndex:
             tree = None
             if path is not None:
                 try:
-                    tree = ast.parse(path.read_bytes())
-                except (SyntaxError, ValueError, OSError):
+                    tree = _parse(path.read_bytes())
+                except OSError:
                     tree = None
             self._modules[dotted] = (tree, path.name == "__init__.py") if tree is not None and path else None
         return self._modules[dotted]

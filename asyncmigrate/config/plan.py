@@ -962,16 +962,17 @@ def save_plan(plan: Plan) -> Plan:
 
 # The document this process last wrote to a plan file, by the digest of the bytes written: a plan whose
 # bytes on disk are still those is that document, which a copy of saves parsing the YAML again (the
-# most of an update's time, as every apply step records itself in the plan).
+# most of an update's time, as every apply step records itself in the plan). The copy kept is handed
+# to the next update, which changes it (it is not kept: each update keeps a copy of what it wrote).
 _written: dict[Path, tuple[bytes, Any]] = {}
 
 
 def _written_document(path: Path, data: bytes) -> Any | None:
-    """A copy of the document last written to ``path`` as ``data``, or None."""
-    remembered = _written.get(path)
+    """The document last written to ``path`` as ``data``, a copy now the caller's, or None."""
+    remembered = _written.pop(path, None)
     if remembered is None or remembered[0] != hashlib.blake2b(data, digest_size=16).digest():
         return None
-    return copy.deepcopy(remembered[1])
+    return remembered[1]
 
 
 def _remember_written(path: Path, data: bytes, document: Any) -> None:

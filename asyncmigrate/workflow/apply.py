@@ -133,12 +133,11 @@ def _read_source(plan: Plan, path: str) -> bytes:
     return data
 
 
-def _probe(command: Any, path: str, data: bytes) -> None:
+def _probe(command: Any, path: str, tree: Any) -> None:
     """Run a deciding pass of a codemod over one file's tree (it fills the command's outcome and
     writes nothing); a failure is the tool's, reported with the file's name."""
     from libcst.codemod import SkipFile
 
-    tree = _parse(path, data)
     try:
         command.transform_module(tree)
     except SkipFile:
@@ -232,14 +231,14 @@ def _rewrite_edit(plan: Plan, data: bytes, call: CallSite) -> CallRewrite:
     )
 
 
-def _rewrite_decider(plan: Plan, path: str, edits: FileEdits) -> Callable[[Any, FileOutcome], Any]:
+def _rewrite_decider(plan: Plan, edits: FileEdits) -> Callable[[Any, FileOutcome, Any], Any]:
     """How ``compute_change`` decides a file's call rewrites on the tree the propagation leaves: the
     rewrite codemod's own decision, recorded in ``edits`` (the edit plan), which is then replayed."""
 
-    def decide(tree: Any, outcome: FileOutcome) -> Any:
+    def decide(tree: Any, outcome: FileOutcome, context: Any) -> Any:
         from asyncmigrate.codemods.rewrite_facade_calls import decide_rewrites
 
-        decision = decide_rewrites(tree, _context(plan, path), plan, edits.rewrites)
+        decision = decide_rewrites(tree, context, plan, edits.rewrites)
         edits.rewrites = decision.rewrites
         edits.statements = decision.recorded.statements
         edits.parameters = decision.recorded.parameters
@@ -312,15 +311,18 @@ def _change_key(plan: Plan, targets: Sequence[str], project: Project) -> bytes:
 
 
 def _compute_change(plan: Plan, targets: Sequence[str], project: Project, sources: dict[str, bytes]) -> ComputedChange:
+    from asyncmigrate.codemods._passes import fresh_tree_metadata, sharing
     from asyncmigrate.codemods.apply_edits import CORE, transform_file
     from asyncmigrate.codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
 
     change = ComputedChange(tuple(targets), step=Step(" ".join(targets)))
     traced = trace_state(plan.root)  # calls the tests made that the static graph may miss (fresh ones only)
     seeds: list[Seed] = []
+    probed: dict[str, Any] = {}  # a target's tree and its metadata, read by the probe, for its first edit pass
     for path in targets:
-        probe = RewriteFacadeCallsCommand(_context(plan, path), plan_object=plan, plan_only=True)
-        _probe(probe, path, sources[path])
+        probed[path] = fresh_tree_metadata(_parse(path, sources[path]))
+        probe = RewriteFacadeCallsCommand(sharing(_context(plan, path), probed[path]), plan_object=plan, plan_only=True)
+        _probe(probe, path, probed[path].module)
         change.rewritten.extend(probe.outcome.rewritten)
         change.unmapped.extend(probe.outcome.unmapped)
         for unsafe in probe.outcome.unsafe:
@@ -369,14 +371,16 @@ def _compute_change(plan: Plan, targets: Sequence[str], project: Project, source
         after = before
         if edits.propagates or edits.rewrites or edits.test_doubles:
             step.files.append(edits)
+            metadata = probed.pop(path, None) or fresh_tree_metadata(_parse(path, before))
             tree, outcome = transform_file(
-                _parse(path, before),
+                metadata.module,
                 path,
                 edits,
                 step,
                 context=lambda path=path: _context(plan, path),  # type: ignore[misc]
-                decide=_rewrite_decider(plan, path, edits),
+                decide=_rewrite_decider(plan, edits),
                 stage=CORE,
+                metadata=metadata,
             )
             trees[path] = tree
             after = tree.bytes
@@ -402,6 +406,7 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange, 
     """Move the tests' doubles of the facade (a patched factory, a patched facade method, an injected
     ``Mock(spec=Facade)``) to what the migrated targets now call; a double that cannot be carried over
     is a blocker. Made on the tree each file's other edits were made on."""
+    from asyncmigrate.codemods._passes import fresh_tree_metadata
     from asyncmigrate.codemods.apply_edits import DOUBLES, transform_file
     from asyncmigrate.codemods.migrate_facade_doubles import facade_doubles
 
@@ -430,14 +435,15 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange, 
         file = step.file(path)
         planned = file if file is not None else file_edits(path, before, PropagationPlan())
         planned.facade_doubles = True
-        tree = trees.get(path)
+        metadata = None if path in trees else fresh_tree_metadata(_parse(path, current))
         tree, outcome = transform_file(
-            tree if tree is not None else _parse(path, current),
+            trees[path] if metadata is None else metadata.module,
             path,
             planned,
             step,
             context=lambda path=path: _context(plan, path),  # type: ignore[misc]
             stage=DOUBLES,
+            metadata=metadata,
         )
         after = tree.bytes
         if not Frameworks.of_plan(plan).mock:
@@ -467,16 +473,19 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange, 
 def _doubles_left(plan: Plan, path: str, data: bytes, async_functions: Sequence[str]) -> list[Blocker]:
     """With the mock adapter off, the doubles of functions turning async are not migrated: a double that
     would have become an ``AsyncMock`` is a blocker (left alone it returns a value where the code awaits)."""
+    from asyncmigrate.codemods._passes import fresh_tree_metadata
     from asyncmigrate.codemods.apply_edits import CORE, transform_file
 
     probe = file_edits(path, data, PropagationPlan(), test_doubles=async_functions)
+    metadata = fresh_tree_metadata(_parse(path, data))
     tree, _ = transform_file(
-        _parse(path, data),
+        metadata.module,
         path,
         probe,
         Step(path),
         context=lambda: _context(plan, path),
         stage=CORE,
+        metadata=metadata,
     )
     if tree.bytes == data:
         return []
