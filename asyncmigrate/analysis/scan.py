@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asyncmigrate import __version__
-from asyncmigrate.analysis.ast_collector import collect_with_summary
 from asyncmigrate.analysis.discovery import CACHE_DIR as CACHE_DIR
 from asyncmigrate.analysis.discovery import SKIP_DIRS as SKIP_DIRS
 from asyncmigrate.analysis.discovery import discover as discover
@@ -42,7 +41,14 @@ from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.reach import FileSummary, estimate_reach, parse_python, summarize
 from asyncmigrate.config.plan import Plan
 from asyncmigrate.types import CallSite, FileReport, ScanResult, ScanStats
-from asyncmigrate.workspace.cache import CacheFile, Signature, file_signature, format_version, settled
+from asyncmigrate.workspace.cache import (
+    CacheFile,
+    Signature,
+    file_signature,
+    format_version,
+    paused_collection,
+    settled,
+)
 
 _INLINE_WEIGHT = 1024 * 1024  # below this (see _weight), a process pool costs more than it saves
 _CHUNK_WEIGHT = 768 * 1024  # at most; small trees get smaller chunks, so no worker idles at the end
@@ -99,6 +105,9 @@ def parse_file(path: str, data: bytes, spec: FacadeSpec, *, use_slice: bool = Tr
     problem = check_encoding(data)
     if problem is not None:
         return ParsedFile((), problem, None)
+    # Loaded here, in the per-file work: a warm scan, which parses nothing, does not import it.
+    from asyncmigrate.analysis.ast_collector import collect_with_summary
+
     tree = parse_python(data)
     summary: FileSummary | None = None
     if tree is not None:
@@ -208,16 +217,10 @@ def run_task(path: str, data: bytes, spec: FacadeSpec, find_calls: bool) -> Pars
     # the cyclic collector's passes over them while they are made (and over everything else the
     # process holds, as the results pile up) find nothing. It runs once the file is done, over what
     # the work made: the ast collector's scopes and bindings refer to each other (and hold the tree).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_collection(collect_after=True):
         if find_calls:
             return parse_file(path, data, spec)
         return ParsedFile((), None, summarize(path, data, spec))
-    finally:
-        if collecting:
-            gc.enable()
-            gc.collect(0)  # now, not at the next allocation the collector counts, which may never come
 
 
 Task = tuple[str, bytes, bool]  # (path, content, find_calls)
@@ -282,11 +285,9 @@ def run_tasks(
     _FORKED_TASKS[:] = ordered if forking else []
     # The results piling up here are made of acyclic objects too (see run_task): collecting cycles
     # while they are unpickled would walk them over and over, on a core the workers need.
-    collecting = gc.isenabled()
-    gc.disable()
+    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
     try:
-        pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
-        with pool:
+        with paused_collection(), pool:
             futures = [
                 pool.submit(_run_chunk, chunk if forking else [ordered[i] for i in chunk], spec)
                 for chunk in _chunks(ordered, workers)
@@ -298,8 +299,6 @@ def run_tasks(
                     progress(len(results), total)
     finally:
         _FORKED_TASKS.clear()
-        if collecting:
-            gc.enable()
     return results
 
 

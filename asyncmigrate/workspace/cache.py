@@ -135,9 +135,11 @@ def _describe(cls: type, pending: list[object]) -> str:
 
 
 @contextlib.contextmanager
-def _no_collection() -> Iterator[None]:
-    """Unpickling allocates many objects and frees none: the collector's passes it would trigger meanwhile
-    (each over a heap that may already hold a large scan) would find nothing to collect."""
+def paused_collection(*, collect_after: bool = False) -> Iterator[None]:
+    """The cyclic garbage collector off for the block: for work that makes many objects and frees few
+    (unpickling, building a module's tree), whose collector passes would find nothing to collect.
+    ``collect_after``: collect the youngest generation once the block is done, now rather than at
+    the next allocation the collector counts."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -145,6 +147,11 @@ def _no_collection() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+            if collect_after:
+                gc.collect(0)
+
+
+
 
 
 class CacheFile:
@@ -157,7 +164,7 @@ class CacheFile:
     def load(self) -> object | None:
         """The stored object, or None when there is none that can be read."""
         try:
-            with self.path.open("rb") as handle, _no_collection():
+            with self.path.open("rb") as handle, paused_collection():
                 value: object = pickle.load(handle)
                 return value
         except READ_ERRORS:
@@ -238,7 +245,7 @@ class PackFile:
             return self._table
         size = int.from_bytes(data[len(self.MAGIC) : header], "little")
         try:
-            with _no_collection():
+            with paused_collection():
                 table = pickle.loads(data[header : header + size])
         except READ_ERRORS:
             return self._table
