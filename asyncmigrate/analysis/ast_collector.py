@@ -1275,19 +1275,19 @@ def collect_with_summary(
     walker = _Walker(spec)
     module: tuple[str, bool] | None = None
 
-    def module_name() -> tuple[str, bool]:
+    def module_of_path() -> tuple[str, bool]:
         nonlocal module
         if module is None:
             module = spec.layout.module_name(path)
         return module
 
     try:
-        calls: tuple[CallSite, ...] | None = _collect(path, data, tree, spec, encoding, walker, module_name)
+        calls: tuple[CallSite, ...] | None = _collect(path, data, tree, spec, encoding, walker, module_of_path)
     except (Refused, RecursionError):
         calls = None
     if not walker.walked:
         return calls, summarize_tree(path, tree, spec)
-    return calls, FileSummary(module_name()[0], tuple(walker.summary_functions))
+    return calls, FileSummary(module_of_path()[0], tuple(walker.summary_functions))
 
 
 def _collect(
