@@ -269,3 +269,14 @@ def test_the_same_name_on_two_roots_goes_to_the_first_root(tmp_path: Path) -> No
     layout = ModuleLayout.of(("", "src"), tmp_path)
     assert layout.module_name("tools/util.py") == ("tools.util", False)
     assert layout.module_name("src/tools/util.py") == ("tools.util" + SHADOWED, False)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [("x/..py", "x.."), ("x/...py", "x..."), ("x/.hidden.py", "x..hidden"), ("x/a.", "x.a."), ("x/.py", "x..py")],
+)
+def test_a_name_of_dots_is_named_alike_on_every_interpreter(path: str, expected: str) -> None:
+    """Python 3.13's ``with_suffix`` refuses a stem of ``.``; the module name must not depend on it."""
+    layout = ModuleLayout(("",), None)
+    assert layout._pathlib_module_name(path) == (expected, False)
+    assert layout.module_name(path) == (expected, False)

@@ -29,6 +29,14 @@ if TYPE_CHECKING:
 SHADOWED = "[shadowed]"
 
 
+def _without_suffix(name: str) -> str:
+    """A file name without its last suffix: ``api.py`` -> ``api``, ``..py`` -> ``.``, ``.hidden`` and
+    ``a.`` unchanged. This is ``PurePath.with_suffix("")`` up to Python 3.12; 3.13's refuses a stem of
+    ``.``, and a module's name must not depend on the interpreter that runs the tool."""
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
+
+
 def _clean(root: str) -> str:
     text = PurePosixPath(root.replace("\\", "/")).as_posix()
     return "" if text in (".", "") else text.rstrip("/")
@@ -76,10 +84,7 @@ class ModuleLayout:
             if best is None or len(root) > len(best):
                 best = root
         relative = parts[len(best) :] if best else parts
-        last = relative[-1]
-        dot = last.rfind(".")
-        if 0 < dot < len(last) - 1:  # PurePath.with_suffix("")
-            relative = [*relative[:-1], last[:dot]]
+        relative = [*relative[:-1], _without_suffix(relative[-1])]
         is_package = relative[-1] == "__init__"
         if is_package:
             relative = relative[:-1]
@@ -104,7 +109,9 @@ class ModuleLayout:
         posix = PurePosixPath(path.replace("\\", "/"))
         root = self._root_of(posix)
         relative = posix.relative_to(root) if root is not None and root.parts else posix
-        parts = list(relative.with_suffix("").parts)
+        if not relative.name:
+            raise ValueError(f"{path!r} names no file")
+        parts = [*relative.parts[:-1], _without_suffix(relative.name)]
         is_package = bool(parts) and parts[-1] == "__init__"
         if is_package:
             parts = parts[:-1]
