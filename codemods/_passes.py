@@ -68,6 +68,11 @@ def _fields_of(kind: type[Any]) -> tuple[str, ...]:
 
 def parent_nodes(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
     """Each node's parent, as ``ParentNodeProvider`` gives it, read from the nodes' fields."""
+    return _parents(module, unique=False) or {}
+
+
+def _parents(module: cst.Module, *, unique: bool) -> dict[cst.CSTNode, cst.CSTNode] | None:
+    """Each node's parent; with ``unique``, None as soon as a node turns up a second time."""
     parents: dict[cst.CSTNode, cst.CSTNode] = {}
     pending: list[cst.CSTNode] = [module]
     node_type = cst.CSTNode
@@ -76,18 +81,34 @@ def parent_nodes(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
         for name in _fields_of(type(node)):
             value = getattr(node, name)
             if isinstance(value, node_type):
+                if unique and value in parents:
+                    return None
                 parents[value] = node
                 pending.append(value)
             elif isinstance(value, tuple | list):
                 for item in value:
                     if isinstance(item, node_type):
+                        if unique and item in parents:
+                            return None
                         parents[item] = node
                         pending.append(item)
     return parents
 
 
 class QuickMetadataWrapper(MetadataWrapper):
-    """``MetadataWrapper`` without the batched walk for providers that work in ``visit_Module`` alone."""
+    """``MetadataWrapper`` without the batched walk for providers that work in ``visit_Module`` alone,
+    and without the deep copy of a tree in which no node appears twice.
+
+    LibCST copies the tree so that every node is unique: metadata is keyed by node, and a node that a
+    transform put in two places would have two parents and two positions. A tree a transform left
+    usually has no such node; finding out is one walk that also gives each node's parent, where the
+    copy rebuilds every node (and the parents would then take a walk of their own)."""
+
+    def __init__(
+        self, module: cst.Module, unsafe_skip_copy: bool = False, cache: Mapping[Any, object] | None = None
+    ) -> None:
+        self._parents = None if unsafe_skip_copy else _parents(module, unique=True)
+        super().__init__(module, unsafe_skip_copy=unsafe_skip_copy or self._parents is not None, cache=cache or {})
 
     def visit_batched(
         self,
@@ -103,7 +124,8 @@ class QuickMetadataWrapper(MetadataWrapper):
                 stack.enter_context(visitor.resolve(self))
             for visitor in batch:
                 if type(visitor) is ParentNodeProvider:
-                    for child, parent in parent_nodes(self.module).items():
+                    parents = self._parents if self._parents is not None else parent_nodes(self.module)
+                    for child, parent in parents.items():
                         visitor.set_metadata(child, parent)
                 else:
                     visitor.visit_Module(self.module)

@@ -5,16 +5,17 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from asyncmigrate.config.plan import load_plan
+from asyncmigrate.migration import cautions
 from asyncmigrate.migration.cautions import new_cleanup_awaits
 from asyncmigrate.workflow.apply import compute_change
 from tests.test_apply_guarantees import DB, PLAN, REPOS
 
 
 def _cautions(before: str, after: str) -> list[tuple[int, str]]:
-    found = new_cleanup_awaits(
-        "m.py", textwrap.dedent(before).encode(), textwrap.dedent(after).encode()
-    )
+    found = new_cleanup_awaits("m.py", textwrap.dedent(before).encode(), textwrap.dedent(after).encode())
     return [(c.line, c.message.split("`")[1]) for c in found]
 
 
@@ -116,8 +117,7 @@ FILES = {
         "def load(key):\n    db = get_db()\n    try:\n        pass\n    finally:\n        db.fetch(key)\n"
     ),
     "app/caller.py": (
-        "from app.svc import load\n\n\n"
-        "def use(key):\n    try:\n        return key\n    finally:\n        load(key)\n"
+        "from app.svc import load\n\n\ndef use(key):\n    try:\n        return key\n    finally:\n        load(key)\n"
     ),
 }
 
@@ -133,3 +133,13 @@ def test_apply_reports_the_awaits_it_puts_in_finally_blocks_and_records_them(tmp
     assert [(c.path, c.line) for c in change.cautions] == [("app/caller.py", 8), ("app/svc.py", 9)]
     assert all("asyncio.shield" in c.fix for c in change.cautions)
     assert change.to_json()["cautions"][1]["line"] == 9
+
+
+def test_a_file_without_finally_or_await_is_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(cautions.ast, "parse", refuse)
+    before = b"def f():\n    try:\n        pass\n    finally:\n        close()\n"
+    assert new_cleanup_awaits("m.py", before, before.replace(b"close()", b"close2()")) == []
+    assert new_cleanup_awaits("m.py", b"x = 1\n", b"async def f():\n    await g()\n") == []

@@ -103,3 +103,86 @@ def test_a_plan_changed_on_disk_is_parsed_again(shop: Path) -> None:
     plan = record_status(plan, "shop/handlers.py", FileStatus.MIGRATED, {"event": "apply"})
     handlers = plan.entry("shop/handlers.py")
     assert handlers is not None and handlers.effort_minutes == 77
+
+
+_PLANS = sorted(Path(__file__).parent.joinpath("assets").glob("*/migration_plan.yaml")) + [
+    Path(__file__).parents[1] / "migration_plan.yaml"
+]
+_EVENTS: list[dict[str, Any]] = [
+    {"event": "apply", "call_sites": 3, "files_touched": ["a.py", "b/c.py"], "transaction": "t1"},
+    {"event": "test", "output_tail": "E   assert 1 == 2\nFAILED tests/x.py::t - 'quoted': yes\n\ttab", "passed": False},
+    {"event": "mark", "reason": 'déjà vu: ümlauts, "quotes", # not a comment, {braces}, [brackets]'},
+    {"event": "test", "output_tail": "x" * 5000 + " y" * 3000},  # past the dump's line width
+    {"event": "apply", "blockers": [{"path": "a.py", "line": 3, "message": "m: n", "fix": "- f"}]},
+]
+
+
+@pytest.mark.parametrize("plan_file", _PLANS, ids=lambda p: p.parent.name)
+def test_an_update_of_entries_writes_what_dumping_the_whole_document_writes(
+    plan_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entry-only updates of a document this process wrote splice the entries' lines into the text
+    written; after every update the file must hold exactly the dump of the whole document."""
+    from asyncmigrate.config import plan as plan_module
+
+    path = tmp_path / "migration_plan.yaml"
+    path.write_bytes(plan_file.read_bytes())
+    monkeypatch.setattr(plan_module, "_check_size", lambda _path: None)
+    plan = plan_module.parse_plan(plan_module._yaml().load(path.read_text()), path, check_files=False)
+    spliced = 0
+    real_splice = plan_module._splice_entries
+
+    def counting_splice(*args: Any) -> Any:
+        nonlocal spliced
+        found = real_splice(*args)
+        spliced += found is not None
+        return found
+
+    monkeypatch.setattr(plan_module, "_splice_entries", counting_splice)
+    plan_module._written.clear()
+    paths = [entry.path for entry in plan.entries()]
+    order = paths[::-1] + paths[:3] + paths[-2:]  # the last entry first: it holds the document's end
+    statuses = [FileStatus.MIGRATED, FileStatus.FAILED, FileStatus.VERIFIED, FileStatus.BLOCKED]
+    for number, entry in enumerate(order):
+        event = _EVENTS[number % len(_EVENTS)]
+        reason = "needs a look" if number % 3 == 0 else None
+        repositories = sorted(plan.repositories)[:1] if number % 4 == 1 else None
+        plan = record_status(plan, entry, statuses[number % 4], event, reason=reason, repositories=repositories)
+        remembered = plan_module._written[path]
+        assert path.read_text() == plan_module.dump_document(remembered[1]), (entry, number)
+    assert spliced == len(order) - 1  # all but the first update, which parses the file as the user wrote it
+    assert load_plan(path, check_files=False).entries() is not None
+
+
+def test_one_event_recorded_for_several_entries_is_written_out_for_each(shop: Path) -> None:
+    """A step of several entries records one event in each; a list shared between the records would be
+    dumped as an anchor and an alias, which reading the plan refuses."""
+    from asyncmigrate.config.plan import set_status
+
+    path = shop / "migration_plan.yaml"
+    event = {"event": "recover", "files_restored": ["shop/service.py", "shop/handlers.py"]}
+    entries = ["shop/service.py", "shop/handlers.py"]
+
+    def change(document: Any) -> None:
+        for entry in entries:
+            set_status(document, entry, FileStatus.PENDING, event)
+
+    update_plan(load_plan(path), change, entries=entries)
+    assert "&id" not in path.read_text()
+    reread = load_plan(path)
+    assert all(reread.entry(e) is not None for e in entries)
+
+
+def test_a_comment_under_a_key_survives_every_update(tmp_path: Path) -> None:
+    """A comment between a key and its mapping's first key (``room:`` then ``# ...``) is one that ruamel's
+    deep copy drops: the document handed from one update to the next is never copied."""
+    bundled = Path(__file__).parents[1] / "migration_plan.yaml"
+    text = bundled.read_text()
+    comment = "    # The room cache is loaded at start-up; its reads stay synchronous.\n"
+    assert "  room:\n" + comment in text
+    path = tmp_path / "migration_plan.yaml"
+    path.write_text(text)
+    plan = load_plan(path, check_files=False)
+    for entry in [e.path for e in plan.entries()][:3]:
+        plan = record_status(plan, entry, FileStatus.MIGRATED, {"event": "apply"})
+        assert "  room:\n" + comment in path.read_text()

@@ -6,6 +6,7 @@ Kept free of LibCST so that a warm scan, which parses nothing, does not pay for 
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -130,24 +131,56 @@ def _class_methods(layout: ModuleLayout, module: str, name: str, depth: int) -> 
     if path is None or depth > 5:
         return set()
     try:
-        tree = ast.parse(path.read_bytes())
-    except (SyntaxError, ValueError, OSError):
+        outline = _module_outline(path.read_bytes())
+    except OSError:
         return set()
+    found = outline.get(name) if outline is not None else None
+    if isinstance(found, _ClassOutline):
+        methods = set(found.methods)
+        for base in found.bases:  # bases defined in the same module count too
+            methods |= _class_methods(layout, module, base, depth + 1)
+        return methods
+    if isinstance(found, _ImportOutline):
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        source = resolve_relative(package, found.level, found.module) or ""
+        return _class_methods(layout, source, found.name, depth + 1)
+    return set()
+
+
+@dataclass(frozen=True)
+class _ClassOutline:
+    methods: frozenset[str]  # public methods defined in the class body
+    bases: tuple[str, ...]  # bases given by a plain name
+
+
+@dataclass(frozen=True)
+class _ImportOutline:
+    level: int
+    module: str | None
+    name: str  # the name imported, before any ``as``
+
+
+@functools.lru_cache(maxsize=64)
+def _module_outline(data: bytes) -> dict[str, _ClassOutline | _ImportOutline] | None:
+    """A module's top-level classes and ``from`` imports by the name they bind, the first binding of a
+    name winning (as the search of the module's statements in order would find it); None if it does not
+    parse. Kept by content: every codemod context asks for the facade's methods, and the facade's module
+    does not change while ``apply`` runs its steps."""
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError):
+        return None
+    outline: dict[str, _ClassOutline | _ImportOutline] = {}
     for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == name:
-            found = {
+        if isinstance(node, ast.ClassDef):
+            methods = frozenset(
                 item.name
                 for item in node.body
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and not item.name.startswith("_")
-            }
-            for base in node.bases:  # bases defined in the same module count too
-                if isinstance(base, ast.Name):
-                    found |= _class_methods(layout, module, base.id, depth + 1)
-            return found
-        if isinstance(node, ast.ImportFrom):
+            )
+            bases = tuple(base.id for base in node.bases if isinstance(base, ast.Name))
+            outline.setdefault(node.name, _ClassOutline(methods, bases))
+        elif isinstance(node, ast.ImportFrom):
             for alias in node.names:
-                if (alias.asname or alias.name) == name:
-                    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-                    source = resolve_relative(package, node.level, node.module) or ""
-                    return _class_methods(layout, source, alias.name, depth + 1)
-    return set()
+                outline.setdefault(alias.asname or alias.name, _ImportOutline(node.level, node.module, alias.name))
+    return outline

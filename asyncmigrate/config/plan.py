@@ -960,52 +960,99 @@ def save_plan(plan: Plan) -> Plan:
     return parse_plan(plan.document, plan.path, check_files=False)
 
 
-# The document this process last wrote to a plan file, by the digest of the bytes written: a plan whose
-# bytes on disk are still those is that document, which a copy of saves parsing the YAML again (the
-# most of an update's time, as every apply step records itself in the plan). The copy kept is handed
-# to the next update, which changes it (it is not kept: each update keeps a copy of what it wrote).
-_written: dict[Path, tuple[bytes, Any]] = {}
+# The document this process last wrote to a plan file, with the text written, by the digest of the bytes
+# written: a plan whose bytes on disk are still those is that document, which saves parsing the YAML
+# again (the most of an update's time, as every apply step records itself in the plan). It is handed to
+# the next update, which changes it: no plan returned holds it (each holds the text written instead).
+_written: dict[Path, tuple[bytes, Any, str]] = {}
 
 
-def _written_document(path: Path, data: bytes) -> Any | None:
-    """The document last written to ``path`` as ``data``, a copy now the caller's, or None."""
+def _written_document(path: Path, data: bytes) -> tuple[Any, str] | None:
+    """The document last written to ``path`` as ``data`` and its text, now the caller's, or None."""
     remembered = _written.pop(path, None)
     if remembered is None or remembered[0] != hashlib.blake2b(data, digest_size=16).digest():
         return None
-    return remembered[1]
+    return remembered[1], remembered[2]
 
 
-def _remember_written(path: Path, data: bytes, document: Any) -> None:
-    _written[path] = (hashlib.blake2b(data, digest_size=16).digest(), copy.deepcopy(document))
+def _remember_written(path: Path, data: bytes, document: Any, text: str) -> None:
+    _written[path] = (hashlib.blake2b(data, digest_size=16).digest(), document, text)
 
 
-def update_plan(plan: Plan, change: Callable[[Any], None]) -> Plan:
+def _entry_block(entry: Any) -> str | None:
+    """The lines a dump of the whole plan writes for ``entry`` (a mapping in a phase's ``files``),
+    from a dump of the entry alone at the same depth: ``phases: - files: - <entry>``. Indentation, flow
+    style and line width (4096, never reached in practice) depend on the depth and the entry only, so
+    the lines are the same as in the whole dump."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    text = dump_document(CommentedMap([("phases", CommentedSeq([CommentedMap([("files", CommentedSeq([entry]))])]))]))
+    header = "phases:\n  - files:\n"
+    return text[len(header) :] if text.startswith(header) else None
+
+
+def _splice_entries(text: str, before: dict[str, str | None], document: Any) -> str | None:
+    """``text`` (the whole dump of a document) with the blocks ``before`` of the entries (by path) an
+    update changed replaced by their blocks now; None when a block cannot be found exactly once at
+    the start of a line, and the whole document must be dumped instead."""
+    for path, old in before.items():
+        entry = find_entry_node(document, path)
+        new = _entry_block(entry) if entry is not None else None
+        if old is None or new is None:
+            return None
+        at = text.find(old)
+        if at < 0 or (at > 0 and text[at - 1] != "\n") or text.find(old, at + 1) >= 0:
+            return None
+        text = text[:at] + new + text[at + len(old) :]
+    return text
+
+
+def update_plan(plan: Plan, change: Callable[[Any], None], *, entries: Sequence[str] | None = None) -> Plan:
     """Apply ``change`` to the plan as it is on disk now, validate the result, then save it atomically.
 
     The document is read afresh, not taken from ``plan``: a hand edit or an ``asyncmigrate mark`` made
     since ``plan`` was loaded is kept. Saving only replaces the bytes the change was based on; if the
     file changed in between, the change is made again on the new text (a few times, then PlanError).
     Bytes on disk that this process wrote itself are not parsed again: the document written is reused.
+    ``entries``: the paths of the only entries ``change`` edits. Then, on a document this process wrote,
+    only those entries' lines are written anew into the text written (the rest of the dump, the most of
+    an update's time, would give the same lines).
     """
     for _attempt in range(5):
         try:
             before = plan.path.read_bytes()
         except OSError as exc:
             raise PlanError(f"{plan.path}: cannot read plan ({exc.strerror})") from None
-        document = _written_document(plan.path, before)
-        if document is None:
+        written = _written_document(plan.path, before)
+        blocks: dict[str, str | None] | None = None
+        if written is None:
             document = load_plan(plan.path, check_files=False).document
+        else:
+            document = written[0]
+            if entries is not None:
+                blocks = {}
+                for path in entries:
+                    entry = find_entry_node(document, path)
+                    if entry is not None:
+                        blocks[path] = _entry_block(entry)
         change(document)
         checked = parse_plan(document, plan.path, check_files=False)
-        data = dump_document(checked.document).encode("utf-8")
+        text = _splice_entries(written[1], blocks, document) if written is not None and blocks is not None else None
+        if text is None:
+            text = dump_document(document)
+        data = text.encode("utf-8")
         try:
             workspace_files.write_atomic(plan.path, data, expect=before)
         except workspace_files.ChangedMeanwhile:
             continue
         except OSError as exc:
             raise PlanWriteError(f"could not write {plan.path} ({exc.strerror}); the plan was left as it was") from None
-        _remember_written(plan.path, data, checked.document)
-        return checked
+        # The plan returned holds the text written, not the document, which goes on to the next update
+        # uncopied; it parses the text only if its document is asked for (``check`` asks, for lines).
+        returned = dataclasses.replace(checked, yaml_document=None, text=text)
+        returned.__dict__["settings_digest"] = checked.settings_digest
+        _remember_written(plan.path, data, document, text)
+        return returned
     raise PlanError(f"{plan.path}: kept changing while asyncmigrate was saving it; nothing was saved, try again")
 
 
@@ -1062,7 +1109,9 @@ def set_status(
     record["when"] = now_iso()
     record["status"] = status.value
     for key, value in event.items():
-        record[key] = value
+        # a copy: one list in the records of two entries (a step of several) would be dumped as an
+        # anchor and an alias, which a plan refuses when read back
+        record[key] = copy.deepcopy(value)
     history.append(record)
 
 
@@ -1078,7 +1127,9 @@ def record_status(
     """Set an entry's status and append a history event (``when`` and ``status`` are filled in);
     with ``repositories``, also set the entry's list to them (what a migration actually used)."""
     return update_plan(
-        plan, lambda document: set_status(document, path, status, event, reason=reason, repositories=repositories)
+        plan,
+        lambda document: set_status(document, path, status, event, reason=reason, repositories=repositories),
+        entries=[path],
     )
 
 

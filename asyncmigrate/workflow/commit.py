@@ -79,7 +79,7 @@ def record_step(plan: Plan, transaction_id: str, step: Mapping[str, Any]) -> Pla
                 continue
             set_status(document, entry, status, event, repositories=step.get("repositories"))
 
-    updated = update_plan(plan, change)
+    updated = update_plan(plan, change, entries=step["entries"])
     crash_point("plan-recorded")
     mark_step_recorded(plan.root, transaction_id)
     return updated

@@ -107,6 +107,32 @@ def test_the_quick_wrapper_resolves_what_libcst_resolves(name: str) -> None:
     assert parent_nodes(module) == dict(expected[ParentNodeProvider])
 
 
+@pytest.mark.parametrize("name", sorted(MODULES)[::7])
+def test_a_tree_with_unique_nodes_is_not_copied_and_resolves_alike(name: str) -> None:
+    """Without ``unsafe_skip_copy`` the quick wrapper checks the nodes are unique instead of copying."""
+    module = MODULES[name]
+    wrapper = QuickMetadataWrapper(module)
+    assert wrapper.module is module
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve_many(PROVIDERS)
+    found = wrapper.resolve_many(PROVIDERS)
+    for provider in PROVIDERS:
+        assert _values(found[provider]) == _values(expected[provider]), provider.__name__
+
+
+def test_a_tree_with_a_node_in_two_places_is_copied() -> None:
+    """A transform may put one node in two places; its metadata would be ambiguous, so LibCST's copy is made."""
+    module = cst.parse_module("a = f(x)\n")
+    statement = module.body[0]
+    twice = module.with_changes(body=[statement, statement])
+    wrapper = QuickMetadataWrapper(twice)
+    assert wrapper.module is not twice
+    assert wrapper.module.body[0] is not wrapper.module.body[1]
+    positions = wrapper.resolve(PositionProvider)
+    assert [positions[s].start.line for s in wrapper.module.body] == [1, 2]
+    parents = wrapper.resolve(ParentNodeProvider)
+    assert all(parents[s] is wrapper.module for s in wrapper.module.body)
+
+
 def test_a_provider_with_other_visitor_methods_gets_libcsts_walk() -> None:
     class CountsNames(cst.BatchableMetadataProvider[int]):
         def visit_Name(self, node: cst.Name) -> None:
