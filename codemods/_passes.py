@@ -66,6 +66,19 @@ def _fields_of(kind: type[Any]) -> tuple[str, ...]:
     return names
 
 
+def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node.children``, in order, read from its fields (``children`` rebuilds the node to list them)."""
+    found: list[cst.CSTNode] = []
+    node_type = cst.CSTNode
+    for name in _fields_of(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, node_type):
+            found.append(value)
+        elif isinstance(value, tuple | list):
+            found.extend(item for item in value if isinstance(item, node_type))
+    return found
+
+
 def parent_nodes(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
     """Each node's parent, as ``ParentNodeProvider`` gives it, read from the nodes' fields."""
     return _parents(module, unique=False) or {}

@@ -63,7 +63,7 @@ from asyncmigrate.analysis.resolver import FacadeResolver
 from asyncmigrate.analysis.signatures import Signature, SignatureIndex, SignatureUnknown
 from asyncmigrate.codemods._arguments import ShapeError, call_shape, forwarded_args, positional_arg, renamed, reshaped
 from asyncmigrate.codemods._imports import SkipsNeedlessImportCleanup
-from asyncmigrate.codemods._passes import QuickVisitorCommand, WalksEditedLines, edited_lines
+from asyncmigrate.codemods._passes import QuickVisitorCommand, WalksEditedLines, child_nodes, edited_lines
 from asyncmigrate.codemods._syntax import (
     awaited,
     block_indent,
@@ -745,9 +745,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, WalksEditedLines, Qu
             return reshaped(args, mapping, site.facade_signature, site.pack_class)
         return renamed(args, site.renames)
 
-    def _plan_received(
-        self, site: _Site, receiver: cst.BaseExpression, function: cst.FunctionDef, what: str
-    ) -> bool:
+    def _plan_received(self, site: _Site, receiver: cst.BaseExpression, function: cst.FunctionDef, what: str) -> bool:
         """Route a call on a received facade the way the plan says; False (and unsafe) when it cannot."""
         repository, call = site.repository, site.call
         entry = f"repositories.{repository.name}.from_received"
@@ -793,9 +791,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, WalksEditedLines, Qu
         site.received = receiver
         return True
 
-    def _origin(
-        self, expr: cst.BaseExpression, cls: cst.ClassDef | None, self_name: str | None, depth: int
-    ) -> _Origin:
+    def _origin(self, expr: cst.BaseExpression, cls: cst.ClassDef | None, self_name: str | None, depth: int) -> _Origin:
         """Obtained or received? Anything the code cannot show to be obtained counts as received:
         keeping an object is always safe, swapping it for a global is not."""
         received = _Origin(_RECEIVED)
@@ -819,9 +815,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, WalksEditedLines, Qu
             return self._self_origin(cls, expr.attr.value, depth)
         return received  # request.app.state.x, another object's attribute
 
-    def _name_origin(
-        self, expr: cst.Name, cls: cst.ClassDef | None, self_name: str | None, depth: int
-    ) -> _Origin:
+    def _name_origin(self, expr: cst.Name, cls: cst.ClassDef | None, self_name: str | None, depth: int) -> _Origin:
         received = _Origin(_RECEIVED)
         scope = self.get_metadata(ScopeProvider, expr, None)
         resolver = self._resolver
@@ -1373,27 +1367,26 @@ def _provider_names(module: cst.Module, plan: Plan) -> dict[str, str]:
     something else — then an alias no one uses (a rewrite never shadows a name it needs)."""
     names: set[str] = set()
     imported: dict[tuple[str, str], str] = {}
-
-    class _Names(cst.CSTVisitor):
-        def visit_Name(self, node: cst.Name) -> None:
+    # Every name of the module but attributes of other objects (``x.get_repo`` binds nothing here) and
+    # the dotted names of ``from`` imports, read from the nodes' fields (a LibCST walk rebuilds each node).
+    pending: list[cst.CSTNode] = [module]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, cst.Name):
             names.add(node.value)
-
-        def visit_Attribute(self, node: cst.Attribute) -> bool:
-            node.value.visit(self)  # ``x.get_repo`` is another object's attribute: it binds no name here
-            return False
-
-        def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        elif isinstance(node, cst.Attribute):
+            pending.append(node.value)
+        elif isinstance(node, cst.ImportFrom):
             if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
-                return False
+                continue
             source = RewriteFacadeCallsCommand.module_name_of(node.module)
             for alias in node.names:
                 bound = alias.asname.name if alias.asname is not None else alias.name
                 if isinstance(bound, cst.Name):
                     imported[(source, RewriteFacadeCallsCommand.module_name_of(alias.name))] = bound.value
                     names.add(bound.value)
-            return False
-
-    module.visit(_Names())
+        else:
+            pending.extend(child_nodes(node))
     refs: dict[str, str] = {}
     for repository in plan.repositories.values():
         if repository.provider is None:

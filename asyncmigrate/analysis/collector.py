@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import libcst as cst
 from libcst.metadata import (
@@ -117,6 +117,17 @@ def _hook(visitor: cst.CSTVisitor, node: cst.CSTNode, name: str) -> _Hook:
         return hook
 
 
+def _is_field_hook(cls: type[cst.CSTVisitor], name: str) -> bool:
+    """Is ``name`` a ``visit_<Type>_<field>`` or ``leave_<Type>_<field>`` that ``cls`` overrides?"""
+    if not name.startswith(("visit_", "leave_")) or name.count("_") < 2:
+        return False
+    return getattr(cls, name) is not getattr(cst.CSTVisitor, name, None)
+
+
+def _no_field_hook(_visitor: cst.CSTVisitor, _node: cst.CSTNode, _attribute: str) -> None:
+    return None
+
+
 class _CachedDispatch(cst.CSTVisitor):
     """``CSTVisitor`` looks up ``visit_<Type>`` and, for every field of every node,
     ``visit_<Type>_<field>`` with an f-string and ``getattr`` on each call: half the cost of a walk.
@@ -130,6 +141,16 @@ class _CachedDispatch(cst.CSTVisitor):
         hook = _hook(self, original_node, "leave_{}")
         if hook is not None:
             hook(self, original_node)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A visitor with no ``visit_<Type>_<field>`` or ``leave_<Type>_<field>`` of its own is called for
+        # every field of every node for nothing: those calls then return at once.
+        hooked = any(_is_field_hook(cls, name) for name in dir(cls))
+        visit: Callable[..., None] = _CachedDispatch.on_visit_attribute if hooked else _no_field_hook
+        leave: Callable[..., None] = _CachedDispatch.on_leave_attribute if hooked else _no_field_hook
+        cls.on_visit_attribute = visit  # type: ignore[method-assign]
+        cls.on_leave_attribute = leave  # type: ignore[method-assign]
 
     def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
         hook = _hook(self, node, "visit_{}_" + attribute)

@@ -7,6 +7,7 @@ and of every fixture.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,3 +78,51 @@ def test_the_method_found_by_parents_is_the_method_found_by_search() -> None:
                 assert command._method_of(cls, function) is _searched_method_of(cls, function), name
                 pairs += 1
     assert pairs > 400
+
+
+class _NamesByWalk(cst.CSTVisitor):
+    """The names ``_provider_names`` must see, by LibCST's own walk: every ``Name`` but an attribute's
+    ``attr``, and of a ``from`` import only the names it binds (none for a relative or star import)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+            return False
+        for alias in node.names:
+            bound = alias.asname.name if alias.asname is not None else alias.name
+            if isinstance(bound, cst.Name):
+                self.names.add(bound.value)
+        return False
+
+
+def test_provider_names_avoid_exactly_the_names_libcsts_walk_finds() -> None:
+    """``_provider_names`` reads names off the nodes' fields; the alias it picks must be the one that
+    avoiding the names of LibCST's walk picks, on every module of ``server/`` and of every fixture."""
+    from asyncmigrate.codemods import rewrite_facade_calls as rewrite
+
+    checked = 0
+    for name, module in _modules():
+        walk = _NamesByWalk()
+        module.visit(walk)
+        for taken in sorted(walk.names)[::7]:  # names a provider could be called
+            provider = f"pkg.providers.{taken}"
+            repository = dataclasses.replace(next(iter(PLAN.repositories.values())), provider=provider)
+            plan = dataclasses.replace(PLAN, repositories={repository.name: repository})
+            ref = rewrite._provider_names(module, plan)[repository.name]
+            expected, counter = taken, 1
+            while expected in walk.names:
+                counter += 1
+                expected = f"{taken}_{counter}" if counter > 2 else f"_{taken}"
+            assert ref == expected, (name, taken, ref)
+            checked += 1
+    assert checked > 500
