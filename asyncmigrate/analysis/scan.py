@@ -441,6 +441,23 @@ def scan(
 ) -> ScanResult:
     """Scan ``paths`` (default: the plan's source and tests), leaving out the plan's ``exclude``
     patterns, or ``exclude`` when there is no plan."""
+    # What a scan builds (digests, call sites, summaries, the reach's sets) is acyclic and kept to the
+    # end: the cyclic collector's passes over it, a full one during the reach estimate above all, find
+    # nothing to free.
+    with paused_collection():
+        return _scan(root, spec, paths, plan, exclude, use_cache, progress, jobs)
+
+
+def _scan(
+    root: Path,
+    spec: FacadeSpec,
+    paths: Sequence[str] | None,
+    plan: Plan | None,
+    exclude: Sequence[str],
+    use_cache: bool,
+    progress: ProgressCallback | None,
+    jobs: int | None,
+) -> ScanResult:
     started = time.perf_counter()
     scope = list(paths or default_paths(plan))
     discovery = discover_tree(root, scope, plan.exclude if plan else exclude)

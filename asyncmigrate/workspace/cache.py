@@ -151,9 +151,6 @@ def paused_collection(*, collect_after: bool = False) -> Iterator[None]:
                 gc.collect(0)
 
 
-
-
-
 class CacheFile:
     """One cache entry on disk: ``<name>-<format version>.pickle`` in the cache directory."""
 
@@ -290,7 +287,6 @@ class PackFile:
         except OSError:
             return False
         return True
-
 
 
 class KeyedResults:
