@@ -1095,19 +1095,13 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, WalksEditedLines, Qu
                     continue
                 keep = [] if id(facade_param) in self._removable else [param]
                 replaced = [*keep, *new_params]
-                # every parameter but the last takes the original comma (its layout, one per line or
-                # not); the last keeps whatever followed the facade parameter
-                between = (
-                    param.comma
-                    if isinstance(param.comma, cst.Comma)
-                    else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-                )
+                commas = _commas_for(param.comma, len(replaced))
                 fixed = [
-                    p.with_changes(comma=between, whitespace_after_param=cst.SimpleWhitespace(""))
-                    for p in replaced[:-1]
+                    p.with_changes(comma=comma, whitespace_after_param=cst.SimpleWhitespace(""))
+                    for p, comma in zip(replaced[:-1], commas, strict=False)
                 ]
                 fixed.append(
-                    replaced[-1].with_changes(comma=param.comma, whitespace_after_param=param.whitespace_after_param)
+                    replaced[-1].with_changes(comma=commas[-1], whitespace_after_param=param.whitespace_after_param)
                 )
                 group = (*group[:index], *fixed, *group[index + 1 :])
                 return updated.with_changes(params=params.with_changes(**{field_name: group}))
@@ -1360,6 +1354,24 @@ def _is_self_attr(target: cst.BaseExpression, self_name: str, attr: str) -> bool
         and target.value.value == self_name
         and target.attr.value == attr
     )
+
+
+def _commas_for(comma: cst.Comma | cst.MaybeSentinel, count: int) -> list[cst.Comma | cst.MaybeSentinel]:
+    """The commas of ``count`` parameters replacing one whose comma was ``comma``: each in its layout
+    (one per line or not), the last keeping whatever followed the one replaced. A comment after the
+    parameter is written once, after the first; comment lines before the next parameter stay before it."""
+    if count == 1:
+        return [comma]
+    if not isinstance(comma, cst.Comma):
+        return [*[cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))] * (count - 1), comma]
+    after = comma.whitespace_after
+    if not isinstance(after, cst.ParenthesizedWhitespace):
+        return [*[comma] * (count - 1), comma]
+    bare_line = cst.TrailingWhitespace(newline=after.first_line.newline)
+    first = comma.with_changes(whitespace_after=after.with_changes(empty_lines=()))
+    middle = comma.with_changes(whitespace_after=after.with_changes(first_line=bare_line, empty_lines=()))
+    last = comma.with_changes(whitespace_after=after.with_changes(first_line=bare_line))
+    return [first, *[middle] * (count - 2), last]
 
 
 def _provider_names(module: cst.Module, plan: Plan) -> dict[str, str]:

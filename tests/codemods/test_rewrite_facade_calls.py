@@ -235,6 +235,39 @@ class TestRewriteFacadeCalls(CodemodTest):
             """,
         )
 
+    def test_a_comment_after_the_depends_parameter_is_kept_once(self) -> None:
+        """The facade parameter becomes two; the comment after it must not be written after each."""
+        self.check(
+            """
+            from fastapi import Depends
+
+            from library.storage import Store, open_store
+
+
+            async def titles(
+                text: str,
+                store: Store = Depends(open_store),  # injected by the app
+                # the limit of results
+                limit: int = 3,
+            ) -> list[str | None]:
+                return [b.title for b in store.find_books(text, limit)] + [store.shelf_of(text)]
+            """,
+            """
+            from fastapi import Depends
+            from library.repos import BookRepo, ShelfCache, get_book_repo, get_shelf_cache
+
+
+            async def titles(
+                text: str,
+                book_repo: BookRepo = Depends(get_book_repo),  # injected by the app
+                shelf_cache: ShelfCache = Depends(get_shelf_cache),
+                # the limit of results
+                limit: int = 3,
+            ) -> list[str | None]:
+                return [b.title for b in await book_repo.search(text, limit)] + [shelf_cache.shelf_for(text)]
+            """,
+        )
+
     def test_annotated_depends_parameter_keeps_the_annotated_form(self) -> None:
         self.check(
             """
