@@ -198,3 +198,15 @@ def test_with_unittest_mock_off_doubles_are_not_migrated_and_block(tmp_path: Pat
     assert all("leave unittest_mock out" in b.message for b in off.blockers if b.kind == FRAMEWORK_OFF)
     shown = json.dumps([b.to_json() for b in off.blockers])
     assert "unittest_mock" in shown
+
+
+@pytest.mark.parametrize("frameworks", [None, _without("pytest")], ids=["all", "pytest-off"])
+def test_check_builds_the_call_graph_with_the_plans_frameworks(tmp_path: Path, frameworks: list[str] | None) -> None:
+    """``check``'s un-awaited analysis reads the graph ``apply`` reads: pytest's fixtures only with pytest on."""
+    from asyncmigrate.checks.check import CheckContext
+
+    root = _copy(tmp_path, "warehouse", frameworks)
+    plan = load_plan(root / "migration_plan.yaml", check_files=False)
+    project = CheckContext(plan, use_cache=False).project
+    assert project.fixture_decorators == Frameworks.of_plan(plan).fixture_decorators
+    assert bool(project.fixture_decorators) == (frameworks is None)

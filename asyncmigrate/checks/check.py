@@ -103,6 +103,7 @@ class CheckContext:
         excluded file can still call a project function)."""
         from asyncmigrate.analysis.callgraph import build_project
         from asyncmigrate.config.modules import plan_layout
+        from asyncmigrate.frameworks import Frameworks
 
         existing, _ = scan_paths(self.plan)  # a missing directory is planned-file-missing's to report
         found = discover_tree(self.plan.root, existing, [])
@@ -111,6 +112,7 @@ class CheckContext:
             found.files,
             use_cache=self.use_cache,
             layout=plan_layout(self.plan),
+            frameworks=Frameworks.of_plan(self.plan),  # as apply builds it: a fixture is one with pytest on
             stats=found.stats,
         )
 
