@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+from asyncmigrate.analysis.reach import nested_too_deeply
 from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, is_test_file, nested_qualname, resolve_relative
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.frameworks import ALL as ALL_FRAMEWORKS
@@ -829,6 +830,8 @@ def parse_module(source: bytes) -> tuple[ast.Module, bytes]:
     try:
         return ast.parse(source), source
     except SyntaxError as exc:
+        if nested_too_deeply(exc):  # not for LibCST's lowering, which would crash on it
+            raise Unreadable(exc.lineno or 1, f"syntax error: {exc.msg}") from None
         error = exc
     except (ValueError, RecursionError, MemoryError) as exc:
         raise Unreadable(1, f"cannot be parsed ({type(exc).__name__})") from None

@@ -38,7 +38,14 @@ from asyncmigrate.analysis.discovery import discover as discover
 from asyncmigrate.analysis.discovery import discover_tree
 from asyncmigrate.analysis.discovery import matches_any as matches_any
 from asyncmigrate.analysis.facade import FacadeSpec
-from asyncmigrate.analysis.reach import FileSummary, estimate_reach, parse_python, summarize
+from asyncmigrate.analysis.reach import (
+    FileSummary,
+    estimate_reach,
+    nested_too_deeply,
+    parse_python_or_error,
+    summarize,
+    too_deep_message,
+)
 from asyncmigrate.config.plan import Plan
 from asyncmigrate.types import CallSite, FileReport, ScanResult, ScanStats
 from asyncmigrate.workspace.cache import (
@@ -108,7 +115,10 @@ def parse_file(path: str, data: bytes, spec: FacadeSpec, *, use_slice: bool = Tr
     # Loaded here, in the per-file work: a warm scan, which parses nothing, does not import it.
     from asyncmigrate.analysis.ast_collector import collect_with_summary
 
-    tree = parse_python(data)
+    parsed = parse_python_or_error(data)
+    if isinstance(parsed, Exception) and nested_too_deeply(parsed):
+        return ParsedFile((), too_deep_message(parsed), None)  # not for LibCST, which would crash on it
+    tree = None if isinstance(parsed, Exception) else parsed
     summary: FileSummary | None = None
     if tree is not None:
         found, summary = collect_with_summary(path, data, tree, spec, _declared_encoding(data))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import difflib
+import hashlib
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from asyncmigrate.analysis.callgraph import Project, build_project
+from asyncmigrate.analysis.reach import nested_too_deeply, parse_python_or_error, too_deep_message
 from asyncmigrate.analysis.scan import check_encoding, discover, libcst_error_line
 from asyncmigrate.analysis.trace import trace_path, trace_state
 from asyncmigrate.config.modules import plan_layout
@@ -198,10 +200,19 @@ def _seeds(
     return seeds
 
 
-def _parse(path: str, data: bytes) -> Any:
-    """The file's one LibCST tree; a file that does not parse is reported with its line."""
+def _parse(path: str, data: bytes, project: Project | None = None) -> Any:
+    """The file's one LibCST tree; a file that does not parse is reported with its line.
+
+    Code nested too deeply for CPython's parser would crash LibCST's (see ``nested_too_deeply``): it is
+    refused first, by ``ast``, unless ``project`` (the call graph) read these very bytes with it."""
     import libcst as cst
 
+    read = project.digests.get(path) if project is not None and path not in project.unreadable else None
+    if read is None or read != hashlib.blake2b(data, digest_size=16).digest():
+        tree = parse_python_or_error(data)
+        if isinstance(tree, Exception) and nested_too_deeply(tree):
+            line = tree.lineno if isinstance(tree, SyntaxError) and tree.lineno else 1
+            raise AsyncMigrateError(f"{path}:{line}: does not parse: {too_deep_message(tree)}")
     try:
         return cst.parse_module(data)
     except cst.ParserSyntaxError as exc:
@@ -320,7 +331,7 @@ def _compute_change(plan: Plan, targets: Sequence[str], project: Project, source
     seeds: list[Seed] = []
     probed: dict[str, Any] = {}  # a target's tree and its metadata, read by the probe, for its first edit pass
     for path in targets:
-        probed[path] = fresh_tree_metadata(_parse(path, sources[path]))
+        probed[path] = fresh_tree_metadata(_parse(path, sources[path], project))
         probe = RewriteFacadeCallsCommand(sharing(_context(plan, path), probed[path]), plan_object=plan, plan_only=True)
         _probe(probe, path, probed[path].module)
         change.rewritten.extend(probe.outcome.rewritten)
@@ -371,7 +382,7 @@ def _compute_change(plan: Plan, targets: Sequence[str], project: Project, source
         after = before
         if edits.propagates or edits.rewrites or edits.test_doubles:
             step.files.append(edits)
-            metadata = probed.pop(path, None) or fresh_tree_metadata(_parse(path, before))
+            metadata = probed.pop(path, None) or fresh_tree_metadata(_parse(path, before, project))
             tree, outcome = transform_file(
                 metadata.module,
                 path,
@@ -435,7 +446,7 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange, 
         file = step.file(path)
         planned = file if file is not None else file_edits(path, before, PropagationPlan())
         planned.facade_doubles = True
-        metadata = None if path in trees else fresh_tree_metadata(_parse(path, current))
+        metadata = None if path in trees else fresh_tree_metadata(_parse(path, current, project))
         tree, outcome = transform_file(
             trees[path] if metadata is None else metadata.module,
             path,
