@@ -60,9 +60,7 @@ def _plan_for(root: Path, package: str) -> Path:
     plan["async_callbacks"] = [re.sub(r"^server\b", package, c) for c in plan.get("async_callbacks", [])]
     if "async_variants" in plan:
         plan["async_variants"] = {re.sub(r"^server\b", package, k): v for k, v in plan["async_variants"].items()}
-    plan["phases"] = [
-        {"id": 1, "name": "benchmark", "files": [{"path": f"{package}/{TARGET}", "status": "pending"}]}
-    ]
+    plan["phases"] = [{"id": 1, "name": "benchmark", "files": [{"path": f"{package}/{TARGET}", "status": "pending"}]}]
     path = root / "apply_benchmark_plan.yaml"
     with path.open("w") as handle:
         yaml.dump(plan, handle)
@@ -107,8 +105,17 @@ def main() -> None:
     original = (root / target).read_bytes()
     seconds, peak, _ = _timed(
         [
-            sys.executable, "-m", "libcst.tool", "codemod", "-x", "--no-format", "--hide-progress",
-            "asyncmigrate.codemods.rewrite_facade_calls.RewriteFacadeCallsCommand", "--plan", str(plan), target,
+            sys.executable,
+            "-m",
+            "libcst.tool",
+            "codemod",
+            "-x",
+            "--no-format",
+            "--hide-progress",
+            "asyncmigrate.codemods.rewrite_facade_calls.RewriteFacadeCallsCommand",
+            "--plan",
+            str(plan),
+            target,
         ],
         root,
     )

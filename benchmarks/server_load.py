@@ -464,7 +464,10 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the figures as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, copies)")
     parser.add_argument(
-        "--async-pool", type=int, default=5, metavar="N",
+        "--async-pool",
+        type=int,
+        default=5,
+        metavar="N",
         help="SERVER_ASYNC_POOL_SIZE for both servers: the async engine pools N connections on uvicorn's one "
         "event loop, as the sync engine does (default 5, its pool size); 0 leaves NullPool, a connection per call",
     )

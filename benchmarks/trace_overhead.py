@@ -169,8 +169,14 @@ def _default_codebases() -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each, alternated (default 3)")
-    parser.add_argument("--codebase", type=Path, action="append", default=None, metavar="DIR",
-                        help="a directory holding migration_plan.yaml (default: the server and every fixture)")
+    parser.add_argument(
+        "--codebase",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="DIR",
+        help="a directory holding migration_plan.yaml (default: the server and every fixture)",
+    )
     parser.add_argument("--list-missing", action="store_true", help="list the edges the static graph lacks")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the figures as JSON")
     args = parser.parse_args(argv)

@@ -174,7 +174,7 @@ def test_call_graph_knows_settled_files_by_their_stat(tmp_path: Path, monkeypatc
 
     monkeypatch.setattr(Path, "read_bytes", counting)
     # ctime was "now" when first read, so the files were not yet settled: read once more, then known
-    monkeypatch.setattr(cache, "SETTLED_NS", -10**18)
+    monkeypatch.setattr(cache, "SETTLED_NS", -(10**18))
     build_project(tmp_path, paths)
     reads.clear()
     assert set(build_project(tmp_path, paths).functions) == {"app.a.a", "app.b.b"}

@@ -85,9 +85,7 @@ def _suite(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
         sys.executable, *extra, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
         "-o", "faulthandler_timeout=60", "server/tests",
     ]  # fmt: skip
-    with subprocess.Popen(
-        command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    ) as process:
+    with subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
         try:
             output, _ = process.communicate(timeout=SUITE_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:

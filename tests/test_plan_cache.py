@@ -82,7 +82,6 @@ def test_a_recorded_status_is_seen_by_the_next_load(shop: Path, monkeypatch: pyt
         assert load_plan(path) == reloaded
 
 
-
 def test_reading_a_plan_adds_no_directory_to_a_tree(tmp_path: Path) -> None:
     fresh = tmp_path / "fresh"
     shutil.copytree(Path(__file__).parent / "assets" / "shop", fresh)

@@ -233,7 +233,6 @@ class FacadeResolver:
             pending.extend(self.class_bases.get(current, []))
         return None
 
-
     def _class_binds_something_else(self, class_name: str, attr: str) -> bool:
         """``self.<attr>`` is assigned or annotated as some other object in the class."""
         if attr in self.class_annotations.get(class_name, {}):

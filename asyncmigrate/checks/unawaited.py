@@ -56,9 +56,7 @@ _BUILTIN_METHODS = frozenset(
 )
 _UNKNOWN_TYPES = frozenset({"typing.Any", "typing_extensions.Any", "Any", "builtins.object", "object"})
 _FIX = "await it (the enclosing function must be async), or hand it to asyncio.create_task / asyncio.run"
-_POSSIBLE_FIX = (
-    "annotate the receiver with its class so the call resolves; if it reaches the async method, await it"
-)
+_POSSIBLE_FIX = "annotate the receiver with its class so the call resolves; if it reaches the async method, await it"
 
 
 @dataclass(frozen=True)
@@ -390,8 +388,10 @@ def _tree_key(project: Project) -> bytes:
 
 def _returns_a_coroutine(function: FunctionSummary) -> bool:
     """``async def``, but not an async generator, nor an ``@asynccontextmanager`` (entered, not awaited)."""
-    return function.is_async and not function.is_generator and not any(
-        d[-1] == "asynccontextmanager" for d in function.decorators
+    return (
+        function.is_async
+        and not function.is_generator
+        and not any(d[-1] == "asynccontextmanager" for d in function.decorators)
     )
 
 

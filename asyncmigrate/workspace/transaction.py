@@ -524,8 +524,7 @@ def restore(root: Path, transaction_id: str, *, plan_step: Mapping[str, Any] | N
     _save_manifest_or_explain(
         manifest,
         document,
-        f"every file was restored; transaction {transaction_id} stays '{state}' until the next apply, "
-        "rollback or mark",
+        f"every file was restored; transaction {transaction_id} stays '{state}' until the next apply, rollback or mark",
     )
     return _record(document)
 

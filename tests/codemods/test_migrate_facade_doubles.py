@@ -107,9 +107,7 @@ def test_inputs_from_the_plan_and_the_rewritten_module(tmp_path: Path) -> None:
 
     doubles = facade_doubles(plan, {"tally.billing": (before, after), "tally.other": (before, before)})
 
-    assert doubles.modules == {
-        "tally.billing": MigratedModule(frozenset({"open_books"}), {"account": "account_store"})
-    }
+    assert doubles.modules == {"tally.billing": MigratedModule(frozenset({"open_books"}), {"account": "account_store"})}
     assert doubles.targets["read_account"] == DoubleTarget("account", "by_number", True, ACCOUNT, (("acct", "number"),))
     assert doubles.class_attributes["tally.books.Books"] >= {"read_account", "write_account"}
     assert "accounts" not in doubles.class_attributes["tally.books.Books"]  # set in __init__: spec refuses it
