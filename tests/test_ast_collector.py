@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from asyncmigrate.analysis.ast_collector import Refused, _collect, collect
 from asyncmigrate.analysis.facade import FacadeSpec
-from asyncmigrate.analysis.reach import parse_python
+from asyncmigrate.analysis.parsing import parse_python
 from asyncmigrate.analysis.scan import _declared_encoding, check_encoding, parse_file
 from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import CallSite, Resolution

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from asyncmigrate.analysis.reach import nested_too_deeply, parse_python_or_error
+from asyncmigrate.analysis.parsing import nested_too_deeply, parse_python_or_error
 
 ASSETS = Path(__file__).parent / "assets"
 # Three shapes past CPython's limits: brackets (a syntax error), an operator chain (RecursionError while

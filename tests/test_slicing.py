@@ -22,7 +22,7 @@ from libcst.metadata import MetadataWrapper
 from asyncmigrate.analysis.ast_collector import collect as collect_facade_calls
 from asyncmigrate.analysis.collector import FacadeCallCollector, collect_calls
 from asyncmigrate.analysis.facade import FacadeSpec
-from asyncmigrate.analysis.reach import parse_python
+from asyncmigrate.analysis.parsing import parse_python
 from asyncmigrate.analysis.scan import _declared_encoding, check_encoding, parse_file, scan_sliced
 from asyncmigrate.analysis.slicing import Anchor, slice_module
 from asyncmigrate.config.plan import load_plan

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from asyncmigrate.analysis.reach import nested_too_deeply
+from asyncmigrate.analysis.parsing import nested_too_deeply
 from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, is_test_file, nested_qualname, resolve_relative
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.frameworks import ALL as ALL_FRAMEWORKS

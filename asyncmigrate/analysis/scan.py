@@ -38,14 +38,8 @@ from asyncmigrate.analysis.discovery import discover as discover
 from asyncmigrate.analysis.discovery import discover_tree
 from asyncmigrate.analysis.discovery import matches_any as matches_any
 from asyncmigrate.analysis.facade import FacadeSpec
-from asyncmigrate.analysis.reach import (
-    FileSummary,
-    estimate_reach,
-    nested_too_deeply,
-    parse_python_or_error,
-    summarize,
-    too_deep_message,
-)
+from asyncmigrate.analysis.parsing import nested_too_deeply, parse_python_or_error, too_deep_message
+from asyncmigrate.analysis.reach import FileSummary, estimate_reach, summarize
 from asyncmigrate.config.plan import Plan
 from asyncmigrate.types import CallSite, FileReport, ScanResult, ScanStats
 from asyncmigrate.workspace.cache import (

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from asyncmigrate.analysis.callgraph import Project, build_project
-from asyncmigrate.analysis.reach import nested_too_deeply, parse_python_or_error, too_deep_message
+from asyncmigrate.analysis.parsing import nested_too_deeply, parse_python_or_error, too_deep_message
 from asyncmigrate.analysis.scan import check_encoding, discover, libcst_error_line
 from asyncmigrate.analysis.trace import trace_path, trace_state
 from asyncmigrate.config.modules import plan_layout
