@@ -67,7 +67,8 @@ def _fields_of(kind: type[Any]) -> tuple[str, ...]:
 
 
 def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """``node.children``, in order, read from its fields (``children`` rebuilds the node to list them)."""
+    """The nodes of ``node.children``, read from its fields (``children`` rebuilds the node to list them).
+    In the order of the node's fields, which is not always the source order ``children`` keeps."""
     found: list[cst.CSTNode] = []
     node_type = cst.CSTNode
     for name in _fields_of(type(node)):
@@ -85,7 +86,9 @@ def parent_nodes(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
 
 
 def _parents(module: cst.Module, *, unique: bool) -> dict[cst.CSTNode, cst.CSTNode] | None:
-    """Each node's parent; with ``unique``, None as soon as a node turns up a second time."""
+    """Each node's parent; with ``unique``, None as soon as a node turns up a second time. The walk over
+    the fields is ``child_nodes``'s, written out: this runs on every tree a pass wraps, and the list per
+    node ``child_nodes`` returns made it 30% slower on ``server/``."""
     parents: dict[cst.CSTNode, cst.CSTNode] = {}
     pending: list[cst.CSTNode] = [module]
     node_type = cst.CSTNode

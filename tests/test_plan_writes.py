@@ -151,7 +151,9 @@ def test_an_update_of_entries_writes_what_dumping_the_whole_document_writes(
         remembered = plan_module._written[path]
         assert path.read_text() == plan_module.dump_document(remembered[1]), (entry, number)
     assert spliced == len(order) - 1  # all but the first update, which parses the file as the user wrote it
-    assert load_plan(path, check_files=False).entries() is not None
+    reread = load_plan(path, check_files=False)
+    assert [entry.path for entry in reread.entries()] == paths
+    assert reread.entry(order[-1]) is not None and reread.entry(order[-1]).status is statuses[(len(order) - 1) % 4]
 
 
 def test_one_event_recorded_for_several_entries_is_written_out_for_each(shop: Path) -> None:

@@ -982,8 +982,8 @@ def _remember_written(path: Path, data: bytes, document: Any, text: str) -> None
 def _entry_block(entry: Any) -> str | None:
     """The lines a dump of the whole plan writes for ``entry`` (a mapping in a phase's ``files``),
     from a dump of the entry alone at the same depth: ``phases: - files: - <entry>``. Indentation, flow
-    style and line width (4096, never reached in practice) depend on the depth and the entry only, so
-    the lines are the same as in the whole dump."""
+    style and where a scalar past the line width (4096) wraps depend on the depth and the entry only, so
+    the lines are the same as in the whole dump (``tests/test_plan_writes.py`` holds them to it)."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     text = dump_document(CommentedMap([("phases", CommentedSeq([CommentedMap([("files", CommentedSeq([entry]))])]))]))
