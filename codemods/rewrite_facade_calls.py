@@ -1095,7 +1095,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, WalksEditedLines, Qu
                     continue
                 keep = [] if id(facade_param) in self._removable else [param]
                 replaced = [*keep, *new_params]
-                commas = _commas_for(param.comma, len(replaced))
+                commas = _commas_for(param.comma, len(replaced), _line_start(updated, group, index))
                 fixed = [
                     p.with_changes(comma=comma, whitespace_after_param=cst.SimpleWhitespace(""))
                     for p, comma in zip(replaced[:-1], commas, strict=False)
@@ -1356,20 +1356,39 @@ def _is_self_attr(target: cst.BaseExpression, self_name: str, attr: str) -> bool
     )
 
 
-def _commas_for(comma: cst.Comma | cst.MaybeSentinel, count: int) -> list[cst.Comma | cst.MaybeSentinel]:
+def _line_start(
+    function: cst.FunctionDef, group: Sequence[cst.Param], index: int
+) -> cst.ParenthesizedWhitespace | None:
+    """How the line of parameter ``index`` of ``group`` starts, when parameters go one per line: the
+    whitespace after the comma before it (or after the opening parenthesis); None when not known."""
+    if index > 0:
+        comma = group[index - 1].comma
+        before = comma.whitespace_after if isinstance(comma, cst.Comma) else None
+    else:
+        before = function.whitespace_before_params
+    return before if isinstance(before, cst.ParenthesizedWhitespace) else None
+
+
+def _commas_for(
+    comma: cst.Comma | cst.MaybeSentinel, count: int, line_start: cst.ParenthesizedWhitespace | None
+) -> list[cst.Comma | cst.MaybeSentinel]:
     """The commas of ``count`` parameters replacing one whose comma was ``comma``: each in its layout
     (one per line or not), the last keeping whatever followed the one replaced. A comment after the
-    parameter is written once, after the first; comment lines before the next parameter stay before it."""
+    parameter is written once, after the first; comment lines before the next parameter stay before it.
+    A new parameter's line starts as the replaced one's did (``line_start``): after the last parameter,
+    the comma's own whitespace leads to the closing parenthesis, indented less."""
     if count == 1:
         return [comma]
     if not isinstance(comma, cst.Comma):
         return [*[cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))] * (count - 1), comma]
     after = comma.whitespace_after
     if not isinstance(after, cst.ParenthesizedWhitespace):
-        return [*[comma] * (count - 1), comma]
+        return [comma] * count  # all on one line: no comment to keep once
     bare_line = cst.TrailingWhitespace(newline=after.first_line.newline)
-    first = comma.with_changes(whitespace_after=after.with_changes(empty_lines=()))
-    middle = comma.with_changes(whitespace_after=after.with_changes(first_line=bare_line, empty_lines=()))
+    start = line_start or after
+    between = after.with_changes(empty_lines=(), indent=start.indent, last_line=start.last_line)
+    first = comma.with_changes(whitespace_after=between)
+    middle = comma.with_changes(whitespace_after=between.with_changes(first_line=bare_line))
     last = comma.with_changes(whitespace_after=after.with_changes(first_line=bare_line))
     return [first, *[middle] * (count - 2), last]
 

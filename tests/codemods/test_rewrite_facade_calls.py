@@ -268,6 +268,36 @@ class TestRewriteFacadeCalls(CodemodTest):
             """,
         )
 
+    def test_a_last_depends_parameter_with_a_comment_gives_new_parameters_its_indentation(self) -> None:
+        """After the last parameter the comma's whitespace leads to the closing parenthesis, indented less:
+        a new parameter's line starts as the replaced parameter's did."""
+        self.check(
+            """
+            from fastapi import Depends
+
+            from library.storage import Store, open_store
+
+
+            async def shelve(
+                isbn: str,
+                store: Store = Depends(open_store),  # the last one
+            ):
+                return store.shelf_of(isbn), store.load_book(isbn)
+            """,
+            """
+            from fastapi import Depends
+            from library.repos import BookRepo, ShelfCache, get_book_repo, get_shelf_cache
+
+
+            async def shelve(
+                isbn: str,
+                book_repo: BookRepo = Depends(get_book_repo),  # the last one
+                shelf_cache: ShelfCache = Depends(get_shelf_cache),
+            ):
+                return shelf_cache.shelf_for(isbn), await book_repo.get(isbn)
+            """,
+        )
+
     def test_annotated_depends_parameter_keeps_the_annotated_form(self) -> None:
         self.check(
             """
