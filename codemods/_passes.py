@@ -10,8 +10,9 @@ walk around it computes nothing, and each walk of LibCST rebuilds every node it 
 Wrapper`` calls ``visit_Module`` of such a batch directly, resolving their dependencies as LibCST does,
 and computes ``ParentNodeProvider``'s answer by reading the nodes' fields (every child is the value of
 a field, or an item of a sequence in one, which is what ``CSTNode.children`` collects) instead of its
-walk that asks each node for ``children`` (a rebuild of the node). A provider with any other visitor
-method is resolved by LibCST's own walk.
+walk that asks each node for ``children`` (a rebuild of the node), and ``PositionProvider``'s with
+``_positions.py``'s codegen state. A provider with any other visitor method is resolved by LibCST's own
+walk.
 
 ``QuickMetadata`` (first among a codemod's bases) makes a codemod resolve its metadata with that
 wrapper, and reuse the wrapper its context holds when it is over the very tree given to the codemod:
@@ -44,6 +45,8 @@ from libcst import BatchableCSTVisitor, MetadataWrapper
 from libcst.codemod import Codemod, CodemodCommand, CodemodContext, ContextAwareTransformer, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, ImportItem, RemoveImportsVisitor
 from libcst.metadata import CodeRange, ParentNodeProvider, PositionProvider
+
+from asyncmigrate.codemods._positions import code_ranges
 
 _MODULE_ONLY = {"visit_Module"}
 _module_only_types: dict[type[Any], bool] = {}
@@ -126,6 +129,12 @@ class QuickMetadataWrapper(MetadataWrapper):
         self._parents = None if unsafe_skip_copy else _parents(module, unique=True)
         super().__init__(module, unsafe_skip_copy=unsafe_skip_copy or self._parents is not None, cache=cache or {})
 
+    def resolve_many(self, providers: Any) -> Any:
+        # ``PositionProvider``'s answer, computed for less (``_positions.py``) before LibCST resolves the rest.
+        if PositionProvider not in self._metadata and PositionProvider in _with_dependencies(providers):
+            self._metadata[PositionProvider] = code_ranges(self.module)
+        return super().resolve_many(providers)
+
     def visit_batched(
         self,
         visitors: Iterable[BatchableCSTVisitor],
@@ -146,6 +155,18 @@ class QuickMetadataWrapper(MetadataWrapper):
                 else:
                     visitor.visit_Module(self.module)
         return self.module
+
+
+def _with_dependencies(providers: Iterable[Any]) -> set[Any]:
+    """``providers`` and what they depend on, as LibCST gathers them to resolve them."""
+    found: set[Any] = set()
+    pending = list(providers)
+    while pending:
+        provider = pending.pop()
+        if provider not in found:
+            found.add(provider)
+            pending.extend(provider.METADATA_DEPENDENCIES)
+    return found
 
 
 def fresh_tree_metadata(tree: cst.Module) -> QuickMetadataWrapper:
