@@ -304,6 +304,20 @@ class _Walker:
         self.summary_functions: list[FunctionSummary] = []
         self.summary_calls: tuple[set[str], set[str]] | None = None
         self.walked = False  # the whole module was walked: the summary is complete
+        self.scopes: list[_Scope] = [self.builtin, self.module_scope]
+
+    def new_scope(self, kind: str, parent: _Scope, name: str | None = None) -> _Scope:
+        scope = _Scope(kind, parent, name)
+        self.scopes.append(scope)
+        return scope
+
+    def release(self) -> None:
+        """Drop the bindings, whose scopes hold them as they hold their scopes: a cycle that keeps every
+        node a binding names (a whole function, for a ``def``) alive until the cyclic collector finds it.
+        Without it the module's tree goes back as soon as the file is done, and the collection that
+        follows each file (``scan.run_task``) walks what the file left, not the whole tree."""
+        for scope in self.scopes:
+            scope.assignments.clear()
 
     # --- statements ---
     def body(self, statements: list[ast.stmt]) -> None:
@@ -449,7 +463,7 @@ class _Walker:
         # the summary counts a def's parameters, decorators and return annotation as its own calls
         outer_calls = self.summary_calls
         calls = self.summary_calls = (set(), set())
-        inner = self.scope = _Scope("function", outer, node.name)
+        inner = self.scope = self.new_scope("function", outer, node.name)
         self.parameters(node.args, inner)
         self.body(node.body)
         self.scope = outer
@@ -512,7 +526,7 @@ class _Walker:
             self.expr(base)
         for keyword in node.keywords:
             self.expr(keyword.value)
-        self.scope = _Scope("class", outer, node.name)
+        self.scope = self.new_scope("class", outer, node.name)
         self.body(node.body)
         self.scope = outer
         self.frames.pop()
@@ -740,7 +754,7 @@ class _Walker:
     def lambda_(self, node: ast.Lambda) -> None:
         self.lambda_depth += 1
         outer = self.scope
-        inner = self.scope = _Scope("function", outer, None)
+        inner = self.scope = self.new_scope("function", outer, None)
         self.parameters(node.args, inner)
         self.expr(node.body)
         self.scope = outer
@@ -750,7 +764,7 @@ class _Walker:
         first, *rest = node.generators
         self.expr(first.iter)
         outer = self.scope
-        inner = self.scope = _Scope("comprehension", outer)
+        inner = self.scope = self.new_scope("comprehension", outer)
         self.target(first.target)
         inner.count += 1
         for condition in first.ifs:
@@ -1260,10 +1274,13 @@ def collect(
 ) -> tuple[CallSite, ...] | None:
     """The facade call sites of the module ``tree`` (parsed from ``data``), exactly as the
     whole-file LibCST collector finds them; None when this port refuses the module."""
+    walker = _Walker(spec)
     try:
-        return _collect(path, data, tree, spec, encoding)
+        return _collect(path, data, tree, spec, encoding, walker)
     except (Refused, RecursionError):
         return None
+    finally:
+        walker.release()
 
 
 def collect_with_summary(
@@ -1285,6 +1302,8 @@ def collect_with_summary(
         calls: tuple[CallSite, ...] | None = _collect(path, data, tree, spec, encoding, walker, module_of_path)
     except (Refused, RecursionError):
         calls = None
+    finally:
+        walker.release()
     if not walker.walked:
         return calls, summarize_tree(path, tree, spec)
     return calls, FileSummary(module_of_path()[0], tuple(walker.summary_functions))
@@ -1303,7 +1322,7 @@ def _collect(
         # CPython accepts some mixes of tabs and spaces that LibCST's tokenizer refuses: let LibCST
         # say whether it can read the file (what the codemods will need).
         raise Refused("indentation mixing tabs, spaces or form feeds")
-    walker = walker or _Walker(spec)
+    walker = walker or _Walker(spec)  # collect and collect_with_summary give theirs, and release it
     source: _Source | None = None
 
     def text(node: ast.AST) -> str | None:
