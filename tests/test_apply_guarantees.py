@@ -119,6 +119,23 @@ def test_output_that_does_not_compile_is_refused_and_nothing_is_written(
     assert fingerprints(library) == before
 
 
+@pytest.mark.parametrize(
+    ("output", "line", "problem"),
+    [
+        (b"def f():\n    return 1\n\n\ndef g():\n    await f()\n", 6, "'await' outside async function"),
+        (b"async def f():\n    return (1\n", 2, "was never closed"),
+    ],
+)
+def test_output_that_does_not_parse_or_compile_is_named_with_its_line(output: bytes, line: int, problem: str) -> None:
+    """One compile refuses both: a parse error, and an ``await`` that only the compiler refuses."""
+    with pytest.raises(AsyncMigrateError, match=rf"^pkg/mod\.py:{line}: .*\(.*{problem}\); nothing was written"):
+        apply_module._check_output("pkg/mod.py", output)
+
+
+def test_output_that_compiles_passes_the_check() -> None:
+    apply_module._check_output("pkg/mod.py", b"async def f():\n    return 1\n\n\nasync def g():\n    await f()\n")
+
+
 def test_blocked_change_writes_nothing(library: Path) -> None:
     (library / "library" / "catalog.py").write_text(
         (library / "library" / "catalog.py").read_text()
