@@ -43,6 +43,7 @@ from asyncmigrate.workspace.cache import (
     dumps,
     file_signature,
     format_version,
+    one_file_of_trees,
     settled,
 )
 
@@ -1591,7 +1592,8 @@ def build_project(
             else:
                 changed = True
                 try:
-                    summary = read_module(path, data, layout)
+                    with one_file_of_trees():
+                        summary = read_module(path, data, layout)
                 except Unreadable as exc:
                     cached = _GraphEntry(digest, known, None, str(exc))
                 else:

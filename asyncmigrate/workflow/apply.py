@@ -47,7 +47,7 @@ from asyncmigrate.migration.propagate import Blocker, PropagationPlan, Seed, pro
 from asyncmigrate.types import CallSite, FileStatus
 from asyncmigrate.workflow.commit import commit, locked, undo
 from asyncmigrate.workspace import files as workspace_files
-from asyncmigrate.workspace.cache import KeyedResults, content_key, files_key, format_version
+from asyncmigrate.workspace.cache import KeyedResults, content_key, files_key, format_version, one_file_of_trees
 from asyncmigrate.workspace.transaction import FileChange, foreign_edits
 
 if TYPE_CHECKING:
@@ -330,9 +330,12 @@ def _compute_change(plan: Plan, targets: Sequence[str], project: Project, source
     seeds: list[Seed] = []
     probed: dict[str, Any] = {}  # a target's tree and its metadata, read by the probe, for its first edit pass
     for path in targets:
-        probed[path] = fresh_tree_metadata(_parse(path, sources[path], project))
-        probe = RewriteFacadeCallsCommand(sharing(_context(plan, path), probed[path]), plan_object=plan, plan_only=True)
-        _probe(probe, path, probed[path].module)
+        with one_file_of_trees():
+            probed[path] = fresh_tree_metadata(_parse(path, sources[path], project))
+            probe = RewriteFacadeCallsCommand(
+                sharing(_context(plan, path), probed[path]), plan_object=plan, plan_only=True
+            )
+            _probe(probe, path, probed[path].module)
         change.rewritten.extend(probe.outcome.rewritten)
         change.unmapped.extend(probe.outcome.unmapped)
         for unsafe in probe.outcome.unsafe:
@@ -381,19 +384,20 @@ def _compute_change(plan: Plan, targets: Sequence[str], project: Project, source
         after = before
         if edits.propagates or edits.rewrites or edits.test_doubles:
             step.files.append(edits)
-            metadata = probed.pop(path, None) or fresh_tree_metadata(_parse(path, before, project))
-            tree, outcome = transform_file(
-                metadata.module,
-                path,
-                edits,
-                step,
-                context=lambda path=path: _context(plan, path),  # type: ignore[misc]
-                decide=_rewrite_decider(plan, edits),
-                stage=CORE,
-                metadata=metadata,
-            )
-            trees[path] = tree
-            after = tree.bytes
+            with one_file_of_trees():
+                metadata = probed.pop(path, None) or fresh_tree_metadata(_parse(path, before, project))
+                tree, outcome = transform_file(
+                    metadata.module,
+                    path,
+                    edits,
+                    step,
+                    context=lambda path=path: _context(plan, path),  # type: ignore[misc]
+                    decide=_rewrite_decider(plan, edits),
+                    stage=CORE,
+                    metadata=metadata,
+                )
+                trees[path] = tree
+                after = tree.bytes
             # a dropped ``await`` still compiles: every planned edit must be accounted for
             change.blockers.extend(_unapplied(path, outcome.not_propagated))
             change.blockers.extend(_unapplied(path, outcome.not_rewritten, _REWRITE_FIX))
@@ -445,17 +449,18 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange, 
         file = step.file(path)
         planned = file if file is not None else file_edits(path, before, PropagationPlan())
         planned.facade_doubles = True
-        metadata = None if path in trees else fresh_tree_metadata(_parse(path, current, project))
-        tree, outcome = transform_file(
-            trees[path] if metadata is None else metadata.module,
-            path,
-            planned,
-            step,
-            context=lambda path=path: _context(plan, path),  # type: ignore[misc]
-            stage=DOUBLES,
-            metadata=metadata,
-        )
-        after = tree.bytes
+        with one_file_of_trees():
+            metadata = None if path in trees else fresh_tree_metadata(_parse(path, current, project))
+            tree, outcome = transform_file(
+                trees[path] if metadata is None else metadata.module,
+                path,
+                planned,
+                step,
+                context=lambda path=path: _context(plan, path),  # type: ignore[misc]
+                stage=DOUBLES,
+                metadata=metadata,
+            )
+            after = tree.bytes
         if not Frameworks.of_plan(plan).mock:
             planned.facade_doubles = False  # not migrated: what needed migrating blocks
             lines = [b.line for b in outcome.double_blockers]
