@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -70,7 +71,12 @@ def _validator() -> Any:
 
 def validate(document: Any, plain: Any, filename: str) -> None:
     """Raise PlanError for the most relevant schema violation of ``plain`` (``document`` as plain dicts
-    and lists), located through ``document``'s own line marks (ruamel's round-trip containers)."""
+    and lists), located through ``document``'s own line marks (ruamel's round-trip containers).
+
+    A plan that ``conforms`` is valid without jsonschema, whose import alone (44 ms) is a fifth of a
+    warm ``scan``; any other plan is judged by jsonschema, which words the error."""
+    if conforms(plain):
+        return
     from jsonschema.exceptions import best_match
 
     error = best_match(_validator().iter_errors(plain))
@@ -130,3 +136,145 @@ def _line(node: Any, part: Any) -> int | None:
         return int(lc.key(part)[0]) + 1
     except (KeyError, IndexError, TypeError, AttributeError):
         return None
+
+
+# --- the quick verdict ----------------------------------------------------------------------------------
+# Draft 2020-12's assertions for the keywords the plan's schema uses, exactly as jsonschema applies them
+# (its type checker, ``re.search`` for ``pattern``, ``bool`` never an ``int``). A case whose outcome is not
+# certain here (a keyword not listed, a ``$ref`` outside ``$defs``, ``enum`` or ``uniqueItems`` over
+# anything but strings) is left to jsonschema, so "conforms" is never said of a plan jsonschema refuses
+# (``tests/test_plan_schema.py`` holds the two verdicts equal on generated plans).
+
+_ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "$comment", "title", "description", "default", "examples"})
+
+
+class _Unsure(Exception):
+    """The quick verdict cannot be certain: jsonschema decides."""
+
+
+def conforms(instance: Any) -> bool:
+    """Does ``instance`` (a plan as plain dicts and lists) certainly satisfy the plan's schema?"""
+    schema = plan_schema()
+    try:
+        return _satisfies(instance, schema, schema)
+    except _Unsure:
+        return False
+
+
+def _is_type(instance: Any, kind: str) -> bool:
+    if kind == "object":
+        return isinstance(instance, dict)
+    if kind == "array":
+        return isinstance(instance, list)
+    if kind == "string":
+        return isinstance(instance, str)
+    if kind == "boolean":
+        return isinstance(instance, bool)
+    if kind == "null":
+        return instance is None
+    if isinstance(instance, bool):
+        return False
+    if kind == "integer":
+        return isinstance(instance, int) or (isinstance(instance, float) and instance.is_integer())
+    if kind == "number":
+        return isinstance(instance, int | float)
+    raise _Unsure(kind)
+
+
+def _equal(instance: Any, value: Any) -> bool:
+    """jsonschema's equality for a scalar ``value`` (``enum``, ``const``): a string equals only an equal
+    string, a number an equal number (``1 == 1.0``), never a ``bool``."""
+    if isinstance(instance, str) or isinstance(value, str):
+        return bool(instance == value)
+    numbers = (instance, value)
+    if all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
+        return bool(instance == value)
+    if instance is None and value is None:
+        return True
+    raise _Unsure("enum or const beyond strings and numbers")
+
+
+def _satisfies(instance: Any, schema: Any, root: dict[str, Any]) -> bool:
+    if schema is True or schema is False:
+        return schema
+    if not isinstance(schema, dict):
+        raise _Unsure("a schema that is not an object")
+    for keyword, value in schema.items():
+        if keyword in _ANNOTATIONS:
+            continue
+        if not _keyword_holds(keyword, value, instance, schema, root):
+            return False
+    return True
+
+
+def _keyword_holds(keyword: str, value: Any, instance: Any, schema: dict[str, Any], root: dict[str, Any]) -> bool:
+    if keyword == "type":
+        return any(_is_type(instance, kind) for kind in (value if isinstance(value, list) else [value]))
+    if keyword == "$ref":
+        if not (isinstance(value, str) and value.startswith("#/$defs/") and value.count("/") == 2):
+            raise _Unsure(value)
+        return _satisfies(instance, root["$defs"][value.rpartition("/")[2]], root)
+    if keyword == "anyOf":
+        return any(_satisfies(instance, branch, root) for branch in value)
+    if keyword == "oneOf":
+        return sum(1 for branch in value if _satisfies(instance, branch, root)) == 1
+    if keyword == "enum":
+        return any(_equal(instance, option) for option in value)
+    if keyword == "const":
+        return _equal(instance, value)
+    if isinstance(instance, dict):
+        return _object_keyword_holds(keyword, value, instance, schema, root)
+    if isinstance(instance, list):
+        if keyword == "items":
+            if "prefixItems" in schema:
+                raise _Unsure(keyword)
+            return all(_satisfies(item, value, root) for item in instance)
+        if keyword == "minItems":
+            return bool(len(instance) >= value)
+        if keyword == "uniqueItems":
+            if not value:
+                return True
+            if not all(isinstance(item, str) for item in instance):
+                raise _Unsure(keyword)
+            return len(set(instance)) == len(instance)
+    elif isinstance(instance, str):
+        if keyword == "pattern":
+            return re.search(value, instance) is not None
+        if keyword == "minLength":
+            return bool(len(instance) >= value)
+    elif isinstance(instance, int | float) and not isinstance(instance, bool):
+        if keyword == "minimum":
+            return bool(instance >= value)
+        if keyword == "exclusiveMinimum":
+            return bool(instance > value)
+    if keyword in _ASSERTIONS:
+        return True  # an assertion about another type of instance holds
+    raise _Unsure(keyword)
+
+
+def _object_keyword_holds(
+    keyword: str, value: Any, instance: dict[str, Any], schema: dict[str, Any], root: dict[str, Any]
+) -> bool:
+    if keyword == "properties":
+        return all(_satisfies(instance[name], sub, root) for name, sub in value.items() if name in instance)
+    if keyword == "required":
+        return all(name in instance for name in value)
+    if keyword == "additionalProperties":
+        if "patternProperties" in schema:
+            raise _Unsure(keyword)
+        known = schema.get("properties", {})
+        return all(_satisfies(item, value, root) for name, item in instance.items() if name not in known)
+    if keyword == "propertyNames":
+        return all(_satisfies(name, value, root) for name in instance)
+    if keyword == "minProperties":
+        return bool(len(instance) >= value)
+    if keyword in _ASSERTIONS:
+        return True
+    raise _Unsure(keyword)
+
+
+# The assertions above; each holds of an instance of a type it does not speak of.
+_ASSERTIONS = frozenset(
+    {"properties", "required", "additionalProperties", "propertyNames", "minProperties"}
+    | {"items", "minItems", "uniqueItems", "pattern", "minLength", "minimum", "exclusiveMinimum"}
+)
