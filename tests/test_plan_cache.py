@@ -88,3 +88,43 @@ def test_reading_a_plan_adds_no_directory_to_a_tree(tmp_path: Path) -> None:
     load_plan(fresh / "migration_plan.yaml")
     load_plan(fresh / "migration_plan.yaml")
     assert not (fresh / ".asyncmigrate").exists()
+
+
+@pytest.mark.parametrize("command", ["scan", "check", "apply"])
+def test_the_command_that_makes_the_cache_directory_keeps_the_plan_it_loaded(
+    shop: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """A tree's first scan (or check, or dry run) loads its plan before the cache directory exists, then
+    makes it: the plan is kept then, so the next command reads no YAML."""
+    from asyncmigrate.analysis.facade import FacadeSpec
+    from asyncmigrate.analysis.scan import scan
+    from asyncmigrate.checks.check import check
+    from asyncmigrate.workflow.apply import apply_files
+
+    shutil.rmtree(shop / ".asyncmigrate")
+    path = shop / "migration_plan.yaml"
+    plan = load_plan(path)
+    assert not cache_dir(shop).is_dir()
+    if command == "scan":
+        scan(shop, FacadeSpec.from_plan(plan), plan=plan)
+    elif command == "check":
+        check(plan)
+    else:
+        apply_files(plan, ["shop/service.py"], dry_run=True)
+    with monkeypatch.context() as patched:
+        _no_yaml(patched)
+        assert load_plan(path) == plan
+
+
+def test_a_plan_changed_since_it_was_loaded_is_not_kept_for_the_new_bytes(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from asyncmigrate.analysis.facade import FacadeSpec
+    from asyncmigrate.analysis.scan import scan
+
+    shutil.rmtree(shop / ".asyncmigrate")
+    path = shop / "migration_plan.yaml"
+    plan = load_plan(path)
+    path.write_text(path.read_text().replace("source: shop", "source: shop\nasync_aware_decorators: [a.b]"))
+    scan(shop, FacadeSpec.from_plan(plan), plan=plan)
+    assert load_plan(path).async_aware_decorators == ("a.b",)

@@ -40,7 +40,7 @@ from asyncmigrate.analysis.discovery import matches_any as matches_any
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.parsing import nested_too_deeply, parse_python_or_error, too_deep_message
 from asyncmigrate.analysis.reach import FileSummary, estimate_reach, summarize
-from asyncmigrate.config.plan import Plan
+from asyncmigrate.config.plan import Plan, keep_plan
 from asyncmigrate.types import CallSite, FileReport, ScanResult, ScanStats
 from asyncmigrate.workspace.cache import (
     CacheFile,
@@ -528,6 +528,8 @@ def _scan(
     if cache is not None:
         cache.prune()
         cache.save()
+        if plan is not None:
+            keep_plan(plan)  # the tree has its cache directory now
 
     # `scan server/api` is about server/api: planned files elsewhere are not part of the answer
     planned = {e.path: e for e in plan.entries() if _within(e.path, scope)} if plan else {}

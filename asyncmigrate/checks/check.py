@@ -20,7 +20,7 @@ from asyncmigrate.analysis.scan import ProgressCallback, default_paths
 from asyncmigrate.analysis.scan import scan as run_scan
 from asyncmigrate.checks.unawaited import POSSIBLY_UNAWAITED_ASYNC_CALL as POSSIBLY_UNAWAITED_ASYNC_CALL
 from asyncmigrate.checks.unawaited import UNAWAITED_ASYNC_CALL as UNAWAITED_ASYNC_CALL
-from asyncmigrate.config.plan import Plan
+from asyncmigrate.config.plan import Plan, keep_plan
 from asyncmigrate.types import CallSite, FileStatus, ScanResult, ScanStats
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ class CheckContext:
 
         existing, _ = scan_paths(self.plan)  # a missing directory is planned-file-missing's to report
         found = discover_tree(self.plan.root, existing, [])
-        return build_project(
+        project = build_project(
             self.plan.root,
             found.files,
             use_cache=self.use_cache,
@@ -115,6 +115,9 @@ class CheckContext:
             frameworks=Frameworks.of_plan(self.plan),  # as apply builds it: a fixture is one with pytest on
             stats=found.stats,
         )
+        if self.use_cache:
+            keep_plan(self.plan)  # the tree has its cache directory now
+        return project
 
     @cached_property
     def plan_file(self) -> str:

@@ -924,7 +924,24 @@ def load_plan(path: Path, *, check_files: bool = True) -> Plan:
     # reading a plan (status, report, a test loading a fixture) does not add a directory to a tree.
     if cache_dir(path.parent).is_dir():
         cached_plans.put(key, plan)
+    else:
+        _unkept[path] = (key, plan)
     return plan
+
+
+# The plans loaded before their tree had a cache directory, by path, with their key: the command that
+# then made the directory (the first scan of a tree) keeps its plan, so the next command reads no YAML.
+_unkept: dict[Path, tuple[bytes, Plan]] = {}
+
+
+def keep_plan(plan: Plan) -> None:
+    """Keep ``plan`` in the cache, now that its tree has a cache directory, if it is a plan ``load_plan``
+    parsed without one (under the key of the bytes it parsed)."""
+    unkept = _unkept.get(plan.path)
+    if unkept is None or unkept[1] is not plan or not cache_dir(plan.path.parent).is_dir():
+        return
+    del _unkept[plan.path]
+    KeyedResults(plan.path.parent, "plan", _plan_format(), limit=8).put(unkept[0], plan)
 
 
 @functools.cache

@@ -27,7 +27,7 @@ from asyncmigrate.analysis.parsing import nested_too_deeply, parse_python_or_err
 from asyncmigrate.analysis.scan import check_encoding, discover, libcst_error_line
 from asyncmigrate.analysis.trace import trace_path, trace_state
 from asyncmigrate.config.modules import plan_layout
-from asyncmigrate.config.plan import Plan, load_plan, record_status, settings_fingerprint
+from asyncmigrate.config.plan import Plan, keep_plan, load_plan, record_status, settings_fingerprint
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.frameworks import FRAMEWORK_OFF, Frameworks, mock, pytest, switched_off_fix
 from asyncmigrate.migration.cautions import Caution, new_cleanup_awaits
@@ -114,13 +114,16 @@ def project_paths(plan: Plan) -> list[str]:
 
 
 def load_project(plan: Plan, *, use_cache: bool = True) -> Project:
-    return build_project(
+    project = build_project(
         plan.root,
         project_paths(plan),
         use_cache=use_cache,
         layout=plan_layout(plan),
         frameworks=Frameworks.of_plan(plan),
     )
+    if use_cache:
+        keep_plan(plan)  # the tree has its cache directory now
+    return project
 
 
 def _read_source(plan: Plan, path: str) -> bytes:
