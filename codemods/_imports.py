@@ -15,7 +15,7 @@ import libcst as cst
 from libcst.codemod import Codemod
 from libcst.codemod.visitors import RemoveImportsVisitor
 
-from asyncmigrate.codemods._passes import QuickImportVisitors
+from asyncmigrate.codemods._passes import QuickImportVisitors, module_code
 
 ScheduledRemoval = tuple[str, str | None, str | None]  # (module, object, alias), as RemoveImportsVisitor takes them
 
@@ -82,6 +82,6 @@ class SkipsNeedlessImportCleanup(QuickImportVisitors):
     def _instantiate_and_run(self, transform: type[Codemod], tree: cst.Module) -> cst.Module:
         if transform is RemoveImportsVisitor:
             scheduled = self.context.scratch.get(RemoveImportsVisitor.CONTEXT_KEY, [])
-            if imports_still_used(tree.code, scheduled):
+            if imports_still_used(module_code(tree), scheduled):
                 return tree
         return super()._instantiate_and_run(transform, tree)

@@ -29,7 +29,7 @@ import libcst as cst
 from libcst import MetadataWrapper
 from libcst.codemod import Codemod, CodemodContext, SkipFile
 
-from asyncmigrate.codemods._passes import QuickMetadataWrapper, sharing
+from asyncmigrate.codemods._passes import QuickMetadataWrapper, module_bytes, module_code, sharing
 from asyncmigrate.codemods.migrate_facade_doubles import DoubleBlocker, FacadeDoubles, MigrateFacadeDoublesCommand
 from asyncmigrate.codemods.migrate_test_doubles import MigrateTestDoublesCommand
 from asyncmigrate.codemods.propagate_async import PropagateAsyncCommand
@@ -101,7 +101,7 @@ def transform_file(
             outcome.not_rewritten.extend(replay.missing())
             edited = replay.edited or edited
             metadata = None
-        if decided is not None and outcome.complete and decided.code != edited.code:
+        if decided is not None and outcome.complete and module_code(decided) != module_code(edited):
             raise AsyncMigrateError(
                 f"{path}: replaying the recorded call rewrites gives other code than deciding them; this is a bug"
             )
@@ -154,7 +154,7 @@ class ApplyEditsCommand(Codemod):
             raise SkipFile(f"{path}: the edit plan does not edit it")
         for step, edits in steps:
             # the step's edits name nodes of the text the earlier steps left: check them before editing
-            stale = edits.stale(tree.bytes)
+            stale = edits.stale(module_bytes(tree))
             if stale is not None:
                 raise AsyncMigrateError(stale)
             tree, outcome = transform_file(tree, path, edits, step, context=self._sub_context)

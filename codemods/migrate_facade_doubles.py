@@ -39,7 +39,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import PositionProvider, QualifiedNameProvider
 
-from asyncmigrate.codemods._passes import QuickVisitorCommand
+from asyncmigrate.codemods._passes import QuickVisitorCommand, module_code
 from asyncmigrate.codemods._syntax import body_insert_index
 from asyncmigrate.codemods.migrate_test_doubles import (
     ASYNC_MOCKS,
@@ -220,7 +220,7 @@ class MigrateFacadeDoublesCommand(QuickVisitorCommand):
         # them is returned before LibCST computes its metadata, which is most of the cost.
         words = set(self.doubles.targets) | {_short(c) for c in self.doubles.classes}
         words |= {name for module in self.doubles.modules.values() for name in module.removed | module.retained}
-        if words.isdisjoint(IDENTIFIER.findall(tree.code)):
+        if words.isdisjoint(IDENTIFIER.findall(module_code(tree))):
             self.outcome = DoublesOutcome()
             return tree
         return super().transform_module(tree)

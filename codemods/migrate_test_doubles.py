@@ -65,7 +65,7 @@ from libcst.metadata import (
 )
 from libcst.metadata.scope_provider import Assignment, Scope
 
-from asyncmigrate.codemods._passes import QuickVisitorCommand
+from asyncmigrate.codemods._passes import QuickVisitorCommand, module_code
 from asyncmigrate.config.modules import absolute_name
 from asyncmigrate.frameworks import mock, pytest
 
@@ -216,7 +216,7 @@ class MigrateTestDoublesCommand(QuickVisitorCommand):
         # Every rewrite names an async function (in a chain, a keyword or a patch target string), so a
         # module without any of those words is returned before LibCST computes scopes, which is most
         # of the cost.
-        code = tree.code
+        code = module_code(tree)
         if self.async_names.keys().isdisjoint(IDENTIFIER.findall(code)) or not self._may_name_a_double(code):
             return tree
         return super().transform_module(tree)

@@ -20,7 +20,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import PositionProvider
 
 from asyncmigrate.codemods._imports import SkipsNeedlessImportCleanup
-from asyncmigrate.codemods._passes import QuickVisitorCommand, WalksEditedLines
+from asyncmigrate.codemods._passes import QuickVisitorCommand, WalksEditedLines, module_code
 from asyncmigrate.codemods._syntax import (
     block_indent,
     parse_expression_text,
@@ -84,7 +84,7 @@ class ReplayRewritesCommand(SkipsNeedlessImportCleanup, WalksEditedLines, QuickV
         return problem is None
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        lines = source_lines(tree.code)
+        lines = source_lines(module_code(tree))
         for rewrite in self.edits.rewrites:
             for replacement in rewrite.replace:
                 if self._expect(replacement.node, lines, rewrite.node.line, rewrite.what):

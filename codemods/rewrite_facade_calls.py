@@ -63,7 +63,13 @@ from asyncmigrate.analysis.resolver import FacadeResolver
 from asyncmigrate.analysis.signatures import Signature, SignatureIndex, SignatureUnknown
 from asyncmigrate.codemods._arguments import ShapeError, call_shape, forwarded_args, positional_arg, renamed, reshaped
 from asyncmigrate.codemods._imports import SkipsNeedlessImportCleanup
-from asyncmigrate.codemods._passes import QuickVisitorCommand, WalksEditedLines, child_nodes, edited_lines
+from asyncmigrate.codemods._passes import (
+    QuickVisitorCommand,
+    WalksEditedLines,
+    child_nodes,
+    edited_lines,
+    module_code,
+)
 from asyncmigrate.codemods._syntax import (
     awaited,
     block_indent,
@@ -940,7 +946,7 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, WalksEditedLines, Qu
         if self._lines is None:
             module = self.context.module
             assert module is not None  # set while the tree is transformed
-            self._lines = source_lines(module.code)
+            self._lines = source_lines(module_code(module))
         position = self.get_metadata(PositionProvider, node)
         start, end = position.start, position.end
         return Span.of(kind, (start.line, start.column), (end.line, end.column), self._lines)

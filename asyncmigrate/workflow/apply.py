@@ -324,7 +324,7 @@ def _change_key(plan: Plan, targets: Sequence[str], project: Project) -> bytes:
 
 
 def _compute_change(plan: Plan, targets: Sequence[str], project: Project, sources: dict[str, bytes]) -> ComputedChange:
-    from asyncmigrate.codemods._passes import fresh_tree_metadata, sharing
+    from asyncmigrate.codemods._passes import fresh_tree_metadata, module_bytes, sharing
     from asyncmigrate.codemods.apply_edits import CORE, transform_file
     from asyncmigrate.codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
 
@@ -400,7 +400,7 @@ def _compute_change(plan: Plan, targets: Sequence[str], project: Project, source
                     metadata=metadata,
                 )
                 trees[path] = tree
-                after = tree.bytes
+                after = module_bytes(tree)
             # a dropped ``await`` still compiles: every planned edit must be accounted for
             change.blockers.extend(_unapplied(path, outcome.not_propagated))
             change.blockers.extend(_unapplied(path, outcome.not_rewritten, _REWRITE_FIX))
@@ -423,7 +423,7 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange, 
     """Move the tests' doubles of the facade (a patched factory, a patched facade method, an injected
     ``Mock(spec=Facade)``) to what the migrated targets now call; a double that cannot be carried over
     is a blocker. Made on the tree each file's other edits were made on."""
-    from asyncmigrate.codemods._passes import fresh_tree_metadata
+    from asyncmigrate.codemods._passes import fresh_tree_metadata, module_bytes
     from asyncmigrate.codemods.apply_edits import DOUBLES, transform_file
     from asyncmigrate.codemods.migrate_facade_doubles import facade_doubles
 
@@ -463,7 +463,7 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange, 
                 stage=DOUBLES,
                 metadata=metadata,
             )
-            after = tree.bytes
+            after = module_bytes(tree)
         if not Frameworks.of_plan(plan).mock:
             planned.facade_doubles = False  # not migrated: what needed migrating blocks
             lines = [b.line for b in outcome.double_blockers]
@@ -491,7 +491,7 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange, 
 def _doubles_left(plan: Plan, path: str, data: bytes, async_functions: Sequence[str]) -> list[Blocker]:
     """With the mock adapter off, the doubles of functions turning async are not migrated: a double that
     would have become an ``AsyncMock`` is a blocker (left alone it returns a value where the code awaits)."""
-    from asyncmigrate.codemods._passes import fresh_tree_metadata
+    from asyncmigrate.codemods._passes import fresh_tree_metadata, module_bytes
     from asyncmigrate.codemods.apply_edits import CORE, transform_file
 
     probe = file_edits(path, data, PropagationPlan(), test_doubles=async_functions)
@@ -505,9 +505,9 @@ def _doubles_left(plan: Plan, path: str, data: bytes, async_functions: Sequence[
         stage=CORE,
         metadata=metadata,
     )
-    if tree.bytes == data:
+    if module_bytes(tree) == data:
         return []
-    return [_mock_off_blocker(path, _first_change(data, tree.bytes), "doubles of functions turning async")]
+    return [_mock_off_blocker(path, _first_change(data, module_bytes(tree)), "doubles of functions turning async")]
 
 
 def _mock_off_blocker(path: str, line: int, what: str) -> Blocker:

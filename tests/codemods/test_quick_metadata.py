@@ -32,7 +32,14 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from asyncmigrate.codemods._passes import PlainDispatch, QuickMetadataWrapper, TopImportsAdder, parent_nodes
+from asyncmigrate.codemods._passes import (
+    PlainDispatch,
+    QuickMetadataWrapper,
+    TopImportsAdder,
+    module_bytes,
+    module_code,
+    parent_nodes,
+)
 
 REPO = Path(__file__).parents[2]
 
@@ -266,3 +273,26 @@ def test_plain_dispatch_calls_a_method_patched_after_its_first_use(monkeypatch: 
     assert module.visit(_PlainRecorder()).code == "n(x)\n"
     monkeypatch.undo()
     assert module.visit(_PlainRecorder()).code == "F(x)\n"  # the argument is not visited
+
+
+def test_module_code_is_generated_once_per_tree_and_is_the_trees_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    generated: list[int] = []
+    real = cst.Module.code_for_node
+
+    def counting(self: cst.Module, node: cst.CSTNode) -> str:
+        if node is self:
+            generated.append(id(self))
+        return real(self, node)
+
+    monkeypatch.setattr(cst.Module, "code_for_node", counting)
+    first = cst.parse_module("a = 1\n")
+    edited = first.with_changes(body=[*first.body, *cst.parse_module("b = 2\n").body])
+    assert module_code(first) == "a = 1\n"
+    assert module_code(first) == "a = 1\n"
+    assert module_code(edited) == "a = 1\nb = 2\n"  # a new tree: its own code
+    assert module_bytes(first) == b"a = 1\n"
+    assert generated == [id(first), id(edited)]
+    others = [cst.parse_module(f"x = {n}\n") for n in range(6)]  # more trees than it keeps
+    assert [module_code(tree) for tree in others] == [f"x = {n}\n" for n in range(6)]
+    assert module_code(first) == "a = 1\n"  # forgotten, generated again
+    assert generated.count(id(first)) == 2
