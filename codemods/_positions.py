@@ -7,7 +7,7 @@ with a regular expression to count newlines. That is about five times the cost o
 (``tests/codemods/test_positions.py`` holds the answer to LibCST's, node for node). The same codegen
 walk runs here with a state that keeps plain tuples, counts newlines only in a token that has one, and
 records syntactic positions with a slotted context manager; a position is made a ``CodeRange`` when a
-pass asks for it. Most passes ask for a handful of nodes of the thousands a module has.
+pass asks for it (over ``apply --all`` on the bundled server, 42,292 of 299,917 nodes).
 """
 
 from __future__ import annotations
@@ -82,7 +82,8 @@ class _SyntacticSpan:
 
 
 class _SpanState(PositionProvidingCodegenState):
-    """LibCST's position state keeping spans as tuples in ``spans``."""
+    """LibCST's position state keeping spans as tuples in ``spans``, and the starts of the nodes being
+    generated in ``starts`` (LibCST's ``_stack``, typed for ``CodePosition``, stays unused)."""
 
     spans: dict[cst.CSTNode, _Span]
     starts: list[tuple[int, int]]

@@ -41,6 +41,7 @@ from asyncmigrate.workspace.cache import (
     PackFile,
     Signature,
     dumps,
+    file_digest,
     file_signature,
     format_version,
     one_file_of_trees,
@@ -1538,7 +1539,7 @@ class _Summaries:
             data = (self.root / path).read_bytes()
         except OSError:
             data = b""
-        if hashlib.blake2b(data, digest_size=16).digest() != self.digests[path]:
+        if file_digest(data) != self.digests[path]:
             # The build knew this file by another content, and the cache has lost that content's summary:
             # answering from today's content would mix two states of the tree under one key.
             raise AsyncMigrateError(f"{path}: changed while the call graph was being read; run the command again")
@@ -1583,7 +1584,7 @@ def build_project(
                 data = (root / path).read_bytes()
             except OSError:
                 continue
-            digest = hashlib.blake2b(data, digest_size=16).digest()
+            digest = file_digest(data)
             known = signature if settled(signature, read_at) else None
             if cached is not None and cached.digest == digest:
                 if cached.signature != known:

@@ -45,6 +45,7 @@ from asyncmigrate.types import CallSite, FileReport, ScanResult, ScanStats
 from asyncmigrate.workspace.cache import (
     CacheFile,
     Signature,
+    file_digest,
     file_signature,
     format_version,
     paused_collection,
@@ -614,7 +615,7 @@ class _Tree:
         data = self.read(relative)
         if data is None:
             return
-        digest = hashlib.blake2b(data, digest_size=16).digest()
+        digest = file_digest(data)
         hinted = any(token in data for token in self.tokens)
         self._record(relative, digest, hinted)
         cache.remember_file(relative, signature, digest, hinted, read_at)

@@ -8,11 +8,11 @@ and base classes of the same module); nothing is imported or run.
 from __future__ import annotations
 
 import ast
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from asyncmigrate.config.modules import ModuleLayout, resolve_relative
+from asyncmigrate.workspace.cache import file_digest
 
 _MAX_DEPTH = 5
 # Bases that add no method a repository, an adapter or a parameter class is called through.
@@ -113,7 +113,7 @@ _PARSED_KEPT = 256
 
 
 def _parse(data: bytes) -> ast.Module | None:
-    digest = hashlib.blake2b(data, digest_size=16).digest()
+    digest = file_digest(data)
     if digest not in _parsed:
         if len(_parsed) >= _PARSED_KEPT:
             _parsed.clear()

@@ -12,13 +12,14 @@ since is *stale*: its edges and timings are never used (``Trace.fresh``), and ca
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from asyncmigrate.workspace.cache import file_digest
 
 if TYPE_CHECKING:  # types only: a scan asks for the trace's timings without loading the call graph
     from asyncmigrate.analysis.callgraph import FunctionSummary, Project
@@ -35,7 +36,7 @@ def trace_path(root: Path) -> Path:
 
 
 def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return file_digest(data).hex()
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from asyncmigrate.config import plan_schema
 from asyncmigrate.errors import PlanError
 from asyncmigrate.types import FileStatus
 from asyncmigrate.workspace import files as workspace_files
-from asyncmigrate.workspace.cache import KeyedResults, cache_dir, content_key, format_version
+from asyncmigrate.workspace.cache import KeyedResults, cache_dir, content_key, file_digest, format_version
 
 if TYPE_CHECKING:
     from ruamel.yaml import YAML
@@ -897,7 +897,7 @@ def load_plan(path: Path, *, check_files: bool = True) -> Plan:
         raise PlanError(f"{path}: plan file not found (run `asyncmigrate init`)") from None
     except OSError as exc:
         raise PlanError(f"{path}: cannot read plan ({exc.strerror})") from None
-    cached_plans = KeyedResults(path.parent, "plan", _plan_format(), limit=8)
+    cached_plans = _cached_plans(path)
     key = content_key(str(path), str(path.absolute()), data)
     cached = cached_plans.get(key)
     if isinstance(cached, Plan) and not (check_files and _missing_directories(cached)):
@@ -941,7 +941,12 @@ def keep_plan(plan: Plan) -> None:
     if unkept is None or unkept[1] is not plan or not cache_dir(plan.path.parent).is_dir():
         return
     del _unkept[plan.path]
-    KeyedResults(plan.path.parent, "plan", _plan_format(), limit=8).put(unkept[0], plan)
+    _cached_plans(plan.path).put(unkept[0], plan)
+
+
+def _cached_plans(path: Path) -> KeyedResults:
+    """The parsed plans kept beside the plan at ``path``, by the key of the bytes each was parsed from."""
+    return KeyedResults(path.parent, "plan", _plan_format(), limit=8)
 
 
 @functools.cache
@@ -987,13 +992,13 @@ _written: dict[Path, tuple[bytes, Any, str]] = {}
 def _written_document(path: Path, data: bytes) -> tuple[Any, str] | None:
     """The document last written to ``path`` as ``data`` and its text, now the caller's, or None."""
     remembered = _written.pop(path, None)
-    if remembered is None or remembered[0] != hashlib.blake2b(data, digest_size=16).digest():
+    if remembered is None or remembered[0] != file_digest(data):
         return None
     return remembered[1], remembered[2]
 
 
 def _remember_written(path: Path, data: bytes, document: Any, text: str) -> None:
-    _written[path] = (hashlib.blake2b(data, digest_size=16).digest(), document, text)
+    _written[path] = (file_digest(data), document, text)
 
 
 def _entry_block(entry: Any) -> str | None:

@@ -47,7 +47,14 @@ from asyncmigrate.migration.propagate import Blocker, PropagationPlan, Seed, pro
 from asyncmigrate.types import CallSite, FileStatus
 from asyncmigrate.workflow.commit import commit, locked, undo
 from asyncmigrate.workspace import files as workspace_files
-from asyncmigrate.workspace.cache import KeyedResults, content_key, files_key, format_version, one_file_of_trees
+from asyncmigrate.workspace.cache import (
+    KeyedResults,
+    content_key,
+    file_digest,
+    files_key,
+    format_version,
+    one_file_of_trees,
+)
 from asyncmigrate.workspace.transaction import FileChange, foreign_edits
 
 if TYPE_CHECKING:
@@ -210,7 +217,7 @@ def _parse(path: str, data: bytes, project: Project | None = None) -> Any:
     import libcst as cst
 
     read = project.digests.get(path) if project is not None and path not in project.unreadable else None
-    if read is None or read != hashlib.blake2b(data, digest_size=16).digest():
+    if read is None or read != file_digest(data):
         tree = parse_python_or_error(data)
         if isinstance(tree, Exception) and nested_too_deeply(tree):
             line = tree.lineno if isinstance(tree, SyntaxError) and tree.lineno else 1
@@ -505,9 +512,10 @@ def _doubles_left(plan: Plan, path: str, data: bytes, async_functions: Sequence[
         stage=CORE,
         metadata=metadata,
     )
-    if module_bytes(tree) == data:
+    after = module_bytes(tree)
+    if after == data:
         return []
-    return [_mock_off_blocker(path, _first_change(data, module_bytes(tree)), "doubles of functions turning async")]
+    return [_mock_off_blocker(path, _first_change(data, after), "doubles of functions turning async")]
 
 
 def _mock_off_blocker(path: str, line: int, what: str) -> Blocker:
@@ -854,7 +862,6 @@ def plan_edits(plan: Plan, targets: Sequence[str], *, use_cache: bool = True) ->
     Each target's change is planned on the text the earlier ones leave (``apply`` writes each before
     computing the next), so the project's files are copied to a scratch directory where each
     unblocked change is written; the edits name nodes of the text their step starts from."""
-    import hashlib
     import shutil
     import tempfile
 

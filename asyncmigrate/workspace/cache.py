@@ -82,6 +82,12 @@ def cache_dir(root: Path) -> Path:
     return root / STATE_DIR / CACHE_SUBDIR
 
 
+def file_digest(data: bytes) -> bytes:
+    """The digest a file's content is known by: the call graph, the scan and every cache key use it, and
+    ``apply`` compares against the call graph's, so there is one."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
 def content_key(*parts: bytes | str) -> bytes:
     """A 16-byte key over ``parts`` (a file's bytes or digest, a fingerprint, a path...)."""
     hasher = hashlib.blake2b(digest_size=16)
@@ -343,5 +349,5 @@ def files_key(root: Path, paths: Iterable[str]) -> bytes:
         except OSError:
             parts.extend((path, b"\x00missing"))
             continue
-        parts.extend((path, hashlib.blake2b(data, digest_size=16).digest()))
+        parts.extend((path, file_digest(data)))
     return content_key(*parts)
