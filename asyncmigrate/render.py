@@ -16,6 +16,7 @@ from asyncmigrate.types import CallSite, FileStatus, ScanResult
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+    from rich.tree import Tree
 
     # Types only: importing these at run time would load the call graph, the transactions and the
     # whole library for every command, `asyncmigrate --help` included.
@@ -122,19 +123,19 @@ def progress_bar(description: str, *, enabled: bool = True) -> Iterator[Progress
         yield update
 
 
-def _print_table(table: Table) -> None:
-    """A terminal gets the table at its width; a pipe or file gets each row on one line, however
-    long, so that grep and CI logs see whole paths rather than paths folded over several lines."""
+def _print_wide(renderable: Table | Tree) -> None:
+    """A terminal gets a table or tree at its width; a pipe or file gets each row on one line, however
+    long, so that grep and CI logs see whole paths rather than paths folded or cut at 80 columns."""
     from rich.console import Console
 
     if stdout.is_terminal:
-        stdout.print(table)
+        stdout.print(renderable)
         return
     from rich.measure import Measurement
 
-    needed = Measurement.get(stdout.console, stdout.options.update(width=100_000), table).maximum
-    # Console.print clamps its width to the console's, so a wider one prints the table
-    Console(highlight=False, width=max(needed, stdout.width)).print(table)
+    needed = Measurement.get(stdout.console, stdout.options.update(width=100_000), renderable).maximum
+    # Console.print clamps its width to the console's, so a wider one prints it
+    Console(highlight=False, width=max(needed, stdout.width)).print(renderable)
 
 
 # --- scan ---------------------------------------------------------------------------------------------
@@ -254,7 +255,7 @@ def scan_table(result: ScanResult, *, show_calls: bool = False, measured: Measur
         if measured is not None:
             row.append(_milliseconds(measured.file_seconds(f.calls)))
         table.add_row(*row)
-    _print_table(table)
+    _print_wide(table)
     if show_calls:
         listed = [c for f in files for c in f.calls]
         if measured is not None and measured.by_blocking_time:
@@ -343,7 +344,7 @@ def status_view(plan: Plan, progress: MigrationProgress) -> None:
                 entry.risk,
                 ", ".join(entry.repositories),
             )
-    _print_table(table)
+    _print_wide(table)
     stdout.print(
         f"[bold]{progress.migrated}/{progress.total}[/] files migrated, "
         f"{progress.effort_remaining_minutes / 60:.1f} h of estimated effort remaining"
@@ -530,7 +531,7 @@ def propagation_tree(
     for blocker in blockers:
         parent = next((nodes[f] for f in reversed(blocker.chain) if f in nodes), root)
         parent.add(f"[magenta]blocked[/] {escape(blocker.describe())}\n[green]fix:[/] {escape(blocker.fix)}")
-    stdout.print(root, soft_wrap=True)
+    _print_wide(root)
     stdout.print(f"{len(async_functions)} function(s) turn async; {len(blockers)} blocker(s)")
 
 
@@ -620,7 +621,7 @@ def trace_summary(run: TraceRun, *, limit: int = 10) -> None:
     table.add_row("facade calls", str(document["facade_calls"]))
     table.add_row("facade calls on a running event loop", str(document["blocking_calls"]))
     table.add_row("time blocking the event loop", f"{document['blocking_seconds']:.3f} s")
-    _print_table(table)
+    _print_wide(table)
     for index in run.static_missing[:limit]:
         edge = trace.edges[index]
         stdout.print(
@@ -648,7 +649,7 @@ def trace_summary(run: TraceRun, *, limit: int = 10) -> None:
                 f"{t.blocking_seconds * 1000:.1f} ms",
                 f"{t.max_seconds * 1000:.1f} ms",
             )
-        _print_table(top)
+        _print_wide(top)
     outcome = "passed" if trace.returncode == 0 else f"failed (exit {trace.returncode}); see {run.log}"
     stdout.print(
         f"traced with {trace.tracer} (Python {trace.python}) in {trace.seconds:.1f} s; the command {outcome}; "

@@ -150,3 +150,20 @@ def test_init_writes_a_plan_by_rules_and_refuses_to_overwrite(shop: Path) -> Non
     again = runner.invoke(app, args)
     assert again.exit_code == 2 and "already exists" in again.stderr
     assert runner.invoke(app, [*args, "--force"]).exit_code == 0
+
+
+def test_graph_to_a_pipe_keeps_every_line_whole(capsys: pytest.CaptureFixture[str]) -> None:
+    # A terminal gets the tree at its width; a pipe or file (grep, a CI log) must not get paths cut at 80.
+    from asyncmigrate import render
+
+    deep = "tests/" + "/".join(f"package_{n}" for n in range(8)) + "/test_a_long_module_name.py"
+    chain = ("service.fetch", "handler.serve", "test_the_handler")
+    render.propagation_tree(
+        "service.py",
+        {function: chain[: index + 1] for index, function in enumerate(chain)},
+        [],
+        sites={"test_the_handler": (deep, 1234, "test_the_handler")},
+    )
+    out = capsys.readouterr().out
+    assert f"{deep}:1234" in out
+    assert len(max(out.splitlines(), key=len)) > 80
