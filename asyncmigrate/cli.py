@@ -723,7 +723,7 @@ def apply(
     tests, or --dry-run changes to show; 2 on bad input.
     """
     from asyncmigrate import render
-    from asyncmigrate.workflow.apply import Interrupted, apply_files, planned_targets
+    from asyncmigrate.workflow.apply import ApplyResult, Interrupted, apply_files, planned_targets
     from asyncmigrate.workflow.testrun import check_test_command
 
     if bool(files) + (phase is not None) + all_files > 1:
@@ -750,12 +750,23 @@ def apply(
         render.note("nothing to apply: every selected file is done, skipped or blocked")
         raise typer.Exit(ExitCode.OK)
     _trace_note(plan)
+
+    def show(result: ApplyResult) -> None:  # each file's outcome as soon as it is settled
+        render.change_summary(result.change)
+        if show_diff and (dry_run or result.change.blockers):
+            render.unified_diff(result.change)
+        if not dry_run:
+            render.apply_outcome(result)
+
+    table = output_format is not OutputFormat.JSON
     if emit_edits is not None:  # a dry run that also writes its edit plan
-        from asyncmigrate.workflow.apply import ApplyResult, plan_edits, write_edit_plan
+        from asyncmigrate.workflow.apply import plan_edits, write_edit_plan
 
         document, changes = plan_edits(plan, targets)
         write_edit_plan(document, emit_edits)
         results = [ApplyResult(change) for change in changes]
+        for result in results if table else ():
+            show(result)
     try:
         if emit_edits is None:
             plan, results = apply_files(
@@ -767,6 +778,7 @@ def apply(
                 timeout=timeout,
                 on_status=render.note,
                 all_tests=None if tests is None else tests is TestSelection.all,
+                on_result=show if table else None,
             )
     except Interrupted as exc:
         render.error(f"interrupted by {exc.signame}" + (f"; {exc.detail}" if exc.detail else ""))
@@ -786,13 +798,6 @@ def apply(
                 ]
             }
         )
-    else:
-        for result in results:
-            render.change_summary(result.change)
-            if show_diff and (dry_run or result.change.blockers):
-                render.unified_diff(result.change)
-            if not dry_run:
-                render.apply_outcome(result)
     ok = all(
         not r.change.blockers and (r.status in (FileStatus.VERIFIED, FileStatus.MIGRATED) or not r.change.changed)
         for r in results

@@ -821,18 +821,27 @@ def apply_files(
     timeout: float | None = None,
     on_status: Callable[[str], None] | None = None,
     all_tests: bool | None = None,
+    on_result: Callable[[ApplyResult], None] | None = None,
 ) -> tuple[Plan, list[ApplyResult]]:
     """Apply each target in order, each its own transaction, under the apply lock.
 
+    ``on_result`` hears each target's result as soon as it is settled (tests run, files kept or
+    restored), so that a long ``--all`` shows each outcome as it happens rather than at the end.
     What an earlier apply or rollback left half done is settled first. SIGTERM ends the run like
     SIGINT: the test process group is stopped, the step in progress undone, and :class:`Interrupted`
     raised.
     """
     results: list[ApplyResult] = []
+
+    def settled(result: ApplyResult) -> None:
+        results.append(result)
+        if on_result:
+            on_result(result)
+
     if dry_run:
         for target in targets:
             plan, result = apply_file(plan, target, dry_run=True, use_cache=use_cache)
-            results.append(result)
+            settled(result)
         return plan, results
     with _sigterm_interrupts(), locked(plan, on_note=on_status) as (_lock, recovered):
         for record in recovered:
@@ -849,7 +858,7 @@ def apply_files(
                 on_status=on_status,
                 all_tests=all_tests,
             )
-            results.append(result)
+            settled(result)
     return plan, results
 
 

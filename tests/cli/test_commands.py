@@ -167,3 +167,20 @@ def test_graph_to_a_pipe_keeps_every_line_whole(capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert f"{deep}:1234" in out
     assert len(max(out.splitlines(), key=len)) > 80
+
+
+def test_apply_hears_each_files_outcome_before_the_next_file_is_applied(shop: Path) -> None:
+    # `apply --all` over a real plan runs tests for minutes per file: each outcome is shown as it happens.
+    from asyncmigrate.workflow.apply import ApplyResult, apply_files
+
+    heard: list[tuple[ApplyResult, dict[str, str]]] = []
+
+    def on_result(result: ApplyResult) -> None:
+        on_disk = load_plan(shop / "migration_plan.yaml")
+        heard.append((result, {e.path: e.status.value for p in on_disk.phases for e in p.files}))
+
+    targets = ["shop/handlers.py", "shop/service.py"]
+    _, results = apply_files(load_plan(shop / "migration_plan.yaml"), targets, run_tests=False, on_result=on_result)
+    assert [result for result, _ in heard] == results and [r.change.targets for r in results] == [(t,) for t in targets]
+    assert heard[0][1]["shop/handlers.py"] == "migrated" and heard[0][1]["shop/service.py"] == "pending"
+    assert heard[1][1]["shop/service.py"] == "migrated"
