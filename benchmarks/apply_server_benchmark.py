@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bytecode import compile_installations  # noqa: E402
 from scan_benchmark import PYTHON, Measurement, measure, measure_median  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,6 +96,7 @@ def main() -> None:
         tools.append(("baseline", [str(args.baseline_cli)]))
     print(f"{args.file} in copies of {REPO}/server under {work}; {os.cpu_count()} cores", flush=True)
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    compile_installations(args.baseline_cli)
 
     rows: list[Measurement] = []
     for label, cli in tools:

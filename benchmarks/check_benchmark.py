@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bytecode import compile_installations  # noqa: E402
 from scan_benchmark import PYTHON, Measurement, measure, measure_median  # noqa: E402
 from synthetic_tree import build_tree  # noqa: E402
 
@@ -49,6 +50,7 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f}, median of {args.repeat} warm run(s) per tool",
         flush=True,
     )
+    compile_installations(args.baseline_cli)
     plan = args.dir / "migration_plan.yaml"
     check_cmd = [PYTHON, "-m", "asyncmigrate", "check", "--plan", str(plan), "--format", "json"]
     scan_cmd = [PYTHON, "-m", "asyncmigrate", "scan", "--plan", str(plan), "--format", "json"]

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bytecode import compile_installations  # noqa: E402
 from synthetic_tree import build_tree  # noqa: E402
 
 PYTHON = sys.executable
@@ -93,6 +94,7 @@ def main() -> None:
     )
     # A checkout is older than a few seconds: let the new files settle, so that the scan may know
     # them by their stat signature next time (it does not trust a file modified moments ago).
+    compile_installations(args.compare_with)
     time.sleep(2.5)
     plan = args.dir / "migration_plan.yaml"
     scan_cmd = [PYTHON, "-m", "asyncmigrate", "scan", "--plan", str(plan), "--format", "json"]
