@@ -216,6 +216,12 @@ NOT_FOR_A_WARM_SCAN = (
     "pydantic",
     "asyncmigrate.analysis.callgraph",
     "asyncmigrate.analysis.ast_collector",
+    # loaded where used: a process pool (a cold scan), a trace (when there is one), pytest's configuration
+    "multiprocessing",
+    "concurrent.futures",
+    "asyncmigrate.analysis.trace",
+    "configparser",
+    "tomllib",
 )
 
 

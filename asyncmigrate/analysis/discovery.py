@@ -21,8 +21,10 @@ from pathlib import Path
 
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.types import Skipped
+from asyncmigrate.workspace.cache import STATE_DIR
 
-CACHE_DIR = ".asyncmigrate"
+CACHE_DIR = STATE_DIR  # never walked into: the tool's own files
+
 SKIP_DIRS = {
     ".git",
     ".hg",

@@ -17,11 +17,9 @@ The pipeline, cheapest step first:
 from __future__ import annotations
 
 import ast
-import concurrent.futures
 import gc
 import hashlib
 import io
-import multiprocessing
 import os
 import posixpath
 import re
@@ -283,6 +281,10 @@ def run_tasks(
             if progress:
                 progress(index, total)
         return results
+    # Loaded only for a pool: a warm scan, which parses nothing, does not pay for them at start-up.
+    import concurrent.futures
+    import multiprocessing
+
     # Heaviest first so one big file does not finish last on an otherwise idle pool.
     ordered = sorted(tasks, key=_weight, reverse=True)
     forking = hasattr(os, "fork")

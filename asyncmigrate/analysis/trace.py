@@ -19,20 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from asyncmigrate.workspace.cache import TRACE_FILE as TRACE_FILE
 from asyncmigrate.workspace.cache import file_digest
+from asyncmigrate.workspace.cache import trace_path as trace_path
 
 if TYPE_CHECKING:  # types only: a scan asks for the trace's timings without loading the call graph
     from asyncmigrate.analysis.callgraph import FunctionSummary, Project
 
 TRACE_FORMAT = 1
-TRACE_FILE = "trace.json"
 # comprehensions, generator expressions and lambdas have code objects of their own; their calls belong
 # to the function they are written in, as the static summary has them
 _INNER_SCOPES = ("<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>", "<lambda>")
-
-
-def trace_path(root: Path) -> Path:
-    return root / ".asyncmigrate" / TRACE_FILE
 
 
 def digest(data: bytes) -> str:

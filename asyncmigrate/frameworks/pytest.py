@@ -9,8 +9,6 @@ project's pytest configuration: ``pyproject.toml`` (``[tool.pytest.ini_options]`
 
 from __future__ import annotations
 
-import configparser
-import tomllib
 from pathlib import Path
 
 NAME = "pytest"
@@ -38,6 +36,9 @@ def strict_fixture_message(qualname: str) -> str:
 
 def asyncio_auto_mode(root: Path) -> bool:
     """Does the project's pytest configuration run ``async def`` tests without a marker?"""
+    import configparser  # here: every command loads this adapter; only apply and graph read the configuration
+    import tomllib
+
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
         try:

@@ -27,6 +27,7 @@ from asyncmigrate.config.modules import plan_layout
 from asyncmigrate.config.plan import Plan
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.workflow.testrun import output_tail, stop_process, whole_suite
+from asyncmigrate.workspace.cache import STATE_DIR
 
 CONFIG_VARIABLE = "ASYNCMIGRATE_TRACE_CONFIG"
 
@@ -63,7 +64,7 @@ def run_trace(
     paths = discover(plan.root, [*plan.source, *plan.tests], [])
     project: Project = build_project(plan.root, paths, layout=plan_layout(plan))
     tests = [p for p in paths if project.index.get(p) is not None and project.index[p].is_test]
-    state = plan.root / ".asyncmigrate"
+    state = plan.root / STATE_DIR
     state.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="trace-", dir=state))
     try:

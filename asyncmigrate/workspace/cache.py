@@ -39,8 +39,9 @@ from pathlib import Path
 from asyncmigrate import __version__
 from asyncmigrate.workspace import files as workspace_files
 
-STATE_DIR = ".asyncmigrate"
+STATE_DIR = ".asyncmigrate"  # everything the tool keeps in a project: caches, backups, the lock, the trace
 CACHE_SUBDIR = "cache"
+TRACE_FILE = "trace.json"
 CACHEDIR_TAG = (
     b"Signature: 8a477f597d28d172789f06886806bc55\n"
     b"# This file is a cache directory tag created by asyncmigrate.\n"
@@ -80,6 +81,12 @@ def settled(signature: Signature, read_at_ns: int) -> bool:
 
 def cache_dir(root: Path) -> Path:
     return root / STATE_DIR / CACHE_SUBDIR
+
+
+def trace_path(root: Path) -> Path:
+    """Where ``asyncmigrate trace`` keeps its evidence; known here so that a command can see there is
+    none without loading the trace's module."""
+    return root / STATE_DIR / TRACE_FILE
 
 
 def file_digest(data: bytes) -> bytes:

@@ -52,9 +52,9 @@ from filelock import BaseFileLock, FileLock, Timeout
 
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.workspace import files as workspace_files
+from asyncmigrate.workspace.cache import STATE_DIR
 from asyncmigrate.workspace.faults import crash_point
 
-STATE_DIR = ".asyncmigrate"
 BACKUPS = "backups"
 LOCK_NAME = "apply.lock"
 FLOCK_SUFFIX = ".flock"  # the OS-locked file next to it
