@@ -19,7 +19,6 @@ import unicodedata
 import warnings
 from pathlib import Path
 
-import hypothesmith
 import libcst as cst
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
@@ -29,6 +28,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from asyncmigrate.analysis.callgraph import summarize_module
 from asyncmigrate.config.plan import load_plan
 from asyncmigrate.workflow.apply import compute_change
+from tests.strategies import grammar_programs, python_programs
 
 LIBRARY = Path(__file__).parent / "assets" / "library"
 TARGET = "library/generated.py"
@@ -78,7 +78,7 @@ def _compiles(source: str) -> bool:
     return True
 
 
-programs = st.tuples(hypothesmith.from_grammar(), st.sampled_from([_appended, _wrapped])).map(
+programs = st.tuples(grammar_programs(), st.sampled_from([_appended, _wrapped])).map(
     lambda drawn: drawn[1](drawn[0] if drawn[0].endswith("\n") or not drawn[0] else drawn[0] + "\n")
 )
 
@@ -131,7 +131,7 @@ def _name_tokens(source: bytes) -> dict[tuple[int, int], str]:
 
 @pytest.mark.filterwarnings("ignore::SyntaxWarning")
 @settings(max_examples=50, deadline=None, suppress_health_check=SLOW)
-@given(st.one_of(hypothesmith.from_grammar(), hypothesmith.from_node()))
+@given(python_programs())
 @example("globalAª,A\n")  # an identifier that NFKC normalizes: positions must still match
 @example("def AĲ(): pass\n")  # a defined name that NFKC normalizes to a longer one (AIJ)
 def test_call_graph_positions_are_libcst_name_tokens(source: str) -> None:

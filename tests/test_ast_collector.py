@@ -14,7 +14,6 @@ import textwrap
 import warnings
 from pathlib import Path
 
-import hypothesmith
 import libcst as cst
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -27,6 +26,7 @@ from asyncmigrate.analysis.scan import _declared_encoding, check_encoding, parse
 from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import CallSite, Resolution
 from tests.fuzzing import generate, write_project
+from tests.strategies import python_programs
 from tests.test_slicing import SPEC, _modules, oracle
 
 REPO = Path(__file__).parents[1]
@@ -542,7 +542,7 @@ def _compiles(source: str) -> bool:
 @pytest.mark.filterwarnings("ignore::SyntaxWarning")
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(
-    st.one_of(hypothesmith.from_grammar(), hypothesmith.from_node()),
+    python_programs(),
     st.lists(st.sampled_from(_FACADE_LINES), min_size=1, max_size=4),
 )
 def test_hypothesmith_programs(program: str, lines: list[str]) -> None:

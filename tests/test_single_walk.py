@@ -18,7 +18,6 @@ import textwrap
 import warnings
 from pathlib import Path
 
-import hypothesmith
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -40,6 +39,7 @@ from asyncmigrate.config.modules import nested_qualname
 from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import CallSite
 from tests.fuzzing import generate, write_project
+from tests.strategies import python_programs
 from tests.test_ast_collector import _FACADE_LINES, CODEBASES, _with_facade
 from tests.test_slicing import SPEC, _modules
 
@@ -319,7 +319,7 @@ def test_generated_scoping_programs(source: str) -> None:
 @pytest.mark.filterwarnings("ignore::SyntaxWarning")
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(
-    st.one_of(hypothesmith.from_grammar(), hypothesmith.from_node()),
+    python_programs(),
     st.lists(st.sampled_from(_FACADE_LINES), min_size=1, max_size=4),
 )
 def test_hypothesmith_programs(program: str, lines: list[str]) -> None:

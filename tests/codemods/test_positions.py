@@ -10,11 +10,11 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesmith import from_grammar
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from asyncmigrate.codemods._passes import QuickMetadataWrapper
 from asyncmigrate.codemods._positions import CodeRanges, code_ranges
+from tests.strategies import grammar_programs
 
 
 def _libcsts(module: cst.Module) -> dict[cst.CSTNode, object]:
@@ -46,7 +46,7 @@ def test_newline_styles_give_libcsts_positions(code: str) -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(from_grammar())
+@given(grammar_programs())
 def test_generated_programs_give_libcsts_positions(code: str) -> None:
     try:
         cst.parse_module(code)
