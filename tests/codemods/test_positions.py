@@ -45,6 +45,7 @@ def test_newline_styles_give_libcsts_positions(code: str) -> None:
     _assert_same(code)
 
 
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # generated code calls literals, and so on
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(grammar_programs())
 def test_generated_programs_give_libcsts_positions(code: str) -> None:
