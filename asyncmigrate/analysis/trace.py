@@ -19,9 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from asyncmigrate.workspace.cache import TRACE_FILE as TRACE_FILE
-from asyncmigrate.workspace.cache import file_digest
-from asyncmigrate.workspace.cache import trace_path as trace_path
+from asyncmigrate.workspace.cache import file_digest, trace_path
 
 if TYPE_CHECKING:  # types only: a scan asks for the trace's timings without loading the call graph
     from asyncmigrate.analysis.callgraph import FunctionSummary, Project

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from asyncmigrate.analysis.callgraph import Project, build_project
 from asyncmigrate.analysis.parsing import nested_too_deeply, parse_python_or_error, too_deep_message
 from asyncmigrate.analysis.scan import check_encoding, discover, libcst_error_line
-from asyncmigrate.analysis.trace import trace_path, trace_state
+from asyncmigrate.analysis.trace import trace_state
 from asyncmigrate.config.modules import plan_layout
 from asyncmigrate.config.plan import Plan, keep_plan, load_plan, record_status, settings_fingerprint
 from asyncmigrate.errors import AsyncMigrateError
@@ -54,6 +54,7 @@ from asyncmigrate.workspace.cache import (
     files_key,
     format_version,
     one_file_of_trees,
+    trace_path,
 )
 from asyncmigrate.workspace.transaction import FileChange, foreign_edits
 
