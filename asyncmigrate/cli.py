@@ -265,18 +265,15 @@ def _measured(root: Path, by_blocking_time: bool) -> "render.Measured | None":
     from asyncmigrate import render
     from asyncmigrate.workspace.cache import trace_path
 
-    state = None
     if trace_path(root).is_file():  # the trace's module is loaded only when there is a trace to read
-        from asyncmigrate.analysis.trace import trace_state
+        from asyncmigrate.analysis.trace import blocking_by_site, trace_state
 
         state = trace_state(root)
-    if state is None or state.trace is None:
-        if by_blocking_time:
-            raise AsyncMigrateError("--sort blocking-time needs a trace of the tests: run `asyncmigrate trace` first")
-        return None
-    from asyncmigrate.analysis.trace import blocking_by_site
-
-    return render.Measured(blocking_by_site(state.trace), state.stale, by_blocking_time)
+        if state.trace is not None:
+            return render.Measured(blocking_by_site(state.trace), state.stale, by_blocking_time)
+    if by_blocking_time:
+        raise AsyncMigrateError("--sort blocking-time needs a trace of the tests: run `asyncmigrate trace` first")
+    return None
 
 
 @app.command()

@@ -92,9 +92,9 @@ def main() -> None:
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, median of {args.repeat} run(s) per tool",
         flush=True,
     )
+    compile_installations(args.compare_with)
     # A checkout is older than a few seconds: let the new files settle, so that the scan may know
     # them by their stat signature next time (it does not trust a file modified moments ago).
-    compile_installations(args.compare_with)
     time.sleep(2.5)
     plan = args.dir / "migration_plan.yaml"
     scan_cmd = [PYTHON, "-m", "asyncmigrate", "scan", "--plan", str(plan), "--format", "json"]

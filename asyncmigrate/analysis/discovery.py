@@ -23,8 +23,6 @@ from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.types import Skipped
 from asyncmigrate.workspace.cache import STATE_DIR
 
-CACHE_DIR = STATE_DIR  # never walked into: the tool's own files
-
 SKIP_DIRS = {
     ".git",
     ".hg",
@@ -38,7 +36,7 @@ SKIP_DIRS = {
     ".mypy_cache",
     ".ruff_cache",
     ".pytest_cache",
-    CACHE_DIR,
+    STATE_DIR,  # the tool's own files
     "build",
     "dist",
 }

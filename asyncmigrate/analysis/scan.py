@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asyncmigrate import __version__
-from asyncmigrate.analysis.discovery import CACHE_DIR as CACHE_DIR
 from asyncmigrate.analysis.discovery import SKIP_DIRS as SKIP_DIRS
 from asyncmigrate.analysis.discovery import discover as discover
 from asyncmigrate.analysis.discovery import discover_tree
