@@ -25,6 +25,7 @@ from asyncmigrate.analysis.parsing import parse_python
 from asyncmigrate.analysis.scan import _declared_encoding, check_encoding, parse_file
 from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import CallSite, Resolution
+from tests.corpus import corpus_params
 from tests.fuzzing import generate, write_project
 from tests.strategies import python_programs
 from tests.test_slicing import SPEC, _modules, oracle
@@ -90,9 +91,17 @@ def _codebases() -> list[tuple[str, bytes, FacadeSpec]]:
 
 
 CODEBASES = _codebases()
+# each file as (path, data, spec), named by its place in the list (two codebases may share a path)
+CORPUS_PARAMS = corpus_params(
+    enumerate(CODEBASES),
+    lambda item: f"{item[0]}:{item[1][0]}",
+    lambda item: item[1][1],
+    values=lambda item: item[1],  # (path, data, spec)
+    ids=lambda _, item: f"{item[0]}:{item[1][0]}",
+)
 
 
-@pytest.mark.parametrize(("path", "data", "spec"), CODEBASES, ids=[f"{i}:{c[0]}" for i, c in enumerate(CODEBASES)])
+@pytest.mark.parametrize(("path", "data", "spec"), CORPUS_PARAMS)
 def test_every_file_of_every_codebase_gives_libcsts_call_sites(path: str, data: bytes, spec: FacadeSpec) -> None:
     if check_encoding(data) is not None or parse_python(data) is None:
         pytest.skip("not a Python file this interpreter's ast reads")

@@ -40,7 +40,7 @@ from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import CallSite
 from tests.fuzzing import generate, write_project
 from tests.strategies import python_programs
-from tests.test_ast_collector import _FACADE_LINES, CODEBASES, _with_facade
+from tests.test_ast_collector import _FACADE_LINES, CODEBASES, CORPUS_PARAMS, _with_facade
 from tests.test_slicing import SPEC, _modules
 
 
@@ -131,7 +131,7 @@ def assert_single_walk_agrees(path: str, data: bytes, spec: FacadeSpec) -> tuple
     return calls
 
 
-@pytest.mark.parametrize(("path", "data", "spec"), CODEBASES, ids=[f"{i}:{c[0]}" for i, c in enumerate(CODEBASES)])
+@pytest.mark.parametrize(("path", "data", "spec"), CORPUS_PARAMS)
 def test_every_file_of_every_codebase_gives_the_separate_walks_result(path: str, data: bytes, spec: FacadeSpec) -> None:
     if check_encoding(data) is not None or parse_python(data) is None:
         pytest.skip("not a Python file this interpreter's ast reads")

@@ -27,6 +27,7 @@ from asyncmigrate.analysis.scan import _declared_encoding, check_encoding, parse
 from asyncmigrate.analysis.slicing import Anchor, slice_module
 from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import CallSite, Resolution
+from tests.corpus import corpus_params
 
 REPO = Path(__file__).parents[1]
 SPEC = FacadeSpec(
@@ -79,14 +80,19 @@ CODEBASES = [
 ]
 
 
-@pytest.mark.parametrize(("path", "data", "spec"), CODEBASES, ids=[c[0] for c in CODEBASES])
+def _corpus(files: list[tuple[str, bytes, FacadeSpec]]) -> list[object]:
+    """``files`` as parameters, those outside the covering subset marked ``corpus``."""
+    return corpus_params(files, lambda file: file[0], lambda file: file[1], values=lambda file: file)
+
+
+@pytest.mark.parametrize(("path", "data", "spec"), _corpus(CODEBASES))
 def test_every_file_of_both_codebases_scans_the_same_sliced(path: str, data: bytes, spec: FacadeSpec) -> None:
     if check_encoding(data) is not None:
         pytest.skip("not a readable Python file")
     assert sliced(path, data, spec) == tuple(oracle(path, data, spec))
 
 
-@pytest.mark.parametrize(("path", "data", "spec"), CODEBASES[:40], ids=[c[0] for c in CODEBASES[:40]])
+@pytest.mark.parametrize(("path", "data", "spec"), _corpus(CODEBASES[:40]))
 def test_the_direct_scope_walk_matches_the_metadata_wrapper(path: str, data: bytes, spec: FacadeSpec) -> None:
     from libcst.metadata import ScopeProvider
 

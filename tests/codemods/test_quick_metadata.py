@@ -8,6 +8,7 @@ batched walk, and ``ParentNodeProvider`` from the nodes' fields; ``TopImportsAdd
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -40,6 +41,7 @@ from asyncmigrate.codemods._passes import (
     module_code,
     parent_nodes,
 )
+from tests.corpus import corpus_params
 
 REPO = Path(__file__).parents[2]
 
@@ -66,15 +68,25 @@ def _sources() -> Iterator[tuple[str, str]]:
         yield f"<hand case {index}>", code
 
 
-def _modules() -> Iterator[tuple[str, cst.Module]]:
-    for name, code in _sources():
-        try:
-            yield name, cst.parse_module(code)
-        except cst.ParserSyntaxError:
-            continue  # a fixture file kept unreadable on purpose
+SOURCES = dict(_sources())
 
 
-MODULES = dict(_modules())
+@functools.cache
+def _module(name: str) -> cst.Module:
+    """The corpus file's tree, parsed when a test asks for it (and once per worker)."""
+    try:
+        return cst.parse_module(SOURCES[name])
+    except cst.ParserSyntaxError:
+        pytest.skip("a fixture file kept unreadable on purpose")
+
+
+def _corpus(names: list[str]) -> list[object]:
+    """``names`` as parameters: the hand cases always, the files outside the covering subset marked ``corpus``."""
+    hand = [name for name in names if name.startswith("<hand case")]
+    files = [name for name in names if not name.startswith("<hand case")]
+    return [*corpus_params(files, str, lambda name: SOURCES[name].encode()), *hand]
+
+
 PROVIDERS = (QualifiedNameProvider, ExpressionContextProvider, ParentNodeProvider, PositionProvider)
 
 
@@ -99,13 +111,13 @@ def _scopes(mapping: Mapping[cst.CSTNode, object]) -> dict[cst.CSTNode, object]:
 
 
 def test_the_corpus_is_read() -> None:
-    assert len(MODULES) > 100
+    assert len(SOURCES) > 100
 
 
-@pytest.mark.parametrize("name", sorted(MODULES))
+@pytest.mark.parametrize("name", _corpus(sorted(SOURCES)))
 def test_the_quick_wrapper_resolves_what_libcst_resolves(name: str) -> None:
     """Both wrappers over the very same nodes: the mappings compare node for node."""
-    module = MODULES[name]
+    module = _module(name)
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve_many((*PROVIDERS, ScopeProvider))
     found = QuickMetadataWrapper(module, unsafe_skip_copy=True).resolve_many((*PROVIDERS, ScopeProvider))
     for provider in PROVIDERS:
@@ -114,10 +126,10 @@ def test_the_quick_wrapper_resolves_what_libcst_resolves(name: str) -> None:
     assert parent_nodes(module) == dict(expected[ParentNodeProvider])
 
 
-@pytest.mark.parametrize("name", sorted(MODULES)[::7])
+@pytest.mark.parametrize("name", _corpus(sorted(SOURCES)[::7]))
 def test_a_tree_with_unique_nodes_is_not_copied_and_resolves_alike(name: str) -> None:
     """Without ``unsafe_skip_copy`` the quick wrapper checks the nodes are unique instead of copying."""
-    module = MODULES[name]
+    module = _module(name)
     wrapper = QuickMetadataWrapper(module)
     assert wrapper.module is module
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve_many(PROVIDERS)
@@ -168,10 +180,10 @@ def _added(
     return transform(context).transform_module(module).code
 
 
-@pytest.mark.parametrize("name", sorted(MODULES)[::2])  # every other module: LibCST's adder is slow
+@pytest.mark.parametrize("name", _corpus(sorted(SOURCES)[::2]))  # every other module: LibCST's adder is slow
 def test_top_imports_adder_writes_what_libcsts_adder_writes(name: str) -> None:
-    request = REQUESTS[sorted(MODULES).index(name) % len(REQUESTS)]  # each module one request, in turn
-    module = MODULES[name]
+    request = REQUESTS[sorted(SOURCES).index(name) % len(REQUESTS)]  # each module one request, in turn
+    module = _module(name)
     assert _added(TopImportsAdder, module, request) == _added(AddImportsVisitor, module, request)
 
 
