@@ -23,6 +23,7 @@ from asyncmigrate.analysis.callgraph import (
     PLAIN,
     WITH,
     CallRef,
+    FunctionSummary,
     ModuleSummary,
     Project,
     build_project,
@@ -548,3 +549,40 @@ def test_unparsable_and_missing_files_are_skipped(tmp_path: Path) -> None:
     assert set(proj.modules) == {"app/__init__.py", "app/ok.py"}
     # never in silence: the file nobody could parse is named, with its line
     assert proj.unreadable == {"app/bad.py": "1: syntax error: invalid syntax"}
+
+
+def test_a_call_is_resolved_once_however_many_functions_share_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every class's ``save`` asks for the calls spelled ``save``; each of those calls is resolved once per
+    project, not once per asking function (``check`` on a tree of many similar modules was quadratic)."""
+    copies = 12
+    files = {
+        f"app/store_{i}.py": f"""
+            class Store{i}:
+                async def save(self, x):
+                    return x
+
+            def use_{i}(store: Store{i}):
+                store.save({i})
+            """
+        for i in range(copies)
+    }
+    graph = project(tmp_path, files)
+    resolved: list[int] = []
+    resolve = Project.resolve_call
+
+    def counting(self: Project, call: CallRef, function: FunctionSummary | None, module: ModuleSummary) -> object:
+        resolved.append(call.line)
+        return resolve(self, call, function, module)
+
+    monkeypatch.setattr(Project, "resolve_call", counting)
+    saves = [f for f in graph.functions.values() if f.name == "save"]
+    reached = {
+        (caller.qualname, found.function.qualname)
+        for save in saves
+        for _, caller, _, found in graph.callers(save)
+        if caller is not None and found is not None and found.function is save
+    }
+    assert len(saves) == copies and len(resolved) == copies  # one ``store.save(...)`` per module
+    assert reached == {(f"use_{i}", f"Store{i}.save") for i in range(copies)}

@@ -1119,6 +1119,9 @@ class Project:
         self.functions = cast(Mapping[str, FunctionSummary], _Members(by_module, "functions"))
         self.classes = cast(Mapping[str, ClassSummary], _Members(by_module, "classes"))
         self._name_tables: tuple[dict[str, list[str]], dict[str, set[str]]] | None = None
+        # name -> every call or reference spelled so, with what it resolves to (``resolved_calls_named``)
+        self._resolved_by_name: dict[str, list[tuple[ModuleSummary, FunctionSummary | None, CallRef, Resolved | None]]]
+        self._resolved_by_name = {}
 
     def _tables(self) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
         # Built on the first question about callers, not with the project: it reads every module's
@@ -1403,8 +1406,19 @@ class Project:
         for name in list(names):
             names |= self._aliases.get(name, set())
         for name in sorted(names):
-            for module, function, call in self.calls_named(name):
-                yield module, function, call, self.resolve_call(call, function, module)
+            yield from self.resolved_calls_named(name)
+
+    def resolved_calls_named(
+        self, name: str
+    ) -> list[tuple[ModuleSummary, FunctionSummary | None, CallRef, Resolved | None]]:
+        """``calls_named(name)``, each call with what it resolves to, resolved once per project: every
+        function of that name asks about the same calls (each class's ``__init__``, each override of a
+        method, each copy of a module), and a call resolves the same whichever function asks."""
+        found = self._resolved_by_name.get(name)
+        if found is None:
+            found = [(m, f, call, self.resolve_call(call, f, m)) for m, f, call in self.calls_named(name)]
+            self._resolved_by_name[name] = found
+        return found
 
 
 def _is_static(function: FunctionSummary) -> bool:
