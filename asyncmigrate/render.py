@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     # Types only: importing these at run time would load the call graph, the transactions and the
     # whole library for every command, `asyncmigrate --help` included.
-    from asyncmigrate.analysis.scan import ProgressCallback
+    from asyncmigrate.analysis.pool import ProgressCallback
     from asyncmigrate.analysis.trace import BlockingTime
     from asyncmigrate.checks.check import CheckResult
     from asyncmigrate.config.plan import Plan
@@ -401,11 +401,23 @@ def check_findings(result: CheckResult) -> None:
     """``file:line: kind: message`` per finding (what CI logs and editors parse), the fix indented below."""
     from rich.text import Text
 
-    for finding in result.findings:
-        # Text, not markup: paths and messages are printed verbatim (no markup, no :emoji: codes).
-        stdout.print(Text(str(finding)), soft_wrap=True)
-        if finding.fix:
-            stdout.print(Text(f"    fix: {finding.fix}", style="dim"), soft_wrap=True)
+    # Text, not markup: paths and messages are printed verbatim (no markup, no :emoji: codes). Rich's
+    # cost is per print and per line, and a pre-commit hook on a large tree may list thousands: a pipe
+    # or a file gets what Rich would write there (no style, control codes stripped) in one write.
+    if not stdout.is_terminal:
+        from rich.control import strip_control_codes
+
+        lines = (f"{f}\n    fix: {f.fix}\n" if f.fix else f"{f}\n" for f in result.findings)
+        sys.stdout.write(strip_control_codes("".join(lines)))
+        sys.stdout.flush()
+    else:
+        listing = Text()
+        for finding in result.findings:
+            listing.append(f"{finding}\n")
+            if finding.fix:
+                listing.append(f"    fix: {finding.fix}\n", style="dim")
+        if listing:
+            stdout.print(listing, soft_wrap=True, end="")
     _check_summary(result)
 
 

@@ -7,6 +7,7 @@ against LibCST's own ``PositionProvider`` rather than against hand-counted colum
 from __future__ import annotations
 
 import pickle
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -586,3 +587,28 @@ def test_a_call_is_resolved_once_however_many_functions_share_its_name(
     }
     assert len(saves) == copies and len(resolved) == copies  # one ``store.save(...)`` per module
     assert reached == {(f"use_{i}", f"Store{i}.save") for i in range(copies)}
+
+
+def test_a_cold_build_on_every_core_reads_what_an_inline_one_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``INLINE_WEIGHT`` the files are summarized by a process pool: the same summaries, the same
+    unreadable files, in the same order, as one process reading them."""
+    from asyncmigrate.analysis import pool
+
+    source = Path(__file__).parent / "assets" / "guild"
+    paths = sorted(p.relative_to(source).as_posix() for p in source.rglob("*.py") if "__pycache__" not in p.parts)
+    shutil.copytree(source, tmp_path / "guild")
+    (tmp_path / "guild" / "guild" / "broken.py").write_text("def f(:\n")
+    paths.append("guild/broken.py")
+    inline = build_project(tmp_path / "guild", paths, use_cache=False)
+    monkeypatch.setattr(pool, "INLINE_WEIGHT", 0)
+    monkeypatch.setattr(pool.os, "cpu_count", lambda: 2)  # two workers, whatever the machine has
+    chunked: list[int] = []
+    chunks = pool._chunks
+    monkeypatch.setattr(pool, "_chunks", lambda weights, workers: chunked.append(workers) or chunks(weights, workers))
+    pooled = build_project(tmp_path / "guild", paths, use_cache=False)
+    assert chunked == [2]  # the pool ran
+    assert len(paths) > 8 and list(pooled.digests) == list(inline.digests) == paths
+    assert pooled.unreadable == inline.unreadable and "guild/broken.py" in pooled.unreadable
+    assert {p: pooled.modules[p] for p in pooled.module_names} == {p: inline.modules[p] for p in inline.module_names}

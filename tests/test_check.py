@@ -19,6 +19,7 @@ from asyncmigrate.checks.check import (
     UNAWAITED_ASYNC_CALL,
     UNPLANNED_FACADE_CALL,
     CheckContext,
+    CheckResult,
     Finding,
     check,
 )
@@ -405,3 +406,36 @@ def test_coroutines_collected_for_gather_or_wait_are_no_finding(tmp_path: Path) 
     found = _snippet(tmp_path, GATHERED, **{"app/repos.py": _repos(awaited_super=True)})
     # collected but never handed to gather/wait: still findings
     assert found == [("app/mod.py", 20, UNAWAITED_ASYNC_CALL), ("app/mod.py", 22, UNAWAITED_ASYNC_CALL)]
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_the_findings_print_verbatim_to_a_pipe_and_to_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, terminal: bool
+) -> None:
+    """A pipe gets the findings in one write, as Rich would print them (control codes stripped); a
+    terminal gets them through Rich, the fix dimmed: the same text either way, markup left as written."""
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from asyncmigrate import render
+
+    findings = (
+        Finding("app/a.py", 3, 4, "unplanned-facade-call", "db.fetch() [bold]x[/] :smile:\r", "plan app/a.py"),
+        Finding("app/b.py", 1, 0, "unawaited-async-call", "f() is never awaited"),
+    )
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=terminal, color_system="standard" if terminal else None, width=40)
+    monkeypatch.setattr(render.stdout, "_console", console)
+    monkeypatch.setattr("sys.stdout", out)
+    monkeypatch.setattr(render.stderr, "_console", Console(file=io.StringIO()))
+    render.check_findings(CheckResult(tmp_path / "migration_plan.yaml", findings))
+    printed = out.getvalue()
+    plain = Text.from_ansi(printed).plain if terminal else printed
+    assert plain == (
+        "app/a.py:3: unplanned-facade-call: db.fetch() [bold]x[/] :smile:\n"
+        "    fix: plan app/a.py\n"
+        "app/b.py:1: unawaited-async-call: f() is never awaited\n"
+    )
+    assert ("\x1b[2m    fix: plan app/a.py" in printed) is terminal

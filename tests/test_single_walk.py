@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 
 from asyncmigrate.analysis.ast_collector import collect, collect_with_summary
 from asyncmigrate.analysis.facade import FacadeSpec
+from asyncmigrate.analysis.pool import INLINE_WEIGHT
 from asyncmigrate.analysis.reach import FileSummary, FunctionSummary, parse_python, summarize_tree
 from asyncmigrate.analysis.scan import (
-    _INLINE_WEIGHT,
     ParsedFile,
     Task,
     _declared_encoding,
@@ -406,7 +406,7 @@ def test_the_pool_gives_the_inline_results() -> None:
             data = file.read_bytes()
             path = f"copy{copy}/{file.relative_to(REPO).as_posix()}"
             tasks.append((path, data, any(token in data for token in spec.hint_tokens())))
-    assert sum(len(data) for _, data, _ in tasks) > _INLINE_WEIGHT
+    assert sum(len(data) for _, data, _ in tasks) > INLINE_WEIGHT
     assert gc.isenabled()
     pooled = run_tasks(tasks, spec, jobs=2)
     assert gc.isenabled()

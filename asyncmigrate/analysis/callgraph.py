@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import hashlib
 import io
 import os
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import cast
 
 from asyncmigrate.analysis.parsing import nested_too_deeply
+from asyncmigrate.analysis.pool import run_on_cores
 from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, is_test_file, nested_qualname, resolve_relative
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.frameworks import ALL as ALL_FRAMEWORKS
@@ -1560,6 +1562,20 @@ class _Summaries:
         return read_module(path, data, self.layout)
 
 
+def _summary_or_reason(item: tuple[str, bytes], layout: ModuleLayout) -> ModuleSummary | str:
+    """One file's summary, or why no parser could read it (``Unreadable``'s message)."""
+    path, data = item
+    try:
+        with one_file_of_trees():
+            return read_module(path, data, layout)
+    except Unreadable as exc:
+        return str(exc)
+
+
+def _source_weight(item: tuple[str, bytes]) -> int:
+    return len(item[1])
+
+
 def build_project(
     root: Path,
     paths: Iterable[str],
@@ -1581,8 +1597,9 @@ def build_project(
     layout = layout or ModuleLayout.of(("",), root)
     cache = _GraphCache(root, layout) if use_cache else None
     recorded = cache.entries() if cache is not None else {}
-    entries: dict[str, _GraphEntry] = {}
-    fresh: dict[str, ModuleSummary] = {}
+    slots: dict[str, _GraphEntry | None] = {}  # in the order of ``paths``; None: new content, read below
+    new_content: list[tuple[str, bytes]] = []
+    read_as: dict[str, tuple[bytes, Signature | None]] = {}  # path -> (digest, settled signature) of new content
     changed = False
     base = os.fspath(root)
     for path in paths:
@@ -1606,15 +1623,21 @@ def build_project(
                     changed = True
             else:
                 changed = True
-                try:
-                    with one_file_of_trees():
-                        summary = read_module(path, data, layout)
-                except Unreadable as exc:
-                    cached = _GraphEntry(digest, known, None, str(exc))
-                else:
-                    cached = _GraphEntry(digest, known, summary.module, None)
-                    fresh[path] = summary
-        entries[path] = cached
+                new_content.append((path, data))
+                read_as[path] = (digest, known)
+                cached = None
+        slots[path] = cached
+    # A cold tree's files are summarized on every core (a handful, as after an edit, inline).
+    summaries_read = run_on_cores(new_content, functools.partial(_summary_or_reason, layout=layout), _source_weight)
+    fresh: dict[str, ModuleSummary] = {}
+    for (path, _), read in zip(new_content, summaries_read, strict=True):
+        digest, known = read_as[path]
+        if isinstance(read, str):
+            slots[path] = _GraphEntry(digest, known, None, read)
+        else:
+            slots[path] = _GraphEntry(digest, known, read.module, None)
+            fresh[path] = read
+    entries = {path: entry for path, entry in slots.items() if entry is not None}
     digests = {path: entry.digest for path, entry in entries.items()}
     summaries = _Summaries(root, layout, digests, fresh, cache)
     indexes = {path: ModuleIndex.of(summary) for path, summary in fresh.items()}

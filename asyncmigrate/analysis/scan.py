@@ -17,7 +17,7 @@ The pipeline, cheapest step first:
 from __future__ import annotations
 
 import ast
-import gc
+import functools
 import hashlib
 import io
 import os
@@ -25,7 +25,7 @@ import posixpath
 import re
 import time
 import tokenize
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from asyncmigrate.analysis.discovery import discover_tree
 from asyncmigrate.analysis.discovery import matches_any as matches_any
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.parsing import nested_too_deeply, parse_python_or_error, too_deep_message
+from asyncmigrate.analysis.pool import ProgressCallback, run_on_cores
 from asyncmigrate.analysis.reach import FileSummary, estimate_reach, summarize
 from asyncmigrate.config.plan import Plan, keep_plan
 from asyncmigrate.types import CallSite, FileReport, ScanResult, ScanStats
@@ -48,12 +49,6 @@ from asyncmigrate.workspace.cache import (
     paused_collection,
     settled,
 )
-
-_INLINE_WEIGHT = 1024 * 1024  # below this (see _weight), a process pool costs more than it saves
-_CHUNK_WEIGHT = 768 * 1024  # at most; small trees get smaller chunks, so no worker idles at the end
-_CHUNKS_PER_WORKER = 16
-
-ProgressCallback = Callable[[int, int], None]  # (files done, files total)
 
 
 @dataclass(frozen=True)
@@ -227,41 +222,15 @@ def run_task(path: str, data: bytes, spec: FacadeSpec, find_calls: bool) -> Pars
 
 Task = tuple[str, bytes, bool]  # (path, content, find_calls)
 
-# The tasks of the pool being run, in the parent process: a worker forked from it finds them in its
-# own copy of the parent's memory, so a chunk is sent as a range of indices, not as its files' bytes.
-_FORKED_TASKS: list[Task] = []
 
-
-def _start_worker() -> None:
-    # Forked while the parent had the cyclic collector off (see run_tasks): a worker collects after
-    # each file (run_task), and never walks what it inherited, which is not its garbage to find.
-    gc.freeze()
-    gc.enable()
-
-
-def _run_chunk(chunk: list[Task] | range, spec: FacadeSpec) -> list[tuple[str, ParsedFile]]:
-    tasks = [_FORKED_TASKS[index] for index in chunk] if isinstance(chunk, range) else chunk
-    return [(path, run_task(path, data, spec, find_calls)) for path, data, find_calls in tasks]
+def _run_one(task: Task, spec: FacadeSpec) -> ParsedFile:
+    path, data, find_calls = task
+    return run_task(path, data, spec, find_calls)
 
 
 def _weight(task: Task) -> int:
     # Finding calls (the ast collector's walk) costs about twice a summary (ast only) per byte.
     return len(task[1]) * (2 if task[2] else 1)
-
-
-def _chunks(tasks: list[Task], workers: int) -> list[range]:
-    """Consecutive runs of ``tasks`` of about equal weight, as ranges of indices."""
-    limit = min(_CHUNK_WEIGHT, sum(_weight(t) for t in tasks) // (workers * _CHUNKS_PER_WORKER) + 1)
-    chunks: list[range] = []
-    start = size = 0
-    for index, task in enumerate(tasks):
-        size += _weight(task)
-        if size >= limit:
-            chunks.append(range(start, index + 1))
-            start, size = index + 1, 0
-    if start < len(tasks):
-        chunks.append(range(start, len(tasks)))
-    return chunks
 
 
 def run_tasks(
@@ -270,42 +239,9 @@ def run_tasks(
     progress: ProgressCallback | None = None,
     jobs: int | None = None,
 ) -> dict[str, ParsedFile]:
-    """Run the per-file work on every core; small batches run inline."""
-    results: dict[str, ParsedFile] = {}
-    total = len(tasks)
-    workers = jobs or os.cpu_count() or 1
-    if workers <= 1 or sum(_weight(t) for t in tasks) < _INLINE_WEIGHT:
-        for index, (path, data, find_calls) in enumerate(tasks, 1):
-            results[path] = run_task(path, data, spec, find_calls)
-            if progress:
-                progress(index, total)
-        return results
-    # Loaded only for a pool: a warm scan, which parses nothing, does not pay for them at start-up.
-    import concurrent.futures
-    import multiprocessing
-
-    # Heaviest first so one big file does not finish last on an otherwise idle pool.
-    ordered = sorted(tasks, key=_weight, reverse=True)
-    forking = hasattr(os, "fork")
-    context = multiprocessing.get_context("fork" if forking else "spawn")
-    _FORKED_TASKS[:] = ordered if forking else []
-    # The results piling up here are made of acyclic objects too (see run_task): collecting cycles
-    # while they are unpickled would walk them over and over, on a core the workers need.
-    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
-    try:
-        with paused_collection(), pool:
-            futures = [
-                pool.submit(_run_chunk, chunk if forking else [ordered[i] for i in chunk], spec)
-                for chunk in _chunks(ordered, workers)
-            ]
-            for future in concurrent.futures.as_completed(futures):
-                for path, parsed in future.result():
-                    results[path] = parsed
-                if progress:
-                    progress(len(results), total)
-    finally:
-        _FORKED_TASKS.clear()
-    return results
+    """Run the per-file work on every core; small batches run inline (``asyncmigrate.analysis.pool``)."""
+    results = run_on_cores(tasks, functools.partial(_run_one, spec=spec), _weight, progress=progress, jobs=jobs)
+    return {task[0]: parsed for task, parsed in zip(tasks, results, strict=True)}
 
 
 # --- cache ------------------------------------------------------------------------------------------

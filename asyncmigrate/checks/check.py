@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from asyncmigrate.analysis.discovery import discover_tree, shared_walks
 from asyncmigrate.analysis.facade import FacadeSpec
-from asyncmigrate.analysis.scan import ProgressCallback, default_paths
+from asyncmigrate.analysis.pool import ProgressCallback
+from asyncmigrate.analysis.scan import default_paths
 from asyncmigrate.analysis.scan import scan as run_scan
 from asyncmigrate.checks.unawaited import POSSIBLY_UNAWAITED_ASYNC_CALL as POSSIBLY_UNAWAITED_ASYNC_CALL
 from asyncmigrate.checks.unawaited import UNAWAITED_ASYNC_CALL as UNAWAITED_ASYNC_CALL

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asyncmigrate import __version__
-from asyncmigrate.analysis.scan import ProgressCallback
+from asyncmigrate.analysis.pool import ProgressCallback
 from asyncmigrate.checks.check import MIGRATED_FILE_CALLS_FACADE
 from asyncmigrate.config.plan import Plan
 from asyncmigrate.errors import AsyncMigrateError
