@@ -1160,6 +1160,7 @@ class RewriteDecision:
     missing: list[tuple[int, str]]  # (line, what): planned rewrites the run did not make
     unplanned: list[CallSite]  # calls the run rewrote that were not planned
     warnings: list[str]
+    outcome: RewriteOutcome  # the run's own account: every call rewritten, unmapped or refused, on ``tree``
 
 
 def decide_rewrites(
@@ -1188,7 +1189,9 @@ def decide_rewrites(
         call = calls.pop(0)
         rewrites.append(replace(rewrite, replace=tuple(replaced.get(id(call), ()))))
     unplanned = [call for calls in done.values() for call in calls]
-    return RewriteDecision(output, rewrites, command.recorded, missing, unplanned, list(command.context.warnings))
+    return RewriteDecision(
+        output, rewrites, command.recorded, missing, unplanned, list(command.context.warnings), command.outcome
+    )
 
 
 def _requested_imports(context: CodemodContext) -> list[ImportEdit]:

@@ -1,7 +1,9 @@
 """``apply``: compute the whole change for some planned files, then write, test and record it.
 
-``compute_change`` does everything that can be known before writing: it rewrites each target file's
-facade calls (``asyncmigrate.codemods.rewrite_facade_calls``) to learn which functions gain an ``await``, propagates
+``compute_change`` does everything that can be known before writing: it learns which functions of each
+target gain an ``await`` from the scan's call sites (``asyncmigrate.migration.predicted_rewrites``, confirmed
+later by the rewrite's decision) or, where that cannot be predicted, from a planning pass of the rewrite
+codemod (``asyncmigrate.codemods.rewrite_facade_calls``), propagates
 ``async def`` through the project call graph (``asyncmigrate.migration.propagate``), applies the propagation to
 every touched file (``asyncmigrate.codemods.propagate_async``), decides the facade call rewrites on the text that
 leaves and records them in the edit plan, which it replays (``asyncmigrate.codemods.replay_rewrites``), and migrates
@@ -17,7 +19,7 @@ import difflib
 import hashlib
 import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +45,7 @@ from asyncmigrate.migration.edits import (
     source_lines,
 )
 from asyncmigrate.migration.limits import excluded_blockers, excluded_edit_blockers, unreadable_blockers
+from asyncmigrate.migration.predicted_rewrites import PredictedRewrites, predict_rewrites
 from asyncmigrate.migration.propagate import Blocker, PropagationPlan, Seed, propagate
 from asyncmigrate.types import CallSite, FileStatus
 from asyncmigrate.workflow.commit import commit, locked, undo
@@ -252,14 +255,19 @@ def _rewrite_edit(plan: Plan, data: bytes, call: CallSite) -> CallRewrite:
     )
 
 
-def _rewrite_decider(plan: Plan, edits: FileEdits) -> Callable[[Any, FileOutcome, Any], Any]:
+def _rewrite_decider(
+    plan: Plan, edits: FileEdits, decided: dict[str, Any] | None = None
+) -> Callable[[Any, FileOutcome, Any], Any]:
     """How ``compute_change`` decides a file's call rewrites on the tree the propagation leaves: the
-    rewrite codemod's own decision, recorded in ``edits`` (the edit plan), which is then replayed."""
+    rewrite codemod's own decision, recorded in ``edits`` (the edit plan), which is then replayed.
+    ``decided`` keeps the codemod's own account of the run (a ``RewriteOutcome``) under the file's path."""
 
     def decide(tree: Any, outcome: FileOutcome, context: Any) -> Any:
         from asyncmigrate.codemods.rewrite_facade_calls import decide_rewrites
 
         decision = decide_rewrites(tree, context, plan, edits.rewrites)
+        if decided is not None:
+            decided[edits.path] = decision.outcome
         edits.rewrites = decision.rewrites
         edits.statements = decision.recorded.statements
         edits.parameters = decision.recorded.parameters
@@ -331,7 +339,33 @@ def _change_key(plan: Plan, targets: Sequence[str], project: Project) -> bytes:
     )
 
 
+class _Mispredicted(Exception):
+    """The rewrite codemod's decision did not confirm a target's predicted rewrites."""
+
+
 def _compute_change(plan: Plan, targets: Sequence[str], project: Project, sources: dict[str, bytes]) -> ComputedChange:
+    """The change, its targets' rewrites predicted from the scan's analysis where that can be done and
+    confirmed (``asyncmigrate.migration.predicted_rewrites``), else (and on any doubt) probed with the
+    rewrite codemod: the change is the same either way, the prediction only spares the probe's LibCST pass."""
+    predictions = {path: predict_rewrites(plan, path, sources[path]) for path in targets}
+    confirmed = {path: p for path, p in predictions.items() if p is not None}
+    if len(confirmed) == len(targets):
+        try:
+            return _compute_change_with(plan, targets, project, sources, confirmed)
+        except (_Mispredicted, AsyncMigrateError):
+            pass  # computed again with the probe, which words any error as it always has
+    return _compute_change_with(plan, targets, project, sources, {})
+
+
+def _compute_change_with(
+    plan: Plan,
+    targets: Sequence[str],
+    project: Project,
+    sources: dict[str, bytes],
+    predicted: Mapping[str, PredictedRewrites],
+) -> ComputedChange:
+    """``predicted``: each target's predicted rewrites, to be confirmed by the decision (raises
+    ``_Mispredicted`` when it is not); a target not in it is probed."""
     from asyncmigrate.codemods._passes import fresh_tree_metadata, module_bytes, sharing
     from asyncmigrate.codemods.apply_edits import CORE, transform_file
     from asyncmigrate.codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
@@ -340,7 +374,14 @@ def _compute_change(plan: Plan, targets: Sequence[str], project: Project, source
     traced = trace_state(plan.root)  # calls the tests made that the static graph may miss (fresh ones only)
     seeds: list[Seed] = []
     probed: dict[str, Any] = {}  # a target's tree and its metadata, read by the probe, for its first edit pass
+    decided: dict[str, Any] = {}  # a predicted target's RewriteOutcome, as the decision gives it
     for path in targets:
+        guess = predicted.get(path)
+        if guess is not None:
+            change.rewritten.extend(guess.rewritten)
+            change.unmapped.extend(guess.unmapped)
+            seeds.extend(_seeds(plan, project, path, guess.awaiting, guess.rewritten))
+            continue
         with one_file_of_trees():
             probed[path] = fresh_tree_metadata(_parse(path, sources[path], project))
             probe = RewriteFacadeCallsCommand(
@@ -403,12 +444,15 @@ def _compute_change(plan: Plan, targets: Sequence[str], project: Project, source
                     edits,
                     step,
                     context=lambda path=path: _context(plan, path),  # type: ignore[misc]
-                    decide=_rewrite_decider(plan, edits),
+                    decide=_rewrite_decider(plan, edits, decided),
                     stage=CORE,
                     metadata=metadata,
                 )
                 trees[path] = tree
                 after = module_bytes(tree)
+            guess = predicted.get(path)
+            if guess is not None and not _confirms(guess, decided.get(path)):
+                raise _Mispredicted(path)
             # a dropped ``await`` still compiles: every planned edit must be accounted for
             change.blockers.extend(_unapplied(path, outcome.not_propagated))
             change.blockers.extend(_unapplied(path, outcome.not_rewritten, _REWRITE_FIX))
@@ -425,6 +469,13 @@ def _compute_change(plan: Plan, targets: Sequence[str], project: Project, source
     change.blockers.extend(excluded_edit_blockers(plan.exclude, edits_made, blocked, plan.path.name))
     step.blockers = list(change.blockers)
     return change
+
+
+def _confirms(guess: PredictedRewrites, outcome: Any) -> bool:
+    """Does the decision's ``RewriteOutcome`` (None: no decision was made) confirm the prediction?"""
+    if outcome is None:
+        return False
+    return guess.confirmed_by(outcome.rewritten, outcome.unmapped, outcome.awaiting_functions, len(outcome.unsafe))
 
 
 def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange, trees: dict[str, Any]) -> None:
