@@ -134,6 +134,17 @@ def test_a_call_the_codemod_refuses_is_not_taken_from_the_prediction(shop: Path,
     assert isinstance(predicted, dict) and predicted["summary"]["blockers"]
 
 
+def test_what_the_codemod_certainly_refuses_is_not_predicted(shop: Path) -> None:
+    """A call awaited in a lambda, or one at module level, goes to the probe without a first try."""
+    plan = load_plan(shop / "migration_plan.yaml")
+    service = (shop / "shop" / "service.py").read_bytes()
+    assert predict_rewrites(plan, "shop/service.py", service) is not None
+    in_lambda = service + b"\n\ndef later(db: Database):\n    return lambda: db.fetch_user(1)\n"
+    assert predict_rewrites(plan, "shop/service.py", in_lambda) is None
+    at_import = service + b"\n\nFIRST = get_db().fetch_user(1)\n"
+    assert predict_rewrites(plan, "shop/service.py", at_import) is None
+
+
 @pytest.mark.parametrize("seed", range(0, 40, 5))
 def test_generated_programs_change_alike_predicted_and_probed(seed: int) -> None:
     program = generate(seed)

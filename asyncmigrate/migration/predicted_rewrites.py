@@ -59,8 +59,9 @@ class PredictedRewrites:
 
 def predict_rewrites(plan: Plan, path: str, data: bytes) -> PredictedRewrites | None:
     """The prediction for the target at ``path`` (root-relative) with content ``data``; None where the
-    probe must answer: a file that does not parse, a call at module level (refused, with a message only
-    the codemod words), or no call to rewrite (the decision, which confirms a prediction, would not run)."""
+    probe must answer: a file that does not parse, a call the codemod certainly refuses (at module level,
+    or awaited in a lambda: their blockers are the probe's to word), or no call to rewrite (the decision,
+    which confirms a prediction, would not run)."""
     spec = FacadeSpec.from_plan(plan)
     parsed = parse_file(path, data, spec)
     if parsed.error is not None:
@@ -79,6 +80,8 @@ def predict_rewrites(plan: Plan, path: str, data: bytes) -> PredictedRewrites | 
         hopped = call.wrapper is not None
         gives_awaitable = call.awaited or hopped or _async_facade_method(plan, signatures, call.method)
         if plan.awaits(call.method) and not gives_awaitable:
+            if call.in_lambda and not call.is_reference:
+                return None  # a lambda cannot await: refused, so the probe answers (and words the blocker)
             awaiting.add(call.function)
     if not rewritten:
         return None
