@@ -1,14 +1,16 @@
-"""Which files of the corpus the README's test command reads, and which only CI's ``corpus`` step reads.
+"""Which tests of the corpus the README's test command runs, and which only CI's ``corpus`` step runs.
 
 The differential tests hold the tool's analyses and quicker metadata to LibCST's on every file of
-``server/`` and of every fixture. Most of those files repeat syntax other files already hold, and
-each costs the oracle's whole-file scope analysis. The README's command reads a covering subset: the
-files that together hold every kind of syntax the corpus holds, each kind being a Python ``ast`` node
-type, the field it sits in and its parent's type (``Call.func`` holding an ``Attribute``,
-``AsyncWith.items`` holding a ``withitem``...). The other files carry the ``corpus`` mark, which the
-README's command deselects and ``.ci/run`` runs as its own step (``python -m pytest -m corpus``), so
-CI still reads every file. A file ``ast`` cannot read (an encoding or syntax kept broken on purpose)
-holds no kind and is always read: it is the case the oracle's fallback must answer.
+``server/`` and of every fixture, and on generated programs. Most of those files repeat syntax other
+files already hold, and each costs the oracle's whole-file scope analysis. The README's command reads a
+covering subset: the files that together hold every kind of syntax the corpus holds, each kind being a
+Python ``ast`` node type, the field it sits in and its parent's type (``Call.func`` holding an
+``Attribute``, ``AsyncWith.items`` holding a ``withitem``...). The other files carry the ``corpus``
+mark, which the README's command deselects and ``.ci/run`` runs as its own step (``python -m pytest -m
+corpus``), so CI still reads every file. A file ``ast`` cannot read (an encoding or syntax kept broken
+on purpose) holds no kind and is always read: it is the case the oracle's fallback must answer. A
+property test runs a third of its examples in the README's command and all of them in the ``corpus``
+step (``property_tiers``).
 """
 
 from __future__ import annotations
@@ -94,3 +96,24 @@ def corpus_params(
         )
         for index, item in enumerate(listed)
     ]
+
+
+def property_tiers(max_examples: int, **options: Any) -> Callable[[Callable[..., None]], Callable[[int], None]]:
+    """A Hypothesis property test in the same two tiers: a third of its ``max_examples`` in the README's
+    command, all of them in CI's corpus step. Put it above ``@given``, in place of ``@settings``
+    (``options``: the other settings, such as ``deadline``)."""
+    from hypothesis import settings
+
+    def decorate(test: Callable[..., None]) -> Callable[[int], None]:
+        def run(examples: int) -> None:
+            settings(max_examples=examples, **options)(test)()
+
+        run.__name__, run.__qualname__, run.__doc__ = test.__name__, test.__qualname__, test.__doc__
+        run.__module__ = test.__module__
+        tiers = [
+            pytest.param(max(1, max_examples // 3), id="quick"),
+            pytest.param(max_examples, id="thorough", marks=CORPUS),
+        ]
+        return pytest.mark.parametrize("examples", tiers)(run)  # type: ignore[no-any-return]
+
+    return decorate

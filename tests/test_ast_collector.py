@@ -16,7 +16,7 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, given
 from hypothesis import strategies as st
 
 from asyncmigrate.analysis.ast_collector import Refused, _collect, collect
@@ -25,7 +25,7 @@ from asyncmigrate.analysis.parsing import parse_python
 from asyncmigrate.analysis.scan import _declared_encoding, check_encoding, parse_file
 from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import CallSite, Resolution
-from tests.corpus import corpus_params
+from tests.corpus import corpus_params, property_tiers
 from tests.fuzzing import generate, write_project
 from tests.strategies import python_programs
 from tests.test_slicing import SPEC, _modules, oracle
@@ -515,7 +515,7 @@ def test_scoping_edge_cases(source: str) -> None:
 # --- generated programs ----------------------------------------------------------------------------------
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@property_tiers(150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_modules())
 def test_generated_scoping_programs(source: str) -> None:
     data = source.encode()
@@ -549,7 +549,7 @@ def _compiles(source: str) -> bool:
 
 
 @pytest.mark.filterwarnings("ignore::SyntaxWarning")
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@property_tiers(60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(
     python_programs(),
     st.lists(st.sampled_from(_FACADE_LINES), min_size=1, max_size=4),

@@ -14,13 +14,14 @@ from typing import Any
 
 import jsonschema
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from asyncmigrate.config import plan_schema
 from asyncmigrate.config.plan import _FILE_KEYS, _MAPPING_KEYS, _PHASE_KEYS, _TOP_KEYS, _plain, load_plan
 from asyncmigrate.errors import PlanError
+from tests.corpus import property_tiers
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = REPO / "asyncmigrate" / "schemas" / "plan.schema.json"
@@ -290,7 +291,7 @@ def _mutated_plans(draw: st.DrawFn) -> Any:
     return document
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@property_tiers(1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_mutated_plans())
 def test_the_quick_verdict_is_jsonschemas_wherever_it_is_sure(document: Any) -> None:
     valid = _JSONSCHEMA.is_valid(document)

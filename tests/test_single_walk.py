@@ -19,7 +19,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, given
 from hypothesis import strategies as st
 
 from asyncmigrate.analysis.ast_collector import collect, collect_with_summary
@@ -38,6 +38,7 @@ from asyncmigrate.analysis.scan import (
 from asyncmigrate.config.modules import nested_qualname
 from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import CallSite
+from tests.corpus import property_tiers
 from tests.fuzzing import generate, write_project
 from tests.strategies import python_programs
 from tests.test_ast_collector import _FACADE_LINES, CODEBASES, CORPUS_PARAMS, _with_facade
@@ -310,14 +311,14 @@ def test_a_refused_module_still_gets_its_summary() -> None:
 # --- generated programs (the collector's oracle tests' generators) ------------------------------------
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@property_tiers(150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_modules())
 def test_generated_scoping_programs(source: str) -> None:
     assert_single_walk_agrees("app/mod.py", source.encode(), SPEC)
 
 
 @pytest.mark.filterwarnings("ignore::SyntaxWarning")
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@property_tiers(150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(
     python_programs(),
     st.lists(st.sampled_from(_FACADE_LINES), min_size=1, max_size=4),

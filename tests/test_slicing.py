@@ -15,7 +15,7 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 from libcst.metadata import MetadataWrapper
 
@@ -27,7 +27,7 @@ from asyncmigrate.analysis.scan import _declared_encoding, check_encoding, parse
 from asyncmigrate.analysis.slicing import Anchor, slice_module
 from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import CallSite, Resolution
-from tests.corpus import corpus_params
+from tests.corpus import corpus_params, property_tiers
 
 REPO = Path(__file__).parents[1]
 SPEC = FacadeSpec(
@@ -594,7 +594,7 @@ def _modules(draw: st.DrawFn) -> str:
     return "\n".join([*header, *functions, *cls]) + "\n"
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@property_tiers(150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_modules())
 def test_generated_programs_scan_the_same_sliced(source: str) -> None:
     data = source.encode()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import libcst as cst
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from asyncmigrate.codemods._passes import QuickMetadataWrapper
 from asyncmigrate.codemods._positions import CodeRanges, code_ranges
+from tests.corpus import property_tiers
 from tests.strategies import grammar_programs
 
 
@@ -46,7 +47,7 @@ def test_newline_styles_give_libcsts_positions(code: str) -> None:
 
 
 @pytest.mark.filterwarnings("ignore::SyntaxWarning")  # generated code calls literals, and so on
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@property_tiers(60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(grammar_programs())
 def test_generated_programs_give_libcsts_positions(code: str) -> None:
     try:
