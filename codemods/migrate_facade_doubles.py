@@ -216,11 +216,9 @@ class MigrateFacadeDoublesCommand(QuickVisitorCommand):
         self._class_roots: list[set[tuple[str, ...]]] = []  # ``self.x`` doubles of the enclosing classes
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
-        # Every double names a facade method, a facade class or a removed factory: a module naming none of
-        # them is returned before LibCST computes its metadata, which is most of the cost.
-        words = set(self.doubles.targets) | {_short(c) for c in self.doubles.classes}
-        words |= {name for module in self.doubles.modules.values() for name in module.removed | module.retained}
-        if words.isdisjoint(IDENTIFIER.findall(module_code(tree))):
+        # A module that cannot hold a double is returned before LibCST computes its metadata (its
+        # qualified names, so its scopes), which is most of the cost.
+        if not may_hold_doubles(module_code(tree), self.doubles):
             self.outcome = DoublesOutcome()
             return tree
         return super().transform_module(tree)
@@ -985,6 +983,19 @@ class _Uses(cst.CSTVisitor):
                 history,
             )
         )
+
+
+def may_hold_doubles(code: str, doubles: FacadeDoubles) -> bool:
+    """Can ``code`` hold a double this codemod changes or blocks? Every such double names a facade method,
+    a facade class or a removed factory; and it is made by ``unittest.mock`` (``Mock``, ``MagicMock``,
+    ``patch``, which the code names, in an import if nowhere else) or, made elsewhere, is used as a mock
+    here (``.return_value``, ``.assert_called_once_with``...). Code that lacks either is left as it is."""
+    names = set(IDENTIFIER.findall(code))
+    words = set(doubles.targets) | {_short(c) for c in doubles.classes}
+    words |= {name for module in doubles.modules.values() for name in module.removed | module.retained}
+    if words.isdisjoint(names):
+        return False
+    return any(marker in code for marker in mock.SOURCE_MARKERS_TEXT) or not MOCK_ATTRIBUTES.isdisjoint(names)
 
 
 def facade_doubles(plan: Plan, migrated: Mapping[str, tuple[bytes, bytes]]) -> FacadeDoubles:

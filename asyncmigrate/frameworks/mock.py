@@ -24,6 +24,7 @@ PATCH_OBJECT = "patch.object"
 SYNC_MOCK_CLASSES = (MOCK, MAGIC_MOCK)
 # The bytes every file making a double contains (``Mock``, ``MagicMock``, ``AsyncMock``, ``patch``).
 SOURCE_MARKERS = (b"Mock", b"patch")
+SOURCE_MARKERS_TEXT = tuple(marker.decode() for marker in SOURCE_MARKERS)
 
 CONFIG_KEYS = ("return_value", "side_effect")
 # The constructor parameters of Mock/MagicMock: a keyword with one of these names is not a child.

@@ -508,6 +508,8 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange, 
         edit = edits.get(path)
         before = edit.before if edit is not None else _read_source(plan, path)
         current = edit.after if edit is not None else before
+        if not _may_hold_doubles(current, doubles):
+            continue  # nothing to carry, and nothing to parse (the codemod would return it as it is)
         file = step.file(path)
         planned = file if file is not None else file_edits(path, before, PropagationPlan())
         planned.facade_doubles = True
@@ -545,6 +547,18 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange, 
         change.cautions.extend(new_cleanup_awaits(path, current, after))
         new_edit = FileEdit(path, before, after)
         change.edits = [new_edit if e.path == path else e for e in change.edits] if edit else [*change.edits, new_edit]
+
+
+def _may_hold_doubles(data: bytes, doubles: Any) -> bool:
+    """The facade-doubles codemod's own precondition, read off the bytes before any parse; a file that is
+    not UTF-8 (a coding cookie) is left to the codemod, which reads it in its declared encoding."""
+    from asyncmigrate.codemods.migrate_facade_doubles import may_hold_doubles
+
+    try:
+        code = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return may_hold_doubles(code, doubles)
 
 
 def _doubles_left(plan: Plan, path: str, data: bytes, async_functions: Sequence[str]) -> list[Blocker]:

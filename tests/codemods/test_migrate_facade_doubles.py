@@ -25,6 +25,7 @@ from asyncmigrate.codemods.migrate_facade_doubles import (
     MigratedModule,
     MigrateFacadeDoublesCommand,
     facade_doubles,
+    may_hold_doubles,
 )
 from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import FileStatus
@@ -351,3 +352,49 @@ def test_a_factory_kept_for_unmapped_calls_is_read_as_retained(tmp_path: Path) -
     assert doubles.modules == {
         "tally.kept": MigratedModule(frozenset(), {"account": "account_store"}, frozenset({"open_books"}))
     }
+
+
+def _without_precondition(code: str) -> tuple[str, list[int]]:
+    """The codemod's full analysis, its ``may_hold_doubles`` shortcut skipped."""
+    from libcst.codemod import Codemod
+
+    context = CodemodContext(filename="test_x.py", full_module_name="tests.test_x", full_package_name="tests")
+    command = MigrateFacadeDoublesCommand(context, DOUBLES)
+    output = Codemod.transform_module(command, cst.parse_module(code)).code
+    return output, [b.line for b in command.outcome.blockers]
+
+
+PRECONDITION_CASES = {
+    **{f"data:{case}": (DATA / case / "before.py").read_text() for case in CASES + BLOCKED},
+    **{
+        f"tally:{path.relative_to(TALLY).as_posix()}": path.read_text()
+        for path in sorted(TALLY.rglob("*.py"))
+        if "__pycache__" not in path.parts
+    },
+    "received from a conftest fixture": "def test_read(books):\n    books.read_account.return_value = 1\n",
+    "facade words, no double": (
+        "from tally.books import Books\n\ndef test_read():\n    assert Books().read_account(1)\n"
+    ),
+    "a patch under an alias": (
+        "from unittest import mock as m\n\n@m.patch('tally.billing.open_books')\ndef test_bill(books):\n"
+        "    books.return_value.read_account.return_value = 1\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PRECONDITION_CASES))
+def test_code_the_precondition_passes_over_holds_nothing_to_carry_or_block(case: str) -> None:
+    """``may_hold_doubles`` only spares the analysis: where it says no, the analysis finds nothing."""
+    code = PRECONDITION_CASES[case]
+    if may_hold_doubles(code, DOUBLES):
+        return
+    assert _without_precondition(code) == (code, [])
+
+
+def test_the_precondition_passes_over_code_without_doubles_and_keeps_what_has_them() -> None:
+    assert not may_hold_doubles(PRECONDITION_CASES["facade words, no double"], DOUBLES)
+    assert may_hold_doubles(PRECONDITION_CASES["received from a conftest fixture"], DOUBLES)
+    assert _without_precondition(PRECONDITION_CASES["received from a conftest fixture"])[1]  # blocked
+    assert may_hold_doubles(PRECONDITION_CASES["a patch under an alias"], DOUBLES)
+    changed = [c for c in CASES if run((DATA / c / "before.py").read_text())[0] != (DATA / c / "before.py").read_text()]
+    assert changed and all(may_hold_doubles((DATA / c / "before.py").read_text(), DOUBLES) for c in changed)
