@@ -52,9 +52,10 @@ def validate_sarif(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     return results
 
 
-def in_sample(key: str, every: int) -> bool:
-    """A stable sample: the keys whose sha256 is 0 modulo ``every`` (all of them for 1)."""
-    return every <= 1 or int(hashlib.sha256(key.encode()).hexdigest(), 16) % every == 0
+def in_sample(key: str, every: int, part: int = 0) -> bool:
+    """A stable sample: the keys whose sha256 is ``part`` modulo ``every`` (all of them for 1); the
+    ``every`` parts together hold every key once."""
+    return every <= 1 or int(hashlib.sha256(key.encode()).hexdigest(), 16) % every == part
 
 
 def _offset(text: str, starts: Sequence[int], line: int, column: int) -> int:
