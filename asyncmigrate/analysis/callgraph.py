@@ -907,6 +907,10 @@ class Resolved:
     constructs: str | None = None  # the class id when the call constructs an instance
 
 
+# A call or reference with where it sits (its module, its enclosing function) and what it resolves to.
+ResolvedCall = tuple[ModuleSummary, FunctionSummary | None, CallRef, Resolved | None]
+
+
 @dataclass(frozen=True)
 class ModuleIndex:
     """What the project needs to know about a module before loading its summary: cheap to unpickle."""
@@ -1121,9 +1125,7 @@ class Project:
         self.functions = cast(Mapping[str, FunctionSummary], _Members(by_module, "functions"))
         self.classes = cast(Mapping[str, ClassSummary], _Members(by_module, "classes"))
         self._name_tables: tuple[dict[str, list[str]], dict[str, set[str]]] | None = None
-        # name -> every call or reference spelled so, with what it resolves to (``resolved_calls_named``)
-        self._resolved_by_name: dict[str, list[tuple[ModuleSummary, FunctionSummary | None, CallRef, Resolved | None]]]
-        self._resolved_by_name = {}
+        self._resolved_by_name: dict[str, list[ResolvedCall]] = {}  # see ``resolved_calls_named``
 
     def _tables(self) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
         # Built on the first question about callers, not with the project: it reads every module's
@@ -1398,9 +1400,7 @@ class Project:
                     function = module.functions[function_id]
                     yield module, function, function.calls[index]
 
-    def callers(
-        self, target: FunctionSummary
-    ) -> Iterator[tuple[ModuleSummary, FunctionSummary | None, CallRef, Resolved | None]]:
+    def callers(self, target: FunctionSummary) -> Iterator[ResolvedCall]:
         """Calls and references spelled like ``target``, each with what it resolves to (None: unknown)."""
         names = {target.name}
         if target.name == "__init__" and target.class_id:
@@ -1410,9 +1410,7 @@ class Project:
         for name in sorted(names):
             yield from self.resolved_calls_named(name)
 
-    def resolved_calls_named(
-        self, name: str
-    ) -> list[tuple[ModuleSummary, FunctionSummary | None, CallRef, Resolved | None]]:
+    def resolved_calls_named(self, name: str) -> list[ResolvedCall]:
         """``calls_named(name)``, each call with what it resolves to, resolved once per project: every
         function of that name asks about the same calls (each class's ``__init__``, each override of a
         method, each copy of a module), and a call resolves the same whichever function asks."""
