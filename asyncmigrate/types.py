@@ -32,6 +32,9 @@ class Resolution(StrEnum):
     RECEIVER_NAME = "receiver_name"  # last resort: the name alone matches the plan
 
 
+MODULE_LEVEL = "<module>"  # CallSite.function of a call outside any function
+
+
 @dataclass(frozen=True)
 class CallSite:
     """One place where code reaches a method of the sync facade."""
@@ -41,7 +44,7 @@ class CallSite:
     column: int
     method: str
     receiver: str
-    function: str  # "Class.method", "func", "outer.<locals>.inner" or "<module>"
+    function: str  # "Class.method", "func", "outer.<locals>.inner" or MODULE_LEVEL
     function_is_async: bool
     awaited: bool
     target: str | None  # "player.get_player_by_id", or None when unmapped

@@ -995,7 +995,7 @@ def may_hold_doubles(code: str, doubles: FacadeDoubles) -> bool:
     words |= {name for module in doubles.modules.values() for name in module.removed | module.retained}
     if words.isdisjoint(names):
         return False
-    return any(marker in code for marker in mock.SOURCE_MARKERS_TEXT) or not MOCK_ATTRIBUTES.isdisjoint(names)
+    return mock.may_make_doubles(code) or not MOCK_ATTRIBUTES.isdisjoint(names)
 
 
 def facade_doubles(plan: Plan, migrated: Mapping[str, tuple[bytes, bytes]]) -> FacadeDoubles:

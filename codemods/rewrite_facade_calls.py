@@ -621,18 +621,8 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, WalksEditedLines, Qu
 
     def _facade_signature(self, method: str) -> Signature | None:
         if method not in self._facade_signatures:
-            self._facade_signatures[method] = self._read_facade_signature(method)
+            self._facade_signatures[method] = self.signatures.first_method(self.plan.facade.classes, method)
         return self._facade_signatures[method]
-
-    def _read_facade_signature(self, method: str) -> Signature | None:
-        for class_name in self.plan.facade.classes:
-            try:
-                signature = self.signatures.method(class_name, method)
-            except SignatureUnknown:
-                continue
-            if signature is not None:
-                return signature
-        return None
 
     def _check_arguments(self, site: _Site, node: cst.Call) -> bool:
         """Lay the arguments out as the mapping says and check them against the target's signature

@@ -69,10 +69,9 @@ def run_on_cores(
     try:
         with paused_collection(), pool:
             chunks = _chunks([weight(item) for item in ordered], workers)
+            # forked workers read the chunk's items from their copy of ``_FORKED``; spawned ones are sent them
             futures = {
-                pool.submit(_run_chunk, chunk, None)
-                if forking
-                else pool.submit(_run_chunk, [ordered[i] for i in chunk], work): chunk
+                pool.submit(_run_chunk, *((chunk, None) if forking else ([ordered[i] for i in chunk], work))): chunk
                 for chunk in chunks
             }
             for future in concurrent.futures.as_completed(futures):

@@ -182,6 +182,18 @@ class SignatureIndex:
             return None
         return self._method_in(found[0], found[1], name, 0)
 
+    def first_method(self, class_names: Sequence[str], name: str) -> Signature | None:
+        """``name``'s signature in the first of ``class_names`` (the facade's classes, say) whose method of
+        that name can be read; None when none can."""
+        for class_name in class_names:
+            try:
+                signature = self.method(class_name, name)
+            except SignatureUnknown:
+                continue
+            if signature is not None:
+                return signature
+        return None
+
     def _method_in(self, cls: ast.ClassDef, module: str, name: str, depth: int) -> Signature | None:
         for item in reversed(cls.body):
             if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name == name:

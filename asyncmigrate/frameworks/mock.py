@@ -24,7 +24,6 @@ PATCH_OBJECT = "patch.object"
 SYNC_MOCK_CLASSES = (MOCK, MAGIC_MOCK)
 # The bytes every file making a double contains (``Mock``, ``MagicMock``, ``AsyncMock``, ``patch``).
 SOURCE_MARKERS = (b"Mock", b"patch")
-SOURCE_MARKERS_TEXT = tuple(marker.decode() for marker in SOURCE_MARKERS)
 
 CONFIG_KEYS = ("return_value", "side_effect")
 # The constructor parameters of Mock/MagicMock: a keyword with one of these names is not a child.
@@ -74,6 +73,8 @@ def qualified(name: str) -> frozenset[str]:
     return frozenset(f"{module}.{name}" for module in MOCK_MODULES)
 
 
-def may_make_doubles(data: bytes) -> bool:
-    """A source that may make a double: it names a mock class or a patch."""
+def may_make_doubles(data: bytes | str) -> bool:
+    """A source (its bytes or its text) that may make a double: it names a mock class or a patch."""
+    if isinstance(data, str):
+        return any(marker.decode() in data for marker in SOURCE_MARKERS)
     return any(marker in data for marker in SOURCE_MARKERS)

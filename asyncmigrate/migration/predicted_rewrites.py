@@ -25,11 +25,9 @@ from dataclasses import dataclass
 
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.scan import parse_file
-from asyncmigrate.analysis.signatures import SignatureIndex, SignatureUnknown
+from asyncmigrate.analysis.signatures import SignatureIndex
 from asyncmigrate.config.plan import Plan
-from asyncmigrate.types import CallSite
-
-MODULE_LEVEL = "<module>"  # CallSite.function of a call outside any function
+from asyncmigrate.types import MODULE_LEVEL, CallSite
 
 
 @dataclass(frozen=True)
@@ -78,7 +76,8 @@ def predict_rewrites(plan: Plan, path: str, data: bytes) -> PredictedRewrites | 
             continue
         rewritten.append(call)
         hopped = call.wrapper is not None
-        gives_awaitable = call.awaited or hopped or _async_facade_method(plan, signatures, call.method)
+        facade_method = signatures.first_method(plan.facade.classes, call.method)  # as the codemod reads it
+        gives_awaitable = call.awaited or hopped or bool(facade_method and facade_method.is_async)
         if plan.awaits(call.method) and not gives_awaitable:
             if call.in_lambda and not call.is_reference:
                 return None  # a lambda cannot await: refused, so the probe answers (and words the blocker)
@@ -86,19 +85,6 @@ def predict_rewrites(plan: Plan, path: str, data: bytes) -> PredictedRewrites | 
     if not rewritten:
         return None
     return PredictedRewrites(tuple(rewritten), tuple(unmapped), frozenset(awaiting))
-
-
-def _async_facade_method(plan: Plan, signatures: SignatureIndex, method: str) -> bool:
-    """Is ``method`` an ``async def`` of a facade class (an async twin such as ``get_player_async``)?
-    Read as the codemod reads it: the first facade class whose signature of it is known."""
-    for class_name in plan.facade.classes:
-        try:
-            signature = signatures.method(class_name, method)
-        except SignatureUnknown:
-            continue
-        if signature is not None:
-            return signature.is_async
-    return False
 
 
 def _placeless(calls: Sequence[CallSite]) -> list[CallSite]:
