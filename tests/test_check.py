@@ -439,3 +439,59 @@ def test_the_findings_print_verbatim_to_a_pipe_and_to_a_terminal(
         "app/b.py:1: unawaited-async-call: f() is never awaited\n"
     )
     assert ("\x1b[2m    fix: plan app/a.py" in printed) is terminal
+
+
+def test_a_cold_check_parses_each_file_once_for_the_scan_and_the_call_graph(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan's ``ast`` parse of a file also gives the call graph its module summary: a cold check has the
+    graph parse only what the scan leaves out (the plan's exclusions), and finds what a check whose graph
+    parses every file itself finds, leaving the same graph in the cache. When the graph's cache already
+    holds a file's content (the plan changed, the scan's cache did not survive), the scan makes no summary."""
+    from asyncmigrate.analysis import callgraph
+    from asyncmigrate.checks import check as check_module
+    from asyncmigrate.config.modules import plan_layout
+
+    copies = {name: tmp_path / name for name in ("shared", "own")}
+    for copy in copies.values():
+        shutil.copytree(REPO / "tests/assets/guild", copy)
+    reads: list[str] = []
+    made: list[str] = []
+    read_module, add = callgraph.read_module, callgraph.SharedSummaries.add
+    monkeypatch.setattr(callgraph, "read_module", lambda path, *rest: reads.append(path) or read_module(path, *rest))
+    monkeypatch.setattr(
+        callgraph.SharedSummaries, "add", lambda self, path, *rest: made.append(path) or add(self, path, *rest)
+    )
+
+    shared = check(load_plan(copies["shared"] / "migration_plan.yaml"))
+    assert sorted(reads) == ["guild/ledger.py", "guild/repos.py"]  # excluded from the scan, read by the graph
+    assert len(made) > 10 and not set(made) & set(reads)
+    every_file = sorted(made + reads)
+
+    reads.clear()
+    with monkeypatch.context() as patched:
+        patched.setattr(check_module, "_reads_call_graph", lambda plan, checks: False)
+        own = check(load_plan(copies["own"] / "migration_plan.yaml"))
+    assert sorted(reads) == every_file
+    assert own.findings == shared.findings and own.counts() == shared.counts()
+
+    def graph(root: Path) -> dict[str, object]:
+        plan = load_plan(root / "migration_plan.yaml")
+        project = callgraph.build_project(root, every_file, layout=plan_layout(plan))
+        return {path: project.modules[path] for path in project.modules}
+
+    reads.clear()
+    assert graph(copies["shared"]) == graph(copies["own"])
+    assert reads == []  # both from the cache
+
+    from asyncmigrate.analysis import scan
+
+    parsed: list[str] = []
+    run_task = scan.run_task
+    monkeypatch.setattr(scan, "run_task", lambda path, *rest: parsed.append(path) or run_task(path, *rest))
+    plan_file = copies["shared"] / "migration_plan.yaml"
+    plan_file.write_text(plan_file.read_text().replace("[ledger]", "[ledger, books]"))  # a new facade for the scan
+    made.clear()
+    again = check(load_plan(plan_file, check_files=False))
+    assert len(parsed) > 10 and made == [] and reads == []
+    assert again.findings == shared.findings

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, assume, given
 from hypothesis import strategies as st
 
 from asyncmigrate.analysis.ast_collector import collect, collect_with_summary
+from asyncmigrate.analysis.callgraph import read_module
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.pool import INLINE_WEIGHT
 from asyncmigrate.analysis.reach import FileSummary, FunctionSummary, parse_python, summarize_tree
@@ -122,10 +123,10 @@ def assert_single_walk_agrees(path: str, data: bytes, spec: FacadeSpec) -> tuple
     calls, summary = collect_with_summary(path, data, tree, spec, _declared_encoding(data))
     assert summary == expected_summary
     assert calls == expected_calls
-    assert run_task(path, data, spec, False) == ParsedFile((), None, expected_summary)
+    assert run_task(path, data, spec, False) == (ParsedFile((), None, expected_summary), None)
     if expected_calls is not None:
         assert (
-            run_task(path, data, spec, True)
+            run_task(path, data, spec, True)[0]
             == parse_file(path, data, spec)
             == ParsedFile(expected_calls, None, expected_summary)
         )
@@ -360,12 +361,12 @@ def test_the_per_file_work_leaves_no_cycles_and_the_cyclic_collector_as_it_found
     data = (REPO / path).read_bytes()
     gc.collect()
     assert gc.isenabled()
-    found = run_task(path, data, spec, True)
+    found, _ = run_task(path, data, spec, True)
     assert found.calls and gc.isenabled()
     assert gc.collect() == 0  # nothing left for a full collection to find
     gc.disable()
     try:
-        assert run_task(path, data, spec, True) == found
+        assert run_task(path, data, spec, True)[0] == found
         assert not gc.isenabled()
     finally:
         gc.enable()
@@ -398,18 +399,23 @@ def test_the_collector_leaves_the_tree_to_reference_counting() -> None:
 
 def test_the_pool_gives_the_inline_results() -> None:
     """Every file of server/, repeated past the inline threshold: the pool (chunks as index ranges into
-    the forked parent's tasks) gives what the parent computes alone, and restores its collector."""
+    the forked parent's tasks) gives what the parent computes alone, and restores its collector; the
+    module summaries it makes for the call graph from the same parse are ``read_module``'s."""
     spec = FacadeSpec.from_plan(load_plan(REPO / "migration_plan.yaml"))
     files = sorted(p for p in (REPO / "server").rglob("*.py") if "__pycache__" not in p.parts)
     tasks: list[Task] = []
     for copy in range(3):
-        for file in files:
+        for index, file in enumerate(files):
             data = file.read_bytes()
             path = f"copy{copy}/{file.relative_to(REPO).as_posix()}"
-            tasks.append((path, data, any(token in data for token in spec.hint_tokens())))
-    assert sum(len(data) for _, data, _ in tasks) > INLINE_WEIGHT
+            tasks.append((path, data, any(token in data for token in spec.hint_tokens()), index % 3 == copy))
+    assert sum(len(data) for _, data, _, _ in tasks) > INLINE_WEIGHT
     assert gc.isenabled()
-    pooled = run_tasks(tasks, spec, jobs=2)
+    pooled = run_tasks(tasks, spec, jobs=2, module_layout=spec.layout)
     assert gc.isenabled()
-    assert pooled == run_tasks(tasks, spec, jobs=1)
-    assert sum(len(parsed.calls) for parsed in pooled.values()) > 300
+    assert pooled == run_tasks(tasks, spec, jobs=1, module_layout=spec.layout)
+    assert sum(len(parsed.calls) for parsed, _ in pooled.values()) > 300
+    for path, data, _, summarized in tasks:
+        module = pooled[path][1]
+        assert module == (read_module(path, data, spec.layout) if summarized else None), path
+    assert sum(1 for *_, summarized in tasks if summarized) == len(files)

@@ -861,6 +861,26 @@ def summarize_module(path: str, source: bytes, layout: ModuleLayout = DEFAULT_LA
 def read_module(path: str, source: bytes, layout: ModuleLayout = DEFAULT_LAYOUT) -> ModuleSummary:
     """One file's summary; raises Unreadable when neither ``ast`` nor LibCST can parse it."""
     tree, source = parse_module(source)
+    return summarize_tree(path, tree, source, layout)
+
+
+def summary_or_reason(
+    path: str, source: bytes, layout: ModuleLayout, parsed: ast.Module | Exception | None = None
+) -> ModuleSummary | str:
+    """One file's summary, or why no parser could read it (``Unreadable``'s message). ``parsed``: what
+    ``ast.parse(source)`` gave another reader of the file moments ago (the scan's parse, made once for
+    both), reused when it is a tree; anything else is read here as ``read_module`` reads it."""
+    try:
+        with one_file_of_trees():
+            if isinstance(parsed, ast.Module):
+                return summarize_tree(path, parsed, source, layout)
+            return read_module(path, source, layout)
+    except Unreadable as exc:
+        return str(exc)
+
+
+def summarize_tree(path: str, tree: ast.Module, source: bytes, layout: ModuleLayout) -> ModuleSummary:
+    """The summary of a module whose ``ast`` is ``tree``, parsed from ``source``."""
     module, is_package = layout.module_name(path)
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
@@ -1560,18 +1580,37 @@ class _Summaries:
         return read_module(path, data, self.layout)
 
 
-def _summary_or_reason(item: tuple[str, bytes], layout: ModuleLayout) -> ModuleSummary | str:
-    """One file's summary, or why no parser could read it (``Unreadable``'s message)."""
-    path, data = item
-    try:
-        with one_file_of_trees():
-            return read_module(path, data, layout)
-    except Unreadable as exc:
-        return str(exc)
+def _summary_of_item(item: tuple[str, bytes], layout: ModuleLayout) -> ModuleSummary | str:
+    return summary_or_reason(item[0], item[1], layout)
 
 
 def _source_weight(item: tuple[str, bytes]) -> int:
     return len(item[1])
+
+
+class SharedSummaries:
+    """Module summaries made by another reader's parse of a file, for the call graph the same command
+    builds next: ``check`` scans first, and the scan's one ``ast`` parse of each file it reads gives the
+    call sites, the reach summary and, for a file whose content the graph's cache does not hold yet,
+    the module summary (``wanted``), which ``build_project`` then takes instead of parsing again."""
+
+    def __init__(self, root: Path, layout: ModuleLayout, *, use_cache: bool = True) -> None:
+        self.root = root
+        self.layout = layout
+        self.use_cache = use_cache
+        self.made: dict[str, tuple[bytes, ModuleSummary | str]] = {}  # path -> (digest, summary or reason)
+        self._recorded: dict[str, bytes] | None = None
+
+    def wanted(self, path: str, digest: bytes) -> bool:
+        """Does the graph need the summary of ``path`` with this content (its cache has none)?"""
+        if self._recorded is None:
+            # read when the scan has files to parse at all: a warm scan asks nothing
+            entries = _GraphCache(self.root, self.layout).entries() if self.use_cache else {}
+            self._recorded = {path: entry.digest for path, entry in entries.items()}
+        return self._recorded.get(path) != digest
+
+    def add(self, path: str, digest: bytes, summary: ModuleSummary | str) -> None:
+        self.made[path] = (digest, summary)
 
 
 def build_project(
@@ -1582,6 +1621,7 @@ def build_project(
     layout: ModuleLayout | None = None,
     frameworks: Frameworks = ALL_FRAMEWORKS,
     stats: Mapping[str, os.stat_result] | None = None,
+    shared: SharedSummaries | None = None,
 ) -> Project:
     """The project over ``paths`` (root-relative), reusing cached summaries whose content has not changed.
 
@@ -1590,9 +1630,11 @@ def build_project(
     walk that found them took them moments ago (``Discovery.stats``), so they are not asked for twice.
     A warm start reads only the small index of the cache (see ``_GraphCache``); a module's
     ``ModuleIndex`` and summary load when a question needs them. A file that cannot be parsed is kept in
-    ``Project.unreadable`` (path -> "line: reason"), never dropped.
+    ``Project.unreadable`` (path -> "line: reason"), never dropped. ``shared``: summaries another reader's
+    parse made moments ago (``SharedSummaries``), taken for a file whose content they were made from.
     """
     layout = layout or ModuleLayout.of(("",), root)
+    made = shared.made if shared is not None and shared.layout == layout else {}
     cache = _GraphCache(root, layout) if use_cache else None
     recorded = cache.entries() if cache is not None else {}
     slots: dict[str, _GraphEntry | None] = {}  # in the order of ``paths``; None: new content, read below
@@ -1621,14 +1663,18 @@ def build_project(
                     changed = True
             else:
                 changed = True
-                new_content.append((path, data))
                 read_as[path] = (digest, known)
                 cached = None
+                shared_summary = made.get(path)
+                if shared_summary is None or shared_summary[0] != digest:
+                    new_content.append((path, data))
         slots[path] = cached
     # A cold tree's files are summarized on every core (a handful, as after an edit, inline).
-    summaries_read = run_on_cores(new_content, functools.partial(_summary_or_reason, layout=layout), _source_weight)
+    summaries_read = run_on_cores(new_content, functools.partial(_summary_of_item, layout=layout), _source_weight)
+    summarized = {path: read for (path, _), read in zip(new_content, summaries_read, strict=True)}
     fresh: dict[str, ModuleSummary] = {}
-    for (path, _), read in zip(new_content, summaries_read, strict=True):
+    for path in read_as:
+        read = summarized[path] if path in summarized else made[path][1]
         digest, known = read_as[path]
         if isinstance(read, str):
             slots[path] = _GraphEntry(digest, known, None, read)

@@ -28,6 +28,7 @@ import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from asyncmigrate import __version__
 from asyncmigrate.analysis.discovery import SKIP_DIRS as SKIP_DIRS
@@ -37,7 +38,7 @@ from asyncmigrate.analysis.discovery import matches_any as matches_any
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.parsing import nested_too_deeply, parse_python_or_error, too_deep_message
 from asyncmigrate.analysis.pool import ProgressCallback, run_on_cores
-from asyncmigrate.analysis.reach import FileSummary, estimate_reach, summarize
+from asyncmigrate.analysis.reach import FileSummary, estimate_reach, summarize_tree
 from asyncmigrate.config.plan import Plan, keep_plan
 from asyncmigrate.types import CallSite, FileReport, ScanResult, ScanStats
 from asyncmigrate.workspace.cache import (
@@ -49,6 +50,10 @@ from asyncmigrate.workspace.cache import (
     paused_collection,
     settled,
 )
+
+if TYPE_CHECKING:
+    from asyncmigrate.analysis.callgraph import ModuleSummary, SharedSummaries
+    from asyncmigrate.config.modules import ModuleLayout
 
 
 @dataclass(frozen=True)
@@ -87,14 +92,22 @@ def check_encoding(data: bytes) -> str | None:
     return None
 
 
-def parse_file(path: str, data: bytes, spec: FacadeSpec, *, use_slice: bool = True) -> ParsedFile:
+def parse_file(
+    path: str,
+    data: bytes,
+    spec: FacadeSpec,
+    *,
+    use_slice: bool = True,
+    parsed: ast.Module | Exception | None = None,
+) -> ParsedFile:
     """Find the facade call sites of one file; never raises for a problem in the user's code.
 
     CPython's ``ast`` parses once; the tree gives the reach summary and the call sites
     (``ast_collector.py``). A file the ast collector refuses goes to LibCST: over the slice of the
     file the LibCST collector can see (``slicing.py``), or whole when ``ast`` cannot parse it (newer
     syntax than this interpreter), when the slice cannot be made safely, or when the slice's nodes
-    disagree with the anchors.
+    disagree with the anchors. ``parsed``: what ``parse_python_or_error(data)`` gave, when the caller
+    parsed already.
     """
     problem = check_encoding(data)
     if problem is not None:
@@ -102,7 +115,8 @@ def parse_file(path: str, data: bytes, spec: FacadeSpec, *, use_slice: bool = Tr
     # Loaded here, in the per-file work: a warm scan, which parses nothing, does not import it.
     from asyncmigrate.analysis.ast_collector import collect_with_summary
 
-    parsed = parse_python_or_error(data)
+    if parsed is None:
+        parsed = parse_python_or_error(data)
     if isinstance(parsed, Exception) and nested_too_deeply(parsed):
         return ParsedFile((), too_deep_message(parsed), None)  # not for LibCST, which would crash on it
     tree = None if isinstance(parsed, Exception) else parsed
@@ -208,29 +222,42 @@ def libcst_error_line(data: bytes, exc: Exception) -> int | str:
     return low
 
 
-def run_task(path: str, data: bytes, spec: FacadeSpec, find_calls: bool) -> ParsedFile:
-    """One file's work: its call sites and summary, or (``find_calls`` false) the summary alone."""
+def run_task(
+    path: str, data: bytes, spec: FacadeSpec, find_calls: bool, module_layout: ModuleLayout | None = None
+) -> tuple[ParsedFile, ModuleSummary | str | None]:
+    """One file's work, from one ``ast`` parse: its call sites and summary, or (``find_calls`` false) the
+    summary alone; and, given ``module_layout``, the call graph's summary of the module (or why it has
+    none), for a command that builds the graph next (``SharedSummaries``)."""
     # A module's tree is hundreds of thousands of container objects made at once, none in a cycle:
     # the cyclic collector's passes over them while they are made (and over everything else the
     # process holds, as the results pile up) find nothing. It runs once the file is done, over what
     # the work made: the ast collector's scopes and bindings refer to each other (and hold the tree).
     with paused_collection(collect_after=True):
+        tree = parse_python_or_error(data)
         if find_calls:
-            return parse_file(path, data, spec)
-        return ParsedFile((), None, summarize(path, data, spec))
+            parsed = parse_file(path, data, spec, parsed=tree)
+        else:
+            parsed = ParsedFile((), None, None if isinstance(tree, Exception) else summarize_tree(path, tree, spec))
+        module: ModuleSummary | str | None = None
+        if module_layout is not None:
+            from asyncmigrate.analysis.callgraph import summary_or_reason
+
+            module = summary_or_reason(path, data, module_layout, tree)
+        return parsed, module
 
 
-Task = tuple[str, bytes, bool]  # (path, content, find_calls)
+Task = tuple[str, bytes, bool, bool]  # (path, content, find_calls, summarize the module for the call graph)
 
 
-def _run_one(task: Task, spec: FacadeSpec) -> ParsedFile:
-    path, data, find_calls = task
-    return run_task(path, data, spec, find_calls)
+def _run_one(task: Task, spec: FacadeSpec, module_layout: ModuleLayout | None) -> tuple[ParsedFile, object]:
+    path, data, find_calls, summarize_module = task
+    return run_task(path, data, spec, find_calls, module_layout if summarize_module else None)
 
 
 def _weight(task: Task) -> int:
-    # Finding calls (the ast collector's walk) costs about twice a summary (ast only) per byte.
-    return len(task[1]) * (2 if task[2] else 1)
+    # Per byte, finding calls (the ast collector's walk) costs about twice a summary (ast only), and the
+    # call graph's module summary about as much as a summary.
+    return len(task[1]) * ((2 if task[2] else 1) + (1 if task[3] else 0))
 
 
 def run_tasks(
@@ -238,10 +265,12 @@ def run_tasks(
     spec: FacadeSpec,
     progress: ProgressCallback | None = None,
     jobs: int | None = None,
-) -> dict[str, ParsedFile]:
+    module_layout: ModuleLayout | None = None,
+) -> dict[str, tuple[ParsedFile, Any]]:
     """Run the per-file work on every core; small batches run inline (``asyncmigrate.analysis.pool``)."""
-    results = run_on_cores(tasks, functools.partial(_run_one, spec=spec), _weight, progress=progress, jobs=jobs)
-    return {task[0]: parsed for task, parsed in zip(tasks, results, strict=True)}
+    work = functools.partial(_run_one, spec=spec, module_layout=module_layout)
+    results = run_on_cores(tasks, work, _weight, progress=progress, jobs=jobs)
+    return {task[0]: result for task, result in zip(tasks, results, strict=True)}
 
 
 # --- cache ------------------------------------------------------------------------------------------
@@ -380,14 +409,16 @@ def scan(
     use_cache: bool = True,
     progress: ProgressCallback | None = None,
     jobs: int | None = None,
+    shared: SharedSummaries | None = None,
 ) -> ScanResult:
     """Scan ``paths`` (default: the plan's source and tests), leaving out the plan's ``exclude``
-    patterns, or ``exclude`` when there is no plan."""
+    patterns, or ``exclude`` when there is no plan. ``shared``: the command builds the call graph next;
+    each file parsed here whose module summary the graph still wants gets it from the same parse."""
     # What a scan builds (digests, call sites, summaries, the reach's sets) is acyclic and kept to the
     # end: the cyclic collector's passes over it, a full one during the reach estimate above all, find
     # nothing to free.
     with paused_collection():
-        return _scan(root, spec, paths, plan, exclude, use_cache, progress, jobs)
+        return _scan(root, spec, paths, plan, exclude, use_cache, progress, jobs, shared)
 
 
 def _scan(
@@ -399,6 +430,7 @@ def _scan(
     use_cache: bool,
     progress: ProgressCallback | None,
     jobs: int | None,
+    shared: SharedSummaries | None,
 ) -> ScanResult:
     started = time.perf_counter()
     scope = list(paths or default_paths(plan))
@@ -425,10 +457,14 @@ def _scan(
     tree_key = _tree_key(tree.digests)
     reach = cache.reach_for(tree_key) if cache is not None else None
     tasks: list[Task] = []
+
+    def graph_wants(relative: str, data: bytes) -> bool:
+        return shared is not None and shared.wanted(relative, tree.digests.get(relative) or file_digest(data))
+
     for relative in to_parse:
         data = tree.read(relative)
         if data is not None:
-            tasks.append((relative, data, True))
+            tasks.append((relative, data, True, graph_wants(relative, data)))
     summaries: dict[str, FileSummary] = {}
     if reach is None:
         parsing = set(to_parse)
@@ -443,9 +479,14 @@ def _scan(
                     continue
             data = tree.read(relative)
             if data is not None:
-                tasks.append((relative, data, False))
+                tasks.append((relative, data, False, graph_wants(relative, data)))
 
-    fresh = run_tasks(tasks, spec, progress, jobs)
+    results = run_tasks(tasks, spec, progress, jobs, shared.layout if shared is not None else None)
+    fresh = {relative: parsed for relative, (parsed, _) in results.items()}
+    if shared is not None:
+        for relative, data, _, wanted in tasks:
+            if wanted:
+                shared.add(relative, tree.digests.get(relative) or file_digest(data), results[relative][1])
     if reach is None:
         for relative, result in fresh.items():
             if result.summary is not None:

@@ -25,7 +25,7 @@ from asyncmigrate.config.plan import Plan, keep_plan
 from asyncmigrate.types import CallSite, FileStatus, ScanResult, ScanStats
 
 if TYPE_CHECKING:
-    from asyncmigrate.analysis.callgraph import Project
+    from asyncmigrate.analysis.callgraph import Project, SharedSummaries
 
 # The kinds, as printed in ``file:line: kind: message``; stable, since CI logs and tools match on them.
 MIGRATED_FILE_CALLS_FACADE = "migrated-file-calls-facade"
@@ -75,13 +75,20 @@ def scan_paths(plan: Plan) -> tuple[list[str], list[str]]:
     return existing, missing
 
 
-def scan_plan(plan: Plan, *, use_cache: bool = True, progress: ProgressCallback | None = None) -> ScanResult:
-    """Scan the plan's source and tests; a missing directory is left out here and reported by ``check``."""
+def scan_plan(
+    plan: Plan,
+    *,
+    use_cache: bool = True,
+    progress: ProgressCallback | None = None,
+    shared: SharedSummaries | None = None,
+) -> ScanResult:
+    """Scan the plan's source and tests; a missing directory is left out here and reported by ``check``.
+    ``shared``: the call graph is built next, from the module summaries the scan's parses make."""
     existing, _ = scan_paths(plan)
     if not existing:  # nothing to scan; never fall back to scanning the whole root
         return ScanResult(str(plan.root), (), (), ScanStats(0, 0, 0, 0, 0.0))
     spec = FacadeSpec.from_plan(plan)
-    return run_scan(plan.root, spec, paths=existing, plan=plan, use_cache=use_cache, progress=progress)
+    return run_scan(plan.root, spec, paths=existing, plan=plan, use_cache=use_cache, progress=progress, shared=shared)
 
 
 @dataclass
@@ -92,11 +99,20 @@ class CheckContext:
     plan: Plan
     use_cache: bool = True
     progress: ProgressCallback | None = None
+    # A kind run reads the call graph: each file the scan parses gives the graph its module summary from
+    # the same parse (``SharedSummaries``), rather than being parsed again when the graph is built.
+    reads_call_graph: bool = False
     _hints: dict[str, str | None] = field(default_factory=dict, repr=False)  # method -> fix (repository_fix)
+    _shared: SharedSummaries | None = field(default=None, repr=False)
 
     @cached_property
     def scan(self) -> ScanResult:
-        return scan_plan(self.plan, use_cache=self.use_cache, progress=self.progress)
+        if self.reads_call_graph and "project" not in self.__dict__:
+            from asyncmigrate.analysis.callgraph import SharedSummaries
+            from asyncmigrate.config.modules import plan_layout
+
+            self._shared = SharedSummaries(self.plan.root, plan_layout(self.plan), use_cache=self.use_cache)
+        return scan_plan(self.plan, use_cache=self.use_cache, progress=self.progress, shared=self._shared)
 
     @cached_property
     def project(self) -> Project:
@@ -115,7 +131,9 @@ class CheckContext:
             layout=plan_layout(self.plan),
             frameworks=Frameworks.of_plan(self.plan),  # as apply builds it: a fixture is one with pytest on
             stats=found.stats,
+            shared=self._shared,
         )
+        self._shared = None  # taken: the summaries live in the project (and its cache) now
         if self.use_cache:
             keep_plan(self.plan)  # the tree has its cache directory now
         return project
@@ -321,6 +339,13 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
+def _reads_call_graph(plan: Plan, checks: Sequence[Check]) -> bool:
+    """Will one of ``checks`` build the call graph (after the scan, where it reads both)?"""
+    if unawaited_async_calls in checks:
+        return True
+    return accepted_doubts in checks and bool(plan.accepted_doubts or _recorded_doubts(plan))
+
+
 @dataclass(frozen=True)
 class CheckResult:
     plan: Path
@@ -345,7 +370,8 @@ def check(
     progress: ProgressCallback | None = None,
 ) -> CheckResult:
     """Run every finding kind over the plan's codebase; findings come sorted by file, line and kind."""
-    context = CheckContext(plan, use_cache=use_cache, progress=progress)
+    reads_call_graph = _reads_call_graph(plan, checks)
+    context = CheckContext(plan, use_cache=use_cache, progress=progress, reads_call_graph=reads_call_graph)
     with shared_walks():  # the scan and the call graph walk the same directories; nothing here writes there
         # each kind's findings once, in the order found: mostly runs already sorted, which sort fast
         found = dict.fromkeys(finding for kind in checks for finding in kind(context))
