@@ -1,4 +1,5 @@
-"""Per-file work on every core: the scan's parsing and the call graph's summaries of a cold tree.
+"""Per-file work on every core: the scan's parsing and the call graph's summaries of a cold tree, and
+(``Forked``) one piece of work on the other core while the caller does another (``apply``'s files).
 
 Small batches run inline: below ``INLINE_WEIGHT`` (about a megabyte of source) a process pool costs
 more than it saves. Otherwise the items run in chunks of about equal weight, heaviest first, so one
@@ -13,10 +14,13 @@ parses nothing, does not pay for them at start-up (``tests/test_layers.py``).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import pickle
+import signal
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from asyncmigrate.workspace.cache import paused_collection
 
@@ -113,3 +117,72 @@ def _chunks(weights: list[int], workers: int) -> list[range]:
     if start < len(weights):
         chunks.append(range(start, len(weights)))
     return chunks
+
+
+class Forked(Generic[Result]):
+    """``work()`` running in a forked child, on another core, while the parent goes on; ``result()`` waits
+    for it and returns what it returned, or raises what it raised. The child shares the parent's memory as
+    it was at the fork (nothing is sent to it) and sends its result back pickled through a pipe. Where
+    ``fork`` does not exist, ``work`` runs when its result is asked for. Used as a context manager, a child
+    whose result was never asked for (the parent failed first) is stopped and reaped on the way out."""
+
+    def __init__(self, work: Callable[[], Result]) -> None:
+        self._work: Callable[[], Result] | None = work
+        self._pid = 0
+        self._read = -1
+        if not hasattr(os, "fork"):
+            return
+        self._work = None
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            _run_forked_child(work, read, write)
+        os.close(write)
+        self._pid, self._read = pid, read
+
+    def result(self) -> Result:
+        if self._work is not None:
+            return self._work()
+        with os.fdopen(self._read, "rb") as pipe:
+            data = pipe.read()
+        os.waitpid(self._pid, 0)
+        self._pid = 0
+        if not data:
+            raise RuntimeError("the forked worker ended without a result")
+        succeeded, value = pickle.loads(data)
+        if succeeded:
+            return cast(Result, value)
+        raise value
+
+    def __enter__(self) -> Forked[Result]:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._pid:
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.close(self._read)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._pid, 0)
+            self._pid = 0
+
+
+def _run_forked_child(work: Callable[[], Any], read: int, write: int) -> None:
+    # The child leaves with os._exit: no atexit handler, no buffered output of the parent's flushed twice.
+    status = 0
+    try:
+        os.close(read)
+        try:
+            payload = pickle.dumps((True, work()))
+        except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent, which raises it
+            try:
+                payload = pickle.dumps((False, exc))
+            except Exception:  # noqa: BLE001 - an exception that does not pickle goes back by its text
+                payload = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(payload)
+    except BaseException:  # noqa: BLE001 - the pipe is gone (the parent stopped us): nothing to tell
+        status = 1
+    finally:
+        os._exit(status)

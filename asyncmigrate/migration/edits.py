@@ -291,6 +291,11 @@ class FileEdits:
         return bool(self.functions or self.calls or self.locks or self.classes)
 
     @property
+    def edits_core(self) -> bool:
+        """Does the step make core edits here: propagation, call rewrites, test doubles (the facade's come after)?"""
+        return bool(self.propagates or self.rewrites or self.test_doubles)
+
+    @property
     def rewrite_edits(self) -> bool:
         """The call rewrites' recorded edits, made after the propagation."""
         return bool(any(r.replace for r in self.rewrites) or self.statements or self.parameters or self.imports)

@@ -17,15 +17,17 @@ from __future__ import annotations
 import contextlib
 import difflib
 import hashlib
+import os
 import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from asyncmigrate.analysis.callgraph import Project, build_project
 from asyncmigrate.analysis.parsing import nested_too_deeply, parse_python_or_error, too_deep_message
+from asyncmigrate.analysis.pool import Forked
 from asyncmigrate.analysis.scan import check_encoding, discover, libcst_error_line
 from asyncmigrate.analysis.trace import trace_state
 from asyncmigrate.config.modules import plan_layout
@@ -366,7 +368,7 @@ def _compute_change_with(
 ) -> ComputedChange:
     """``predicted``: each target's predicted rewrites, to be confirmed by the decision (raises
     ``_Mispredicted`` when it is not); a target not in it is probed."""
-    from asyncmigrate.codemods._passes import fresh_tree_metadata, module_bytes, sharing
+    from asyncmigrate.codemods._passes import fresh_tree_metadata, sharing
     from asyncmigrate.codemods.apply_edits import CORE, transform_file
     from asyncmigrate.codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
 
@@ -426,30 +428,43 @@ def _compute_change_with(
     calling = project.paths_where(lambda entry: entry.is_test and bool(entry.call_names & names))
     change.related_tests = sorted(set(calling) | set(doubles))
     step = change.step
-    trees: dict[str, Any] = {}
     migrates_doubles = Frameworks.of_plan(plan).mock
+    planned: list[tuple[str, bytes, FileEdits, list[str]]] = []
     for path, before in sorted(sources.items()):
         is_test = path in project.index and project.index[path].is_test
         rewrites = [_rewrite_edit(plan, before, c) for c in change.rewritten if c.path == path and path in targets]
         doubled = async_functions if async_functions and is_test else []
         edits = file_edits(path, before, propagation, rewrites, test_doubles=doubled if migrates_doubles else ())
+        planned.append((path, before, edits, doubled))
+
+    def edit_core(path: str, before: bytes, edits: FileEdits) -> tuple[Any, FileOutcome]:
+        """The file's core edits (propagation, the targets' rewrites decided and replayed, test doubles)."""
+        with one_file_of_trees():
+            metadata = probed.pop(path, None) or fresh_tree_metadata(_parse(path, before, project))
+            return transform_file(
+                metadata.module,
+                path,
+                edits,
+                step,
+                context=lambda: _context(plan, path),
+                decide=_rewrite_decider(plan, edits, decided),
+                stage=CORE,
+                metadata=metadata,
+            )
+
+    core = _CoreEdits(edit_core, [(path, before, edits) for path, before, edits, _ in planned if edits.edits_core])
+    # the targets' edits, and those of the tests the facade's doubles may then be carried in (on their trees)
+    doubles_in = _tests_reaching(plan, project, targets)
+    here = {*targets, *doubles_in}
+    with core.elsewhere_on_another_core(here):
+        for path, before, edits, _ in planned:
+            if path in here and edits.edits_core:
+                core.make(path, before)
+    for path, before, edits, doubled in planned:
         after = before
-        if edits.propagates or edits.rewrites or edits.test_doubles:
+        if edits.edits_core:
+            edits, after, outcome = core.made[path]
             step.files.append(edits)
-            with one_file_of_trees():
-                metadata = probed.pop(path, None) or fresh_tree_metadata(_parse(path, before, project))
-                tree, outcome = transform_file(
-                    metadata.module,
-                    path,
-                    edits,
-                    step,
-                    context=lambda path=path: _context(plan, path),  # type: ignore[misc]
-                    decide=_rewrite_decider(plan, edits, decided),
-                    stage=CORE,
-                    metadata=metadata,
-                )
-                trees[path] = tree
-                after = module_bytes(tree)
             guess = predicted.get(path)
             if guess is not None and not _confirms(guess, decided.get(path)):
                 raise _Mispredicted(path)
@@ -463,12 +478,78 @@ def _compute_change_with(
         change.edits.append(FileEdit(path, before, after))
         if doubled and not migrates_doubles:
             change.blockers.extend(_doubles_left(plan, path, after, doubled))
-    _carry_facade_doubles(plan, project, change, trees)
+    _carry_facade_doubles(plan, project, change, core.tree, doubles_in)
     edits_made = [(e.path, e.before, e.after) for e in change.edits]
     blocked = [b.path for b in change.blockers]
     change.blockers.extend(excluded_edit_blockers(plan.exclude, edits_made, blocked, plan.path.name))
     step.blockers = list(change.blockers)
     return change
+
+
+class _CoreEdits:
+    """Each file's core edits in a step, made once: ``made`` holds (edits, code after, outcome) by path.
+
+    A step edits its targets (the rewrites decided, then replayed) and often other files: the callers the
+    propagation turns async, the tests whose doubles become ``AsyncMock``. Those other files depend on
+    nothing the targets' edits decide, so a forked child (``Forked``) makes them on the other core while
+    this process makes the targets'; what the child made comes back as code, and the same edits are made
+    again here only for a file whose tree a later pass needs (the facade's doubles are carried on the
+    tree the core edits left, never on a new parse of it). The child computes exactly what this process
+    would: the same function on the same memory."""
+
+    def __init__(
+        self,
+        edit: Callable[[str, bytes, FileEdits], tuple[Any, FileOutcome]],
+        files: Sequence[tuple[str, bytes, FileEdits]],
+    ) -> None:
+        self._edit = edit
+        self._files = {path: (before, edits) for path, before, edits in files}
+        self._trees: dict[str, Any] = {}
+        self.made: dict[str, tuple[FileEdits, bytes, FileOutcome]] = {}
+
+    def make(self, path: str, before: bytes) -> None:
+        """Make the core edits of ``path`` here, keeping its tree."""
+        from asyncmigrate.codemods._passes import module_bytes
+
+        _, edits = self._files[path]
+        tree, outcome = self._edit(path, before, edits)
+        self._trees[path] = tree
+        self.made[path] = (edits, module_bytes(tree), outcome)
+
+    def _made_elsewhere(self, paths: Sequence[str]) -> list[tuple[str, FileEdits, bytes, FileOutcome]]:
+        from asyncmigrate.codemods._passes import module_bytes
+
+        made = []
+        for path in paths:
+            before, edits = self._files[path]
+            tree, outcome = self._edit(path, before, edits)
+            made.append((path, edits, module_bytes(tree), outcome))
+        return made
+
+    @contextlib.contextmanager
+    def elsewhere_on_another_core(self, here: Collection[str]) -> Iterator[None]:
+        """Within the block, this process makes the edits of the files in ``here`` (``make``); the other
+        files' are made meanwhile in a forked child when there are both and a second core, else here once
+        the block ends."""
+        others = [path for path in self._files if path not in here]
+        overlap = bool(others) and len(others) < len(self._files) and (os.cpu_count() or 1) > 1
+        with contextlib.ExitStack() as stack:
+            child = stack.enter_context(Forked(lambda: self._made_elsewhere(others))) if overlap else None
+            yield
+            for path, edits, after, outcome in child.result() if child is not None else []:
+                self.made[path] = (edits, after, outcome)
+            for path in others:
+                if path not in self.made:
+                    self.make(path, self._files[path][0])
+
+    def tree(self, path: str) -> Any | None:
+        """The tree the core edits of ``path`` left (made again here if they were made elsewhere); None
+        when the step makes none in it."""
+        if path not in self._files:
+            return None
+        if path not in self._trees:
+            self.make(path, self._files[path][0])
+        return self._trees[path]
 
 
 def _confirms(guess: PredictedRewrites, outcome: Any) -> bool:
@@ -478,29 +559,42 @@ def _confirms(guess: PredictedRewrites, outcome: Any) -> bool:
     return guess.confirmed_by(outcome.rewritten, outcome.unmapped, outcome.awaiting_functions, len(outcome.unsafe))
 
 
-def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange, trees: dict[str, Any]) -> None:
+def _tests_reaching(plan: Plan, project: Project, targets: Sequence[str]) -> list[str]:
+    """The test modules the facade's doubles may be carried in when ``targets`` migrate: those that name a
+    target's module, or one importing it. A test reaches migrated code through the project's own modules
+    too (``create_app(fake)`` hands a spec'd facade mock to the endpoints the app module includes): its
+    doubles move with the code."""
+    layout = plan_layout(plan)
+    reaching = _modules_importing(project, [layout.module_name(path)[0] for path in targets])
+    return [
+        path
+        for path in project.paths_where(lambda entry: entry.is_test)
+        if _mentions_module(plan, project, path, reaching)
+    ]
+
+
+def _carry_facade_doubles(
+    plan: Plan,
+    project: Project,
+    change: ComputedChange,
+    core_tree: Callable[[str], Any | None],
+    tests: Sequence[str],
+) -> None:
     """Move the tests' doubles of the facade (a patched factory, a patched facade method, an injected
-    ``Mock(spec=Facade)``) to what the migrated targets now call; a double that cannot be carried over
-    is a blocker. Made on the tree each file's other edits were made on."""
+    ``Mock(spec=Facade)``) to what the migrated targets now call, in ``tests`` (``_tests_reaching``); a
+    double that cannot be carried over is a blocker. Made on the tree each file's other edits were made
+    on (``core_tree``; None: the file had none)."""
     from asyncmigrate.codemods._passes import fresh_tree_metadata, module_bytes
     from asyncmigrate.codemods.apply_edits import DOUBLES, transform_file
     from asyncmigrate.codemods.migrate_facade_doubles import facade_doubles
 
+    if not tests:
+        return
     edits = {edit.path: edit for edit in change.edits}
     layout = plan_layout(plan)
     migrated = {
         layout.module_name(path)[0]: (edits[path].before, edits[path].after) for path in change.targets if path in edits
     }
-    # A test reaches migrated code through the project's own modules too (``create_app(fake)`` hands a
-    # spec'd facade mock to the endpoints the app module includes): its doubles move with the code.
-    reaching = _modules_importing(project, migrated)
-    tests = [
-        path
-        for path in project.paths_where(lambda entry: entry.is_test)
-        if _mentions_module(plan, project, path, reaching)
-    ]
-    if not tests:
-        return
     doubles = facade_doubles(plan, migrated)
     step = change.step
     step.facade_doubles = doubles.to_json()
@@ -514,9 +608,12 @@ def _carry_facade_doubles(plan: Plan, project: Project, change: ComputedChange, 
         planned = file if file is not None else file_edits(path, before, PropagationPlan())
         planned.facade_doubles = True
         with one_file_of_trees():
-            metadata = None if path in trees else fresh_tree_metadata(_parse(path, current, project))
+            edited, metadata = core_tree(path), None
+            if edited is None:
+                metadata = fresh_tree_metadata(_parse(path, current, project))
+                edited = metadata.module
             tree, outcome = transform_file(
-                trees[path] if metadata is None else metadata.module,
+                edited,
                 path,
                 planned,
                 step,
