@@ -77,6 +77,15 @@ def test_without_fork_the_work_runs_when_its_result_is_asked_for(monkeypatch: py
     assert ran == [os.getpid()]
 
 
+def test_a_fork_that_fails_leaves_the_work_to_run_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(pool.os, "fork", no_fork)
+    with Forked(lambda: os.getpid()) as child:
+        assert child.result() == os.getpid()
+
+
 def _change(root: Path, target: str, monkeypatch: pytest.MonkeyPatch, *, cores: int) -> tuple[object, list[str]]:
     """``compute_change`` of ``target`` with ``cores`` cores; the files whose core edits a child made."""
     elsewhere: list[str] = []

@@ -123,7 +123,7 @@ class Forked(Generic[Result]):
     """``work()`` running in a forked child, on another core, while the parent goes on; ``result()`` waits
     for it and returns what it returned, or raises what it raised. The child shares the parent's memory as
     it was at the fork (nothing is sent to it) and sends its result back pickled through a pipe. Where
-    ``fork`` does not exist, ``work`` runs when its result is asked for. Used as a context manager, a child
+    ``fork`` does not exist (or fails), ``work`` runs when its result is asked for. Used as a context manager, a child
     whose result was never asked for (the parent failed first) is stopped and reaped on the way out."""
 
     def __init__(self, work: Callable[[], Result]) -> None:
@@ -132,12 +132,20 @@ class Forked(Generic[Result]):
         self._read = -1
         if not hasattr(os, "fork"):
             return
-        self._work = None
-        read, write = os.pipe()
-        pid = os.fork()
+        try:
+            read, write = os.pipe()
+        except OSError:  # out of file descriptors: the work runs here, when asked for
+            return
+        try:
+            pid = os.fork()
+        except OSError:  # out of processes or memory for one: the same
+            os.close(read)
+            os.close(write)
+            return
         if pid == 0:  # the child: never returns
             _run_forked_child(work, read, write)
         os.close(write)
+        self._work = None
         self._pid, self._read = pid, read
 
     def result(self) -> Result:
