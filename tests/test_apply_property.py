@@ -134,6 +134,8 @@ def _name_tokens(source: bytes) -> dict[tuple[int, int], str]:
 @given(python_programs())
 @example("globalAª,A\n")  # an identifier that NFKC normalizes: positions must still match
 @example("def AĲ(): pass\n")  # a defined name that NFKC normalizes to a longer one (AIJ)
+@example("importA,A.Aº\n")  # an attribute whose name NFKC normalizes to fewer UTF-8 bytes (Ao)
+@example("x.ﬁle()\n")  # ... and to more characters (the ligature reads as "file")
 def test_call_graph_positions_are_libcst_name_tokens(source: str) -> None:
     data = source.encode("utf-8")
     module = summarize_module("app/generated.py", data)

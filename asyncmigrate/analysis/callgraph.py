@@ -26,6 +26,7 @@ import os
 import pickle
 import time
 import tokenize
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -236,6 +237,19 @@ def _char_col(lines: list[bytes], line: int, byte_col: int, encoding: str = "utf
     return len(utf8[:byte_col].decode("utf-8", errors="replace"))
 
 
+def _name_ending_at(text: bytes, end: int, encoding: str) -> int:
+    """The character column where the identifier written in the line ``text`` up to character column
+    ``end`` starts, read off the text as written (a character counts if it continues an identifier as it
+    is, or once NFKC-normalized, as Python reads identifiers)."""
+    line = text.decode(encoding, "replace")
+    start = end
+    while start > 0 and (
+        ("a" + line[start - 1]).isidentifier() or ("a" + unicodedata.normalize("NFKC", line[start - 1])).isidentifier()
+    ):
+        start -= 1
+    return start
+
+
 def _is_main_guard(node: ast.If) -> bool:
     test = node.test
     return (
@@ -335,7 +349,12 @@ class _Summarizer(ast.NodeVisitor):
         if isinstance(func, ast.Attribute):
             end_line = func.end_lineno or func.lineno
             end_col = func.end_col_offset or 0
-            return self._pos(end_line, end_col - len(func.attr.encode()))
+            text = self.lines[end_line - 1] if 0 < end_line <= len(self.lines) else b""
+            if text.isascii():
+                return end_line, end_col - len(func.attr)
+            # ``attr`` is NFKC-normalized (``A.Aº`` reads as ``Ao``), its length not the written name's
+            end = _char_col(self.lines, end_line, end_col, self.encoding)
+            return end_line, _name_ending_at(text, end, self.encoding)
         return self._pos(func.lineno, func.col_offset)
 
     @property
