@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from asyncmigrate.analysis import pool
 from asyncmigrate.analysis.facade import FacadeSpec
 from asyncmigrate.analysis.scan import default_paths, scan
 from asyncmigrate.config.plan import load_plan
@@ -127,6 +128,9 @@ def _migrate_the_plan(
         monkeypatch.delenv("DATABASE_URL", raising=False)
     # the plan's test command says `python`: the interpreter running these tests
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    # apply as the CLI runs it, a step's other files made in a forked child (a pytest-xdist worker runs
+    # threads of its own, in which ``Forked`` would make them here)
+    monkeypatch.setattr(pool, "_single_threaded", lambda: True)
     root = _copy_repository(tmp_path / "repository")
     plan = load_plan(root / "migration_plan.yaml")
     order = [entry.path for entry in plan.entries()]

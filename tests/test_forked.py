@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -19,6 +20,13 @@ from asyncmigrate.workflow import apply
 
 REPO = Path(__file__).resolve().parents[1]
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+
+
+@pytest.fixture(autouse=True)
+def single_threaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test runner's worker runs threads of its own (pytest-xdist's), where ``Forked`` would not fork: these
+    tests are about the fork, made here as in the single-threaded ``asyncmigrate`` process."""
+    monkeypatch.setattr(pool, "_single_threaded", lambda: True)
 
 
 @needs_fork
@@ -75,6 +83,20 @@ def test_without_fork_the_work_runs_when_its_result_is_asked_for(monkeypatch: py
         assert ran == []
         assert child.result() == "done"
     assert ran == [os.getpid()]
+
+
+def test_a_process_running_other_threads_does_not_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.undo()  # the real count
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not pool._single_threaded()
+        with Forked(lambda: os.getpid()) as child:
+            assert child.result() == os.getpid()
+    finally:
+        stop.set()
+        other.join()
 
 
 def test_a_fork_that_fails_leaves_the_work_to_run_here(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,6 +19,7 @@ import gc
 import os
 import pickle
 import signal
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar, cast
 
@@ -123,14 +124,16 @@ class Forked(Generic[Result]):
     """``work()`` running in a forked child, on another core, while the parent goes on; ``result()`` waits
     for it and returns what it returned, or raises what it raised. The child shares the parent's memory as
     it was at the fork (nothing is sent to it) and sends its result back pickled through a pipe. Where
-    ``fork`` does not exist (or fails), ``work`` runs when its result is asked for. Used as a context manager, a child
-    whose result was never asked for (the parent failed first) is stopped and reaped on the way out."""
+    ``fork`` does not exist or fails, and in a process running other threads (whose child could wait forever
+    on a lock one of them held at the fork), ``work`` runs here when its result is asked for. Used as a
+    context manager, a child whose result was never asked for (the parent failed first) is stopped and reaped
+    on the way out."""
 
     def __init__(self, work: Callable[[], Result]) -> None:
         self._work: Callable[[], Result] | None = work
         self._pid = 0
         self._read = -1
-        if not hasattr(os, "fork"):
+        if not hasattr(os, "fork") or not _single_threaded():
             return
         try:
             read, write = os.pipe()
@@ -174,6 +177,17 @@ class Forked(Generic[Result]):
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self._pid, 0)
             self._pid = 0
+
+
+def _single_threaded() -> bool:
+    """Does this process run one thread? Counted by the system where it tells (a thread started outside
+    ``threading`` counts too), else by ``threading``."""
+    try:
+        with open("/proc/self/stat", "rb") as stat:
+            # the fields after the command name (in parentheses, which may hold spaces): num_threads is the 20th
+            return int(stat.read().rpartition(b")")[2].split()[17]) == 1
+    except (OSError, ValueError, IndexError):
+        return threading.active_count() == 1
 
 
 def _run_forked_child(work: Callable[[], Any], read: int, write: int) -> None:
