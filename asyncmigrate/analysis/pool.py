@@ -154,7 +154,8 @@ class Forked(Generic[Result]):
     def result(self) -> Result:
         if self._work is not None:
             return self._work()
-        with os.fdopen(self._read, "rb") as pipe:
+        read, self._read = self._read, -1  # the file object owns (and closes) the descriptor from here
+        with os.fdopen(read, "rb") as pipe:
             data = pipe.read()
         os.waitpid(self._pid, 0)
         self._pid = 0
@@ -172,8 +173,10 @@ class Forked(Generic[Result]):
         if self._pid:
             with contextlib.suppress(OSError):
                 os.kill(self._pid, signal.SIGKILL)
-            with contextlib.suppress(OSError):
-                os.close(self._read)
+            if self._read >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(self._read)
+                self._read = -1
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self._pid, 0)
             self._pid = 0
