@@ -1619,6 +1619,7 @@ class SharedSummaries:
         self.use_cache = use_cache
         self.made: dict[str, tuple[bytes, ModuleSummary | str]] = {}  # path -> (digest, summary or reason)
         self._recorded: dict[str, bytes] | None = None
+        self._wanted: dict[str, bytes] = {}  # path -> the digest of the content wanted
 
     def wanted(self, path: str, digest: bytes) -> bool:
         """Does the graph need the summary of ``path`` with this content (its cache has none)?"""
@@ -1626,10 +1627,14 @@ class SharedSummaries:
             # read when the scan has files to parse at all: a warm scan asks nothing
             entries = _GraphCache(self.root, self.layout).entries() if self.use_cache else {}
             self._recorded = {path: entry.digest for path, entry in entries.items()}
-        return self._recorded.get(path) != digest
+        if self._recorded.get(path) == digest:
+            return False
+        self._wanted[path] = digest
+        return True
 
-    def add(self, path: str, digest: bytes, summary: ModuleSummary | str) -> None:
-        self.made[path] = (digest, summary)
+    def add(self, path: str, summary: ModuleSummary | str) -> None:
+        """The summary of a file ``wanted``, made from the content it was wanted with."""
+        self.made[path] = (self._wanted[path], summary)
 
 
 def build_project(

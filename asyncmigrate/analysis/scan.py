@@ -28,7 +28,7 @@ import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from asyncmigrate import __version__
 from asyncmigrate.analysis.discovery import SKIP_DIRS as SKIP_DIRS
@@ -224,7 +224,7 @@ def libcst_error_line(data: bytes, exc: Exception) -> int | str:
 
 def run_task(
     path: str, data: bytes, spec: FacadeSpec, find_calls: bool, module_layout: ModuleLayout | None = None
-) -> tuple[ParsedFile, ModuleSummary | str | None]:
+) -> TaskResult:
     """One file's work, from one ``ast`` parse: its call sites and summary, or (``find_calls`` false) the
     summary alone; and, given ``module_layout``, the call graph's summary of the module (or why it has
     none), for a command that builds the graph next (``SharedSummaries``)."""
@@ -247,9 +247,10 @@ def run_task(
 
 
 Task = tuple[str, bytes, bool, bool]  # (path, content, find_calls, summarize the module for the call graph)
+TaskResult = tuple[ParsedFile, "ModuleSummary | str | None"]  # what ``run_task`` gives
 
 
-def _run_one(task: Task, spec: FacadeSpec, module_layout: ModuleLayout | None) -> tuple[ParsedFile, object]:
+def _run_one(task: Task, spec: FacadeSpec, module_layout: ModuleLayout | None) -> TaskResult:
     path, data, find_calls, summarize_module = task
     return run_task(path, data, spec, find_calls, module_layout if summarize_module else None)
 
@@ -266,7 +267,7 @@ def run_tasks(
     progress: ProgressCallback | None = None,
     jobs: int | None = None,
     module_layout: ModuleLayout | None = None,
-) -> dict[str, tuple[ParsedFile, Any]]:
+) -> dict[str, TaskResult]:
     """Run the per-file work on every core; small batches run inline (``asyncmigrate.analysis.pool``)."""
     work = functools.partial(_run_one, spec=spec, module_layout=module_layout)
     results = run_on_cores(tasks, work, _weight, progress=progress, jobs=jobs)
@@ -484,9 +485,10 @@ def _scan(
     results = run_tasks(tasks, spec, progress, jobs, shared.layout if shared is not None else None)
     fresh = {relative: parsed for relative, (parsed, _) in results.items()}
     if shared is not None:
-        for relative, data, _, wanted in tasks:
-            if wanted:
-                shared.add(relative, tree.digests.get(relative) or file_digest(data), results[relative][1])
+        for relative, _, _, wanted in tasks:
+            module = results[relative][1]
+            if wanted and module is not None:
+                shared.add(relative, module)
     if reach is None:
         for relative, result in fresh.items():
             if result.summary is not None:

@@ -452,14 +452,10 @@ def _compute_change_with(
                 metadata=metadata,
             )
 
-    core = _CoreEdits(edit_core, [(path, before, edits) for path, before, edits, _ in planned if edits.edits_core])
-    # the targets' edits, and those of the tests the facade's doubles may then be carried in (on their trees)
+    core = _CoreEdits(edit_core, {path: (before, edits) for path, before, edits, _ in planned if edits.edits_core})
+    # the targets' edits here, and those of the tests the facade's doubles may then be carried in (on their trees)
     doubles_in = _tests_reaching(plan, project, targets)
-    here = {*targets, *doubles_in}
-    with core.elsewhere_on_another_core(here):
-        for path, before, edits, _ in planned:
-            if path in here and edits.edits_core:
-                core.make(path, before)
+    core.make_all(here={*targets, *doubles_in})
     for path, before, edits, doubled in planned:
         after = before
         if edits.edits_core:
@@ -500,47 +496,38 @@ class _CoreEdits:
     def __init__(
         self,
         edit: Callable[[str, bytes, FileEdits], tuple[Any, FileOutcome]],
-        files: Sequence[tuple[str, bytes, FileEdits]],
+        files: Mapping[str, tuple[bytes, FileEdits]],
     ) -> None:
         self._edit = edit
-        self._files = {path: (before, edits) for path, before, edits in files}
+        self._files = files  # path -> (text before, edits), of every file the step makes core edits in
         self._trees: dict[str, Any] = {}
         self.made: dict[str, tuple[FileEdits, bytes, FileOutcome]] = {}
 
-    def make(self, path: str, before: bytes) -> None:
-        """Make the core edits of ``path`` here, keeping its tree."""
+    def _made(self, path: str) -> tuple[Any, tuple[FileEdits, bytes, FileOutcome]]:
         from asyncmigrate.codemods._passes import module_bytes
 
-        _, edits = self._files[path]
+        before, edits = self._files[path]
         tree, outcome = self._edit(path, before, edits)
-        self._trees[path] = tree
-        self.made[path] = (edits, module_bytes(tree), outcome)
+        return tree, (edits, module_bytes(tree), outcome)
 
-    def _made_elsewhere(self, paths: Sequence[str]) -> list[tuple[str, FileEdits, bytes, FileOutcome]]:
-        from asyncmigrate.codemods._passes import module_bytes
+    def make(self, path: str) -> None:
+        """Make the core edits of ``path`` here, keeping its tree."""
+        self._trees[path], self.made[path] = self._made(path)
 
-        made = []
-        for path in paths:
-            before, edits = self._files[path]
-            tree, outcome = self._edit(path, before, edits)
-            made.append((path, edits, module_bytes(tree), outcome))
-        return made
-
-    @contextlib.contextmanager
-    def elsewhere_on_another_core(self, here: Collection[str]) -> Iterator[None]:
-        """Within the block, this process makes the edits of the files in ``here`` (``make``); the other
-        files' are made meanwhile in a forked child when there are both and a second core, else here once
-        the block ends."""
+    def make_all(self, here: Collection[str]) -> None:
+        """Make every file's core edits: those of the files in ``here`` in this process, keeping their trees;
+        the others meanwhile in a forked child when there are both and a second core, else here after."""
         others = [path for path in self._files if path not in here]
         overlap = bool(others) and len(others) < len(self._files) and (os.cpu_count() or 1) > 1
-        with contextlib.ExitStack() as stack:
-            child = stack.enter_context(Forked(lambda: self._made_elsewhere(others))) if overlap else None
-            yield
-            for path, edits, after, outcome in child.result() if child is not None else []:
-                self.made[path] = (edits, after, outcome)
-            for path in others:
-                if path not in self.made:
-                    self.make(path, self._files[path][0])
+        elsewhere = Forked(lambda: [(path, self._made(path)[1]) for path in others]) if overlap else None
+        with elsewhere or contextlib.nullcontext():
+            for path in self._files:
+                if path in here:
+                    self.make(path)
+            self.made.update(elsewhere.result() if elsewhere is not None else [])
+        for path in others:
+            if path not in self.made:
+                self.make(path)
 
     def tree(self, path: str) -> Any | None:
         """The tree the core edits of ``path`` left (made again here if they were made elsewhere); None
@@ -548,7 +535,7 @@ class _CoreEdits:
         if path not in self._files:
             return None
         if path not in self._trees:
-            self.make(path, self._files[path][0])
+            self.make(path)
         return self._trees[path]
 
 
