@@ -30,7 +30,7 @@ and a fix a person can apply) and the file is returned unchanged.
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -990,12 +990,32 @@ def may_hold_doubles(code: str, doubles: FacadeDoubles) -> bool:
     a facade class or a removed factory; and it is made by ``unittest.mock`` (``Mock``, ``MagicMock``,
     ``patch``, which the code names, in an import if nowhere else) or, made elsewhere, is used as a mock
     here (``.return_value``, ``.assert_called_once_with``...). Code that lacks either is left as it is."""
-    names = set(IDENTIFIER.findall(code))
+    return may_name_doubles(code, double_words(doubles))
+
+
+def double_words(doubles: FacadeDoubles) -> frozenset[str]:
+    """The words one of which every double the codemod changes or blocks names."""
     words = set(doubles.targets) | {_short(c) for c in doubles.classes}
     words |= {name for module in doubles.modules.values() for name in module.removed | module.retained}
-    if words.isdisjoint(names):
+    return frozenset(words)
+
+
+def may_name_doubles(code: str, words: Collection[str]) -> bool:
+    """``may_hold_doubles`` for doubles that name one of ``words``."""
+    names = set(IDENTIFIER.findall(code))
+    if names.isdisjoint(words):
         return False
     return mock.may_make_doubles(code) or not MOCK_ATTRIBUTES.isdisjoint(names)
+
+
+def possible_double_words(plan: Plan, befores: Iterable[bytes]) -> frozenset[str]:
+    """Every word ``may_hold_doubles`` can look for once modules with the texts ``befores`` migrate, known
+    before the rewrite is decided: the facade's methods and classes, and every name those modules import
+    from a factory (the rewrite may stop binding it, or keep it)."""
+    words = set(plan.mappings) | {_short(c) for c in plan.facade.classes}
+    for before in befores:
+        words |= {name for name, imported in _top_names(before).items() if imported in plan.facade.factories}
+    return frozenset(words)
 
 
 def facade_doubles(plan: Plan, migrated: Mapping[str, tuple[bytes, bytes]]) -> FacadeDoubles:

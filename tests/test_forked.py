@@ -14,6 +14,7 @@ import pytest
 
 from asyncmigrate.analysis import pool
 from asyncmigrate.analysis.pool import Forked
+from asyncmigrate.codemods import migrate_facade_doubles
 from asyncmigrate.config.plan import load_plan
 from asyncmigrate.errors import AsyncMigrateError
 from asyncmigrate.workflow import apply
@@ -155,3 +156,55 @@ def test_a_steps_other_files_made_on_another_core_give_the_change_made_here(
     assert paired == alone
     assert [e.path for e in paired.changed] == [e.path for e in alone.changed]  # type: ignore[attr-defined]
     assert set(elsewhere) <= {e.path for e in paired.changed}  # type: ignore[attr-defined]
+
+
+@needs_fork
+def test_a_test_that_cannot_hold_a_facade_double_is_made_on_the_other_core(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``test_websocket_handler.py`` reaches the migrated ``combat_service.py`` (through the handler it tests),
+    but its text names nothing a double of the facade would (its edits are those of the functions turning
+    async): its core edits are made in the child, and the change is the one made on one core."""
+    root = tmp_path / "copy"
+    root.mkdir()
+    for name in ("server", "migration_plan.yaml", "pyproject.toml"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
+    target, test = "server/services/combat_service.py", "server/tests/realtime/test_websocket_handler.py"
+    plan = load_plan(root / "migration_plan.yaml")
+    assert test in apply._tests_reaching(plan, apply.load_project(plan, use_cache=False), [target])
+    alone, _ = _change(root, target, monkeypatch, cores=1)
+    paired, elsewhere = _change(root, target, monkeypatch, cores=2)
+    assert test in elsewhere
+    assert paired == alone
+
+
+@needs_fork
+def test_a_test_the_facades_doubles_are_carried_in_keeps_its_tree_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The facade's doubles are carried on the tree a test's core edits left: the caravan's
+    ``tests/test_dispatch.py``, which patches the facade for the migrated ``dispatch.py``, is made here.
+    Predicted wrongly (every test sent to the child), it is made again here, and the change is the same."""
+    root = tmp_path / "caravan"
+    shutil.copytree(REPO / "tests/assets/caravan", root)
+    target, carried = "caravan/dispatch.py", "tests/test_dispatch.py"
+    alone, _ = _change(root, target, monkeypatch, cores=1)
+    paired, elsewhere = _change(root, target, monkeypatch, cores=2)
+    step = paired.step  # type: ignore[attr-defined]
+    assert step.file(carried).facade_doubles and step.file(carried).edits_core
+    assert elsewhere and carried not in elsewhere
+    assert paired == alone
+
+    made_here: list[str] = []
+    make = apply._CoreEdits.make
+
+    def counted(self: apply._CoreEdits, path: str) -> None:
+        made_here.append(path)
+        make(self, path)
+
+    monkeypatch.setattr(migrate_facade_doubles, "possible_double_words", lambda plan, befores: frozenset())
+    monkeypatch.setattr(apply._CoreEdits, "make", counted)
+    mispredicted, elsewhere = _change(root, target, monkeypatch, cores=2)
+    assert carried in elsewhere and carried in made_here
+    assert mispredicted == alone

@@ -370,6 +370,7 @@ def _compute_change_with(
     ``_Mispredicted`` when it is not); a target not in it is probed."""
     from asyncmigrate.codemods._passes import fresh_tree_metadata, sharing
     from asyncmigrate.codemods.apply_edits import CORE, transform_file
+    from asyncmigrate.codemods.migrate_facade_doubles import possible_double_words
     from asyncmigrate.codemods.rewrite_facade_calls import RewriteFacadeCallsCommand
 
     change = ComputedChange(tuple(targets), step=Step(" ".join(targets)))
@@ -453,9 +454,13 @@ def _compute_change_with(
             )
 
     core = _CoreEdits(edit_core, {path: (before, edits) for path, before, edits, _ in planned if edits.edits_core})
-    # the targets' edits here, and those of the tests the facade's doubles may then be carried in (on their trees)
+    # The targets' edits are made here, and those of the tests the facade's doubles may then be carried in
+    # (on their trees): of the tests the targets reach, those whose text names what a double would. A test
+    # made in the child that turns out to need its tree is made again here (``_CoreEdits.tree``).
     doubles_in = _tests_reaching(plan, project, targets)
-    core.make_all(here={*targets, *doubles_in})
+    words = possible_double_words(plan, (sources[path] for path in targets))
+    kept = [path for path in doubles_in if path in sources and _may_name_doubles(sources[path], words)]
+    core.make_all(here={*targets, *kept})
     for path, before, edits, doubled in planned:
         after = before
         if edits.edits_core:
@@ -573,7 +578,7 @@ def _carry_facade_doubles(
     on (``core_tree``; None: the file had none)."""
     from asyncmigrate.codemods._passes import fresh_tree_metadata, module_bytes
     from asyncmigrate.codemods.apply_edits import DOUBLES, transform_file
-    from asyncmigrate.codemods.migrate_facade_doubles import facade_doubles
+    from asyncmigrate.codemods.migrate_facade_doubles import double_words, facade_doubles
 
     if not tests:
         return
@@ -583,13 +588,14 @@ def _carry_facade_doubles(
         layout.module_name(path)[0]: (edits[path].before, edits[path].after) for path in change.targets if path in edits
     }
     doubles = facade_doubles(plan, migrated)
+    words = double_words(doubles)
     step = change.step
     step.facade_doubles = doubles.to_json()
     for path in tests:
         edit = edits.get(path)
         before = edit.before if edit is not None else _read_source(plan, path)
         current = edit.after if edit is not None else before
-        if not _may_hold_doubles(current, doubles):
+        if not _may_name_doubles(current, words):
             continue  # nothing to carry, and nothing to parse (the codemod would return it as it is)
         file = step.file(path)
         planned = file if file is not None else file_edits(path, before, PropagationPlan())
@@ -633,16 +639,17 @@ def _carry_facade_doubles(
         change.edits = [new_edit if e.path == path else e for e in change.edits] if edit else [*change.edits, new_edit]
 
 
-def _may_hold_doubles(data: bytes, doubles: Any) -> bool:
-    """The facade-doubles codemod's own precondition, read off the bytes before any parse; a file that is
-    not UTF-8 (a coding cookie) is left to the codemod, which reads it in its declared encoding."""
-    from asyncmigrate.codemods.migrate_facade_doubles import may_hold_doubles
+def _may_name_doubles(data: bytes, words: Collection[str]) -> bool:
+    """The facade-doubles codemod's own precondition (for doubles naming one of ``words``), read off the
+    bytes before any parse; a file that is not UTF-8 (a coding cookie) is left to the codemod, which reads
+    it in its declared encoding."""
+    from asyncmigrate.codemods.migrate_facade_doubles import may_name_doubles
 
     try:
         code = data.decode("utf-8")
     except UnicodeDecodeError:
         return True
-    return may_hold_doubles(code, doubles)
+    return may_name_doubles(code, words)
 
 
 def _doubles_left(plan: Plan, path: str, data: bytes, async_functions: Sequence[str]) -> list[Blocker]:
