@@ -243,14 +243,14 @@ def scan_table(result: ScanResult, *, show_calls: bool = False, measured: Measur
         )
         blocking = len(f.blocking)
         row: list[str | Text] = [
-            f.path,
+            Text(f.path),  # a Text, not a str: Rich would read "app/[tenant]/views.py" as markup
             str(f.phase) if f.phase is not None else "-",
             status,
             str(len(f.calls)),
             Text(str(blocking), style="bold red") if blocking else Text("0", style="dim"),
             str(f.async_reach),
-            ", ".join(f.repositories),
-            ", ".join(f.unmapped),
+            Text(", ".join(f.repositories)),
+            Text(", ".join(f.unmapped)),
         ]
         if measured is not None:
             row.append(_milliseconds(measured.file_seconds(f.calls)))
@@ -262,7 +262,7 @@ def scan_table(result: ScanResult, *, show_calls: bool = False, measured: Measur
             listed.sort(key=lambda c: -(found.seconds if (found := measured.site(c)) else 0.0))
         for c in listed:
             flag = " [bold red]blocks the event loop[/]" if c.blocks_event_loop else ""
-            target = c.target or "[yellow]unmapped[/]"
+            target = escape(c.target) if c.target else "[yellow]unmapped[/]"
             found = measured.site(c) if measured is not None else None
             timing = (
                 f" [red]measured: {_milliseconds(found.seconds)} blocking the loop over {found.calls} call(s)[/]"
@@ -316,7 +316,7 @@ def status_view(plan: Plan, progress: MigrationProgress) -> None:
     for phase in progress.phases:
         pct = 100 * phase.migrated / phase.total if phase.total else 100.0
         stdout.print(
-            f"[bold]Phase {phase.id}[/] {phase.name}  {_bar(phase.migrated, phase.total)} "
+            f"[bold]Phase {phase.id}[/] {escape(phase.name)}  {_bar(phase.migrated, phase.total)} "
             f"{phase.migrated}/{phase.total} migrated ({pct:.0f}%), "
             f"{phase.effort_remaining_minutes / 60:.1f} h remaining"
         )
@@ -337,12 +337,12 @@ def status_view(plan: Plan, progress: MigrationProgress) -> None:
                 status.append(" (file missing)", style="bold red")
             table.add_row(
                 str(phase.id),
-                entry.path,
+                Text(entry.path),  # user text is never markup
                 status,
-                entry.complexity,
+                Text(entry.complexity),
                 f"{entry.effort_minutes} min",
-                entry.risk,
-                ", ".join(entry.repositories),
+                Text(entry.risk),
+                Text(", ".join(entry.repositories)),
             )
     _print_wide(table)
     stdout.print(
@@ -621,6 +621,7 @@ def trace_json(run: TraceRun) -> dict[str, Any]:
 def trace_summary(run: TraceRun, *, limit: int = 10) -> None:
     """After a trace: what it saw, the edges the static call graph lacks, and the calls that blocked the loop."""
     from rich.table import Table
+    from rich.text import Text
 
     trace = run.trace
     document = trace_json(run)["summary"]
@@ -655,16 +656,16 @@ def trace_summary(run: TraceRun, *, limit: int = 10) -> None:
             top.add_column(name, justify=justify)  # type: ignore[arg-type]
         for t in blocking:
             top.add_row(
-                f"{t.path}:{t.line}",
-                t.method,
+                Text(f"{t.path}:{t.line}"),  # user text is never markup
+                Text(t.method),
                 str(t.blocking_count),
                 f"{t.blocking_seconds * 1000:.1f} ms",
                 f"{t.max_seconds * 1000:.1f} ms",
             )
         _print_wide(top)
-    outcome = "passed" if trace.returncode == 0 else f"failed (exit {trace.returncode}); see {run.log}"
+    outcome = "passed" if trace.returncode == 0 else f"failed (exit {trace.returncode}); see {escape(str(run.log))}"
     stdout.print(
         f"traced with {trace.tracer} (Python {trace.python}) in {trace.seconds:.1f} s; the command {outcome}; "
-        f"saved {run.path}",
+        f"saved {escape(str(run.path))}",
         soft_wrap=True,
     )

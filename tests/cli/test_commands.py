@@ -184,3 +184,28 @@ def test_apply_hears_each_files_outcome_before_the_next_file_is_applied(shop: Pa
     assert [result for result, _ in heard] == results and [r.change.targets for r in results] == [(t,) for t in targets]
     assert heard[0][1]["shop/handlers.py"] == "migrated" and heard[0][1]["shop/service.py"] == "pending"
     assert heard[1][1]["shop/service.py"] == "migrated"
+
+
+def test_tables_print_paths_and_names_as_written_never_as_markup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rich reads ``[tenant]`` in a string as a style tag and drops it: a route directory named so printed
+    as ``app//views.py``. Paths, phase names and plan text reach the tables and lines verbatim."""
+    (tmp_path / "app" / "[tenant]").mkdir(parents=True)
+    (tmp_path / "app" / "persistence.py").write_text(
+        "class Store:\n    def get_user(self, key):\n        return key\n\n\ndef get_store():\n    return Store()\n"
+    )
+    (tmp_path / "app" / "[tenant]" / "views.py").write_text(
+        "from app.persistence import get_store\n\n\ndef show(key):\n    return get_store().get_user(key)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["init", "--factory", "app.persistence.get_store"]).exit_code == 0
+    plan = tmp_path / "migration_plan.yaml"
+    plan.write_text(plan.read_text().replace("name: Remaining code", "name: '[bold]tenants[/bold]'"))
+    scanned = runner.invoke(app, ["scan", "--calls"])
+    assert scanned.exit_code == 0, scanned.output
+    assert "│ app/[tenant]/views.py │" in scanned.output
+    assert "app/[tenant]/views.py:5:12: get_store().get_user" in scanned.output
+    shown = runner.invoke(app, ["status"])
+    assert shown.exit_code == 0, shown.output
+    assert "app/[tenant]/views.py" in shown.output and "[bold]tenants[/bold]" in shown.output
