@@ -131,11 +131,37 @@ def _print_wide(renderable: Table | Tree) -> None:
     if stdout.is_terminal:
         stdout.print(renderable)
         return
-    from rich.measure import Measurement
+    needed = _table_width_bound(renderable)
+    if needed is None:
+        from rich.measure import Measurement
 
-    needed = Measurement.get(stdout.console, stdout.options.update(width=100_000), renderable).maximum
-    # Console.print clamps its width to the console's, so a wider one prints it
+        needed = Measurement.get(stdout.console, stdout.options.update(width=100_000), renderable).maximum
+    # Console.print clamps its width to the console's, so a wider one prints it (a table that does not
+    # expand takes its own width within it)
     Console(highlight=False, width=max(needed, stdout.width)).print(renderable)
+
+
+def _table_width_bound(renderable: Table | Tree) -> int | None:
+    """At least the width a table of plain cells needs, read off its cells' text: Rich's measurement renders
+    every cell, which costs as much as printing the table (a scan's 800 rows, half a second). None for
+    anything else (a tree, a cell that is not text), which Rich then measures."""
+    from rich.cells import cell_len
+    from rich.table import Table
+    from rich.text import Text
+
+    if not isinstance(renderable, Table) or renderable.expand:
+        return None
+    _, right, _, left = renderable.padding
+    total = len(renderable.columns) + 1  # the box's vertical lines, drawn or not
+    for column in renderable.columns:
+        widest = max(column.width or 0, column.min_width or 0)
+        for cell in (column.header, *column.cells):
+            if not isinstance(cell, Text | str):
+                return None
+            text = cell.plain if isinstance(cell, Text) else cell
+            widest = max(widest, *(cell_len(line) for line in text.split("\n")))
+        total += widest + left + right
+    return total
 
 
 # --- scan ---------------------------------------------------------------------------------------------
