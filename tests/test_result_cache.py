@@ -147,6 +147,28 @@ def test_check_reuses_findings_until_a_file_or_the_plan_changes(shop: Path, monk
     assert len(analyses) == 2
 
 
+def test_checks_in_processes_hashing_strings_differently_share_the_findings(shop: Path) -> None:
+    """The key holds the facade call sites in the scan's order (files by path, calls by position), never a
+    set's iteration order, which string hashing makes differ from one process to the next: a second
+    ``check`` under another hash seed is a hit (one entry of findings), and the facade's calls are in it
+    (a receiver name that makes another call site a facade call: another entry)."""
+    import os
+    import subprocess
+    import sys
+
+    # ``store`` becomes a receiver name of the facade below: its call is a facade call site only then
+    (shop / "shop" / "jobs.py").write_text(JOBS + "\n\ndef sweep(store) -> None:\n    store.fetch_user(1)\n")
+    command = [sys.executable, "-m", "asyncmigrate", "check", "--format", "json"]
+    for seed in ("1", "2"):
+        subprocess.run(command, cwd=shop, env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, check=False)
+    entries = lambda: sorted(p.name for p in cache.cache_dir(shop).glob("unawaited-*"))  # noqa: E731
+    assert len(entries()) == 1
+    plan = shop / "migration_plan.yaml"
+    plan.write_text(plan.read_text().replace("receiver_names: [db]", "receiver_names: [db, store]"))
+    subprocess.run(command, cwd=shop, env={**os.environ, "PYTHONHASHSEED": "3"}, capture_output=True, check=False)
+    assert len(entries()) == 2
+
+
 def test_a_warm_check_reads_no_module_summary_nor_index(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from asyncmigrate.analysis import callgraph
     from asyncmigrate.checks import unawaited

@@ -274,7 +274,7 @@ def unawaited_async_calls(context: CheckContext) -> Iterator[Finding]:
     lower-confidence ``possibly-unawaited-async-call`` (see ``asyncmigrate.checks.unawaited``)."""
     from asyncmigrate.checks.unawaited import unawaited_calls
 
-    facade_calls = frozenset((c.path, c.line, c.method) for c in context.scan.calls)
+    facade_calls = [(c.path, c.line, c.method) for c in context.scan.calls]
     for call in unawaited_calls(context.plan, context.project, facade_calls, use_cache=context.use_cache):
         yield Finding(call.path, call.line, call.column, call.kind, call.message, call.fix)
 
