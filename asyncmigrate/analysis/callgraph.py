@@ -30,9 +30,9 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
-from asyncmigrate.analysis.parsing import nested_too_deeply
+from asyncmigrate.analysis.parsing import CHILD_FIELDS, nested_too_deeply
 from asyncmigrate.analysis.pool import run_on_cores
 from asyncmigrate.config.modules import DEFAULT_LAYOUT, ModuleLayout, is_test_file, nested_qualname, resolve_relative
 from asyncmigrate.errors import AsyncMigrateError
@@ -311,6 +311,33 @@ class _Summarizer(ast.NodeVisitor):
         self._returned: set[int] = set()  # values handed on: returned, stored, or put in a container
         self._return_values: set[int] = set()
         self._store_or_annotation: set[int] = set()
+
+    # -- dispatch -------------------------------------------------------------------------------
+    # ``ast.NodeVisitor`` makes a method name and looks it up at every node, and its ``generic_visit``
+    # asks every node for every field, contexts and operators included: on a cold tree, whose every file
+    # this summarizer reads, that was 40% of its time. Here a node type's visitor is looked up once, and a
+    # generic visit reads only the fields that can hold a node (``CHILD_FIELDS``), in the same order.
+    def visit(self, node: ast.AST) -> None:
+        kind = type(node)
+        try:
+            method = _VISITORS[kind]
+        except KeyError:
+            method = _VISITORS[kind] = _visitor_for(kind)
+        if method is None:
+            self.generic_visit(node)
+        else:
+            method(self, node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        visit, node_type = self.visit, ast.AST
+        for name in CHILD_FIELDS.get(type(node), ()):
+            value = getattr(node, name)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, node_type):
+                        visit(item)
+            elif isinstance(value, node_type):
+                visit(value)
 
     # -- helpers --------------------------------------------------------------------------------
     def _qualname(self, name: str) -> str:
@@ -830,6 +857,18 @@ class _Summarizer(ast.NodeVisitor):
 
     def visit_arguments(self, node: ast.arguments) -> None:
         return  # defaults are visited in the enclosing scope by _function
+
+
+# node type -> the summarizer's own ``visit_<Type>`` (None: a generic visit), filled as types are met
+_VISITORS: dict[type, Callable[[_Summarizer, Any], None] | None] = {}
+
+
+def _visitor_for(kind: type) -> Callable[[_Summarizer, Any], None] | None:
+    """The summarizer's ``visit_<Type>`` for ``kind``; ``ast.NodeVisitor``'s own (``visit_Constant``, which
+    only serves visitors of the node classes before 3.8) is not the summarizer's, and a constant holds no node."""
+    name = "visit_" + kind.__name__
+    method = getattr(_Summarizer, name, None)
+    return None if method is None or method is getattr(ast.NodeVisitor, name, None) else method
 
 
 def is_test_path(path: str) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asyncmigrate.analysis.facade import FacadeSpec
-from asyncmigrate.analysis.parsing import parse_python
+from asyncmigrate.analysis.parsing import CHILD_FIELDS, NODE_TYPES, parse_python
 from asyncmigrate.config.modules import nested_qualname
 from asyncmigrate.types import CallSite
 
@@ -37,47 +37,17 @@ class FileSummary:
     functions: tuple[FunctionSummary, ...]
 
 
-# The summary needs every call inside a function, so it reads every expression of a function. A
-# generic ``ast.NodeVisitor`` pays a method lookup and a field iteration per node (``Load`` contexts and
-# operators included); this walk reads, per node type, only the fields that can hold a call or a
-# statement: fields holding names, flags, contexts or operators never do.
-_LEAF_FIELDS = frozenset(
-    {"ctx", "op", "ops", "id", "attr", "arg", "asname", "module", "level", "kind", "type_comment", "is_async"}
-    | {"name", "names", "conversion", "simple", "tag", "kwd_attrs", "rest"}
-)
+# The summary needs every call inside a function, so it reads every expression of a function, and only
+# the fields that can hold one (``CHILD_FIELDS``).
 _BLOCK_FIELDS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})  # a statement's statements
-
-
-def _node_types() -> list[type[ast.AST]]:
-    found: list[type[ast.AST]] = []
-    pending = [ast.AST]
-    while pending:
-        kind = pending.pop()
-        found.append(kind)
-        pending.extend(kind.__subclasses__())
-    return found
-
-
-def _child_fields(kind: type[ast.AST]) -> tuple[str, ...]:
-    if kind is ast.Constant or kind is ast.MatchSingleton:
-        return ()  # the value is a Python constant, never a node
-    return tuple(field for field in kind._fields if field not in _LEAF_FIELDS)
-
-
-# node type -> its fields that may hold nodes; a type absent has none (``Name``, ``Constant``)
-_CHILDREN: dict[type, tuple[str, ...]] = {}
 # statement type (``except`` handler and ``case`` too) -> (its fields that may hold expressions, its
 # fields holding statements), each in the order of ``_fields``: nested definitions are met in source order
-_STATEMENT_FIELDS: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-for _kind in _node_types():
-    _fields = _child_fields(_kind)
-    if _fields:
-        _CHILDREN[_kind] = _fields
-    if issubclass(_kind, ast.stmt | ast.excepthandler | ast.match_case):
-        _STATEMENT_FIELDS[_kind] = (
-            tuple(f for f in _fields if f not in _BLOCK_FIELDS),
-            tuple(f for f in _fields if f in _BLOCK_FIELDS),
-        )
+_STATEMENT_FIELDS: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    kind: (tuple(f for f in fields if f not in _BLOCK_FIELDS), tuple(f for f in fields if f in _BLOCK_FIELDS))
+    for kind in NODE_TYPES
+    if issubclass(kind, ast.stmt | ast.excepthandler | ast.match_case)
+    for fields in [CHILD_FIELDS.get(kind, ())]
+}
 
 
 def record_calls(root: ast.AST, name_calls: set[str], attr_calls: set[str], receiver_names: frozenset[str]) -> None:
@@ -85,7 +55,7 @@ def record_calls(root: ast.AST, name_calls: set[str], attr_calls: set[str], rece
     ``x.f(...)`` to ``attr_calls`` unless ``x`` is a facade receiver (its calls are the facade's)."""
     stack: list[Any] = [root]  # nodes, and the None a list may hold (a dict's ``**``)
     pop, push, extend = stack.pop, stack.append, stack.extend
-    children = _CHILDREN.get
+    children = CHILD_FIELDS.get
     call, name, attribute = ast.Call, ast.Name, ast.Attribute
     while stack:  # a stack, not recursion: the deepest expression ``ast`` builds is walked too
         node = pop()
