@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 import libcst as cst
-from libcst.codemod import Codemod
+from libcst.codemod import Codemod, CodemodContext
 from libcst.codemod.visitors import RemoveImportsVisitor
 
 from asyncmigrate.codemods._passes import QuickImportVisitors, module_code
@@ -73,6 +73,41 @@ def imports_still_used(code: str, scheduled: Sequence[ScheduledRemoval]) -> bool
             if not module_level or bindings[bound] != 1 or bound not in read:
                 return False
     return True
+
+
+def imports_no_longer_read(before: str, after: str) -> list[ScheduledRemoval]:
+    """The module-level imports of ``before`` whose names ``before`` reads and ``after`` no longer does, as
+    ``RemoveImportsVisitor`` takes them. A transform that replaced every use of a name (``MagicMock()`` become
+    ``AsyncMock()``, a patch of the facade's class become one of the repository's) would leave its import
+    unused, which a linter rejects (pyflakes' F401, on by default in ruff); the visitor removes each only if
+    scope analysis finds it unused. Relative and star imports are left alone, as is code ``ast`` cannot
+    parse (nothing is asked)."""
+    try:
+        old, new = ast.parse(before), ast.parse(after)
+    except (SyntaxError, ValueError):
+        return []
+    still_read = {node.id for node in ast.walk(new) if isinstance(node, ast.Name)}
+    were_read = {node.id for node in ast.walk(old) if isinstance(node, ast.Name)} - still_read
+    found: list[ScheduledRemoval] = []
+    for statement in old.body:
+        if isinstance(statement, ast.ImportFrom) and statement.module and not statement.level:
+            for alias in statement.names:
+                if alias.name != "*" and (alias.asname or alias.name) in were_read:
+                    found.append((statement.module, alias.name, alias.asname))
+        elif isinstance(statement, ast.Import):
+            for alias in statement.names:
+                if (alias.asname or alias.name.split(".")[0]) in were_read:
+                    found.append((alias.name, None, alias.asname))
+    return found
+
+
+def remove_imports_no_longer_read(context: CodemodContext, before: cst.Module, after: cst.Module) -> None:
+    """Ask ``RemoveImportsVisitor`` (through ``context``) for the imports a transform from ``before`` to
+    ``after`` stopped reading (``imports_no_longer_read``)."""
+    old, new = module_code(before), module_code(after)
+    if old != new:
+        for module, name, asname in imports_no_longer_read(old, new):
+            RemoveImportsVisitor.remove_unused_import(context, module, name, asname)
 
 
 class SkipsNeedlessImportCleanup(QuickImportVisitors):

@@ -39,6 +39,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import PositionProvider, QualifiedNameProvider
 
+from asyncmigrate.codemods._imports import remove_imports_no_longer_read
 from asyncmigrate.codemods._passes import QuickVisitorCommand, module_code
 from asyncmigrate.codemods._syntax import body_insert_index
 from asyncmigrate.codemods.migrate_test_doubles import (
@@ -231,6 +232,7 @@ class MigrateFacadeDoublesCommand(QuickVisitorCommand):
             # Nothing is written for a file with a blocker, not even the imports the rewrite asked for.
             self.context.scratch.pop(AddImportsVisitor.CONTEXT_KEY, None)
             return tree
+        remove_imports_no_longer_read(self.context, tree, result)  # the facade's class, the sync mock, ...
         return result
 
     # -- names ---------------------------------------------------------------------------------------

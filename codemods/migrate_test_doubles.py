@@ -65,6 +65,7 @@ from libcst.metadata import (
 )
 from libcst.metadata.scope_provider import Assignment, Scope
 
+from asyncmigrate.codemods._imports import remove_imports_no_longer_read
 from asyncmigrate.codemods._passes import QuickVisitorCommand, module_code
 from asyncmigrate.config.modules import absolute_name
 from asyncmigrate.frameworks import mock, pytest
@@ -247,7 +248,9 @@ class MigrateTestDoublesCommand(QuickVisitorCommand):
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self._reset()
-        return super().transform_module_impl(tree)
+        result = super().transform_module_impl(tree)
+        remove_imports_no_longer_read(self.context, tree, result)  # ``MagicMock`` once every one is an AsyncMock
+        return result
 
     # -- names ---------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from libcst import MetadataWrapper
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import RemoveImportsVisitor
 
-from asyncmigrate.codemods._imports import ScheduledRemoval, imports_still_used
+from asyncmigrate.codemods._imports import ScheduledRemoval, imports_no_longer_read, imports_still_used
 
 REPO = Path(__file__).parents[2]
 
@@ -85,3 +85,37 @@ def test_on_the_bundled_server_a_skip_is_never_a_removal(path: str) -> None:
     if not _removes_nothing(code, skipped, wrapper):
         removed = [removal for removal in skipped if not _removes_nothing(code, [removal], wrapper)]
         pytest.fail(f"LibCST's clean-up removes imports the rewrite skips: {removed or skipped}")
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "asked"),
+    [
+        # every MagicMock became an AsyncMock: its import is asked to go, not the one still read
+        (
+            "from unittest.mock import MagicMock, patch\nm = MagicMock()\npatch('x')\n",
+            "from unittest.mock import AsyncMock, MagicMock, patch\nm = AsyncMock()\npatch('x')\n",
+            [("unittest.mock", "MagicMock", None)],
+        ),
+        # under an alias, and a module imported under one
+        (
+            "from a.b import C as D\nimport unittest.mock as mk\nx = D(mk.Mock())\n",
+            "from a.b import C as D\nimport unittest.mock as mk\nx = E()\n",
+            [("a.b", "C", "D"), ("unittest.mock", None, "mk")],
+        ),
+        # a dotted import binds its first name
+        ("import os.path\nos.path.join()\n", "import os.path\n", [("os.path", None, None)]),
+        # read before and after (in a function, an attribute's root): kept
+        ("from a import b\ndef f():\n    return b.c\n", "from a import b\ndef f():\n    return b.d\n", []),
+        # unused before as after: not the transform's doing, not asked
+        ("from a import b\n", "from a import b\nx = 1\n", []),
+        # relative and star imports, and imports in a function, are left alone
+        ("from . import b\nfrom c import *\ndef f():\n    import d\n    d(b)\n", "x = 1\n", []),
+        # code ast cannot parse: nothing is asked
+        ("from a import b\nb(\n", "x = 1\n", []),
+    ],
+    ids=["sync-mock", "aliases", "dotted", "still-read", "unused-before", "relative-star-local", "unparsable"],
+)
+def test_the_imports_a_transform_stopped_reading_are_asked_to_go(
+    before: str, after: str, asked: list[ScheduledRemoval]
+) -> None:
+    assert imports_no_longer_read(before, after) == asked

@@ -30,6 +30,7 @@ from asyncmigrate.codemods.migrate_facade_doubles import (
 from asyncmigrate.config.plan import load_plan
 from asyncmigrate.types import FileStatus
 from asyncmigrate.workflow.apply import apply_files
+from tests.sarif_helpers import compiles_and_passes_pyflakes
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "facade_doubles"
@@ -142,6 +143,9 @@ def test_apply_carries_the_tests_doubles_and_keeps_them_green(tmp_path: Path) ->
     assert 'patch.object(AccountStore, "by_number", return_value=None, new_callable=AsyncMock)' in tests
     for facade_double in ('"open_books"', '"read_account"', "return_value.read_account", "fake.write_account"):
         assert facade_double not in tests
+    # the facade's class and the sync mock the doubles used are no longer imported: no F401 for a linter
+    assert compiles_and_passes_pyflakes(root, ["tests/test_billing.py", "tally/billing.py"]) is None
+    assert "from tally.books import Books" not in tests and "MagicMock" not in tests
 
 
 # -- the golden pairs run: each "before" against the code before the migration, each "after" against it

@@ -444,7 +444,7 @@ class TestMigrateTestDoubles(CodemodTest):
             bazaar.service.Checkout.place_order = MagicMock(return_value=1)
             """,
             """
-            from unittest.mock import AsyncMock, MagicMock
+            from unittest.mock import AsyncMock
 
             import bazaar.service
 

@@ -1,10 +1,7 @@
 """The factory's return value is a local mock (made here, handed over by return_value=)."""
-
-from unittest import mock
-from unittest.mock import AsyncMock, MagicMock, patch
+from unittest.mock import AsyncMock, patch
 
 from tally import billing
-from tally.books import Books
 from tally.stores import AccountStore
 
 

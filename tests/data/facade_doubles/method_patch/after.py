@@ -1,6 +1,6 @@
 """patch.object / patch of a facade method: the repository method, awaited or not."""
 
-from unittest.mock import AsyncMock, MagicMock, patch
+from unittest.mock import AsyncMock, patch
 
 from tally import billing
 from tally.books import Books

@@ -1,6 +1,6 @@
 """A Mock/MagicMock assigned to an async function's name, or handed to a Mock for it."""
 
-from unittest.mock import AsyncMock, MagicMock, Mock
+from unittest.mock import AsyncMock, Mock
 
 from bazaar import handlers
 from bazaar.service import Checkout

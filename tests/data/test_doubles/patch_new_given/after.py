@@ -1,6 +1,6 @@
 """patch calls that already say what replaces the target."""
 
-from unittest.mock import AsyncMock, MagicMock, Mock, patch
+from unittest.mock import AsyncMock, patch
 
 from bazaar import handlers
 from bazaar.service import Checkout
