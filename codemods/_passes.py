@@ -370,7 +370,49 @@ class TopImportsAdder(AddImportsVisitor, PlainDispatch):
 
 
 class _QuickImportsRemover(QuickMetadata, RemoveImportsVisitor, PlainDispatch):
-    """``RemoveImportsVisitor`` with ``QuickMetadata`` and ``PlainDispatch``."""
+    """``RemoveImportsVisitor`` with ``QuickMetadata`` and ``PlainDispatch``, keeping the module's spacing.
+
+    LibCST drops a module-level line whose every import it removes together with the blank lines above it,
+    so the statement after it moves up: glued to the module's docstring (which black and ruff's formatter
+    then separate again), or, for the file's first line, leaving the blank line below it at the top of the
+    file. Here the next statement kept takes those blank lines when it has none of its own (comments above
+    a removed import go with it, as in LibCST), and the file's first statement kept, once the lines before it
+    are removed, sheds the blank lines above it unless a comment ends the module's header just above them."""
+
+    def __init__(self, context: CodemodContext, *args: Any, **kwargs: Any) -> None:
+        super().__init__(context, *args, **kwargs)
+        self._emptied: set[int] = set()  # ids of the original lines whose every import was removed
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine:
+        if not updated_node.body:
+            self._emptied.add(id(original_node))  # LibCST removes the empty line once it is left
+        return updated_node
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        removed = [id(statement) in self._emptied for statement in original_node.body]
+        if not any(removed) or len(updated_node.body) != removed.count(False):
+            return updated_node
+        kept = iter(updated_node.body)
+        body: list[cst.BaseStatement] = []
+        blank: list[cst.EmptyLine] = []  # the blank lines above the lines removed since the last one kept
+        for gone, statement in zip(removed, original_node.body, strict=True):
+            if gone:
+                blank += [line for line in statement.leading_lines if line.comment is None]
+                continue
+            following = next(kept)
+            header = updated_node.header
+            if not body and removed[0] and (not header or header[-1].comment is None):
+                lines = list(following.leading_lines)
+                while lines and lines[0].comment is None:
+                    lines.pop(0)  # the file does not start with a blank line, nor the header end with two
+                following = following.with_changes(leading_lines=lines)
+            elif blank and not following.leading_lines:
+                following = following.with_changes(leading_lines=blank)
+            blank = []
+            body.append(following)
+        return updated_node.with_changes(body=body)
 
 
 class QuickImportVisitors(CodemodCommand):

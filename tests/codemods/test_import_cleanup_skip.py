@@ -13,6 +13,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import RemoveImportsVisitor
 
 from asyncmigrate.codemods._imports import ScheduledRemoval, imports_no_longer_read, imports_still_used
+from asyncmigrate.codemods._passes import QuickVisitorCommand
 
 REPO = Path(__file__).parents[2]
 
@@ -119,3 +120,71 @@ def test_the_imports_a_transform_stopped_reading_are_asked_to_go(
     before: str, after: str, asked: list[ScheduledRemoval]
 ) -> None:
     assert imports_no_longer_read(before, after) == asked
+
+
+class _Removes(QuickVisitorCommand):
+    """Asks for the given imports to go, and changes nothing else."""
+
+    def __init__(self, context: CodemodContext, removals: list[ScheduledRemoval]) -> None:
+        super().__init__(context)
+        self.removals = removals
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        for module, name, asname in self.removals:
+            RemoveImportsVisitor.remove_unused_import(self.context, module, name, asname)
+        return tree
+
+
+@pytest.mark.parametrize(
+    ("before", "removals", "after"),
+    [
+        # the line after the docstring goes: the next one takes its blank line, not the docstring's place
+        (
+            '"""Doc."""\n\nfrom unittest import mock\nfrom a import b\n\nx = b\n',
+            [("unittest", "mock", None)],
+            '"""Doc."""\n\nfrom a import b\n\nx = b\n',
+        ),
+        # the file's first line goes: the file does not start with the blank line below it
+        ("import threading\n\nimport os\n\nos.sep\n", [("threading", None, None)], "import os\n\nos.sep\n"),
+        # ... nor the header with two: one blank line after a comment heading the file
+        (
+            "# Licensed under MIT.\n\nimport threading\n\nimport os\nos.sep\n",
+            [("threading", None, None)],
+            "# Licensed under MIT.\n\nimport os\nos.sep\n",
+        ),
+        # a comment right above the removed first line stays above the line that follows
+        (
+            "# Tools.\nimport threading\n\nimport os\nos.sep\n",
+            [("threading", None, None)],
+            "# Tools.\n\nimport os\nos.sep\n",
+        ),
+        # a comment above a removed import goes with it (as in LibCST); its blank line stays
+        (
+            "import a\n\n# the mocks\nfrom unittest import mock\nx = a\n",
+            [("unittest", "mock", None)],
+            "import a\n\nx = a\n",
+        ),
+        # the next statement's own blank lines are kept as they are
+        (
+            "import os\nimport threading\n\n\ndef f():\n    return os.sep\n",
+            [("threading", None, None)],
+            "import os\n\n\ndef f():\n    return os.sep\n",
+        ),
+        # a line that keeps one of its names keeps its place
+        ("from a import b, c\n\nx = b\n", [("a", "c", None)], "from a import b\n\nx = b\n"),
+    ],
+    ids=[
+        "after-docstring",
+        "first-line",
+        "after-a-header",
+        "header-comment-above",
+        "comment-goes",
+        "own-spacing",
+        "partial",
+    ],
+)
+def test_a_removed_import_line_leaves_the_spacing_around_it(
+    before: str, removals: list[ScheduledRemoval], after: str
+) -> None:
+    context = CodemodContext(filename="m.py", full_module_name="m", full_package_name="")
+    assert _Removes(context, removals).transform_module(cst.parse_module(before)).code == after

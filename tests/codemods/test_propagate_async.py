@@ -504,11 +504,6 @@ def test_run_alone_it_computes_nothing_and_points_to_the_edit_plan(tmp_path: Pat
     assert (project / "app" / "api.py").read_bytes() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="removing the module's first import (`import threading`, once its lock is an asyncio.Lock) leaves "
-    "the blank line that followed it at the top of the file (seen in the async_resolutions golden runner.py)",
-)
 def test_removing_the_first_import_leaves_no_blank_first_line() -> None:
     code = CodemodTest.make_fixture_data(
         """

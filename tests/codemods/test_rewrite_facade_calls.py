@@ -222,6 +222,7 @@ class TestRewriteFacadeCalls(CodemodTest):
             """,
             """
             from fastapi import Depends
+
             from library.repos import BookRepo, ShelfCache, get_book_repo, get_shelf_cache
 
 
@@ -254,6 +255,7 @@ class TestRewriteFacadeCalls(CodemodTest):
             """,
             """
             from fastapi import Depends
+
             from library.repos import BookRepo, ShelfCache, get_book_repo, get_shelf_cache
 
 
@@ -286,6 +288,7 @@ class TestRewriteFacadeCalls(CodemodTest):
             """,
             """
             from fastapi import Depends
+
             from library.repos import BookRepo, ShelfCache, get_book_repo, get_shelf_cache
 
 
@@ -315,6 +318,7 @@ class TestRewriteFacadeCalls(CodemodTest):
             from typing import Annotated
 
             from fastapi import Depends
+
             from library.repos import BookRepo, get_book_repo
 
 
@@ -716,11 +720,6 @@ def test_output_of_an_async_function_compiles() -> None:
     compile(output, FILENAME, "exec")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="removing the facade's import also removes the blank line before it, gluing the new import to "
-    "the module docstring (LibCST's RemoveImportsVisitor drops the statement's leading_lines)",
-)
 def test_blank_line_after_the_module_docstring_survives() -> None:
     output, _, _ = rewrite(
         '''
@@ -842,6 +841,7 @@ class TestCallForms(CodemodTest):
             """,
             """
             import asyncio
+
             from forge.repos import get_blueprint_repo
 
 
@@ -942,6 +942,7 @@ class TestCallForms(CodemodTest):
             """,
             """
             import asyncio
+
             from forge.repos import get_blueprint_repo, get_item_repo
 
 
@@ -993,6 +994,7 @@ class TestCallForms(CodemodTest):
             """,
             """
             import asyncio
+
             from forge.repos import get_blueprint_repo
 
 

@@ -1,4 +1,5 @@
 """The factory's return value is a local mock (made here, handed over by return_value=)."""
+
 from unittest.mock import AsyncMock, patch
 
 from tally import billing

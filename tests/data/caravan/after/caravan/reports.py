@@ -1,6 +1,7 @@
 """Reports: module functions that open the process-wide store themselves."""
 
 from __future__ import annotations
+
 from caravan.repos import manifest_repo
 
 

@@ -1,5 +1,6 @@
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
+
 from app.repos import get_item_repo
 
 

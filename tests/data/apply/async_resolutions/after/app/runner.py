@@ -1,4 +1,3 @@
-
 from app.jobs import reserved, values
 import asyncio
 

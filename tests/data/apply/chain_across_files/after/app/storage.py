@@ -1,4 +1,5 @@
 """Reads and writes that open the database themselves."""
+
 from app.repos import get_item_repo, get_label_cache
 
 

@@ -1,6 +1,7 @@
 """Stock counting: a base class that subclasses in other modules extend through super()."""
 
 from __future__ import annotations
+
 from warehouse.repos import get_stock_repo
 
 

@@ -1,6 +1,7 @@
 """Prices, timed."""
 
 from __future__ import annotations
+
 from warehouse.timing import timed
 from warehouse.repos import get_stock_repo
 

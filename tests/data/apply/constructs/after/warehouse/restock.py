@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import typing
+
 from warehouse.repos import get_stock_repo
 
 

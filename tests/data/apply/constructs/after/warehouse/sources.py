@@ -1,6 +1,7 @@
 """Store-backed implementations of the interfaces in ports.py."""
 
 from __future__ import annotations
+
 from warehouse.ports import Reservations
 from warehouse.repos import get_order_repo, get_stock_repo
 
