@@ -158,7 +158,7 @@ def _table_width_bound(renderable: Table | Tree) -> int | None:
         for cell in (column.header, *column.cells):
             if not isinstance(cell, Text | str):
                 return None
-            text = cell.plain if isinstance(cell, Text) else cell
+            text = (cell.plain if isinstance(cell, Text) else cell).expandtabs(8)  # a tab is at most 8 cells
             widest = max(widest, *(cell_len(line) for line in text.split("\n")))
         total += widest + left + right
     return total

@@ -20,6 +20,7 @@ ROWS = [
     ["pkg/日本語/モジュール.py", "10", "migrated", "0", "inventory"],
     ["pkg/emoji_🎲/dice.py", "2", "failed (tests failed)", "7", "a\nmuch longer second line of the cell"],
     ["", "", "", "", ""],
+    ["pkg/tabbed.py", "1", "pending\t(a tab)", "1", "x\ty"],
 ]
 
 
