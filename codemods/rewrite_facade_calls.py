@@ -892,11 +892,22 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, WalksEditedLines, Qu
         return _Origin(_OBTAINED_SELF, statements) if in_init_only else _Origin(_OBTAINED)
 
     def _find_unused_receivers(self) -> None:
-        """Local facade variables and Depends parameters whose every use is being rewritten go away."""
+        """Local facade variables and Depends parameters whose every use is being rewritten go away, and so
+        does a ``loop = asyncio.get_running_loop()`` whose every use is a ``loop.run_in_executor`` hop being
+        rewritten (left, it would be a local nothing reads: pyflakes' F841)."""
         receivers = {
             id(access_parts(site.attribute)[0])
             for site in self._sites.values()
             if site.strategy in (LOCAL, INLINE, DEPENDS)
+        }
+        hop_loops = {
+            id(site.node.func.value)
+            for site in self._sites.values()
+            if site.form == HOP
+            and site.node is not None
+            and isinstance(site.node.func, cst.Attribute)
+            and site.node.func.attr.value == "run_in_executor"
+            and isinstance(site.node.func.value, cst.Name)
         }
         functions = {id(s.function): s.function for s in self._sites.values() if s.function is not None}
         for function in functions.values():
@@ -914,6 +925,34 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, WalksEditedLines, Qu
                 elif isinstance(node, cst.Name) and len(scope.assignments[assignment.name]) == 1:
                     self._removable.add(id(node))
                     self._edited.append(node)
+            for assignment in scope.assignments:
+                node = getattr(assignment, "node", None)
+                references = list(assignment.references)
+                if (
+                    isinstance(node, cst.Name)
+                    and references
+                    and all(id(r.node) in hop_loops for r in references)
+                    and len(scope.assignments[assignment.name]) == 1
+                    and self._assigns_the_running_loop(node)
+                ):
+                    self._removable.add(id(node))
+                    self._edited.append(node)
+
+    def _assigns_the_running_loop(self, target: cst.Name) -> bool:
+        """Is ``target`` the one target of ``target = asyncio.get_running_loop()`` (which only reads the loop
+        a coroutine runs on: nothing is lost when the statement goes)?"""
+        holder = self.get_metadata(ParentNodeProvider, target, None)
+        if not isinstance(holder, cst.AssignTarget):
+            return False
+        statement = self.get_metadata(ParentNodeProvider, holder, None)
+        if not (isinstance(statement, cst.Assign) and len(statement.targets) == 1):
+            return False
+        value = statement.value
+        if not (isinstance(value, cst.Call) and not value.args):
+            return False
+        scope = self.get_metadata(ScopeProvider, value.func, None)
+        names = scope.get_qualified_names_for(value.func) if scope is not None else set()
+        return any(name.name == "asyncio.get_running_loop" for name in names)
 
     def _provider_call(self, repository: Repository) -> str:
         assert repository.provider is not None  # every obtained site was checked in _plan_site

@@ -941,19 +941,58 @@ class TestCallForms(CodemodTest):
                 return await asyncio.to_thread(partial(vault.fetch_blueprint), "sword")
             """,
             """
-            import asyncio
-
             from forge.repos import get_blueprint_repo, get_item_repo
 
 
             async def moves(item_id, bench):
-                loop = asyncio.get_running_loop()
                 blueprints = get_blueprint_repo()
                 items = get_item_repo()
                 await items.relocate(bench, item_id, audit=True)
                 await items.relocate(bench, item_id, audit=True)
                 await items.relocate(bench, item_id, audit=True)
                 return await blueprints.get("sword")
+            """,
+        )
+
+    def test_a_loop_local_read_by_anything_else_than_the_hops_stays(self) -> None:
+        """``loop`` goes with the hops only when they were its only readers, and only when it holds
+        ``asyncio.get_running_loop()`` (``get_event_loop()`` may make a loop: not ours to drop)."""
+        self.check(
+            """
+            import asyncio
+
+            from forge.vault import open_vault
+
+
+            async def moves(item_id, bench):
+                loop = asyncio.get_running_loop()
+                vault = open_vault()
+                await loop.run_in_executor(None, vault.move_item, item_id, bench)
+                loop.call_soon(print)
+
+
+            async def elsewhere(item_id, bench):
+                loop = asyncio.get_event_loop()
+                vault = open_vault()
+                await loop.run_in_executor(None, vault.move_item, item_id, bench)
+            """,
+            """
+            import asyncio
+
+            from forge.repos import get_item_repo
+
+
+            async def moves(item_id, bench):
+                loop = asyncio.get_running_loop()
+                items = get_item_repo()
+                await items.relocate(bench, item_id, audit=True)
+                loop.call_soon(print)
+
+
+            async def elsewhere(item_id, bench):
+                loop = asyncio.get_event_loop()
+                items = get_item_repo()
+                await items.relocate(bench, item_id, audit=True)
             """,
         )
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from caravan.models import Wagon
 from caravan.cargo import Cargo
 from caravan.repos import wagon_repo
@@ -21,7 +19,6 @@ async def load(wagon_id: int, goods: str, weight: int) -> Wagon:
 
 
 async def send_out(wagon_id: int, route_id: str) -> Wagon | None:
-    loop = asyncio.get_running_loop()
     wagons = wagon_repo()
     await wagons.assign(route_id, wagon_id, checked=True)
     return await wagons.get(wagon_id)

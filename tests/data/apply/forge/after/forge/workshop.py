@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from forge.vault import Item
 from forge.adapters import count_owned
 from forge.repos import get_bench_map, get_blueprint_repo, get_item_repo
@@ -24,7 +22,6 @@ async def craft(kind: str, owner: str) -> Item:
 
 
 async def shelve(item_id: int, bench: str) -> str:
-    loop = asyncio.get_running_loop()
     benches = get_bench_map()
     items = get_item_repo()
     await items.relocate(bench, item_id, audit=True)
