@@ -87,16 +87,16 @@ def imports_no_longer_read(before: str, after: str) -> list[ScheduledRemoval]:
     except (SyntaxError, ValueError):
         return []
     still_read = {node.id for node in ast.walk(new) if isinstance(node, ast.Name)}
-    were_read = {node.id for node in ast.walk(old) if isinstance(node, ast.Name)} - still_read
+    no_longer_read = {node.id for node in ast.walk(old) if isinstance(node, ast.Name)} - still_read
     found: list[ScheduledRemoval] = []
     for statement in old.body:
         if isinstance(statement, ast.ImportFrom) and statement.module and not statement.level:
             for alias in statement.names:
-                if alias.name != "*" and (alias.asname or alias.name) in were_read:
+                if alias.name != "*" and (alias.asname or alias.name) in no_longer_read:
                     found.append((statement.module, alias.name, alias.asname))
         elif isinstance(statement, ast.Import):
             for alias in statement.names:
-                if (alias.asname or alias.name.split(".")[0]) in were_read:
+                if (alias.asname or alias.name.split(".")[0]) in no_longer_read:
                     found.append((alias.name, None, alias.asname))
     return found
 

@@ -395,6 +395,7 @@ class _QuickImportsRemover(QuickMetadata, RemoveImportsVisitor, PlainDispatch):
         if not any(removed) or len(updated_node.body) != removed.count(False):
             return updated_node
         kept = iter(updated_node.body)
+        header = updated_node.header
         body: list[cst.BaseStatement] = []
         blank: list[cst.EmptyLine] = []  # the blank lines above the lines removed since the last one kept
         for gone, statement in zip(removed, original_node.body, strict=True):
@@ -402,7 +403,6 @@ class _QuickImportsRemover(QuickMetadata, RemoveImportsVisitor, PlainDispatch):
                 blank += [line for line in statement.leading_lines if line.comment is None]
                 continue
             following = next(kept)
-            header = updated_node.header
             if not body and removed[0] and (not header or header[-1].comment is None):
                 lines = list(following.leading_lines)
                 while lines and lines[0].comment is None:

@@ -916,24 +916,16 @@ class RewriteFacadeCallsCommand(SkipsNeedlessImportCleanup, WalksEditedLines, Qu
                 continue
             for assignment in scope.assignments:
                 node = getattr(assignment, "node", None)
-                references = list(assignment.references)
-                if not references or not all(id(r.node) in receivers for r in references):
+                uses = {id(reference.node) for reference in assignment.references}
+                if not uses:
                     continue
-                if isinstance(node, cst.Param) and id(function) in self._facade_params:
+                if isinstance(node, cst.Param) and uses <= receivers and id(function) in self._facade_params:
                     if node is self._facade_params[id(function)]:
                         self._removable.add(id(node))  # in the function's parameters, laid out anew
-                elif isinstance(node, cst.Name) and len(scope.assignments[assignment.name]) == 1:
-                    self._removable.add(id(node))
-                    self._edited.append(node)
-            for assignment in scope.assignments:
-                node = getattr(assignment, "node", None)
-                references = list(assignment.references)
-                if (
+                elif (
                     isinstance(node, cst.Name)
-                    and references
-                    and all(id(r.node) in hop_loops for r in references)
                     and len(scope.assignments[assignment.name]) == 1
-                    and self._assigns_the_running_loop(node)
+                    and (uses <= receivers or (uses <= hop_loops and self._assigns_the_running_loop(node)))
                 ):
                     self._removable.add(id(node))
                     self._edited.append(node)
