@@ -231,19 +231,26 @@ def run_task(
     # A module's tree is hundreds of thousands of container objects made at once, none in a cycle:
     # the cyclic collector's passes over them while they are made (and over everything else the
     # process holds, as the results pile up) find nothing. It runs once the file is done, over what
-    # the work made: the ast collector's scopes and bindings refer to each other (and hold the tree).
+    # the work made: the ast collector's scopes and bindings refer to each other. The tree is gone by
+    # then (``_one_parse`` returned), so the collection walks the results, not the tree.
     with paused_collection(collect_after=True):
-        tree = parse_python_or_error(data)
-        if find_calls:
-            parsed = parse_file(path, data, spec, parsed=tree)
-        else:
-            parsed = ParsedFile((), None, None if isinstance(tree, Exception) else summarize_tree(path, tree, spec))
-        module: ModuleSummary | str | None = None
-        if module_layout is not None:
-            from asyncmigrate.analysis.callgraph import summary_or_reason
+        return _one_parse(path, data, spec, find_calls, module_layout)
 
-            module = summary_or_reason(path, data, module_layout, tree)
-        return parsed, module
+
+def _one_parse(
+    path: str, data: bytes, spec: FacadeSpec, find_calls: bool, module_layout: ModuleLayout | None
+) -> TaskResult:
+    tree = parse_python_or_error(data)
+    if find_calls:
+        parsed = parse_file(path, data, spec, parsed=tree)
+    else:
+        parsed = ParsedFile((), None, None if isinstance(tree, Exception) else summarize_tree(path, tree, spec))
+    module: ModuleSummary | str | None = None
+    if module_layout is not None:
+        from asyncmigrate.analysis.callgraph import summary_or_reason
+
+        module = summary_or_reason(path, data, module_layout, tree)
+    return parsed, module
 
 
 Task = tuple[str, bytes, bool, bool]  # (path, content, find_calls, summarize the module for the call graph)
