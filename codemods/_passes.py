@@ -369,7 +369,7 @@ class TopImportsAdder(AddImportsVisitor, PlainDispatch):
         return descend and id(node) in self._top and isinstance(node, cst.SimpleStatementLine)
 
 
-class _QuickImportsRemover(QuickMetadata, RemoveImportsVisitor, PlainDispatch):
+class QuickImportsRemover(QuickMetadata, RemoveImportsVisitor, PlainDispatch):
     """``RemoveImportsVisitor`` with ``QuickMetadata`` and ``PlainDispatch``, keeping the module's spacing.
 
     LibCST drops a module-level line whose every import it removes together with the blank lines above it,
@@ -416,13 +416,13 @@ class _QuickImportsRemover(QuickMetadata, RemoveImportsVisitor, PlainDispatch):
 
 
 class QuickImportVisitors(CodemodCommand):
-    """A codemod whose import visitors run as ``TopImportsAdder`` and ``_QuickImportsRemover``."""
+    """A codemod whose import visitors run as ``TopImportsAdder`` and ``QuickImportsRemover``."""
 
     def _instantiate_and_run(self, transform: type[Codemod], tree: cst.Module) -> cst.Module:
         if transform is AddImportsVisitor:
             transform = TopImportsAdder
         elif transform is RemoveImportsVisitor:
-            transform = _QuickImportsRemover
+            transform = QuickImportsRemover
         return super()._instantiate_and_run(transform, tree)
 
 

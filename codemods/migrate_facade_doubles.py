@@ -39,7 +39,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import PositionProvider, QualifiedNameProvider
 
-from asyncmigrate.codemods._imports import remove_imports_no_longer_read
+from asyncmigrate.codemods._imports import SkipsNeedlessImportCleanup, remove_imports_no_longer_read
 from asyncmigrate.codemods._passes import QuickVisitorCommand, module_code
 from asyncmigrate.codemods._syntax import body_insert_index
 from asyncmigrate.codemods.migrate_test_doubles import (
@@ -197,7 +197,7 @@ def _short(qualified: str) -> str:
     return qualified.rsplit(".", 1)[-1]
 
 
-class MigrateFacadeDoublesCommand(QuickVisitorCommand):
+class MigrateFacadeDoublesCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand):
     DESCRIPTION = "Move test doubles of the sync facade to the repositories migrated code now calls."
     METADATA_DEPENDENCIES = (QualifiedNameProvider, PositionProvider)
 

@@ -65,7 +65,7 @@ from libcst.metadata import (
 )
 from libcst.metadata.scope_provider import Assignment, Scope
 
-from asyncmigrate.codemods._imports import remove_imports_no_longer_read
+from asyncmigrate.codemods._imports import SkipsNeedlessImportCleanup, remove_imports_no_longer_read
 from asyncmigrate.codemods._passes import QuickVisitorCommand, module_code
 from asyncmigrate.config.modules import absolute_name
 from asyncmigrate.frameworks import mock, pytest
@@ -174,7 +174,7 @@ def append_arg(call: cst.Call, arg: cst.Arg) -> cst.Call:
     return call.with_changes(args=args)
 
 
-class MigrateTestDoublesCommand(QuickVisitorCommand):
+class MigrateTestDoublesCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand):
     DESCRIPTION = (
         f"Make {mock.MOCK}/{mock.MAGIC_MOCK} doubles and patches of functions that are now async into "
         f"{mock.ASYNC_MOCK}."

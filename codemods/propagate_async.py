@@ -23,6 +23,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import ParentNodeProvider, PositionProvider
 
+from asyncmigrate.codemods._imports import SkipsNeedlessImportCleanup
 from asyncmigrate.codemods._passes import QuickVisitorCommand, WalksEditedLines
 from asyncmigrate.codemods._syntax import awaited, needs_parentheses_for_await
 from asyncmigrate.errors import AsyncMigrateError
@@ -64,7 +65,7 @@ def _dotted(node: cst.BaseExpression) -> tuple[str, ...] | None:
     return None
 
 
-class PropagateAsyncCommand(WalksEditedLines, QuickVisitorCommand):
+class PropagateAsyncCommand(SkipsNeedlessImportCleanup, WalksEditedLines, QuickVisitorCommand):
     DESCRIPTION = "Turn functions async and await their call sites, as a project-wide propagation plan says."
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
 

@@ -1,4 +1,5 @@
-"""The edit plan's rewrite skips LibCST's import clean-up only when that clean-up would remove nothing."""
+"""The edit plan's rewrite skips LibCST's import clean-up only when that clean-up would remove nothing, and
+makes it without scope analysis only where it removes what LibCST's own would."""
 
 from __future__ import annotations
 
@@ -12,8 +13,14 @@ from libcst import MetadataWrapper
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import RemoveImportsVisitor
 
-from asyncmigrate.codemods._imports import ScheduledRemoval, imports_no_longer_read, imports_still_used
-from asyncmigrate.codemods._passes import QuickVisitorCommand
+from asyncmigrate.codemods._imports import (
+    KnownUnusedImportsRemover,
+    ScheduledRemoval,
+    imports_known_unused,
+    imports_no_longer_read,
+    imports_still_used,
+)
+from asyncmigrate.codemods._passes import QuickImportsRemover, QuickVisitorCommand
 
 REPO = Path(__file__).parents[2]
 
@@ -55,6 +62,112 @@ def test_only_what_the_visitor_keeps_is_skipped(code: str, scheduled: list[Sched
     assert imports_still_used(code, scheduled) is kept
     if kept:
         assert _removes_nothing(code, scheduled)
+
+
+def _visitor_output(code: str, scheduled: list[ScheduledRemoval]) -> str:
+    """What LibCST's own clean-up, with its scope analysis, makes of ``code`` (as the codemods run it,
+    keeping the module's spacing: ``QuickImportsRemover``)."""
+    context = CodemodContext(full_module_name="pkg.mod", full_package_name="pkg")
+    for removal in scheduled:
+        RemoveImportsVisitor.remove_unused_import(context, *removal)
+    return QuickImportsRemover(context).transform_module(cst.parse_module(code)).code
+
+
+def _known_output(code: str, scheduled: list[ScheduledRemoval], unused: set[ScheduledRemoval]) -> str:
+    """What ``KnownUnusedImportsRemover`` makes of ``code``, run as a codemod runs it: every removal asked
+    for scheduled in its context, ``unused`` what ``imports_known_unused`` found."""
+    context = CodemodContext(full_module_name="pkg.mod", full_package_name="pkg")
+    for removal in scheduled:
+        RemoveImportsVisitor.remove_unused_import(context, *removal)
+    return KnownUnusedImportsRemover(context, unused).transform_module(cst.parse_module(code)).code
+
+
+REMOVALS = [
+    # (code, scheduled, what ast says is removed: None where it leaves the question to the visitor)
+    ("from m import f\n\ndef g():\n    return 1\n", [("m", "f", None)], {("m", "f", None)}),
+    ("from m import f, h\n\nh()\n", [("m", "f", None)], {("m", "f", None)}),
+    ("from m import (\n    f,  # the f\n    h,\n)\n\nh()\n", [("m", "f", None)], {("m", "f", None)}),
+    ("from m import (\n    h,\n    f,  # the f\n)\n\nh()\n", [("m", "f", None)], {("m", "f", None)}),
+    ("import os, sys\n\nsys.exit()\n", [("os", None, None)], {("os", None, None)}),
+    ("import asyncio\n", [("asyncio", None, None)], {("asyncio", None, None)}),
+    ("from m import f as h\n\nf()\n", [("m", "f", "h")], {("m", "f", "h")}),
+    ("from other import f\n\nx = 1\n", [("m", "f", None)], set()),  # another module's f: left
+    ("import os; import sys\n\nsys.exit()\n", [("os", None, None)], {("os", None, None)}),
+    ('"""Uses f."""\n\nfrom m import f\n\nx = 1\n', [("m", "f", None)], {("m", "f", None)}),  # a docstring
+    ('from m import f\n\n__all__ = ["f"]\n', [("m", "f", None)], None),  # exported
+    ('from m import f\n\nx: "f" = None\n', [("m", "f", None)], None),  # a string annotation
+    ("if X:\n    from m import f\nx = 1\n", [("m", "f", None)], None),  # not a top-level line
+    ("from .m import f\n\nx = 1\n", [("pkg.m", "f", None)], None),  # relative
+    ("from __future__ import annotations\n", [("__future__", "annotations", None)], None),
+    ("from m import f\nfrom m import f\n", [("m", "f", None)], None),  # bound twice
+]
+
+
+@pytest.mark.parametrize(("code", "scheduled", "unused"), REMOVALS)
+def test_imports_known_unused_go_as_the_visitor_removes_them(
+    code: str, scheduled: list[ScheduledRemoval], unused: set[ScheduledRemoval] | None
+) -> None:
+    assert imports_known_unused(code, scheduled) == unused
+    if unused is not None:
+        assert _known_output(code, scheduled, unused) == _visitor_output(code, scheduled)
+
+
+def _import_headers() -> list[tuple[str, str]]:
+    """The import lines heading each file of the server and the fixtures (up to the first other statement,
+    a docstring aside), by the file's name; each text once."""
+    found: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for path in sorted((REPO / "server").rglob("*.py")) + sorted((REPO / "tests" / "assets").rglob("*.py")):
+        code = path.read_text(encoding="utf-8", errors="surrogateescape")
+        try:
+            body = ast.parse(code).body
+        except SyntaxError:
+            continue
+        if body and isinstance(body[0], ast.Expr):
+            body = body[1:]
+        end = 0
+        for statement in body:
+            if not isinstance(statement, ast.Import | ast.ImportFrom):
+                break
+            end = statement.end_lineno or end
+        header = "".join(code.splitlines(keepends=True)[:end])
+        if end and header not in seen:
+            seen.add(header)
+            found.append((str(path.relative_to(REPO)), header))
+    return found
+
+
+def _top_imports(code: str) -> list[ScheduledRemoval]:
+    asked: list[ScheduledRemoval] = []
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level and node.module != "__future__":
+            asked += [(node.module, alias.name, alias.asname) for alias in node.names if alias.name != "*"]
+        elif isinstance(node, ast.Import):
+            asked += [(alias.name, None, alias.asname) for alias in node.names if "." not in alias.name]
+    return asked
+
+
+@pytest.mark.parametrize("reading", ["none", "every-other"])
+def test_the_import_lines_of_every_fixture_go_as_the_visitor_removes_them(reading: str) -> None:
+    """The import lines heading each file of the server and the fixtures, followed by code that reads none
+    of them (or every other one), every one asked to go: where ``ast`` answers, it names what LibCST's
+    visitor removes, and the code made without scope analysis is the visitor's, byte for byte (parenthesized
+    lists, comments, aliases and blank lines as the fixtures write them)."""
+    answered = removed = 0
+    for name, header in _import_headers():
+        asked = _top_imports(header)
+        if not asked:
+            continue
+        read = [asname or (obj if obj else module) for module, obj, asname in asked[::2]] if reading != "none" else []
+        code = header + "\n\n" + "".join(f"print({bound})\n" for bound in read) + "x = 1\n"
+        unused = imports_known_unused(code, asked)
+        if unused is None:
+            continue
+        answered += 1
+        removed += len(unused)
+        made = _known_output(code, asked, unused) if unused else code
+        assert made == _visitor_output(code, asked), name
+    assert answered > 100 and removed > 500
 
 
 def _from_imports(code: str) -> list[ScheduledRemoval]:
