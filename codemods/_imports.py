@@ -51,11 +51,7 @@ def imports_known_unused(code: str, scheduled: Sequence[ScheduledRemoval]) -> se
     bindings: Counter[str] = Counter()
     read: set[str] = set()
     texts: list[str] = []  # the strings a name may be read from (a docstring is none of them)
-    docstrings = {
-        id(node.value)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-    }
+    statement_strings: set[int] = set()  # ids of the strings standing alone as statements (docstrings)
     imports: list[tuple[ast.alias, ast.Import | ast.ImportFrom, bool]] = []  # (alias, statement, at module level)
     pending: list[tuple[ast.AST, bool]] = [(tree, True)]
     while pending:
@@ -81,7 +77,9 @@ def imports_known_unused(code: str, scheduled: Sequence[ScheduledRemoval]) -> se
             bindings[node.name] += 1
         elif isinstance(node, ast.MatchMapping) and node.rest:
             bindings[node.rest] += 1
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            statement_strings.add(id(node.value))  # the walk meets the string after its statement
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in statement_strings:
             texts.append(node.value)
         opens_scope = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda)
         pending.extend((child, module_level and not opens_scope) for child in ast.iter_child_nodes(node))
