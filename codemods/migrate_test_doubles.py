@@ -12,7 +12,8 @@ wrong for it as a ``Mock``.
    ``new``, ``new_callable``, ``autospec`` or ``*args``/``**kwargs`` are left alone (``patch``
    refuses ``new_callable`` next to ``new`` or ``autospec``, and unpacked arguments may hold
    either), except that a spec-less ``new=Mock(...)`` or ``new_callable=MagicMock`` becomes its
-   ``AsyncMock`` counterpart. These matches are exact.
+   ``AsyncMock`` counterpart, and so does a local ``fake = MagicMock(...)`` handed over as ``new``
+   when nothing but its attributes is read elsewhere. These matches are exact.
 2. ``svc.method.return_value = v`` / ``.side_effect = e`` on a mock without a spec becomes
    ``svc.method = AsyncMock(return_value=v)``, nested chains included; a ``return_value`` and a
    ``side_effect`` on the next line merge into one ``AsyncMock``. Only the first configuration of
@@ -524,15 +525,23 @@ class MigrateTestDoublesCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand)
                         self._to_async_ctor.add(arg.value)
                         self._warn_guess(arg, f"{name}=", str(name))
 
+    def _new_of_async_patch(self, call: cst.Call) -> cst.Arg | None:
+        """The ``new`` argument of a patch of a function turning async, given by position or keyword."""
+        if self._patch_targets(call).isdisjoint(self.async_functions) or any(arg.star for arg in call.args):
+            return None
+        limit = self._patch_positional_limit(call)
+        positional = [arg for arg in call.args if arg.keyword is None]
+        if len(positional) > limit:
+            return positional[limit]
+        return next((arg for arg in call.args if keyword(arg) == "new"), None)
+
     def _visit_patch(self, call: cst.Call) -> None:
         if self._patch_targets(call).isdisjoint(self.async_functions):
             return
         if any(arg.star for arg in call.args):
             return
-        limit = self._patch_positional_limit(call)
-        positional = [arg for arg in call.args if arg.keyword is None]
         keywords = {keyword(arg): arg for arg in call.args if arg.keyword is not None}
-        new = positional[limit] if len(positional) > limit else keywords.get("new")
+        new = self._new_of_async_patch(call)
         if new is not None:
             # The replacement is given: only a spec-less sync mock is certainly wrong for it.
             if self._is_specless_constructor(new.value):
@@ -565,6 +574,8 @@ class MigrateTestDoublesCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand)
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) != 1:
             return
+        if isinstance(node.targets[0].target, cst.Name) and self._is_specless_constructor(node.value):
+            self._consider_local_given_as_new(node.targets[0].target, node.value)
         parts = dotted_parts(node.targets[0].target)
         if parts is None or len(parts) < 2:
             return
@@ -596,6 +607,41 @@ class MigrateTestDoublesCommand(SkipsNeedlessImportCleanup, QuickVisitorCommand)
             kind = self._mock_kind(node.value)
             if kind is not None:
                 state.bindings[".".join(parts)] = kind
+
+    def _consider_local_given_as_new(self, target: cst.Name, value: cst.BaseExpression) -> None:
+        """``fake = MagicMock(...)`` then ``patch.object(Cls, "method", fake)`` (or ``new=fake``) for a method
+        turning async: the local's constructor becomes ``AsyncMock``, where the local is bound only here and
+        read only as that ``new`` and through its attributes (``fake.assert_called_once()``). Called directly
+        somewhere, it is left and warned: an ``AsyncMock`` would change what that call returns."""
+        scope = self.get_metadata(ScopeProvider, target, None)
+        if not isinstance(scope, Scope):
+            return
+        assignments = [a for a in scope.assignments[target.value] if isinstance(a, Assignment)]
+        if len(assignments) != 1 or assignments[0].node is not target:
+            return
+        given: list[cst.CSTNode] = []
+        other_reads: list[cst.CSTNode] = []
+        for reference in assignments[0].references:
+            parent = self.get_metadata(ParentNodeProvider, reference.node, None)
+            holder = self.get_metadata(ParentNodeProvider, parent, None) if isinstance(parent, cst.Arg) else None
+            if isinstance(holder, cst.Call) and self._is(holder.func, PATCHES | PATCH_OBJECTS):
+                if self._new_of_async_patch(holder) is parent:
+                    given.append(reference.node)
+                    continue
+            if isinstance(parent, cst.Attribute) and parent.value is reference.node:
+                continue  # an assertion or a configuration of the mock: the AsyncMock has them too
+            other_reads.append(reference.node)
+        if not given:
+            return
+        if other_reads:
+            self._warn(
+                other_reads[0],
+                f"{target.value} is handed to patch as the replacement of a function now async and also read "
+                f"here: left a sync mock; make it an {mock.ASYNC_MOCK} if it stands for that function",
+            )
+            return
+        assert isinstance(value, cst.Call)
+        self._to_async_ctor.add(value)
 
     def _consider_configuration(self, node: cst.Assign, parts: list[str], length: int, state: ScopeState) -> None:
         chain = ".".join(parts[:length])

@@ -11,6 +11,7 @@ import argparse
 import os
 import subprocess
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -568,6 +569,39 @@ class TestMigrateTestDoubles(CodemodTest):
             """,
             [guess(4, "double.place_order", "place_order", PLACE_ORDER)],
         )
+
+
+def test_a_local_handed_as_new_and_called_elsewhere_is_left_and_warned() -> None:
+    """A local mock given to ``patch`` as the replacement of a function now async becomes an ``AsyncMock``
+    only when nothing but its attributes is read elsewhere: called directly, an ``AsyncMock`` would hand that
+    call a coroutine. Bound twice, it is not known to be the mock the patch receives."""
+    code = textwrap.dedent(
+        """
+        from unittest.mock import MagicMock, patch
+
+        from bazaar.service import Checkout
+
+
+        def test_called_directly():
+            fake = MagicMock(return_value=3)
+            assert fake(1) == 3
+            with patch.object(Checkout, "place_order", fake):
+                pass
+
+
+        def test_bound_twice():
+            fake = MagicMock(return_value=3)
+            fake = MagicMock(return_value=4)
+            with patch.object(Checkout, "place_order", fake):
+                pass
+        """
+    )
+    output, warnings = run(code)
+    assert output == code
+    assert warnings == [
+        "test_orders.py:9: fake is handed to patch as the replacement of a function now async and also read "
+        "here: left a sync mock; make it an AsyncMock if it stands for that function"
+    ]
 
 
 # -- golden files -----------------------------------------------------------------------------------

@@ -33,3 +33,16 @@ async def test_new_function_is_kept() -> None:
 async def test_autospec_is_kept() -> None:
     with patch.object(Checkout, "place_order", autospec=True, return_value=8):
         assert await handlers.checkout_order(Checkout(), 1) == "8 EUR"
+
+
+async def test_new_given_as_a_local() -> None:
+    fake = MagicMock(side_effect=lambda order_id: 10)
+    with patch.object(Checkout, "place_order", fake):
+        assert await handlers.checkout_order(Checkout(), 1) == "10 EUR"
+    fake.assert_called_once()
+
+
+async def test_new_given_as_a_local_by_keyword() -> None:
+    fake = Mock(return_value=11)
+    with patch("bazaar.service.Checkout.place_order", new=fake):
+        assert await handlers.checkout_order(Checkout(), 1) == "11 EUR"
